@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL cluster on loopback for local runs and tests.
+#
+#   deploy/postgres/postgres.sh install       install PostgreSQL from Debian's packages if absent
+#   deploy/postgres/postgres.sh start [PORT]  initdb under $PG_HOME_DIR, start, create databases
+#   deploy/postgres/postgres.sh stop          stop it
+#   deploy/postgres/postgres.sh status        print the DSN prefix if running
+#
+# One database per service (intake, routing, settlement, analytics), user `complaints`.
+# PostgreSQL refuses to run as root, so when we are root the cluster runs as the `postgres`
+# OS user that Debian's package creates.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+home=${PG_HOME_DIR:-$root/var/postgres}
+port=${2:-${PG_PORT:-15432}}
+databases=(intake routing settlement analytics)
+
+bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
+
+install() {
+  if [ -n "$(bindir)" ] && [ -x "$(bindir)/initdb" ]; then return 0; fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq postgresql >/dev/null
+  # Debian's package starts a system cluster; ours is separate, so stop it.
+  service postgresql stop >/dev/null 2>&1 || true
+}
+
+as_owner() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+start() {
+  install
+  local bin; bin=$(bindir)
+  if [ -f "$home/port" ] && as_owner "$bin/pg_ctl" -D "$home/data" status >/dev/null 2>&1; then
+    echo "postgresql://complaints:complaints@127.0.0.1:$(cat "$home/port")"; return 0
+  fi
+  rm -rf "$home"; mkdir -p "$home/data" "$home/run"
+  [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$home"
+  as_owner "$bin/initdb" -D "$home/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$home/initdb.log" 2>&1
+  as_owner "$bin/pg_ctl" -D "$home/data" -l "$home/postgres.log" -w -t 60 \
+    -o "-p $port -k $home/run -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=${PG_FSYNC:-on} -c shared_buffers=256MB" start >/dev/null
+  echo "$port" > "$home/port"
+  local psql=("$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -v ON_ERROR_STOP=1 -q)
+  as_owner "${psql[@]}" -c "CREATE ROLE complaints LOGIN PASSWORD 'complaints'"
+  for db in "${databases[@]}"; do
+    as_owner "${psql[@]}" -c "CREATE DATABASE $db OWNER complaints"
+  done
+  echo "postgresql://complaints:complaints@127.0.0.1:$port"
+}
+
+stop() {
+  local bin; bin=$(bindir)
+  [ -n "$bin" ] && [ -d "$home/data" ] || return 0
+  as_owner "$bin/pg_ctl" -D "$home/data" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+status() {
+  local bin; bin=$(bindir)
+  if [ -n "$bin" ] && [ -d "$home/data" ] && as_owner "$bin/pg_ctl" -D "$home/data" status >/dev/null 2>&1; then
+    echo "postgresql://complaints:complaints@127.0.0.1:$(cat "$home/port")"
+  else
+    echo "not running"; return 1
+  fi
+}
+
+case "${1:-}" in
+  install) install ;;
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  *) echo "usage: $0 install|start [PORT]|stop|status" >&2; exit 2 ;;
+esac
