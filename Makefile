@@ -1,0 +1,51 @@
+# The two commands of a fresh machine: `make run` (embedded default) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run up test test-unit lint infra-up infra-down kafka-jars clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Run all four services on the embedded default: SQLite under var/, HTTP-feed transport.
+run: $(STAMP)
+	$(BIN)/complaints run
+
+## Run all four services against the local PostgreSQL and Kafka (started here).
+up: $(STAMP) infra-up
+	COMPLAINTS_STORE=postgres COMPLAINTS_TRANSPORT=kafka $(BIN)/complaints run
+
+infra-up:
+	deploy/postgres/postgres.sh start
+	deploy/kafka/kafka.sh start
+
+infra-down:
+	-deploy/kafka/kafka.sh stop
+	-deploy/postgres/postgres.sh stop
+
+kafka-jars:
+	deploy/kafka/kafka.sh fetch
+
+## Every test: unit, contract, integration (real PostgreSQL and Kafka), e2e, faults.
+test: $(STAMP)
+	deploy/postgres/postgres.sh install
+	deploy/kafka/kafka.sh fetch
+	$(BIN)/pytest -q
+
+test-unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit tests/contract
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean: infra-down
+	rm -rf var

@@ -1,0 +1,1 @@
+"""The four deployable services: intake, routing, settlement, analytics."""

@@ -1,0 +1,1 @@
+"""Analytics: read models and statistics projected from every service's events; owns no truth."""

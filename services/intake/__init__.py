@@ -1,0 +1,1 @@
+"""Intake: the complaint as the customer made it, from registration to validity."""

@@ -1,0 +1,1 @@
+"""Routing: who handles a case, by when, and with whose approval."""

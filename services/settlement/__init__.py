@@ -1,0 +1,1 @@
+"""Settlement: the money of a complaint, for ERP and finance."""

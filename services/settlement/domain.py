@@ -1,0 +1,34 @@
+"""Settlement's aggregate: the money side of one approved remedy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.domain import event
+
+from shared.case_number import aggregate_id
+from shared.eventstore import ClockedAggregate
+from shared.meta import Meta
+
+
+class Settlement(ClockedAggregate):
+    @staticmethod
+    def create_id(number: str, **_: Any) -> Any:
+        return aggregate_id("settlement.settlement", number)
+
+    @event("Opened")
+    def __init__(
+        self,
+        number: str,
+        customer: dict[str, Any],
+        remedies: list[dict[str, Any]],
+        total_amount: str,
+        currency: str,
+        meta: Meta,
+    ) -> None:
+        self.number = number
+        self.customer = customer
+        self.remedies = remedies
+        self.total_amount = total_amount
+        self.currency = currency
+        self.status = "open"

@@ -1,0 +1,136 @@
+"""Kafka transport (aiokafka): idempotent producer keyed by case number, manual commits.
+
+One topic per producing service (`complaints.<service>.v1`); the key is the case number, so
+one case's events stay in order within a partition. Consumers commit offsets only after the
+effects (and the tracking position) are committed in their own store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from shared.bus import Delivery, parse_delivery
+from shared.envelope import IntegrationEvent
+from shared.settings import ServiceName, Settings
+
+log = logging.getLogger(__name__)
+
+
+async def ensure_topics(settings: Settings, topics: Sequence[str]) -> None:
+    """Create the topics with the configured partitions if they do not exist yet."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [
+            NewTopic(name=t, num_partitions=settings.kafka_partitions, replication_factor=1)
+            for t in topics
+            if t not in existing
+        ]
+        if missing:
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics(missing)
+    finally:
+        await admin.close()
+
+
+class KafkaPublisher:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.topic = settings.topic(settings.service)
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=settings.kafka_bootstrap,
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=5,
+            compression_type=None,
+        )
+
+    async def start(self) -> None:
+        await ensure_topics(self.settings, [self.topic, self.settings.dead_letter_topic])
+        await self._producer.start()
+
+    async def publish(self, events: Sequence[IntegrationEvent]) -> None:
+        """Send all, then wait for every acknowledgement; raises if any send failed."""
+        futures = [
+            await self._producer.send(
+                self.topic,
+                value=event.to_bytes(),
+                key=event.case_number.encode(),
+                headers=[("type", event.type.encode()), ("event_id", str(event.event_id).encode())],
+            )
+            for event in events
+        ]
+        await asyncio.gather(*futures)
+
+    async def close(self) -> None:
+        await self._producer.stop()
+
+
+class KafkaSubscription:
+    def __init__(self, settings: Settings, producers: Sequence[ServiceName]) -> None:
+        self.settings = settings
+        self.topics = [settings.topic(p) for p in producers]
+        self._consumer = AIOKafkaConsumer(
+            *self.topics,
+            bootstrap_servers=settings.kafka_bootstrap,
+            group_id=f"{settings.kafka_topic_prefix}.{settings.service.value}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            max_poll_records=500,
+        )
+        self._offsets: dict[TopicPartition, int] = {}
+        self._dead_letters = AIOKafkaProducer(
+            bootstrap_servers=settings.kafka_bootstrap, enable_idempotence=True, acks="all"
+        )
+
+    async def start(self) -> None:
+        await ensure_topics(self.settings, [*self.topics, self.settings.dead_letter_topic])
+        await self._dead_letters.start()
+        await self._consumer.start()
+
+    async def batches(self) -> AsyncIterator[Sequence[Delivery]]:
+        while True:
+            records = await self._consumer.getmany(timeout_ms=500, max_records=500)
+            batch = [
+                parse_delivery(
+                    message.value or b"",
+                    f"{tp.topic}[{tp.partition}]@{message.offset}",
+                    f"{tp.topic}:{tp.partition}",
+                )
+                for tp, messages in records.items()
+                for message in messages
+            ]
+            self._offsets = {
+                tp: messages[-1].offset + 1 for tp, messages in records.items() if messages
+            }
+            if batch:
+                yield batch
+
+    async def commit(self, batch: Sequence[Delivery]) -> None:
+        if self._offsets:
+            await self._consumer.commit(dict(self._offsets))
+
+    async def dead_letter(self, delivery: Delivery, reason: str) -> None:
+        await self._dead_letters.send_and_wait(
+            self.settings.dead_letter_topic,
+            value=delivery.raw,
+            key=(delivery.event.case_number.encode() if delivery.event else None),
+            headers=[
+                ("reason", reason.encode()[:4000]),
+                ("source", delivery.source.encode()),
+                ("consumer", self.settings.service.value.encode()),
+            ],
+        )
+
+    async def close(self) -> None:
+        await self._consumer.stop()
+        await self._dead_letters.stop()

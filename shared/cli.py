@@ -1,0 +1,96 @@
+"""`complaints` command line: run services, alone or all four together.
+
+complaints serve intake        one service over HTTP (with its relay and consumers)
+complaints run                 all four services as separate processes; Ctrl-C stops all
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from shared.settings import ServiceName, SettingsError, load_settings
+
+
+def serve(service: str) -> None:
+    import uvicorn
+
+    from shared.logs import configure_logging
+
+    try:
+        settings = load_settings(service=service)
+    except SettingsError as error:
+        print(f"{service}: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    configure_logging(service, settings.log_level)
+    module = importlib.import_module(f"services.{service}.main")
+    uvicorn.run(
+        module.create_app(settings),
+        host=settings.host,
+        port=settings.http_port,
+        log_config=None,
+        timeout_graceful_shutdown=10,
+    )
+
+
+def run_all() -> int:
+    """Start the four services; stop them all when one dies or on Ctrl-C / SIGTERM."""
+    processes = {
+        name.value: subprocess.Popen([sys.executable, "-m", "shared.cli", "serve", name.value])
+        for name in ServiceName
+    }
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    print(
+        "complaints: intake :8001, routing :8002, settlement :8003, analytics :8004 "
+        "(Ctrl-C stops all)",
+        file=sys.stderr,
+        flush=True,
+    )
+    exit_code = 0
+    while not stopping:
+        for name, process in processes.items():
+            if process.poll() is not None:
+                print(f"complaints: {name} exited with {process.returncode}", file=sys.stderr)
+                exit_code = process.returncode or 1
+                stopping = True
+        time.sleep(0.2)
+    for process in processes.values():
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for process in processes.values():
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return exit_code
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="complaints")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_parser = commands.add_parser("serve", help="run one service")
+    serve_parser.add_argument("service", choices=[s.value for s in ServiceName])
+    commands.add_parser("run", help="run all four services")
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        serve(args.service)
+    else:
+        raise SystemExit(run_all())
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()

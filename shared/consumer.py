@@ -1,0 +1,101 @@
+"""The tracking consumer: bus -> handler, each effect committed with its upstream position.
+
+For every delivery: a position already tracked is skipped (a redelivery); otherwise the
+handler runs, writing its effects and the position in one transaction. A handler that keeps
+failing is retried a bounded number of times, then the delivery is dead-lettered with the
+reason and its position recorded, so one poison message never stalls its partition for long.
+Offsets are committed only after all of that (`Subscription.commit`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from collections.abc import Sequence
+from typing import Protocol
+
+from shared.bus import Delivery, Subscription
+from shared.envelope import IntegrationEvent
+
+log = logging.getLogger(__name__)
+
+
+class Handler(Protocol):
+    """What a service plugs into the consumer; implementations own the transaction."""
+
+    async def is_processed(self, stream: str, position: int) -> bool: ...
+
+    async def handle(self, event: IntegrationEvent, stream: str) -> bool:
+        """Apply the event's effects with tracking (stream, event.position) atomically.
+
+        Returns False when the position turned out to be recorded already.
+        """
+        ...
+
+    async def record_dead_letter(self, delivery: Delivery, reason: str) -> None:
+        """Store the dead letter (and, for a parsed event, its tracking) atomically."""
+        ...
+
+
+class TrackingConsumer:
+    def __init__(
+        self,
+        name: str,
+        handler: Handler,
+        subscription: Subscription,
+        max_attempts: int,
+        kill_after_effect: bool = False,
+    ) -> None:
+        self.name = name
+        self.handler = handler
+        self.subscription = subscription
+        self.max_attempts = max_attempts
+        self.kill_after_effect = kill_after_effect
+        self.processed = 0
+        self.skipped = 0
+        self.dead_lettered = 0
+
+    async def run(self) -> None:
+        async for batch in self.subscription.batches():
+            await self.process_batch(batch)
+
+    async def process_batch(self, batch: Sequence[Delivery]) -> None:
+        for delivery in batch:
+            await self._process(delivery)
+        if self.kill_after_effect and self.processed:
+            # Fault injection for tests: effects and positions are committed, offsets not.
+            os.kill(os.getpid(), signal.SIGKILL)
+        await self.subscription.commit(batch)
+
+    async def _process(self, delivery: Delivery) -> None:
+        event = delivery.event
+        if event is None:
+            await self._dead_letter(delivery, delivery.error or "unreadable message")
+            return
+        if await self.handler.is_processed(delivery.stream, event.position):
+            self.skipped += 1
+            return
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                if await self.handler.handle(event, delivery.stream):
+                    self.processed += 1
+                else:
+                    self.skipped += 1
+                return
+            except Exception as error:
+                reason = f"{type(error).__name__}: {error}"
+                if attempt == self.max_attempts:
+                    log.exception("%s: giving up on %s", self.name, delivery.source)
+                    await self._dead_letter(delivery, reason)
+                    return
+                log.warning(
+                    "%s: attempt %d on %s failed: %s", self.name, attempt, delivery.source, reason
+                )
+                await asyncio.sleep(0.05 * 2**attempt)
+
+    async def _dead_letter(self, delivery: Delivery, reason: str) -> None:
+        await self.subscription.dead_letter(delivery, reason)
+        await self.handler.record_dead_letter(delivery, reason)
+        self.dead_lettered += 1

@@ -1,0 +1,36 @@
+"""Domain errors with the HTTP status they mean, so routers stay thin.
+
+Commands raise these before any event is triggered, so a refused command leaves no event.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str, field: str | None = None, rule: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+        self.rule = rule
+
+
+class NotFound(DomainError):
+    status = 404
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    """The command does not fit the current state (e.g. judging a complaint twice)."""
+
+    status = 409
+    title = "Conflict"
+
+
+class Invalid(DomainError):
+    """The input breaks a business rule; `field` and `rule` say which."""
+
+    status = 422
+    title = "Unprocessable entity"

@@ -1,0 +1,115 @@
+"""The base of every service's `eventsourcing` Application, and its persistence settings.
+
+Each service has its own store (its own SQLite file in the embedded default, its own
+PostgreSQL database in production). The recorder is a *process* recorder, so that a consumer
+can write the events it produces together with the upstream position it consumed, in one
+transaction: that is what makes consumers idempotent by construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, ClassVar
+from urllib.parse import unquote, urlsplit
+
+from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import (
+    IntegrityError,
+    JSONTranscoder,
+    ProcessRecorder,
+    Tracking,
+    Transcoding,
+)
+
+from shared import clock
+from shared.settings import Settings
+
+
+def persistence_env(settings: Settings) -> dict[str, str]:
+    """The `eventsourcing` environment for a service's own store."""
+    if settings.store == "sqlite":
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(settings.data_dir / f"{settings.database_name()}.sqlite"),
+            "SQLITE_LOCK_TIMEOUT": "10",
+        }
+    url = urlsplit(settings.postgres_url)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": settings.database_name(),
+        "POSTGRES_HOST": url.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(url.port or 5432),
+        "POSTGRES_USER": unquote(url.username or "complaints"),
+        "POSTGRES_PASSWORD": unquote(url.password or ""),
+        "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
+        "POSTGRES_MAX_OVERFLOW": str(settings.postgres_pool_size),
+        "POSTGRES_CONNECT_TIMEOUT": "10",
+        "POSTGRES_LOCK_TIMEOUT": "10",
+    }
+
+
+class ClockedAggregate(Aggregate):
+    """An aggregate whose event timestamps come from the injectable clock."""
+
+    class Event(Aggregate.Event):
+        @staticmethod
+        def create_timestamp() -> datetime:
+            return clock.now()
+
+    class Created(Event, Aggregate.Created):
+        pass
+
+
+class ServiceApplication(Application):
+    """Base Application: process recorder, shared transcodings, tracked processing."""
+
+    transcodings: ClassVar[Sequence[type[Transcoding]]] = ()
+
+    def construct_recorder(self) -> ProcessRecorder:
+        return self.factory.process_recorder()
+
+    @property
+    def process_recorder(self) -> ProcessRecorder:
+        recorder = self.recorder
+        assert isinstance(recorder, ProcessRecorder)
+        return recorder
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        for transcoding in self.transcodings:
+            transcoder.register(transcoding())
+
+    def ping(self) -> bool:
+        """Readiness: the store answers a query (raises if it cannot)."""
+        self.recorder.max_notification_id()
+        return True
+
+    def is_processed(self, tracking: Tracking) -> bool:
+        return self.process_recorder.has_tracking_id(
+            tracking.application_name, tracking.notification_id
+        )
+
+    def tracked_position(self, stream: str) -> int | None:
+        return self.process_recorder.max_tracking_id(stream)
+
+    def save_tracked(self, tracking: Tracking, *aggregates: Any) -> bool:
+        """Save the aggregates' new events and the upstream position in one transaction.
+
+        Returns False when the position was already recorded (a redelivery): nothing is
+        written then, because the tracking insert fails the whole transaction.
+        """
+        processing = ProcessingEvent(tracking=tracking)
+        processing.collect_events(*aggregates)
+        try:
+            if processing.events:
+                self._record(processing)
+            else:
+                self.process_recorder.insert_tracking(tracking)
+        except IntegrityError:
+            if self.is_processed(tracking):
+                return False
+            raise
+        return True

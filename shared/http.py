@@ -1,0 +1,151 @@
+"""HTTP pieces every service shares: problem+json errors, body limit, health, the feed.
+
+Errors follow RFC 9457 (problem+json) with `errors: [{field, rule, message}]`, so clients can
+show the message next to the field; validation errors name the field and the rule broken.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.errors import DomainError
+from shared.logs import correlation_id
+from shared.outbox import OutboxReader
+
+PROBLEM = "application/problem+json"
+MAX_FEED_LIMIT = 1000
+
+
+def problem(status: int, title: str, detail: str, errors: list[dict[str, Any]] | None = None):
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, error: DomainError) -> JSONResponse:
+        errors = None
+        if error.field:
+            errors = [
+                {"field": error.field, "rule": error.rule or "invalid", "message": error.detail}
+            ]
+        return problem(error.status, error.title, error.detail, errors)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "field": ".".join(str(p) for p in item["loc"] if p != "body"),
+                "rule": item["type"],
+                "message": item["msg"],
+            }
+            for item in error.errors()
+        ]
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return problem(422, "Invalid request", detail, errors)
+
+
+class BodyLimit:
+    """Refuse request bodies above `max_bytes` with 413, before they are read whole."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem(413, "Payload too large", f"request body exceeds {self.max_bytes} bytes")
+        await response(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def correlation_middleware(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def _correlate(request: Request, call_next: Callable):
+        token = correlation_id.set(request.headers.get("x-correlation-id"))
+        try:
+            return await call_next(request)
+        finally:
+            correlation_id.reset(token)
+
+
+def health_router(service: str, readiness: Callable[[], Awaitable[dict[str, bool]]]) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/health", summary="Liveness: the process serves HTTP")
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "service": service}
+
+    @router.get("/ready", summary="Readiness: the store answers and the bus tasks run")
+    async def ready() -> JSONResponse:
+        checks = await readiness()
+        ok = all(checks.values())
+        return JSONResponse(
+            {"status": "ready" if ok else "not ready", "service": service, "checks": checks},
+            status_code=200 if ok else 503,
+        )
+
+    return router
+
+
+def feed_router(outbox: OutboxReader) -> APIRouter:
+    router = APIRouter(tags=["events"])
+
+    @router.get(
+        "/events",
+        summary="Ordered feed of this service's integration events (the outbox)",
+        description=(
+            "Integration events with a position greater than `after`, oldest first. "
+            "Poll with `after=next_after` to follow. Positions may have gaps (internal events)."
+        ),
+    )
+    def events(
+        after: int = Query(0, ge=0, description="Return events after this position."),
+        limit: int = Query(100, ge=1, le=MAX_FEED_LIMIT, description="Positions to scan."),
+    ) -> dict[str, Any]:
+        page = outbox.read(after, limit)
+        return {
+            "events": [e.model_dump(mode="json") for e in page.events],
+            "next_after": page.next_after,
+            "head": page.head,
+        }
+
+    return router

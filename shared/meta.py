@@ -1,0 +1,41 @@
+"""Who did it and why: metadata every domain event carries, for audit and for tracing.
+
+Every command method of every aggregate takes a `meta` argument, stored inside the event.
+It holds the case number (so any stored event can be found by case, in every service), the
+acting identity and role, the correlation id shared by one complaint's whole flow, and the
+integration event that caused it (for policies run by consumers).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID, uuid4
+
+from shared.envelope import SYSTEM_ACTOR, Actor, IntegrationEvent
+
+Meta = dict[str, Any]
+
+
+def command_meta(actor: Actor, correlation_id: UUID | None = None) -> Meta:
+    """Meta for a command arriving over HTTP: a new flow unless one is given."""
+    return {
+        "case_number": None,
+        "actor": actor.model_dump(),
+        "correlation_id": str(correlation_id or uuid4()),
+        "causation_id": None,
+    }
+
+
+def caused_by(event: IntegrationEvent, actor: Actor = SYSTEM_ACTOR) -> Meta:
+    """Meta for an effect of an upstream integration event (a policy in a consumer)."""
+    return {
+        "case_number": event.case_number,
+        "actor": actor.model_dump(),
+        "correlation_id": str(event.correlation_id),
+        "causation_id": str(event.event_id),
+    }
+
+
+def for_case(meta: Meta, case_number: str) -> Meta:
+    """The same meta, bound to a case."""
+    return {**meta, "case_number": case_number}

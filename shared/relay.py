@@ -1,0 +1,67 @@
+"""The relay: a service's notification log -> Kafka, in order, at least once.
+
+Nothing is published from a request handler. The relay reads the outbox after the position
+it recorded, publishes a page, waits for every acknowledgement, and only then records the
+new position (in the service's own store, as the tracking row `relay:kafka`). A crash
+between publish and record re-publishes that page; the envelopes keep their event ids and
+positions, and consumers skip what they have seen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from eventsourcing.persistence import Tracking
+
+from shared.bus import Publisher
+from shared.eventstore import ServiceApplication
+from shared.outbox import OutboxReader
+
+log = logging.getLogger(__name__)
+
+RELAY_STREAM = "relay:kafka"
+
+
+class Relay:
+    def __init__(
+        self,
+        app: ServiceApplication,
+        outbox: OutboxReader,
+        publisher: Publisher,
+        batch_size: int,
+        poll_interval: float,
+    ) -> None:
+        self.app = app
+        self.outbox = outbox
+        self.publisher = publisher
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.published_position = 0
+
+    async def run_once(self) -> int:
+        """Relay one page; returns how many positions it advanced."""
+        after = await asyncio.to_thread(self.app.tracked_position, RELAY_STREAM) or 0
+        page = await asyncio.to_thread(self.outbox.read, after, self.batch_size)
+        if page.next_after == after:
+            self.published_position = after
+            return 0
+        if page.events:
+            await self.publisher.publish(page.events)
+        await asyncio.to_thread(
+            self.app.process_recorder.insert_tracking, Tracking(RELAY_STREAM, page.next_after)
+        )
+        self.published_position = page.next_after
+        log.debug("relayed %d events up to %d", len(page.events), page.next_after)
+        return page.next_after - after
+
+    async def run(self) -> None:
+        while True:
+            try:
+                advanced = await self.run_once()
+            except Exception:
+                log.exception("relay failed; retrying")
+                await asyncio.sleep(self.poll_interval * 5)
+                continue
+            if not advanced:
+                await asyncio.sleep(self.poll_interval)

@@ -1,0 +1,132 @@
+"""Wiring of a service's background work: the relay and the consumers, per transport.
+
+`kafka`: the relay publishes the outbox to the service's topic; one consumer group reads the
+upstream topics. `http` (embedded default): no relay is needed, the outbox is served as the
+feed; one consumer per upstream polls its feed. Either way the same `TrackingConsumer` and
+`Handler` run, so the transport is configuration only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from shared.bus.httpfeed import HttpFeedSubscription
+from shared.consumer import Handler, TrackingConsumer
+from shared.eventstore import ServiceApplication
+from shared.handlers import ApplicationHandler, Policy
+from shared.outbox import Contract, OutboxReader
+from shared.relay import Relay
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PositionOf = Callable[[str], Awaitable[int | None]]
+
+
+@dataclass
+class ServiceRuntime:
+    settings: Settings
+    app: ServiceApplication | None = None  # the store whose outbox is relayed
+    outbox: OutboxReader | None = None
+    handler: Handler | None = None
+    tracked_position: PositionOf | None = None  # where a feed consumer resumes
+    relay: Relay | None = None
+    consumers: list[TrackingConsumer] = field(default_factory=list)
+    _tasks: list[asyncio.Task] = field(default_factory=list)
+    _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    @classmethod
+    def for_application(
+        cls,
+        settings: Settings,
+        app: ServiceApplication,
+        contract: Contract,
+        policy: Policy | None = None,
+    ) -> ServiceRuntime:
+        """The runtime of an event-sourced service: its outbox, and its policy if it has one."""
+
+        async def tracked_position(stream: str) -> int | None:
+            return await asyncio.to_thread(app.tracked_position, stream)
+
+        return cls(
+            settings,
+            app=app,
+            outbox=OutboxReader(settings.service.value, app.recorder, app.mapper, contract),
+            handler=ApplicationHandler(app, policy) if policy else None,
+            tracked_position=tracked_position,
+        )
+
+    async def start(self) -> None:
+        s = self.settings
+        if s.transport == "kafka":
+            await self._start_kafka()
+        elif s.consumers_enabled and self.handler:
+            for upstream in s.upstreams:
+                start_after = 0
+                if self.tracked_position:
+                    start_after = await self.tracked_position(f"{upstream.value}#feed") or 0
+                subscription = HttpFeedSubscription(
+                    upstream.value, s.upstream_url(upstream), start_after, s.poll_interval_seconds
+                )
+                self._consume(f"{s.service.value}<-{upstream.value}", subscription)
+
+    async def _start_kafka(self) -> None:
+        from shared.bus.kafka import KafkaPublisher, KafkaSubscription
+
+        s = self.settings
+        if s.relay_enabled and self.app and self.outbox:
+            publisher = KafkaPublisher(s)
+            await publisher.start()
+            self._closers.append(publisher.close)
+            self.relay = Relay(
+                self.app, self.outbox, publisher, s.relay_batch_size, s.poll_interval_seconds
+            )
+            self._spawn("relay", self.relay.run())
+        if s.consumers_enabled and self.handler and s.upstreams:
+            subscription = KafkaSubscription(s, s.upstreams)
+            await subscription.start()
+            self._consume(f"{s.service.value}<-kafka", subscription)
+
+    def _consume(self, name: str, subscription) -> None:
+        assert self.handler is not None
+        consumer = TrackingConsumer(
+            name,
+            self.handler,
+            subscription,
+            self.settings.consumer_max_attempts,
+            kill_after_effect=self.settings.fault_kill_after_effect,
+        )
+        self.consumers.append(consumer)
+        self._closers.append(subscription.close)
+        self._spawn(name, consumer.run())
+
+    def _spawn(self, name: str, work: Awaitable[None]) -> None:
+        async def guarded() -> None:
+            try:
+                await work
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("%s stopped with an error", name)
+                raise
+
+        self._tasks.append(asyncio.create_task(guarded(), name=name))
+
+    def tasks_alive(self) -> bool:
+        return all(not t.done() for t in self._tasks)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for close in reversed(self._closers):
+            with contextlib.suppress(Exception):
+                await close()
+        self._tasks.clear()
+        self._closers.clear()

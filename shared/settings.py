@@ -1,0 +1,132 @@
+"""Service settings, read from `COMPLAINTS_*` environment variables (pydantic-settings).
+
+One settings class for every service: the knobs are the same (store, transport, upstreams),
+and `docker-compose.yml` is checked against these field names by a test. A bad value stops
+the service at start with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "COMPLAINTS_"
+
+
+class ServiceName(StrEnum):
+    intake = "intake"
+    routing = "routing"
+    settlement = "settlement"
+    analytics = "analytics"
+
+
+DEFAULT_PORTS = {
+    ServiceName.intake: 8001,
+    ServiceName.routing: 8002,
+    ServiceName.settlement: 8003,
+    ServiceName.analytics: 8004,
+}
+
+#: Whose integration events each service consumes.
+UPSTREAMS: dict[ServiceName, tuple[ServiceName, ...]] = {
+    ServiceName.intake: (),
+    ServiceName.routing: (ServiceName.intake, ServiceName.settlement),
+    ServiceName.settlement: (ServiceName.routing,),
+    ServiceName.analytics: (ServiceName.intake, ServiceName.routing, ServiceName.settlement),
+}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    service: ServiceName
+    host: str = "127.0.0.1"
+    port: int | None = Field(default=None, ge=1, le=65535)
+
+    store: str = Field(default="sqlite", pattern="^(sqlite|postgres)$")
+    data_dir: Path = Path("var/data")
+    postgres_url: str = "postgresql://complaints:complaints@127.0.0.1:15432"
+    postgres_pool_size: int = Field(default=5, ge=1, le=100)
+
+    transport: str = Field(default="http", pattern="^(http|kafka)$")
+    kafka_bootstrap: str = "127.0.0.1:19092"
+    kafka_topic_prefix: str = "complaints"
+    kafka_partitions: int = Field(default=3, ge=1, le=1000)
+
+    intake_url: str = "http://127.0.0.1:8001"
+    routing_url: str = "http://127.0.0.1:8002"
+    settlement_url: str = "http://127.0.0.1:8003"
+
+    relay_enabled: bool = True
+    consumers_enabled: bool = True
+    poll_interval_seconds: float = Field(default=0.2, gt=0, le=60)
+    relay_batch_size: int = Field(default=500, ge=1, le=10_000)
+    consumer_max_attempts: int = Field(default=3, ge=1, le=100)
+
+    business_timezone: str = "Asia/Shanghai"
+    log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+
+    #: Test-only fault injection: a consumer SIGKILLs itself right after committing an
+    #: effect and before committing the Kafka offset. Never set in production.
+    fault_kill_after_effect: bool = False
+
+    @field_validator("business_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("postgres_url")
+    @classmethod
+    def _postgres_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("postgresql", "postgres") or not parts.hostname:
+            raise ValueError("must look like postgresql://user:password@host:port")
+        return value
+
+    @property
+    def http_port(self) -> int:
+        return self.port or DEFAULT_PORTS[self.service]
+
+    @property
+    def upstreams(self) -> tuple[ServiceName, ...]:
+        return UPSTREAMS[self.service]
+
+    def upstream_url(self, upstream: ServiceName) -> str:
+        return getattr(self, f"{upstream.value}_url")
+
+    def topic(self, producer: ServiceName | str) -> str:
+        return f"{self.kafka_topic_prefix}.{ServiceName(producer).value}.v1"
+
+    @property
+    def dead_letter_topic(self) -> str:
+        return f"{self.kafka_topic_prefix}.deadletter.v1"
+
+    def database_name(self) -> str:
+        return self.service.value
+
+
+class SettingsError(SystemExit):
+    """Raised at start when the environment holds a bad setting; prints one line."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings, turning validation errors into one line that names the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            field = str(item["loc"][0]) if item["loc"] else "?"
+            problems.append(f"{ENV_PREFIX}{field.upper()}: {item['msg']}")
+        raise SettingsError("invalid settings: " + "; ".join(problems)) from None
