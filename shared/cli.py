@@ -7,6 +7,7 @@ complaints run                 all four services as separate processes; Ctrl-C s
 from __future__ import annotations
 
 import argparse
+import asyncio
 import importlib
 import os
 import signal
@@ -17,9 +18,7 @@ import time
 from shared.settings import ServiceName, SettingsError, load_settings
 
 
-def serve(service: str) -> None:
-    import uvicorn
-
+def _configured(service: str):
     from shared.logs import configure_logging
 
     try:
@@ -29,13 +28,35 @@ def serve(service: str) -> None:
         raise SystemExit(2) from None
     configure_logging(service, settings.log_level)
     module = importlib.import_module(f"services.{service}.main")
+    return settings, module.create_app(settings)
+
+
+def serve(service: str) -> None:
+    import uvicorn
+
+    settings, app = _configured(service)
     uvicorn.run(
-        module.create_app(settings),
+        app,
         host=settings.host,
         port=settings.http_port,
         log_config=None,
         timeout_graceful_shutdown=10,
     )
+
+
+def work(service: str) -> None:
+    """Run the service's lifespan (relay, consumers) until SIGTERM or SIGINT."""
+    _, app = _configured(service)
+
+    async def until_stopped() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        async with app.router.lifespan_context(app):
+            await stop.wait()
+
+    asyncio.run(until_stopped())
 
 
 def run_all() -> int:
@@ -83,10 +104,14 @@ def main(argv: list[str] | None = None) -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     serve_parser = commands.add_parser("serve", help="run one service")
     serve_parser.add_argument("service", choices=[s.value for s in ServiceName])
+    worker_parser = commands.add_parser("worker", help="run one service's relay and consumers")
+    worker_parser.add_argument("service", choices=[s.value for s in ServiceName])
     commands.add_parser("run", help="run all four services")
     args = parser.parse_args(argv)
     if args.command == "serve":
         serve(args.service)
+    elif args.command == "worker":
+        work(args.service)
     else:
         raise SystemExit(run_all())
 

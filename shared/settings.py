@@ -51,11 +51,16 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var/data")
     postgres_url: str = "postgresql://complaints:complaints@127.0.0.1:15432"
     postgres_pool_size: int = Field(default=5, ge=1, le=100)
+    #: Prefix of the per-service database names (`<prefix><service>`), e.g. for test isolation.
+    database_prefix: str = Field(default="", pattern="^[a-z0-9_]*$")
 
     transport: str = Field(default="http", pattern="^(http|kafka)$")
     kafka_bootstrap: str = "127.0.0.1:19092"
     kafka_topic_prefix: str = "complaints"
     kafka_partitions: int = Field(default=3, ge=1, le=1000)
+    #: Consumer group; defaults to `<topic prefix>.<service>`. A new group starts from the
+    #: earliest offset, which is how a full redelivery (replay) is done.
+    kafka_group_id: str | None = None
 
     intake_url: str = "http://127.0.0.1:8001"
     routing_url: str = "http://127.0.0.1:8002"
@@ -109,11 +114,15 @@ class Settings(BaseSettings):
         return f"{self.kafka_topic_prefix}.{ServiceName(producer).value}.v1"
 
     @property
+    def consumer_group(self) -> str:
+        return self.kafka_group_id or f"{self.kafka_topic_prefix}.{self.service.value}"
+
+    @property
     def dead_letter_topic(self) -> str:
         return f"{self.kafka_topic_prefix}.deadletter.v1"
 
     def database_name(self) -> str:
-        return self.service.value
+        return f"{self.database_prefix}{self.service.value}"
 
 
 class SettingsError(SystemExit):

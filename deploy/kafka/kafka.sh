@@ -18,7 +18,8 @@ controller_port=$((port + 1))
 fetch() {
   if [ -f "$jars/.complete" ]; then return 0; fi
   mkdir -p "$jars"
-  mvn -q -B -f "$here/pom.xml" dependency:copy-dependencies -Djars.dir="$jars"
+  mvn -q -B -Dstyle.color=never -f "$here/pom.xml" dependency:copy-dependencies \
+      -Djars.dir="$jars" 1>&2
   touch "$jars/.complete"
 }
 

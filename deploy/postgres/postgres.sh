@@ -44,7 +44,7 @@ start() {
     -o "-p $port -k $home/run -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=${PG_FSYNC:-on} -c shared_buffers=256MB" start >/dev/null
   echo "$port" > "$home/port"
   local psql=("$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -v ON_ERROR_STOP=1 -q)
-  as_owner "${psql[@]}" -c "CREATE ROLE complaints LOGIN PASSWORD 'complaints'"
+  as_owner "${psql[@]}" -c "CREATE ROLE complaints LOGIN CREATEDB PASSWORD 'complaints'"
   for db in "${databases[@]}"; do
     as_owner "${psql[@]}" -c "CREATE DATABASE $db OWNER complaints"
   done

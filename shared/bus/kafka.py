@@ -81,7 +81,7 @@ class KafkaSubscription:
         self._consumer = AIOKafkaConsumer(
             *self.topics,
             bootstrap_servers=settings.kafka_bootstrap,
-            group_id=f"{settings.kafka_topic_prefix}.{settings.service.value}",
+            group_id=settings.consumer_group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             isolation_level="read_committed",

@@ -1,0 +1,51 @@
+"""Session fixtures: real PostgreSQL and Kafka, started only when a test asks for them."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.settings import Settings
+from tests.support.infra import Kafka, Postgres, start_kafka, start_postgres, unique_prefix
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Postgres:
+    server = start_postgres()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka() -> Kafka:
+    broker = start_kafka()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
+def pg_prefix(postgres: Postgres) -> str:
+    """Fresh databases `<prefix><service>` for this test."""
+    prefix = unique_prefix()
+    postgres.create_databases(prefix)
+    return prefix
+
+
+@pytest.fixture
+def production_env(postgres: Postgres, kafka: Kafka, pg_prefix: str) -> dict[str, str]:
+    """COMPLAINTS_* variables of a PostgreSQL + Kafka deployment isolated to this test."""
+    return {
+        "COMPLAINTS_STORE": "postgres",
+        "COMPLAINTS_POSTGRES_URL": postgres.url,
+        "COMPLAINTS_DATABASE_PREFIX": pg_prefix,
+        "COMPLAINTS_TRANSPORT": "kafka",
+        "COMPLAINTS_KAFKA_BOOTSTRAP": kafka.bootstrap,
+        "COMPLAINTS_KAFKA_TOPIC_PREFIX": pg_prefix.rstrip("_"),
+        "COMPLAINTS_POLL_INTERVAL_SECONDS": "0.05",
+    }
+
+
+def settings_from(env: dict[str, str], service: str, **overrides) -> Settings:
+    values = {k.removeprefix("COMPLAINTS_").lower(): v for k, v in env.items()}
+    values.update(overrides)
+    values["service"] = service
+    return Settings(**values)

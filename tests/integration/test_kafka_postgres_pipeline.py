@@ -1,0 +1,114 @@
+"""Intake's outbox is relayed to real Kafka and consumed by routing on real PostgreSQL.
+
+Everything is at least once on the wire and exactly once in effect: the relay re-publishing
+its whole log, or the consumer group starting again from the earliest offset, changes nothing.
+"""
+
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from services.intake.application import IntakeApplication
+from services.intake.contracts import to_integration as intake_contract
+from services.routing.application import RoutingApplication
+from services.routing.contracts import to_integration as routing_contract
+from shared.eventstore import persistence_env
+from shared.relay import RELAY_STREAM
+from shared.runtime import ServiceRuntime
+from tests.conftest import settings_from
+from tests.support.builders import clerk_meta, registration
+from tests.support.waiting import eventually
+
+pytestmark = pytest.mark.integration
+
+
+def opened_cases(postgres, prefix) -> int:
+    with postgres.connect(f"{prefix}routing") as conn:
+        return conn.execute(
+            "SELECT count(*) FROM routing_events WHERE topic LIKE %s", ("%Case.Opened",)
+        ).fetchone()[0]
+
+
+def dead_letters(postgres, prefix) -> list[str]:
+    with postgres.connect(f"{prefix}routing") as conn:
+        rows = conn.execute(
+            "SELECT state FROM routing_events WHERE topic LIKE %s", ("%DeadLetter.Recorded",)
+        ).fetchall()
+    return [bytes(r[0]).decode() for r in rows]
+
+
+@pytest.fixture
+def pipeline(production_env):
+    intake_settings = settings_from(production_env, "intake")
+    routing_settings = settings_from(production_env, "routing")
+    intake = IntakeApplication(persistence_env(intake_settings), "Asia/Shanghai")
+    routing = RoutingApplication(persistence_env(routing_settings))
+    yield intake, routing, intake_settings, routing_settings
+    intake.close()
+    routing.close()
+
+
+async def test_each_registration_opens_exactly_one_case_despite_republishing_and_replay(
+    pipeline, postgres, pg_prefix
+):
+    intake, routing, intake_settings, routing_settings = pipeline
+    for _ in range(25):
+        intake.register(registration(), clerk_meta())
+
+    relay = ServiceRuntime.for_application(intake_settings, intake, intake_contract)
+    consumer = ServiceRuntime.for_application(
+        routing_settings, routing, routing_contract, routing.policy
+    )
+    await relay.start()
+    await consumer.start()
+    try:
+        await eventually(lambda: opened_cases(postgres, pg_prefix) == 25, what="25 cases")
+
+        # The relay forgets how far it got and publishes the whole log again.
+        with postgres.connect(f"{pg_prefix}intake") as conn:
+            conn.execute("DELETE FROM intake_tracking WHERE application_name = %s", (RELAY_STREAM,))
+        head = intake.recorder.max_notification_id()
+        await eventually(lambda: intake.tracked_position(RELAY_STREAM) == head, what="re-relay")
+        # A new consumer group starts from the earliest offset: every message again, twice.
+        await consumer.stop()
+        replay_settings = routing_settings.model_copy(update={"kafka_group_id": "replay"})
+        replay = ServiceRuntime.for_application(
+            replay_settings, routing, routing_contract, routing.policy
+        )
+        await replay.start()
+        try:
+            await eventually(lambda: replay.consumers[0].skipped == 50, what="all 50 skipped")
+            assert replay.consumers[0].processed == 0
+        finally:
+            await replay.stop()
+    finally:
+        await relay.stop()
+        await consumer.stop()
+
+    assert opened_cases(postgres, pg_prefix) == 25
+
+
+async def test_a_poison_message_is_dead_lettered_and_does_not_stall_its_partition(
+    pipeline, postgres, pg_prefix
+):
+    intake, routing, intake_settings, routing_settings = pipeline
+    topic = intake_settings.topic("intake")
+    consumer = ServiceRuntime.for_application(
+        routing_settings, routing, routing_contract, routing.policy
+    )
+    relay = ServiceRuntime.for_application(intake_settings, intake, intake_contract)
+    await relay.start()  # creates the topics
+    producer = AIOKafkaProducer(bootstrap_servers=intake_settings.kafka_bootstrap)
+    await producer.start()
+    try:
+        for key in (b"2611-0001", b"2611-0002", b"2611-0003"):
+            await producer.send_and_wait(topic, b"\x00 not an envelope", key=key)
+        for _ in range(5):
+            intake.register(registration(), clerk_meta())
+        await consumer.start()
+        await eventually(lambda: opened_cases(postgres, pg_prefix) == 5, what="5 cases")
+        await eventually(lambda: len(dead_letters(postgres, pg_prefix)) == 3, what="3 letters")
+    finally:
+        await producer.stop()
+        await consumer.stop()
+        await relay.stop()
+    assert all("not a valid envelope" in letter for letter in dead_letters(postgres, pg_prefix))

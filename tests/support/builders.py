@@ -1,0 +1,51 @@
+"""Builders for test stories: applications on in-memory stores, requests, envelopes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from services.intake.application import IntakeApplication, Registration
+from services.routing.application import RoutingApplication
+from services.settlement.application import SettlementApplication
+from shared.envelope import Actor
+from shared.meta import command_meta
+
+IN_MEMORY: dict[str, str] = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+CLERK = Actor(id="clerk-wang", role="clerk")
+
+
+def intake_app() -> IntakeApplication:
+    return IntakeApplication(dict(IN_MEMORY), "Asia/Shanghai")
+
+
+def routing_app() -> RoutingApplication:
+    return RoutingApplication(dict(IN_MEMORY))
+
+
+def settlement_app() -> SettlementApplication:
+    return SettlementApplication(dict(IN_MEMORY))
+
+
+def registration(**changes: Any) -> Registration:
+    values: dict[str, Any] = {
+        "received_at": datetime(2026, 11, 5, 2, 0, tzinfo=UTC),
+        "channel": "phone",
+        "nature": "quality",
+        "complainant": {"name": "Zhang San", "type": "key_account", "customer_id": "C-1001"},
+        "subject": {
+            "part_no": "PCB-7731",
+            "batch": "2645",
+            "quantity_inspected": 500,
+            "quantity_defective": 12,
+        },
+        "description": "solder bridges on connector J3",
+        "demands": {"remedy": "return", "amount": None, "currency": None},
+        "taken_by": "clerk-wang",
+    }
+    values.update(changes)
+    return Registration(**values)
+
+
+def clerk_meta() -> dict[str, Any]:
+    return command_meta(CLERK)

@@ -1,0 +1,103 @@
+"""Real PostgreSQL and Kafka for the integration, e2e and fault tiers, via deploy/ scripts.
+
+Started once per test session on free loopback ports, with their data under var/test/;
+each test isolates itself with its own database prefix and topic prefix.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[2]
+TEST_VAR = ROOT / "var" / "test"
+SERVICES = ("intake", "routing", "settlement", "analytics")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def free_port_pair() -> int:
+    """A port whose successor is free too (Kafka's controller listens on port + 1)."""
+    for _ in range(50):
+        port = free_port()
+        try:
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", port + 1))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError("no free port pair")
+
+
+def _script(path: str, *args: str, env: dict[str, str]) -> str:
+    result = subprocess.run(
+        [str(ROOT / path), *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"{path} {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    lines = result.stdout.strip().splitlines()
+    return lines[-1] if lines else ""
+
+
+@dataclass
+class Postgres:
+    url: str  # postgresql://complaints:complaints@127.0.0.1:PORT
+    home: Path
+
+    def create_databases(self, prefix: str) -> None:
+        with psycopg.connect(f"{self.url}/postgres", autocommit=True) as conn:
+            for service in SERVICES:
+                conn.execute(f"CREATE DATABASE {prefix}{service}")
+
+    def connect(self, database: str) -> psycopg.Connection:
+        return psycopg.connect(f"{self.url}/{database}", autocommit=True)
+
+    def stop(self) -> None:
+        _script("deploy/postgres/postgres.sh", "stop", env={"PG_HOME_DIR": str(self.home)})
+
+
+@dataclass
+class Kafka:
+    bootstrap: str
+    home: Path
+
+    def stop(self) -> None:
+        _script("deploy/kafka/kafka.sh", "stop", env={"KAFKA_HOME_DIR": str(self.home)})
+
+
+def start_postgres() -> Postgres:
+    home = TEST_VAR / f"postgres-{os.getpid()}"
+    url = _script(
+        "deploy/postgres/postgres.sh",
+        "start",
+        str(free_port()),
+        env={"PG_HOME_DIR": str(home), "PG_FSYNC": "off"},
+    )
+    return Postgres(url, home)
+
+
+def start_kafka() -> Kafka:
+    home = TEST_VAR / f"kafka-{os.getpid()}"
+    bootstrap = _script(
+        "deploy/kafka/kafka.sh", "start", str(free_port_pair()), env={"KAFKA_HOME_DIR": str(home)}
+    )
+    return Kafka(bootstrap, home)
+
+
+def unique_prefix() -> str:
+    return f"t{uuid.uuid4().hex[:10]}_"

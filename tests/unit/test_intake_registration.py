@@ -1,0 +1,41 @@
+"""A complaint desk registers complaints; each gets the next number of its month."""
+
+from datetime import UTC, datetime
+
+from services.intake.contracts import to_integration
+from shared.outbox import OutboxReader
+from tests.support.builders import clerk_meta, intake_app, registration
+
+
+def test_complaints_are_numbered_gaplessly_within_their_month():
+    app = intake_app()
+    first = app.register(registration(), clerk_meta())
+    second = app.register(registration(), clerk_meta())
+    assert (first.number, second.number) == ("2611-0001", "2611-0002")
+
+
+def test_the_serial_restarts_in_the_next_business_month():
+    app = intake_app()
+    app.register(registration(received_at=datetime(2026, 11, 30, 15, 0, tzinfo=UTC)), clerk_meta())
+    # 16:30 UTC on 30 Nov is already 1 Dec in Shanghai.
+    december = app.register(
+        registration(received_at=datetime(2026, 11, 30, 16, 30, tzinfo=UTC)), clerk_meta()
+    )
+    assert december.number == "2612-0001"
+
+
+def test_the_registration_leaves_as_a_versioned_integration_event():
+    app = intake_app()
+    complaint = app.register(registration(), clerk_meta())
+    outbox = OutboxReader("intake", app.recorder, app.mapper, to_integration)
+    page = outbox.read(after=0, limit=100)
+
+    [event] = page.events  # the number-sequence events are internal
+    assert event.type == "intake.ComplaintRegistered"
+    assert event.schema_version == 1
+    assert event.case_number == complaint.number
+    assert event.actor.id == "clerk-wang"
+    assert event.data["subject"]["batch"] == "2645"
+    assert page.next_after == page.head
+    # Reading again yields the same ids: a re-published event is recognisable.
+    assert outbox.read(after=0, limit=100).events[0].event_id == event.event_id

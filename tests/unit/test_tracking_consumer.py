@@ -1,0 +1,111 @@
+"""The tracking consumer: each upstream event has its effect once, or is dead-lettered."""
+
+from eventsourcing.domain import Aggregate
+
+from services.intake.contracts import to_integration as intake_contract
+from shared.bus import Delivery, parse_delivery
+from shared.consumer import TrackingConsumer
+from shared.deadletter import DeadLetter
+from shared.handlers import ApplicationHandler
+from shared.outbox import OutboxReader
+from tests.support.builders import clerk_meta, intake_app, registration, routing_app
+from tests.support.fakes import ListSubscription, feed_delivery
+
+
+def registrations(count):
+    intake = intake_app()
+    for _ in range(count):
+        intake.register(registration(), clerk_meta())
+    return (
+        OutboxReader("intake", intake.recorder, intake.mapper, intake_contract).read(0, 100).events
+    )
+
+
+def cases_in(routing):
+    return [
+        n
+        for n in routing.recorder.select_notifications(start=1, limit=1000)
+        if n.topic.endswith("Case.Opened")
+    ]
+
+
+async def test_a_redelivered_event_is_skipped_and_offsets_move_after_effects():
+    routing = routing_app()
+    [event] = registrations(1)
+    subscription = ListSubscription([feed_delivery(event)], [feed_delivery(event)])
+    consumer = TrackingConsumer(
+        "routing", ApplicationHandler(routing, routing.policy), subscription, max_attempts=3
+    )
+    await consumer.run()
+
+    assert (consumer.processed, consumer.skipped) == (1, 1)
+    assert len(cases_in(routing)) == 1
+    assert len(subscription.committed) == 2
+
+
+async def test_a_republished_older_position_in_the_same_partition_is_skipped():
+    routing = routing_app()
+    first, second = registrations(2)
+    stream = [
+        feed_delivery(first, "t:0"),
+        feed_delivery(second, "t:0"),
+        feed_delivery(first, "t:0"),
+    ]
+    consumer = TrackingConsumer(
+        "routing",
+        ApplicationHandler(routing, routing.policy),
+        ListSubscription(stream),
+        max_attempts=3,
+    )
+    await consumer.run()
+    assert (consumer.processed, consumer.skipped) == (2, 1)
+
+
+async def test_a_failing_event_is_retried_then_dead_lettered_and_the_stream_moves_on():
+    routing = routing_app()
+    poison, good = registrations(2)
+    attempts = []
+
+    def policy(event):
+        if event.event_id == poison.event_id:
+            attempts.append(event.position)
+            raise KeyError("complainant")
+        return routing.policy(event)
+
+    subscription = ListSubscription([feed_delivery(poison), feed_delivery(good)])
+    consumer = TrackingConsumer(
+        "routing", ApplicationHandler(routing, policy), subscription, max_attempts=3
+    )
+    await consumer.run()
+
+    assert len(attempts) == 3
+    assert consumer.dead_lettered == 1
+    assert subscription.dead_letters[0][1] == "KeyError: 'complainant'"
+    assert len(cases_in(routing)) == 1
+    letter = routing.repository.get(DeadLetter.create_id(feed_delivery(poison).source))
+    assert letter.position == poison.position
+    # The poison's position is tracked: redelivering it does nothing more.
+    again = TrackingConsumer(
+        "routing",
+        ApplicationHandler(routing, policy),
+        ListSubscription([feed_delivery(poison)]),
+        max_attempts=3,
+    )
+    await again.run()
+    assert (again.skipped, len(attempts)) == (1, 3)
+
+
+async def test_unreadable_bytes_are_dead_lettered_once():
+    routing = routing_app()
+    garbage: Delivery = parse_delivery(b"{not json", "t[0]@7", "t:0")
+    assert garbage.event is None
+    subscription = ListSubscription([garbage], [garbage])
+    consumer = TrackingConsumer(
+        "routing", ApplicationHandler(routing, routing.policy), subscription, max_attempts=3
+    )
+    await consumer.run()
+    assert consumer.dead_lettered == 2  # reported twice, stored once
+    stored = routing.repository.get(DeadLetter.create_id("t[0]@7"))
+    assert isinstance(stored, Aggregate)
+    assert stored.version == 1
+    assert "not a valid envelope" in stored.reason
