@@ -1,0 +1,92 @@
+"""A complaint walks through all four services, each a separate process.
+
+Registered at intake, routed by rule, a remedy proposed and approved by the right authority,
+a settlement opened, and the case counted in the month's statistics — once on the embedded
+default (SQLite, HTTP feeds) and once on PostgreSQL + Kafka.
+"""
+
+import httpx
+import pytest
+
+from tests.support.waiting import wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+def get_json(url: str):
+    response = httpx.get(url, timeout=5)
+    return response.json() if response.status_code == 200 else None
+
+
+def test_a_quality_complaint_is_routed_approved_settled_and_counted(system):
+    intake, routing = system.url("intake"), system.url("routing")
+    settlement, analytics = system.url("settlement"), system.url("analytics")
+
+    registered = httpx.post(
+        f"{intake}/complaints",
+        json={
+            "channel": "phone",
+            "nature": "quality",
+            "received_at": "2026-11-05T02:00:00+00:00",
+            "complainant": {"name": "Zhang San", "type": "key_account", "customer_id": "C-1001"},
+            "subject": {
+                "part_no": "PCB-7731",
+                "batch": "2645",
+                "quantity_inspected": 500,
+                "quantity_defective": 12,
+            },
+            "description": "solder bridges on connector J3",
+            "demands": {"remedy": "return", "amount": "100000.00", "currency": "CNY"},
+            "taken_by": "clerk-wang",
+        },
+        timeout=10,
+    )
+    assert registered.status_code == 201, registered.text
+    number = registered.json()["number"]
+    assert registered.headers["location"] == f"/complaints/{number}"
+
+    case = wait_until(lambda: get_json(f"{routing}/cases/{number}"), what="case opened")
+    assert case["unit"] == "quality_management"
+
+    proposed = httpx.post(
+        f"{routing}/cases/{number}/remedies",
+        json={
+            "remedies": [
+                {
+                    "kind": "return",
+                    "amount": "100000.00",
+                    "quantity": 500,
+                    "unit_price": "200.00",
+                    "part_no": "PCB-7731",
+                }
+            ],
+            "currency": "CNY",
+            "proposed_by": "qa-liu",
+        },
+        timeout=10,
+    )
+    assert proposed.status_code == 200, proposed.text
+    approved = httpx.post(
+        f"{routing}/cases/{number}/approval",
+        json={"approver_id": "mgr-li", "approver_level": "manager"},
+        timeout=10,
+    )
+    assert approved.json()["status"] == "approved", approved.text
+
+    opened = wait_until(
+        lambda: get_json(f"{settlement}/settlements/{number}"), what="settlement opened"
+    )
+    assert (opened["total_amount"], opened["currency"]) == ("100000.00", "CNY")
+
+    report = wait_until(
+        lambda: (
+            (r := get_json(f"{analytics}/reports/monthly/2026-11"))
+            and r["settlements_opened"]
+            and r
+        ),
+        what="analytics counted the settlement",
+    )
+    assert report["received"] == 1
+    assert report["approved"] == 1
+    assert report["by_unit"] == {"quality_management": 1}
+    assert report["by_channel"] == {"phone": 1}

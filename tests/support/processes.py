@@ -1,0 +1,94 @@
+"""The services as real OS processes (`python -m shared.cli serve|worker`), for e2e and faults."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.support.infra import ROOT, free_port
+from tests.support.waiting import wait_until
+
+SERVICES = ("intake", "routing", "settlement", "analytics")
+
+
+class ServiceProcesses:
+    """Starts, stops and kills service processes sharing one environment."""
+
+    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
+        self.ports = {service: free_port() for service in SERVICES}
+        self.env = {
+            **env,
+            **{f"COMPLAINTS_{s.upper()}_URL": self.url(s) for s in SERVICES[:3]},
+            "COMPLAINTS_LOG_LEVEL": "WARNING",
+        }
+        self.log_dir = log_dir
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def start(
+        self, service: str, *, mode: str = "serve", name: str | None = None, **extra: str
+    ) -> subprocess.Popen:
+        name = name or service
+        env = {
+            **os.environ,
+            **self.env,
+            "COMPLAINTS_PORT": str(self.ports[service]),
+            **{f"COMPLAINTS_{k.upper()}": v for k, v in extra.items()},
+        }
+        log = (self.log_dir / f"{name}.log").open("ab")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "shared.cli", mode, service],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.processes[name] = process
+        if mode == "serve":
+            wait_until(
+                lambda: self._healthy(service, process),
+                timeout=60,
+                what=f"{name} healthy (see {self.log_dir / (name + '.log')})",
+            )
+        return process
+
+    def _healthy(self, service: str, process: subprocess.Popen) -> bool:
+        if process.poll() is not None:
+            raise AssertionError(f"{service} exited with {process.returncode}")
+        try:
+            return httpx.get(f"{self.url(service)}/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def start_all(self) -> None:
+        for service in SERVICES:
+            self.start(service)
+
+    def kill(self, name: str) -> None:
+        process = self.processes.pop(name)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+
+    def stop_all(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.processes.clear()
+
+    def logs(self) -> str:
+        return "\n".join(
+            f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}"
+            for p in sorted(self.log_dir.glob("*.log"))
+        )
