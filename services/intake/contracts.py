@@ -1,31 +1,28 @@
-"""Intake's public contract: which domain events leave the service, and in what shape."""
+"""Intake's domain events -> public integration events (shared/contracts/intake.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from services.intake.domain import Complaint
+from shared.contracts.intake import ComplaintRegisteredV1
 from shared.outbox import Published
 
 
-def to_integration(domain_event: Any) -> Published | None:
-    if isinstance(domain_event, Complaint.Registered):
-        e = domain_event
+def to_integration(e: Any) -> Published | None:
+    if isinstance(e, Complaint.Registered):
+        data = ComplaintRegisteredV1(
+            number=e.number,
+            received_at=e.received_at,
+            channel=e.channel,
+            nature=e.nature,
+            complainant=e.complainant,
+            subject=e.subject,
+            description=e.description,
+            demands=e.demands,
+            taken_by=e.taken_by,
+        )
         return Published(
-            type="intake.ComplaintRegistered",
-            schema_version=1,
-            case_number=e.number,
-            occurred_at=e.received_at,
-            data={
-                "number": e.number,
-                "received_at": e.received_at.isoformat(),
-                "channel": e.channel,
-                "nature": e.nature,
-                "complainant": e.complainant,
-                "subject": e.subject,
-                "description": e.description,
-                "demands": e.demands,
-                "taken_by": e.taken_by,
-            },
+            "intake.ComplaintRegistered", 1, e.number, e.received_at, data.model_dump(mode="json")
         )
     return None

@@ -1,25 +1,23 @@
-"""Settlement's public contract (what ERP/finance subscribes to)."""
+"""Settlement's domain events -> public integration events (what ERP/finance subscribes to)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from services.settlement.domain import Settlement
+from shared.contracts.settlement import SettlementOpenedV1
 from shared.outbox import Published
 
 
 def to_integration(e: Any) -> Published | None:
     if isinstance(e, Settlement.Opened):
+        data = SettlementOpenedV1(
+            customer=e.customer,
+            remedies=e.remedies,
+            total_amount=e.total_amount,
+            currency=e.currency,
+        )
         return Published(
-            "settlement.SettlementOpened",
-            1,
-            e.number,
-            e.timestamp,
-            {
-                "customer": e.customer,
-                "remedies": e.remedies,
-                "total_amount": e.total_amount,
-                "currency": e.currency,
-            },
+            "settlement.SettlementOpened", 1, e.number, e.timestamp, data.model_dump(mode="json")
         )
     return None

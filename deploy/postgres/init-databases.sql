@@ -1,0 +1,5 @@
+-- One database per service, for the containerised stack (docker-compose.yml).
+CREATE DATABASE intake;
+CREATE DATABASE routing;
+CREATE DATABASE settlement;
+CREATE DATABASE analytics;
