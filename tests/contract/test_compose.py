@@ -33,7 +33,7 @@ def test_every_complaints_variable_is_a_setting_and_every_value_validates():
 
 
 def test_published_ports_are_the_services_ports_and_dockerfiles_exist():
-    for name, spec in APP_CONTAINERS.items():
+    for spec in APP_CONTAINERS.values():
         service = ServiceName(spec["environment"]["COMPLAINTS_SERVICE"])
         assert (ROOT / spec["build"]["dockerfile"]).exists()
         assert spec["build"]["dockerfile"] == f"services/{service.value}/Dockerfile"

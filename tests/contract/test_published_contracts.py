@@ -1,7 +1,6 @@
 """Event contracts are public APIs: documented, generated from code, and honoured."""
 
 import json
-from pathlib import Path
 
 import jsonschema
 import pytest
