@@ -18,6 +18,7 @@ from typing import Protocol
 
 from shared.bus import Delivery, Subscription
 from shared.envelope import IntegrationEvent
+from shared.logs import correlation_id
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ class TrackingConsumer:
         if await self.handler.is_processed(delivery.stream, event.position):
             self.skipped += 1
             return
+        correlation_id.set(str(event.correlation_id))
         for attempt in range(1, self.max_attempts + 1):
             try:
                 if await self.handler.handle(event, delivery.stream):

@@ -12,18 +12,29 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from shared.envelope import SYSTEM_ACTOR, Actor, IntegrationEvent
+from shared.logs import correlation_id as current_correlation
 
 Meta = dict[str, Any]
 
 
 def command_meta(actor: Actor, correlation_id: UUID | None = None) -> Meta:
-    """Meta for a command arriving over HTTP: a new flow unless one is given."""
+    """Meta for a command arriving over HTTP.
+
+    The flow continues the request's `X-Correlation-ID` when it is a UUID, else starts anew.
+    """
     return {
         "case_number": None,
         "actor": actor.model_dump(),
-        "correlation_id": str(correlation_id or uuid4()),
+        "correlation_id": str(correlation_id or _request_correlation() or uuid4()),
         "causation_id": None,
     }
+
+
+def _request_correlation() -> UUID | None:
+    try:
+        return UUID(current_correlation.get() or "")
+    except ValueError:
+        return None
 
 
 def caused_by(event: IntegrationEvent, actor: Actor = SYSTEM_ACTOR) -> Meta:

@@ -39,3 +39,18 @@ def test_the_registration_leaves_as_a_versioned_integration_event():
     assert page.next_after == page.head
     # Reading again yields the same ids: a re-published event is recognisable.
     assert outbox.read(after=0, limit=100).events[0].event_id == event.event_id
+
+
+def test_a_request_correlation_id_continues_into_the_event():
+    from uuid import UUID
+
+    from shared.logs import correlation_id
+    from shared.meta import command_meta
+    from tests.support.builders import CLERK
+
+    token = correlation_id.set("5b0c7f9e-4a7e-4d0b-9a43-2f0f5c1d7a11")
+    try:
+        assert command_meta(CLERK)["correlation_id"] == "5b0c7f9e-4a7e-4d0b-9a43-2f0f5c1d7a11"
+    finally:
+        correlation_id.reset(token)
+    assert UUID(command_meta(CLERK)["correlation_id"])  # a fresh flow without a header
