@@ -7,7 +7,6 @@ position in one transaction, off the event loop, because the library is synchron
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -18,6 +17,7 @@ from shared.bus import Delivery
 from shared.deadletter import DeadLetter
 from shared.envelope import IntegrationEvent
 from shared.eventstore import ServiceApplication
+from shared.threads import run_sync
 
 Policy = Callable[[IntegrationEvent], Sequence[Any]]
 
@@ -28,14 +28,14 @@ class ApplicationHandler:
         self.policy = policy
 
     async def is_processed(self, stream: str, position: int) -> bool:
-        return await asyncio.to_thread(self.app.is_processed, Tracking(stream, position))
+        return await run_sync(self.app.is_processed, Tracking(stream, position))
 
     async def handle(self, event: IntegrationEvent, stream: str) -> bool:
         def apply() -> bool:
             aggregates = self.policy(event)
             return self.app.save_tracked(Tracking(stream, event.position), *aggregates)
 
-        return await asyncio.to_thread(apply)
+        return await run_sync(apply)
 
     async def record_dead_letter(self, delivery: Delivery, reason: str) -> None:
         def record() -> None:
@@ -54,4 +54,4 @@ class ApplicationHandler:
             else:
                 self.app.save_tracked(Tracking(delivery.stream, position), letter)
 
-        await asyncio.to_thread(record)
+        await run_sync(record)

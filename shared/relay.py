@@ -17,6 +17,7 @@ from eventsourcing.persistence import Tracking
 from shared.bus import Publisher
 from shared.eventstore import ServiceApplication
 from shared.outbox import OutboxReader
+from shared.threads import run_sync
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +42,14 @@ class Relay:
 
     async def run_once(self) -> int:
         """Relay one page; returns how many positions it advanced."""
-        after = await asyncio.to_thread(self.app.tracked_position, RELAY_STREAM) or 0
-        page = await asyncio.to_thread(self.outbox.read, after, self.batch_size)
+        after = await run_sync(self.app.tracked_position, RELAY_STREAM) or 0
+        page = await run_sync(self.outbox.read, after, self.batch_size)
         if page.next_after == after:
             self.published_position = after
             return 0
         if page.events:
             await self.publisher.publish(page.events)
-        await asyncio.to_thread(
+        await run_sync(
             self.app.process_recorder.insert_tracking, Tracking(RELAY_STREAM, page.next_after)
         )
         self.published_position = page.next_after

@@ -21,6 +21,7 @@ from shared.handlers import ApplicationHandler, Policy
 from shared.outbox import Contract, OutboxReader
 from shared.relay import Relay
 from shared.settings import Settings
+from shared.threads import drain, run_sync
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,8 @@ class ServiceRuntime:
     handler: Handler | None = None
     tracked_position: PositionOf | None = None  # where a feed consumer resumes
     relay: Relay | None = None
+    #: Further long-running work of the service (e.g. projecting its own read models).
+    background: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
     consumers: list[TrackingConsumer] = field(default_factory=list)
     _tasks: list[asyncio.Task] = field(default_factory=list)
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -46,11 +49,12 @@ class ServiceRuntime:
         app: ServiceApplication,
         contract: Contract,
         policy: Policy | None = None,
+        background: dict[str, Callable[[], Awaitable[None]]] | None = None,
     ) -> ServiceRuntime:
         """The runtime of an event-sourced service: its outbox, and its policy if it has one."""
 
         async def tracked_position(stream: str) -> int | None:
-            return await asyncio.to_thread(app.tracked_position, stream)
+            return await run_sync(app.tracked_position, stream)
 
         return cls(
             settings,
@@ -58,10 +62,13 @@ class ServiceRuntime:
             outbox=OutboxReader(settings.service.value, app.recorder, app.mapper, contract),
             handler=ApplicationHandler(app, policy) if policy else None,
             tracked_position=tracked_position,
+            background=background or {},
         )
 
     async def start(self) -> None:
         s = self.settings
+        for name, work in self.background.items():
+            self._spawn(name, work())
         if s.transport == "kafka":
             await self._start_kafka()
         elif s.consumers_enabled and self.handler:
@@ -125,6 +132,8 @@ class ServiceRuntime:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await drain()
+
         for close in reversed(self._closers):
             with contextlib.suppress(Exception):
                 await close()

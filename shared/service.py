@@ -16,13 +16,14 @@ from shared.http import (
     install_error_handlers,
 )
 from shared.runtime import ServiceRuntime
+from shared.threads import run_sync
 
 
 def application_hooks(app) -> dict[str, Callable[[], Awaitable]]:
     """Readiness and shutdown of an event-sourced application, off the event loop."""
     return {
-        "store_ready": lambda: asyncio.to_thread(app.ping),
-        "on_close": lambda: asyncio.to_thread(app.close),
+        "store_ready": lambda: run_sync(app.ping),
+        "on_close": lambda: run_sync(app.close),
     }
 
 
@@ -33,6 +34,7 @@ def create_service(
     store_ready: Callable[[], Awaitable[bool]],
     on_start: Callable[[], Awaitable[None]] | None = None,
     on_close: Callable[[], Awaitable[None]] | None = None,
+    larger_bodies: dict[str, int] | None = None,
 ) -> FastAPI:
     settings = runtime.settings
 
@@ -52,7 +54,7 @@ def create_service(
     app.state.runtime = runtime
     install_error_handlers(app)
     correlation_middleware(app)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, larger=larger_bodies)
 
     async def readiness() -> dict[str, bool]:
         try:

@@ -33,7 +33,7 @@ DEFAULT_PORTS = {
 
 #: Whose integration events each service consumes.
 UPSTREAMS: dict[ServiceName, tuple[ServiceName, ...]] = {
-    ServiceName.intake: (),
+    ServiceName.intake: (ServiceName.settlement,),
     ServiceName.routing: (ServiceName.intake, ServiceName.settlement),
     ServiceName.settlement: (ServiceName.routing,),
     ServiceName.analytics: (ServiceName.intake, ServiceName.routing, ServiceName.settlement),
@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     consumer_max_attempts: int = Field(default=3, ge=1, le=100)
 
     business_timezone: str = "Asia/Shanghai"
+    acknowledge_within_hours: int = Field(default=24, ge=1, le=24 * 30)
+    repeat_window_days: int = Field(default=90, ge=1, le=3650)
+    evidence_dir: Path = Path("var/evidence")
+    evidence_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=1024**3)
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
 

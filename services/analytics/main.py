@@ -7,14 +7,14 @@ from sqlalchemy import text
 
 from services.analytics import api
 from services.analytics.projection import ProjectionHandler, create_tables
-from services.analytics.store import create_engine
 from shared.runtime import ServiceRuntime
 from shared.service import create_service
 from shared.settings import Settings
+from shared.sqlviews import create_engine
 
 
 def create_app(settings: Settings) -> FastAPI:
-    engine = create_engine(settings)
+    engine = create_engine(settings, "analytics.sqlite")
     handler = ProjectionHandler(engine, settings.business_timezone)
 
     async def store_ready() -> bool:

@@ -13,15 +13,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.analytics.store import (
-    advance_tracking,
-    case_facts,
-    dead_letters,
-    tracked_position,
-    upsert,
-)
+from services.analytics.store import case_facts, dead_letters, metadata, tracking
 from shared.bus import Delivery
 from shared.envelope import IntegrationEvent, as_datetime
+from shared.sqlviews import advance_tracking, tracked_position, upsert
 
 
 class _AlreadyProcessed(Exception):
@@ -39,12 +34,12 @@ class ProjectionHandler:
 
     async def position(self, stream: str) -> int | None:
         async with self.engine.connect() as conn:
-            return await tracked_position(conn, stream)
+            return await tracked_position(conn, tracking, stream)
 
     async def handle(self, event: IntegrationEvent, stream: str) -> bool:
         try:
             async with self.engine.begin() as conn:
-                if not await advance_tracking(conn, stream, event.position):
+                if not await advance_tracking(conn, tracking, stream, event.position):
                     raise _AlreadyProcessed
                 await self._project(conn, event)
         except _AlreadyProcessed:
@@ -54,7 +49,7 @@ class ProjectionHandler:
     async def record_dead_letter(self, delivery: Delivery, reason: str) -> None:
         async with self.engine.begin() as conn:
             if delivery.event is not None and not await advance_tracking(
-                conn, delivery.stream, delivery.event.position
+                conn, tracking, delivery.stream, delivery.event.position
             ):
                 return
             statement = upsert(conn, dead_letters).values(
@@ -101,7 +96,5 @@ class ProjectionHandler:
 
 
 async def create_tables(engine: AsyncEngine) -> None:
-    from services.analytics.store import metadata
-
     async with engine.begin() as conn:
         await conn.run_sync(metadata.create_all)

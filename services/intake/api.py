@@ -1,148 +1,305 @@
-"""Intake's HTTP API: thin routes over `IntakeApplication`."""
+"""Intake's HTTP API: thin routes over `IntakeApplication` and the complaint index."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from decimal import Decimal
-from typing import Any
+import hashlib
+from datetime import timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response, status
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from fastapi import APIRouter, File, Form, Header, Query, Response, UploadFile, status
+from fastapi.responses import FileResponse
+from pydantic import AwareDatetime
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.intake import views
 from services.intake.application import IntakeApplication, Registration
-from services.intake.domain import Channel, Complaint, Nature
+from services.intake.domain import Channel, Status
+from services.intake.evidence import EvidenceStore
+from services.intake.schemas import (
+    Acknowledgement,
+    Classification,
+    ComplaintCreate,
+    ComplaintPage,
+    ComplaintRead,
+    Confirmation,
+    Judgement,
+    Reason,
+    RepeatCandidate,
+    RepeatLink,
+    TimelineEntry,
+)
+from services.intake.taxonomy import taxonomies
 from shared import clock
 from shared.envelope import Actor
-from shared.errors import Invalid
+from shared.errors import Invalid, NotFound
 from shared.meta import command_meta
-from shared.money import MINOR_UNITS
+from shared.threads import run_sync
 
-#: How far in the future a receipt time may be (clock skew between desks), before refusal.
+#: How far in the future a receipt time may be (clock skew between desks) before refusal.
 RECEIPT_TIME_TOLERANCE = timedelta(minutes=5)
 
-
-class Complainant(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
-    type: str = Field(default="consumer", pattern="^(consumer|distributor|key_account|vip|other)$")
-    customer_id: str | None = Field(default=None, max_length=100)
-    contact: str | None = Field(default=None, max_length=200)
-
-
-class Subject(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    product: str | None = Field(default=None, max_length=200)
-    order_no: str | None = Field(default=None, max_length=100)
-    part_no: str | None = Field(default=None, max_length=100)
-    batch: str | None = Field(default=None, max_length=100)
-    quantity_inspected: int | None = Field(default=None, ge=0)
-    quantity_defective: int | None = Field(default=None, ge=0)
-    region: str | None = Field(default=None, max_length=100)
-
-    @model_validator(mode="after")
-    def _defective_within_inspected(self) -> Subject:
-        if (
-            self.quantity_inspected is not None
-            and self.quantity_defective is not None
-            and self.quantity_defective > self.quantity_inspected
-        ):
-            raise ValueError("quantity_defective must not exceed quantity_inspected")
-        return self
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="Retrying a POST with the same key returns the first result.",
+    ),
+]
 
 
-class Demands(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    remedy: str | None = Field(
-        default=None, pattern="^(return|exchange|repair|allowance|compensation|apology|other)$"
+def router(
+    app: IntakeApplication, engine: AsyncEngine, evidence: EvidenceStore, repeat_window: timedelta
+) -> APIRouter:
+    api = APIRouter(tags=["complaints"])
+
+    def as_clerk(by: str):
+        return command_meta(Actor(id=by, role="clerk"))
+
+    @api.post(
+        "/complaints",
+        status_code=status.HTTP_201_CREATED,
+        response_model=ComplaintRead,
+        summary="Register a complaint (受理登记); numbered YYMM-NNNN",
     )
-    amount: Decimal | None = Field(default=None, ge=0, max_digits=18, decimal_places=6)
-    currency: str | None = None
-
-    @field_validator("currency")
-    @classmethod
-    def _known_currency(cls, value: str | None) -> str | None:
-        if value is not None and value not in MINOR_UNITS:
-            raise ValueError(f"unknown currency {value!r}")
-        return value
-
-    @model_validator(mode="after")
-    def _amount_needs_currency(self) -> Demands:
-        if self.amount is not None and self.currency is None:
-            raise ValueError("an amount claimed needs its currency")
-        return self
-
-
-class ComplaintCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    channel: Channel
-    nature: Nature
-    received_at: AwareDatetime | None = Field(
-        default=None, description="When the complaint was received; defaults to now."
-    )
-    complainant: Complainant
-    subject: Subject = Subject()
-    description: str = Field(min_length=1, max_length=20_000)
-    demands: Demands = Demands()
-    taken_by: str = Field(min_length=1, max_length=200, description="首问负责人")
-
-
-class ComplaintRead(BaseModel):
-    number: str
-    status: str
-    received_at: datetime
-    channel: str
-    nature: str
-    complainant: dict[str, Any]
-    subject: dict[str, Any]
-    description: str
-    demands: dict[str, Any]
-    taken_by: str
-    version: int
-
-    @classmethod
-    def of(cls, complaint: Complaint) -> ComplaintRead:
-        return cls(
-            number=complaint.number,
-            status=complaint.status,
-            received_at=complaint.received_at,
-            channel=complaint.channel,
-            nature=complaint.nature,
-            complainant=complaint.complainant,
-            subject=complaint.subject,
-            description=complaint.description,
-            demands=complaint.demands,
-            taken_by=complaint.taken_by,
-            version=complaint.version,
-        )
-
-
-def router(app: IntakeApplication) -> APIRouter:
-    api = APIRouter(prefix="/complaints", tags=["complaints"])
-
-    @api.post("", status_code=status.HTTP_201_CREATED, response_model=ComplaintRead)
-    def register(body: ComplaintCreate, request: Request, response: Response) -> ComplaintRead:
+    async def register(
+        body: ComplaintCreate, response: Response, idempotency_key: IdempotencyKeyHeader = None
+    ) -> ComplaintRead:
         now = clock.now()
         received_at = body.received_at or now
         if received_at > now + RECEIPT_TIME_TOLERANCE:
             raise Invalid("received_at is in the future", field="received_at", rule="not_future")
-        complaint = app.register(
-            Registration(
-                received_at=received_at,
-                channel=body.channel.value,
-                nature=body.nature.value,
-                complainant=body.complainant.model_dump(mode="json"),
-                subject=body.subject.model_dump(mode="json"),
-                description=body.description,
-                demands=body.demands.model_dump(mode="json"),
-                taken_by=body.taken_by,
-            ),
-            command_meta(Actor(id=body.taken_by, role="clerk")),
+        registration = Registration(
+            received_at=received_at,
+            channel=body.channel.value,
+            nature=body.nature.value,
+            complainant=body.complainant.model_dump(mode="json"),
+            subject=body.subject.model_dump(mode="json"),
+            problem=body.problem.model_dump(mode="json"),
+            description=body.description,
+            demands=body.demands.model_dump(mode="json"),
+            taken_by=body.taken_by,
+            flags=tuple(body.flags),
         )
-        response.headers["Location"] = f"/complaints/{complaint.number}"
-        return ComplaintRead.of(complaint)
+        idempotency = None
+        if idempotency_key:
+            request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+            idempotency = (idempotency_key, request_hash)
+        repeats = await views.repeat_candidates(
+            engine, registration.complainant, registration.subject, received_at - repeat_window
+        )
+        result = await run_sync(
+            app.register, registration, as_clerk(body.taken_by), idempotency, repeats
+        )
+        if result.replayed:
+            response.headers["Idempotent-Replayed"] = "true"
+        response.headers["Location"] = f"/complaints/{result.complaint.number}"
+        return ComplaintRead.of(result.complaint)
 
-    @api.get("/{number}", response_model=ComplaintRead)
+    @api.get(
+        "/complaints",
+        response_model=ComplaintPage,
+        summary="List complaints, newest first, with filters and cursor pagination",
+    )
+    async def list_complaints(
+        status_: Annotated[Status | None, Query(alias="status")] = None,
+        channel: Channel | None = None,
+        severity: Annotated[str | None, Query(pattern="^level_[123]$")] = None,
+        customer: Annotated[str | None, Query(max_length=100)] = None,
+        received_from: AwareDatetime | None = None,
+        received_to: AwareDatetime | None = None,
+        q: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+        cursor: Annotated[str | None, Query(max_length=500)] = None,
+        limit: Annotated[int, Query(ge=1, le=views.MAX_PAGE_SIZE)] = 20,
+    ) -> ComplaintPage:
+        where = views.ListFilter(
+            status=status_.value if status_ else None,
+            channel=channel.value if channel else None,
+            severity=severity,
+            customer=customer,
+            received_from=received_from,
+            received_to=received_to,
+            text=q,
+        )
+        items, next_cursor = await views.list_complaints(engine, where, cursor, limit)
+        return ComplaintPage(items=items, next_cursor=next_cursor)
+
+    @api.get("/complaints/{number}", response_model=ComplaintRead)
     def read(number: str) -> ComplaintRead:
         return ComplaintRead.of(app.complaint(number))
+
+    @api.get(
+        "/complaints/{number}/timeline",
+        response_model=list[TimelineEntry],
+        summary="Intake's part of the case timeline, from the event store",
+    )
+    def timeline(number: str) -> list[TimelineEntry]:
+        entries = []
+        for e in app.history(number):
+            meta = getattr(e, "meta", None) or {}
+            data = {
+                k: v
+                for k, v in e.__dict__.items()
+                if k
+                not in (
+                    "originator_id",
+                    "originator_version",
+                    "timestamp",
+                    "meta",
+                    "originator_topic",
+                )
+            }
+            entries.append(
+                TimelineEntry(
+                    position=e.originator_version,
+                    type=type(e).__name__,
+                    at=e.timestamp,
+                    actor=meta.get("actor"),
+                    correlation_id=meta.get("correlation_id"),
+                    data=data,
+                )
+            )
+        return entries
+
+    @api.get(
+        "/complaints/{number}/repeat-candidates",
+        response_model=list[RepeatCandidate],
+        summary="Earlier complaints of the same customer on the same order, part or batch",
+    )
+    async def repeat_candidates(number: str) -> list[RepeatCandidate]:
+        complaint = await run_sync(app.complaint, number)
+        found = await views.repeat_candidates(
+            engine,
+            complaint.complainant,
+            complaint.subject,
+            complaint.received_at - repeat_window,
+            exclude=number,
+        )
+        return [
+            RepeatCandidate(**c)
+            for c in found
+            if c["number"] not in complaint.repeat_of and c["number"] < number
+        ]
+
+    @api.post("/complaints/{number}/repeat-links", response_model=ComplaintRead)
+    def link_repeat(number: str, body: RepeatLink) -> ComplaintRead:
+        return ComplaintRead.of(app.link_repeat(number, body.earlier, as_clerk(body.by)))
+
+    @api.delete("/complaints/{number}/repeat-links/{earlier}", response_model=ComplaintRead)
+    def unlink_repeat(
+        number: str,
+        earlier: str,
+        by: Annotated[str, Query(min_length=1, max_length=200)],
+        reason: Annotated[str, Query(min_length=1, max_length=2000)],
+    ) -> ComplaintRead:
+        return ComplaintRead.of(
+            app.change(number, "unlink_repeat", as_clerk(by), earlier=earlier, reason=reason)
+        )
+
+    @api.post("/complaints/{number}/acknowledgement", response_model=ComplaintRead)
+    def acknowledge(number: str, body: Acknowledgement) -> ComplaintRead:
+        return ComplaintRead.of(
+            app.change(number, "acknowledge", as_clerk(body.by), reply=body.reply)
+        )
+
+    @api.post(
+        "/complaints/{number}/judgement",
+        response_model=ComplaintRead,
+        summary="Judge validity; not valid closes it with the explained reply",
+    )
+    def judge(number: str, body: Judgement) -> ComplaintRead:
+        return ComplaintRead.of(
+            app.change(
+                number,
+                "judge",
+                as_clerk(body.by),
+                valid=body.valid,
+                reason=body.reason,
+                reply=body.reply,
+            )
+        )
+
+    @api.post("/complaints/{number}/classification", response_model=ComplaintRead)
+    def classify(number: str, body: Classification) -> ComplaintRead:
+        return ComplaintRead.of(
+            app.change(
+                number, "classify", as_clerk(body.by), changes=body.changes(), reason=body.reason
+            )
+        )
+
+    @api.post(
+        "/complaints/{number}/evidence",
+        response_model=ComplaintRead,
+        status_code=status.HTTP_201_CREATED,
+    )
+    async def upload_evidence(
+        number: str,
+        file: Annotated[UploadFile, File()],
+        by: Annotated[str, Form(min_length=1, max_length=200)],
+    ) -> ComplaintRead:
+        await run_sync(app.complaint, number)
+        content = await file.read(evidence.max_bytes + 1)
+        content_type = (file.content_type or "application/octet-stream").split(";")[0]
+        sha256 = await run_sync(evidence.put, content, content_type)
+        complaint = await run_sync(
+            app.change,
+            number,
+            "attach_evidence",
+            as_clerk(by),
+            sha256=sha256,
+            filename=(file.filename or "evidence")[:255],
+            content_type=content_type,
+            size=len(content),
+        )
+        return ComplaintRead.of(complaint)
+
+    @api.get("/complaints/{number}/evidence/{sha256}", response_class=FileResponse)
+    def download_evidence(number: str, sha256: str) -> FileResponse:
+        complaint = app.complaint(number)
+        if sha256 not in complaint.evidence:
+            raise NotFound(f"complaint {number} has no evidence {sha256}")
+        item = complaint.evidence[sha256]
+        return FileResponse(
+            evidence.path(sha256), media_type=item["content_type"], filename=item["filename"]
+        )
+
+    @api.post(
+        "/complaints/{number}/confirmation",
+        response_model=ComplaintRead,
+        summary="The customer confirms the outcome (书面确认) with satisfaction 1-5",
+    )
+    def confirm(number: str, body: Confirmation) -> ComplaintRead:
+        return ComplaintRead.of(
+            app.change(
+                number,
+                "confirm",
+                as_clerk(body.by),
+                satisfaction=body.satisfaction,
+                comment=body.comment,
+            )
+        )
+
+    @api.post(
+        "/complaints/{number}/rejection",
+        response_model=ComplaintRead,
+        summary="The customer rejects the outcome: reopened as a new handling cycle",
+    )
+    def reject(number: str, body: Reason) -> ComplaintRead:
+        return ComplaintRead.of(
+            app.change(number, "reject_outcome", as_clerk(body.by), reason=body.reason)
+        )
+
+    @api.post("/complaints/{number}/withdrawal", response_model=ComplaintRead)
+    def withdraw(number: str, body: Reason) -> ComplaintRead:
+        return ComplaintRead.of(
+            app.change(number, "withdraw", as_clerk(body.by), reason=body.reason)
+        )
+
+    @api.get(
+        "/taxonomies", tags=["reference"], summary="Classification schemes with zh-CN and en labels"
+    )
+    def list_taxonomies() -> dict:
+        return taxonomies()
 
     return api

@@ -1,22 +1,24 @@
-"""Intake's Application: commands and queries over complaints."""
+"""Intake's Application: the commands and queries of a complaint desk."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from services.intake.domain import Complaint, NumberSequence
+from services.intake.domain import Complaint, IdempotencyKey, NumberSequence
+from services.intake.taxonomy import severity_for
 from shared.case_number import CaseNumber, aggregate_id, numbering_period
+from shared.envelope import IntegrationEvent
 from shared.errors import Conflict, NotFound
 from shared.eventstore import ServiceApplication
-from shared.meta import Meta, for_case
+from shared.meta import Meta, caused_by, for_case
 
-#: Concurrent registrations in one month conflict on the number sequence; each retry
-#: re-reads it. Under 20 concurrent clients a handful of retries is plenty.
+#: Optimistic retries when another process numbers in the same month at the same moment.
 MAX_NUMBERING_ATTEMPTS = 50
 
 
@@ -30,45 +32,116 @@ class Registration:
     description: str
     demands: dict[str, Any]
     taken_by: str
+    problem: dict[str, Any] | None = None
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Registered:
+    complaint: Complaint
+    replayed: bool  # True when an Idempotency-Key returned an earlier result
 
 
 class IntakeApplication(ServiceApplication):
     name = "intake"
+    #: The month's number sequence is read on every registration: keep it cached (reads
+    #: only newer events) and snapshotted (restarts do not replay a whole month).
+    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "10000"}
+    snapshotting_intervals: ClassVar = {NumberSequence: 200}
 
-    def __init__(self, env: dict[str, str], business_timezone: str) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        business_timezone: str,
+        acknowledge_within: timedelta = timedelta(hours=24),
+    ) -> None:
         super().__init__(env)
         self.business_timezone = business_timezone
+        self.acknowledge_within = acknowledge_within
+        # Within one process, number one at a time instead of colliding optimistically.
+        self._numbering = threading.Lock()
 
-    def register(self, registration: Registration, meta: Meta) -> Complaint:
-        """Number and record a complaint, atomically with its serial."""
+    # Registration ---------------------------------------------------------------------------
+
+    def register(
+        self,
+        registration: Registration,
+        meta: Meta,
+        idempotency: tuple[str, str] | None = None,
+        repeats: list[dict[str, Any]] | tuple = (),
+    ) -> Registered:
+        """Number and record a complaint, atomically with its serial and idempotency key.
+
+        `idempotency` is (key, request hash): a key seen before returns its complaint when the
+        request is the same, and is refused when it is not.
+        """
         period = numbering_period(registration.received_at, self.business_timezone)
-        for _ in range(MAX_NUMBERING_ATTEMPTS):
-            sequence = self._sequence(period)
-            number = sequence.next_case_number()
-            complaint = Complaint(
-                number=number,
-                received_at=registration.received_at,
-                channel=registration.channel,
-                nature=registration.nature,
-                complainant=registration.complainant,
-                subject=registration.subject,
-                description=registration.description,
-                demands=registration.demands,
-                taken_by=registration.taken_by,
-                meta=for_case(meta, number),
-            )
-            try:
-                self.save(sequence, complaint)
-            except IntegrityError:
-                continue
-            return complaint
+        severity = severity_for(
+            registration.channel,
+            registration.complainant.get("type", ""),
+            registration.nature,
+            frozenset(registration.flags),
+        )
+        with self._numbering:
+            for _ in range(MAX_NUMBERING_ATTEMPTS):
+                if idempotency and (earlier := self._replay(*idempotency)):
+                    return Registered(earlier, replayed=True)
+                sequence = self._sequence(period)
+                number = sequence.next_case_number()
+                case_meta = for_case(meta, number)
+                complaint = Complaint(
+                    number=number,
+                    received_at=registration.received_at,
+                    channel=registration.channel,
+                    nature=registration.nature,
+                    complainant=registration.complainant,
+                    subject=registration.subject,
+                    problem=registration.problem,
+                    description=registration.description,
+                    demands=registration.demands,
+                    taken_by=registration.taken_by,
+                    flags=sorted(registration.flags),
+                    severity=severity.level,
+                    severity_rule=severity.rule,
+                    acknowledge_due=registration.received_at + self.acknowledge_within,
+                    meta=case_meta,
+                )
+                for candidate in repeats:
+                    complaint.link_repeat(candidate["number"], candidate["matched_on"], case_meta)
+                to_save: list[Any] = [sequence, complaint]
+                if idempotency:
+                    to_save.append(
+                        IdempotencyKey(
+                            key=idempotency[0], request_hash=idempotency[1], case_number=number
+                        )
+                    )
+                try:
+                    self.save(*to_save)
+                except IntegrityError:
+                    continue
+                return Registered(complaint, replayed=False)
         raise Conflict("too many concurrent registrations; retry the request")
+
+    def _replay(self, key: str, request_hash: str) -> Complaint | None:
+        try:
+            used: IdempotencyKey = self.repository.get(IdempotencyKey.create_id(key))
+        except AggregateNotFoundError:
+            return None
+        if used.request_hash != request_hash:
+            raise Conflict(
+                "this Idempotency-Key was used for a different request; use a new key",
+                field="Idempotency-Key",
+                rule="same_key_same_request",
+            )
+        return self.complaint(used.case_number)
 
     def _sequence(self, period: str) -> NumberSequence:
         try:
-            return self.repository.get(aggregate_id("intake.number-sequence", period))
+            return self.repository.get(NumberSequence.create_id(period))
         except AggregateNotFoundError:
             return NumberSequence(period=period)
+
+    # Queries --------------------------------------------------------------------------------
 
     def complaint(self, number: str) -> Complaint:
         CaseNumber.parse(number)
@@ -76,3 +149,42 @@ class IntakeApplication(ServiceApplication):
             return self.repository.get(aggregate_id("intake.complaint", number))
         except AggregateNotFoundError:
             raise NotFound(f"no complaint {number}") from None
+
+    def history(self, number: str) -> list[Any]:
+        """The complaint's stored events, oldest first: intake's part of the case timeline."""
+        complaint = self.complaint(number)
+        return list(self.events.get(complaint.id))
+
+    # Commands on a complaint ----------------------------------------------------------------
+
+    def change(self, number: str, command: str, meta: Meta, **arguments: Any) -> Complaint:
+        """Run one command method of the complaint and save what it recorded."""
+        complaint = self.complaint(number)
+        getattr(complaint, command)(**arguments, meta=for_case(meta, number))
+        self.save(complaint)
+        return complaint
+
+    def link_repeat(self, number: str, earlier: str, meta: Meta) -> Complaint:
+        later, before = self.complaint(number), self.complaint(earlier)
+        matched = [
+            name
+            for name in ("order_no", "part_no", "batch")
+            if later.subject.get(name) and later.subject.get(name) == before.subject.get(name)
+        ] or ["manual"]
+        return self.change(number, "link_repeat", meta, earlier=earlier, matched_on=matched)
+
+    # Policy: reactions to other services' events --------------------------------------------
+
+    def policy(self, event: IntegrationEvent) -> list[Any]:
+        if event.type == "settlement.SettlementCompleted":
+            try:
+                complaint = self.complaint(event.case_number)
+            except NotFound:
+                return []
+            settled = {
+                "total_amount": event.data.get("total_amount"),
+                "currency": event.data.get("currency"),
+            }
+            if complaint.mark_settled(settled, caused_by(event)):
+                return [complaint]
+        return []

@@ -1,4 +1,9 @@
-"""Intake's aggregates: the complaint, and the monthly number sequence that names it."""
+"""Intake's aggregates: the complaint as the customer made it, and the monthly number sequence.
+
+Command methods check their rules first (raising `Conflict`/`Invalid`) and only then trigger
+an event, so a refused command leaves no event (the eventsourcing idiom: public command,
+private `@event` method that only mutates).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,10 @@ from typing import Any
 
 from eventsourcing.domain import event
 
+from services.intake.taxonomy import codes
+from shared import clock
 from shared.case_number import aggregate_id
+from shared.errors import Conflict, Invalid
 from shared.eventstore import ClockedAggregate
 from shared.meta import Meta
 
@@ -43,6 +51,21 @@ class Nature(StrEnum):
     other = "other"
 
 
+class Status(StrEnum):
+    registered = "registered"  # recorded, validity not yet judged
+    in_handling = "in_handling"  # judged valid; routing and settlement at work
+    not_valid = "not_valid"  # closed with an explained reply (委婉答复)
+    settled = "settled"  # the settlement is complete; awaiting the customer's word
+    confirmed = "confirmed"  # the customer confirmed the outcome (书面确认)
+    withdrawn = "withdrawn"  # the customer withdrew the complaint
+
+
+CLOSED = {Status.not_valid, Status.confirmed, Status.withdrawn}
+
+#: Classification schemes a clerk may set, checked against the taxonomies.
+CLASSIFICATION_SCHEMES = ("nature", "fault_class", "online_level", "severity", "cause")
+
+
 class NumberSequence(ClockedAggregate):
     """The serials of one numbering period `YYMM`: gapless, never reused.
 
@@ -71,6 +94,20 @@ class NumberSequence(ClockedAggregate):
         return case_number
 
 
+class IdempotencyKey(ClockedAggregate):
+    """A client's `Idempotency-Key`, saved with the complaint it created (one transaction)."""
+
+    @staticmethod
+    def create_id(key: str, **_: Any) -> Any:
+        return aggregate_id("intake.idempotency-key", key)
+
+    @event("Used")
+    def __init__(self, key: str, request_hash: str, case_number: str) -> None:
+        self.key = key
+        self.request_hash = request_hash
+        self.case_number = case_number
+
+
 class Complaint(ClockedAggregate):
     @staticmethod
     def create_id(number: str, **_: Any) -> Any:
@@ -89,14 +126,194 @@ class Complaint(ClockedAggregate):
         demands: dict[str, Any],
         taken_by: str,
         meta: Meta,
+        problem: dict[str, Any] | None = None,
+        flags: list[str] | None = None,
+        severity: str = "level_3",
+        severity_rule: str = "default",
+        acknowledge_due: datetime | None = None,
     ) -> None:
         self.number = number
         self.received_at = received_at
         self.channel = channel
-        self.nature = nature
         self.complainant = complainant
         self.subject = subject
+        self.problem = problem or {}
         self.description = description
         self.demands = demands
         self.taken_by = taken_by
-        self.status = "registered"
+        self.flags = flags or []
+        self.acknowledge_due = acknowledge_due
+        self.classification: dict[str, str | None] = {
+            "nature": nature,
+            "fault_class": None,
+            "online_level": None,
+            "severity": severity,
+            "cause": None,
+        }
+        self.status = Status.registered
+        self.acknowledged_at: datetime | None = None
+        self.validity: dict[str, Any] | None = None
+        self.repeat_of: dict[str, list[str]] = {}
+        self.evidence: dict[str, dict[str, Any]] = {}
+        self.cycle = 1
+        self.outcome: dict[str, Any] | None = None
+
+    @property
+    def nature(self) -> str:
+        return str(self.classification["nature"])
+
+    @property
+    def severity(self) -> str:
+        return str(self.classification["severity"])
+
+    def _check_open(self, action: str) -> None:
+        if self.status in CLOSED:
+            raise Conflict(f"complaint {self.number} is {self.status}; cannot {action}")
+
+    # Acknowledgement (24 h, 004 §六) -----------------------------------------------------
+
+    def acknowledge(self, reply: str, meta: Meta) -> None:
+        if self.acknowledged_at is not None:
+            raise Conflict(f"complaint {self.number} was acknowledged already")
+        self._check_open("acknowledge")
+        now = clock.now()
+        on_time = self.acknowledge_due is None or now <= self.acknowledge_due
+        self._acknowledged(reply=reply, acknowledged_at=now, on_time=on_time, meta=meta)
+
+    @event("Acknowledged")
+    def _acknowledged(
+        self, reply: str, acknowledged_at: datetime, on_time: bool, meta: Meta
+    ) -> None:
+        self.acknowledged_at = acknowledged_at
+
+    # Validity (判断投诉是否成立) ---------------------------------------------------------------
+
+    def judge(self, valid: bool, reason: str, reply: str | None, meta: Meta) -> None:
+        if self.validity is not None:
+            raise Conflict(f"complaint {self.number} was judged already")
+        self._check_open("judge it")
+        if not valid and not (reply and reply.strip()):
+            raise Invalid(
+                "a complaint found not valid needs the explained reply to the customer",
+                field="reply",
+                rule="required_when_not_valid",
+            )
+        self._judged(valid=valid, reason=reason, reply=reply, meta=meta)
+
+    @event("Judged")
+    def _judged(self, valid: bool, reason: str, reply: str | None, meta: Meta) -> None:
+        self.validity = {"valid": valid, "reason": reason, "reply": reply}
+        self.status = Status.in_handling if valid else Status.not_valid
+
+    # Classification (分类分级) ---------------------------------------------------------------
+
+    def classify(self, changes: dict[str, str], reason: str, meta: Meta) -> None:
+        self._check_open("reclassify")
+        for scheme, code in changes.items():
+            if scheme not in CLASSIFICATION_SCHEMES:
+                raise Invalid(
+                    f"unknown classification scheme {scheme!r}", field=scheme, rule="scheme"
+                )
+            if code not in codes(scheme):
+                raise Invalid(f"{code!r} is not a {scheme} code", field=scheme, rule="enum")
+        changed = {k: v for k, v in changes.items() if self.classification.get(k) != v}
+        if not changed:
+            raise Conflict("the classification is already so")
+        self._classified(changes=changed, reason=reason, meta=meta)
+
+    @event("Classified")
+    def _classified(self, changes: dict[str, str], reason: str, meta: Meta) -> None:
+        self.classification.update(changes)
+
+    # Repeat complaints (DOMAIN §2) ----------------------------------------------------------
+
+    def link_repeat(self, earlier: str, matched_on: list[str], meta: Meta) -> None:
+        if earlier == self.number:
+            raise Invalid("a complaint cannot repeat itself", field="earlier", rule="not_self")
+        if earlier in self.repeat_of:
+            raise Conflict(f"{self.number} is linked to {earlier} already")
+        self._repeat_linked(earlier=earlier, matched_on=matched_on, meta=meta)
+
+    @event("RepeatLinked")
+    def _repeat_linked(self, earlier: str, matched_on: list[str], meta: Meta) -> None:
+        self.repeat_of[earlier] = matched_on
+
+    def unlink_repeat(self, earlier: str, reason: str, meta: Meta) -> None:
+        if earlier not in self.repeat_of:
+            raise Conflict(f"{self.number} is not linked to {earlier}")
+        self._repeat_unlinked(earlier=earlier, reason=reason, meta=meta)
+
+    @event("RepeatUnlinked")
+    def _repeat_unlinked(self, earlier: str, reason: str, meta: Meta) -> None:
+        del self.repeat_of[earlier]
+
+    # Evidence -------------------------------------------------------------------------------
+
+    def attach_evidence(
+        self, sha256: str, filename: str, content_type: str, size: int, meta: Meta
+    ) -> bool:
+        """Returns False when this exact content is attached already (a retried upload)."""
+        if sha256 in self.evidence:
+            return False
+        self._check_open("attach evidence")
+        self._evidence_attached(
+            sha256=sha256, filename=filename, content_type=content_type, size=size, meta=meta
+        )
+        return True
+
+    @event("EvidenceAttached")
+    def _evidence_attached(
+        self, sha256: str, filename: str, content_type: str, size: int, meta: Meta
+    ) -> None:
+        self.evidence[sha256] = {"filename": filename, "content_type": content_type, "size": size}
+
+    # Settlement and the customer's word -----------------------------------------------------
+
+    def mark_settled(self, cycle_total: dict[str, Any], meta: Meta) -> bool:
+        """Settlement completed (from settlement's event); False if not applicable now."""
+        if self.status != Status.in_handling:
+            return False
+        self._settled(settlement=cycle_total, meta=meta)
+        return True
+
+    @event("Settled")
+    def _settled(self, settlement: dict[str, Any], meta: Meta) -> None:
+        self.status = Status.settled
+
+    def confirm(self, satisfaction: int, comment: str | None, meta: Meta) -> None:
+        if self.status != Status.settled:
+            raise Conflict(
+                f"complaint {self.number} is {self.status}; only a settled "
+                "complaint's outcome can be confirmed"
+            )
+        if not 1 <= satisfaction <= 5:
+            raise Invalid("satisfaction is 1 to 5", field="satisfaction", rule="range")
+        self._confirmed(satisfaction=satisfaction, comment=comment, meta=meta)
+
+    @event("OutcomeConfirmed")
+    def _confirmed(self, satisfaction: int, comment: str | None, meta: Meta) -> None:
+        self.status = Status.confirmed
+        self.outcome = {"accepted": True, "satisfaction": satisfaction, "comment": comment}
+
+    def reject_outcome(self, reason: str, meta: Meta) -> None:
+        """The customer does not accept the outcome: a new handling cycle (002 §九.9)."""
+        if self.status != Status.settled:
+            raise Conflict(
+                f"complaint {self.number} is {self.status}; only a settled "
+                "complaint's outcome can be rejected"
+            )
+        self._reopened(cycle=self.cycle + 1, previous_cycle=self.cycle, reason=reason, meta=meta)
+
+    @event("Reopened")
+    def _reopened(self, cycle: int, previous_cycle: int, reason: str, meta: Meta) -> None:
+        self.cycle = cycle
+        self.status = Status.in_handling
+        self.outcome = {"accepted": False, "reason": reason}
+
+    def withdraw(self, reason: str, meta: Meta) -> None:
+        self._check_open("withdraw it")
+        self._withdrawn(reason=reason, meta=meta)
+
+    @event("Withdrawn")
+    def _withdrawn(self, reason: str, meta: Meta) -> None:
+        self.status = Status.withdrawn

@@ -11,7 +11,7 @@ from shared.case_number import CaseNumber, aggregate_id
 from shared.envelope import IntegrationEvent
 from shared.errors import NotFound
 from shared.eventstore import ServiceApplication
-from shared.meta import caused_by
+from shared.meta import Meta, caused_by, for_case
 
 
 class SettlementApplication(ServiceApplication):
@@ -23,6 +23,12 @@ class SettlementApplication(ServiceApplication):
             return self.repository.get(aggregate_id("settlement.settlement", number))
         except AggregateNotFoundError:
             raise NotFound(f"no settlement for case {number}") from None
+
+    def complete(self, number: str, completed_by: str, meta: Meta) -> Settlement:
+        settlement = self.settlement(number)
+        settlement.complete(completed_by, for_case(meta, number))
+        self.save(settlement)
+        return settlement
 
     def policy(self, event: IntegrationEvent) -> list[Any]:
         if event.type == "routing.RemedyApproved":

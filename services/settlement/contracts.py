@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.settlement.domain import Settlement
-from shared.contracts.settlement import SettlementOpenedV1
+from shared.contracts.settlement import SettlementCompletedV1, SettlementOpenedV1
 from shared.outbox import Published
 
 
@@ -19,5 +19,16 @@ def to_integration(e: Any) -> Published | None:
         )
         return Published(
             "settlement.SettlementOpened", 1, e.number, e.timestamp, data.model_dump(mode="json")
+        )
+    if isinstance(e, Settlement.Completed):
+        data = SettlementCompletedV1(
+            total_amount=e.total_amount, currency=e.currency, completed_by=e.completed_by
+        )
+        return Published(
+            "settlement.SettlementCompleted",
+            1,
+            e.meta["case_number"],
+            e.timestamp,
+            data.model_dump(mode="json"),
         )
     return None

@@ -7,6 +7,7 @@ from typing import Any
 from eventsourcing.domain import event
 
 from shared.case_number import aggregate_id
+from shared.errors import Conflict
 from shared.eventstore import ClockedAggregate
 from shared.meta import Meta
 
@@ -32,3 +33,17 @@ class Settlement(ClockedAggregate):
         self.total_amount = total_amount
         self.currency = currency
         self.status = "open"
+
+    def complete(self, completed_by: str, meta: Meta) -> None:
+        if self.status != "open":
+            raise Conflict(f"settlement {self.number} is {self.status}")
+        self._completed(
+            completed_by=completed_by,
+            total_amount=self.total_amount,
+            currency=self.currency,
+            meta=meta,
+        )
+
+    @event("Completed")
+    def _completed(self, completed_by: str, total_amount: str, currency: str, meta: Meta) -> None:
+        self.status = "completed"

@@ -32,6 +32,65 @@ CATALOG: tuple[ContractSpec, ...] = (
         "A complaint was registered and numbered (受理登记).",
     ),
     ContractSpec(
+        "intake.ComplaintAcknowledged",
+        1,
+        "intake",
+        intake.ComplaintAcknowledgedV1,
+        "The customer was acknowledged (24 h, seed 004 §六).",
+    ),
+    ContractSpec(
+        "intake.ComplaintJudged",
+        1,
+        "intake",
+        intake.ComplaintJudgedV1,
+        "Validity was judged (判断投诉是否成立); not valid ends the complaint.",
+    ),
+    ContractSpec(
+        "intake.ComplaintClassified",
+        1,
+        "intake",
+        intake.ComplaintClassifiedV1,
+        "The classification changed (分类分级).",
+    ),
+    ContractSpec(
+        "intake.RepeatLinked",
+        1,
+        "intake",
+        intake.RepeatLinkedV1,
+        "The complaint was linked as a repeat of an earlier one.",
+    ),
+    ContractSpec(
+        "intake.RepeatUnlinked", 1, "intake", intake.RepeatUnlinkedV1, "A repeat link was undone."
+    ),
+    ContractSpec(
+        "intake.EvidenceAttached",
+        1,
+        "intake",
+        intake.EvidenceAttachedV1,
+        "Evidence was attached (content-addressed by sha256).",
+    ),
+    ContractSpec(
+        "intake.OutcomeConfirmed",
+        1,
+        "intake",
+        intake.OutcomeConfirmedV1,
+        "The customer confirmed the outcome (书面确认), with satisfaction.",
+    ),
+    ContractSpec(
+        "intake.ComplaintReopened",
+        1,
+        "intake",
+        intake.ComplaintReopenedV1,
+        "The customer rejected the outcome: a new handling cycle (002 §九.9).",
+    ),
+    ContractSpec(
+        "intake.ComplaintWithdrawn",
+        1,
+        "intake",
+        intake.ComplaintWithdrawnV1,
+        "The customer withdrew the complaint.",
+    ),
+    ContractSpec(
         "routing.CaseAssigned",
         1,
         "routing",
@@ -58,6 +117,13 @@ CATALOG: tuple[ContractSpec, ...] = (
         "settlement",
         settlement.SettlementOpenedV1,
         "A settlement was opened for an approved remedy.",
+    ),
+    ContractSpec(
+        "settlement.SettlementCompleted",
+        1,
+        "settlement",
+        settlement.SettlementCompletedV1,
+        "Every financial effect of the settlement is done.",
     ),
 )
 

@@ -12,3 +12,9 @@ class SettlementOpenedV1(Contract):
     remedies: list[RemedyLine]
     total_amount: str = Field(pattern=DECIMAL_PATTERN)
     currency: str
+
+
+class SettlementCompletedV1(Contract):
+    total_amount: str = Field(pattern=DECIMAL_PATTERN)
+    currency: str
+    completed_by: str

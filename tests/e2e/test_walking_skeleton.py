@@ -35,6 +35,7 @@ def test_a_quality_complaint_is_routed_approved_settled_and_counted(system):
                 "quantity_inspected": 500,
                 "quantity_defective": 12,
             },
+            "problem": {"what": "solder bridges on J3", "where": "SMT line 2"},
             "description": "solder bridges on connector J3",
             "demands": {"remedy": "return", "amount": "100000.00", "currency": "CNY"},
             "taken_by": "clerk-wang",

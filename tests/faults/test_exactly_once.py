@@ -19,6 +19,7 @@ COMPLAINT = {
     "channel": "email",
     "nature": "quality",
     "complainant": {"name": "Zhang San"},
+    "problem": {"what": "cracked housing", "where": "on delivery"},
     "description": "cracked housing",
     "taken_by": "clerk-wang",
 }

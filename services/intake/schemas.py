@@ -1,0 +1,247 @@
+"""Intake's request and response bodies (Create / Read / command shapes)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from services.intake.domain import Channel, Complaint, Nature
+from services.intake.taxonomy import LEVEL_1_FLAGS, LEVEL_2_FLAGS, labelled
+from shared.money import MINOR_UNITS
+
+Text200 = Field(min_length=1, max_length=200)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Complainant(Strict):
+    name: str = Text200
+    type: Literal["consumer", "distributor", "key_account", "vip", "other"] = "consumer"
+    customer_id: str | None = Field(default=None, max_length=100)
+    contact: str | None = Field(default=None, max_length=200)
+
+
+class Subject(Strict):
+    product: str | None = Field(default=None, max_length=200)
+    order_no: str | None = Field(default=None, max_length=100)
+    part_no: str | None = Field(default=None, max_length=100)
+    batch: str | None = Field(default=None, max_length=100, description="Batch / date code")
+    quantity_inspected: int | None = Field(default=None, ge=0, le=10**12)
+    quantity_defective: int | None = Field(default=None, ge=0, le=10**12)
+    region: str | None = Field(default=None, max_length=100)
+    site: str | None = Field(default=None, max_length=200)
+
+    @model_validator(mode="after")
+    def _defective_within_inspected(self) -> Subject:
+        if (
+            self.quantity_inspected is not None
+            and self.quantity_defective is not None
+            and self.quantity_defective > self.quantity_inspected
+        ):
+            raise ValueError("quantity_defective must not exceed quantity_inspected")
+        return self
+
+
+class ProblemStatement(Strict):
+    """5W1H (seed 004). `what` and `where` are required: without them nobody can act."""
+
+    who: str | None = Field(default=None, max_length=500)
+    what: str = Field(min_length=1, max_length=2000)
+    when: str | None = Field(default=None, max_length=200)
+    where: str = Field(min_length=1, max_length=500)
+    why: str | None = Field(default=None, max_length=2000)
+    how_many: str | None = Field(default=None, max_length=200)
+
+
+class Demands(Strict):
+    remedy: (
+        Literal["return", "exchange", "repair", "allowance", "compensation", "apology", "other"]
+        | None
+    ) = None
+    amount: Decimal | None = Field(default=None, ge=0, max_digits=18, decimal_places=6)
+    currency: str | None = None
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str | None) -> str | None:
+        if value is not None and value not in MINOR_UNITS:
+            raise ValueError(f"unknown currency {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _amount_needs_currency(self) -> Demands:
+        if self.amount is not None and self.currency is None:
+            raise ValueError("an amount claimed needs its currency")
+        return self
+
+
+class ComplaintCreate(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "channel": "phone",
+                    "nature": "quality",
+                    "complainant": {
+                        "name": "Zhang San",
+                        "type": "key_account",
+                        "customer_id": "C-1001",
+                    },
+                    "subject": {
+                        "part_no": "PCB-7731",
+                        "batch": "2645",
+                        "quantity_inspected": 500,
+                        "quantity_defective": 12,
+                        "region": "East",
+                    },
+                    "problem": {"what": "solder bridges on J3", "where": "customer's SMT line 2"},
+                    "description": "12 of 500 boards short on J3",
+                    "taken_by": "clerk-wang",
+                    "demands": {"remedy": "return", "amount": "2400.00", "currency": "CNY"},
+                }
+            ]
+        },
+    )
+
+    channel: Channel
+    nature: Nature
+    received_at: AwareDatetime | None = Field(default=None, description="Defaults to now.")
+    complainant: Complainant
+    subject: Subject = Subject()
+    problem: ProblemStatement
+    description: str = Field(min_length=1, max_length=20_000)
+    demands: Demands = Demands()
+    taken_by: str = Field(min_length=1, max_length=200, description="首问负责人")
+    flags: list[Literal[tuple(sorted(LEVEL_1_FLAGS | LEVEL_2_FLAGS))]] = Field(  # type: ignore[misc]
+        default_factory=list,
+        max_length=10,
+        description="What the desk knows that raises severity (DOMAIN §3).",
+    )
+
+
+class ComplaintRead(BaseModel):
+    number: str
+    status: str
+    cycle: int
+    received_at: datetime
+    channel: dict[str, Any]
+    classification: dict[str, Any]
+    complainant: dict[str, Any]
+    subject: dict[str, Any]
+    problem: dict[str, Any]
+    description: str
+    demands: dict[str, Any]
+    taken_by: str
+    flags: list[str]
+    acknowledge_due: datetime | None
+    acknowledged_at: datetime | None
+    validity: dict[str, Any] | None
+    repeat_of: dict[str, list[str]]
+    evidence: list[dict[str, Any]]
+    outcome: dict[str, Any] | None
+    version: int
+
+    @classmethod
+    def of(cls, c: Complaint) -> ComplaintRead:
+        return cls(
+            number=c.number,
+            status=c.status,
+            cycle=c.cycle,
+            received_at=c.received_at,
+            channel=labelled("channel", c.channel) or {},
+            classification={k: labelled(k, v) for k, v in c.classification.items()},
+            complainant=c.complainant,
+            subject=c.subject,
+            problem=c.problem,
+            description=c.description,
+            demands=c.demands,
+            taken_by=c.taken_by,
+            flags=c.flags,
+            acknowledge_due=c.acknowledge_due,
+            acknowledged_at=c.acknowledged_at,
+            validity=c.validity,
+            repeat_of=c.repeat_of,
+            evidence=[{"sha256": k, **v} for k, v in c.evidence.items()],
+            outcome=c.outcome,
+            version=c.version,
+        )
+
+
+class ComplaintSummary(BaseModel):
+    number: str
+    received_at: datetime
+    status: str
+    channel: str
+    nature: str
+    severity: str
+    customer_name: str
+    part_no: str | None
+    batch: str | None
+    cycle: int
+
+
+class ComplaintPage(BaseModel):
+    items: list[ComplaintSummary]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page")
+
+
+class By(Strict):
+    by: str = Field(min_length=1, max_length=200, description="Who acts (until auth lands)")
+
+
+class Acknowledgement(By):
+    reply: str = Field(min_length=1, max_length=5000)
+
+
+class Judgement(By):
+    valid: bool
+    reason: str = Field(min_length=1, max_length=5000)
+    reply: str | None = Field(
+        default=None, max_length=5000, description="Required when not valid: the explained reply"
+    )
+
+
+class Classification(By):
+    reason: str = Field(min_length=1, max_length=2000)
+    nature: str | None = None
+    fault_class: str | None = None
+    online_level: str | None = None
+    severity: str | None = None
+    cause: str | None = None
+
+    def changes(self) -> dict[str, str]:
+        return {k: v for k, v in self.model_dump(exclude={"by", "reason"}).items() if v is not None}
+
+
+class RepeatLink(By):
+    earlier: str = Field(min_length=1, max_length=20)
+
+
+class Confirmation(By):
+    satisfaction: int = Field(ge=1, le=5)
+    comment: str | None = Field(default=None, max_length=5000)
+
+
+class Reason(By):
+    reason: str = Field(min_length=1, max_length=5000)
+
+
+class RepeatCandidate(BaseModel):
+    number: str
+    received_at: datetime
+    matched_on: list[str]
+
+
+class TimelineEntry(BaseModel):
+    position: int = Field(description="Version of the complaint stream")
+    type: str
+    at: datetime
+    actor: dict[str, Any] | None
+    correlation_id: str | None
+    data: dict[str, Any]

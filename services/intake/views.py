@@ -1,0 +1,232 @@
+"""Intake's query side: the complaint index, projected from intake's own log.
+
+Lists with filters and repeat-candidate searches read this index; single complaints are read
+from the event store. The index lags commands by at most a poll interval.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from services.intake.domain import Complaint
+from shared.errors import Invalid
+from shared.sqlviews import tracking_table, upsert
+
+metadata = MetaData()
+tracking = tracking_table(metadata, "intake_view_tracking")
+
+complaint_index = Table(
+    "complaint_index",
+    metadata,
+    Column("number", String(20), primary_key=True),
+    Column("received_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("channel", String(40), nullable=False),
+    Column("nature", String(40), nullable=False),
+    Column("severity", String(20), nullable=False),
+    Column("status", String(20), nullable=False, index=True),
+    Column("customer_key", String(300), nullable=False, index=True),
+    Column("customer_name", String(200), nullable=False),
+    Column("order_no", String(100)),
+    Column("part_no", String(100)),
+    Column("batch", String(100)),
+    Column("region", String(100)),
+    Column("description", Text, nullable=False),
+    Column("taken_by", String(200), nullable=False),
+    Column("cycle", Integer, nullable=False),
+    Column("acknowledged_at", DateTime(timezone=True)),
+)
+
+MAX_PAGE_SIZE = 100
+
+
+def customer_key(complainant: dict[str, Any]) -> str:
+    """Who the customer is, for repeat detection: the customer id, else name and contact."""
+    if complainant.get("customer_id"):
+        return f"id:{complainant['customer_id']}"
+    name = " ".join(str(complainant.get("name", "")).casefold().split())
+    contact = "".join(str(complainant.get("contact") or "").casefold().split())
+    return f"name:{name}|{contact}"
+
+
+async def project(conn: AsyncConnection, e: Any) -> None:
+    if isinstance(e, Complaint.Registered):
+        row = {
+            "received_at": e.received_at,
+            "channel": e.channel,
+            "nature": e.nature,
+            "severity": e.severity,
+            "status": "registered",
+            "customer_key": customer_key(e.complainant),
+            "customer_name": e.complainant.get("name", ""),
+            "order_no": e.subject.get("order_no"),
+            "part_no": e.subject.get("part_no"),
+            "batch": e.subject.get("batch"),
+            "region": e.subject.get("region"),
+            "description": e.description,
+            "taken_by": e.taken_by,
+            "cycle": 1,
+        }
+        statement = upsert(conn, complaint_index).values(number=e.number, **row)
+        await conn.execute(statement.on_conflict_do_nothing())
+        return
+    changes = _changes(e)
+    if changes:
+        await conn.execute(
+            update(complaint_index)
+            .where(complaint_index.c.number == e.meta["case_number"])
+            .values(**changes)
+        )
+
+
+def _changes(e: Any) -> dict[str, Any]:
+    if isinstance(e, Complaint.Acknowledged):
+        return {"acknowledged_at": e.acknowledged_at}
+    if isinstance(e, Complaint.Judged):
+        return {"status": "in_handling" if e.valid else "not_valid"}
+    if isinstance(e, Complaint.Classified):
+        return {k: v for k, v in e.changes.items() if k in ("nature", "severity")}
+    if isinstance(e, Complaint.Settled):
+        return {"status": "settled"}
+    if isinstance(e, Complaint.OutcomeConfirmed):
+        return {"status": "confirmed"}
+    if isinstance(e, Complaint.Reopened):
+        return {"status": "in_handling", "cycle": e.cycle}
+    if isinstance(e, Complaint.Withdrawn):
+        return {"status": "withdrawn"}
+    return {}
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    status: str | None = None
+    channel: str | None = None
+    severity: str | None = None
+    customer: str | None = None  # customer id
+    received_from: datetime | None = None
+    received_to: datetime | None = None
+    text: str | None = None
+
+
+def encode_cursor(row: Any) -> str:
+    raw = json.dumps([row.received_at.isoformat(), row.number]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        received_at, number = json.loads(base64.urlsafe_b64decode(padded))
+        return datetime.fromisoformat(received_at), str(number)
+    except (ValueError, TypeError):
+        raise Invalid(
+            "not a cursor returned by this list", field="cursor", rule="opaque_cursor"
+        ) from None
+
+
+async def list_complaints(
+    engine: AsyncEngine, where: ListFilter, cursor: str | None, limit: int
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Newest first; the cursor continues after the last row of the previous page."""
+    c = complaint_index.c
+    clauses = []
+    for column, value in (
+        (c.status, where.status),
+        (c.channel, where.channel),
+        (c.severity, where.severity),
+    ):
+        if value is not None:
+            clauses.append(column == value)
+    if where.customer:
+        clauses.append(c.customer_key == f"id:{where.customer}")
+    if where.received_from:
+        clauses.append(c.received_at >= where.received_from)
+    if where.received_to:
+        clauses.append(c.received_at < where.received_to)
+    if where.text:
+        needle = where.text.casefold()
+        clauses.append(
+            or_(
+                c.description.icontains(needle, autoescape=True),
+                c.customer_name.icontains(needle, autoescape=True),
+                c.number == where.text,
+            )
+        )
+    if cursor:
+        received_at, number = decode_cursor(cursor)
+        clauses.append(
+            or_(c.received_at < received_at, and_(c.received_at == received_at, c.number < number))
+        )
+    query = (
+        select(complaint_index)
+        .where(*clauses)
+        .order_by(c.received_at.desc(), c.number.desc())
+        .limit(limit + 1)
+    )
+    async with engine.connect() as conn:
+        rows = (await conn.execute(query)).all()
+    page, more = rows[:limit], len(rows) > limit
+    return [dict(r._mapping) for r in page], (encode_cursor(page[-1]) if more else None)
+
+
+async def repeat_candidates(
+    engine: AsyncEngine,
+    complainant: dict[str, Any],
+    subject: dict[str, Any],
+    since: datetime,
+    exclude: str | None = None,
+) -> list[dict[str, Any]]:
+    """Earlier complaints of the same customer on the same order, part or batch."""
+    c = complaint_index.c
+    matches = [
+        (name, getattr(c, name) == subject[name])
+        for name in ("order_no", "part_no", "batch")
+        if subject.get(name)
+    ]
+    if not matches:
+        return []
+    query = (
+        select(c.number, c.order_no, c.part_no, c.batch, c.received_at)
+        .where(
+            c.customer_key == customer_key(complainant),
+            c.received_at >= since,
+            or_(*(clause for _, clause in matches)),
+        )
+        .order_by(c.received_at)
+        .limit(MAX_PAGE_SIZE)
+    )
+    if exclude:
+        query = query.where(c.number != exclude)
+    async with engine.connect() as conn:
+        rows = (await conn.execute(query)).all()
+    return [
+        {
+            "number": r.number,
+            "received_at": r.received_at,
+            "matched_on": [name for name, _ in matches if getattr(r, name) == subject[name]],
+        }
+        for r in rows
+    ]
+
+
+async def create_tables(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)

@@ -1,0 +1,138 @@
+"""SQL read models: tracking rows beside projected rows, and a projector of a local log.
+
+A read model is a set of SQL tables plus a tracking table; every projected change is written
+in the same transaction as its tracking position, and the position only moves forward, so a
+crash or a redelivery can neither lose nor double a change. SQLite (aiosqlite) in the
+embedded default, PostgreSQL (asyncpg) in production, through SQLAlchemy's async engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import BigInteger, Column, MetaData, String, Table, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from shared.eventstore import ServiceApplication
+from shared.settings import Settings
+from shared.threads import run_sync
+
+log = logging.getLogger(__name__)
+
+
+def tracking_table(metadata: MetaData, name: str = "tracking") -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("stream", String(300), primary_key=True),
+        Column("position", BigInteger, nullable=False),
+    )
+
+
+def create_engine(settings: Settings, sqlite_file: str) -> AsyncEngine:
+    """The service's SQL engine: `<data_dir>/<sqlite_file>`, or its PostgreSQL database."""
+    if settings.store == "sqlite":
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return create_async_engine(
+            f"sqlite+aiosqlite:///{settings.data_dir / sqlite_file}",
+            connect_args={"timeout": 30},
+        )
+    url = urlsplit(settings.postgres_url)
+    return create_async_engine(
+        f"postgresql+asyncpg://{url.netloc}/{settings.database_name()}",
+        pool_size=settings.postgres_pool_size,
+    )
+
+
+def upsert(conn: AsyncConnection, table: Table) -> Any:
+    """The dialect's INSERT with ON CONFLICT support."""
+    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
+
+
+async def advance_tracking(conn: AsyncConnection, table: Table, stream: str, position: int) -> bool:
+    """Move the stream's position forward; False when `position` was already recorded."""
+    statement = upsert(conn, table).values(stream=stream, position=position)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.stream],
+        set_={"position": statement.excluded.position},
+        where=table.c.position < statement.excluded.position,
+    ).returning(table.c.position)
+    return (await conn.execute(statement)).first() is not None
+
+
+async def tracked_position(conn: AsyncConnection, table: Table, stream: str) -> int | None:
+    return (
+        await conn.execute(select(table.c.position).where(table.c.stream == stream))
+    ).scalar_one_or_none()
+
+
+Project = Callable[[AsyncConnection, Any], Awaitable[None]]
+
+
+class LocalProjector:
+    """Follows a service's own notification log into SQL tables (its query side).
+
+    Each page of the log is projected in one transaction with the tracking position, so the
+    view is always a prefix of the log: a list can lag behind a command, never disagree.
+    """
+
+    def __init__(
+        self,
+        app: ServiceApplication,
+        engine: AsyncEngine,
+        tracking: Table,
+        project: Project,
+        poll_interval: float,
+        page_size: int = 500,
+    ) -> None:
+        self.app = app
+        self.engine = engine
+        self.tracking = tracking
+        self.project = project
+        self.poll_interval = poll_interval
+        self.page_size = page_size
+        self.stream = f"{app.name}#log"
+
+    async def position(self) -> int:
+        async with self.engine.connect() as conn:
+            return await tracked_position(conn, self.tracking, self.stream) or 0
+
+    async def run_once(self) -> int:
+        after = await self.position()
+        notifications = await run_sync(
+            self.app.recorder.select_notifications,
+            after,
+            self.page_size,
+            None,
+            (),
+            inclusive_of_start=False,
+        )
+        if not notifications:
+            return 0
+        events = [self.app.mapper.to_domain_event(n) for n in notifications]
+        async with self.engine.begin() as conn:
+            if not await advance_tracking(conn, self.tracking, self.stream, notifications[-1].id):
+                return 0  # another projector instance got there first
+            for domain_event in events:
+                await self.project(conn, domain_event)
+        return len(notifications)
+
+    async def catch_up(self) -> None:
+        while await self.run_once():
+            pass
+
+    async def run(self) -> None:
+        while True:
+            try:
+                projected = await self.run_once()
+            except Exception:
+                log.exception("projector %s failed; retrying", self.stream)
+                await asyncio.sleep(self.poll_interval * 5)
+                continue
+            if not projected:
+                await asyncio.sleep(self.poll_interval)

@@ -1,0 +1,38 @@
+"""Running the synchronous eventsourcing library from asyncio, safely across shutdown.
+
+Cancelling a task that awaits a worker thread does not stop the thread. If shutdown then
+closed the store, the thread would use a closed connection (with SQLite, a crash). So
+background work runs its blocking calls through `run_sync`, which keeps each call's
+future, and shutdown `drain`s them before stores are closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_in_flight: set[asyncio.Future[Any]] = set()
+
+
+async def run_sync(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    loop = asyncio.get_running_loop()
+    future = loop.run_in_executor(None, functools.partial(fn, *args, **kwargs))
+    _in_flight.add(future)
+    future.add_done_callback(_in_flight.discard)
+    return await asyncio.shield(future)
+
+
+#: How long shutdown waits for blocking calls still in worker threads.
+DRAIN_SECONDS = 30
+
+
+async def drain() -> None:
+    """Wait for blocking calls still running in worker threads."""
+    pending = [f for f in _in_flight if not f.done()]
+    if pending:
+        await asyncio.wait(pending, timeout=DRAIN_SECONDS)
+

@@ -1,0 +1,271 @@
+"""The complaint desk over HTTP, on a real SQLite store: each rule, and each refusal.
+
+Bad input gets a 4xx naming the field and the rule; nothing is half-written.
+"""
+
+import base64
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from services.intake.main import create_app
+from shared.settings import Settings
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def complaint(**changes):
+    body = {
+        "channel": "phone",
+        "nature": "quality",
+        "received_at": "2026-11-05T02:00:00+00:00",
+        "complainant": {"name": "Zhang San", "type": "key_account", "customer_id": "C-1001"},
+        "subject": {
+            "part_no": "PCB-7731",
+            "batch": "2645",
+            "quantity_inspected": 500,
+            "quantity_defective": 12,
+            "order_no": "SO-88",
+        },
+        "problem": {"what": "solder bridges on J3", "where": "customer's SMT line 2"},
+        "description": "12 of 500 boards short on J3",
+        "taken_by": "clerk-wang",
+    }
+    body.update(changes)
+    return body
+
+
+@pytest.fixture
+def desk(tmp_path):
+    settings = Settings(
+        service="intake",
+        data_dir=tmp_path / "data",
+        evidence_dir=tmp_path / "evidence",
+        consumers_enabled=False,
+        poll_interval_seconds=0.02,
+        evidence_max_bytes=4096,
+    )
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def field_errors(response):
+    return {(e["field"], e["rule"]) for e in response.json()["errors"]}
+
+
+def indexed(desk, count, **params):
+    """Wait until the complaint index shows `count` complaints (it follows the log)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        items = desk.get("/complaints", params={"limit": 100, **params}).json()["items"]
+        if len(items) >= count:
+            return items
+        time.sleep(0.05)
+    raise AssertionError(f"index did not reach {count}")
+
+
+def test_a_registration_is_numbered_located_labelled_and_readable(desk):
+    response = desk.post("/complaints", json=complaint())
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["number"] == "2611-0001"
+    assert response.headers["location"] == "/complaints/2611-0001"
+    assert body["channel"] == {"code": "phone", "zh-CN": "电话/热线", "en": "Phone / hotline"}
+    assert body["classification"]["severity"]["code"] == "level_2"  # key account
+    assert body["acknowledge_due"] == "2026-11-06T02:00:00Z"
+    assert desk.get("/complaints/2611-0001").json()["problem"]["what"] == "solder bridges on J3"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "rule"),
+    [
+        ({"problem": {"where": "line 2"}}, "problem.what", "missing"),
+        ({"problem": {"what": "bridges", "where": ""}}, "problem.where", "string_too_short"),
+        (
+            {"subject": {"quantity_inspected": 10, "quantity_defective": 11}},
+            "subject",
+            "value_error",
+        ),
+        (
+            {"subject": {"quantity_inspected": -1}},
+            "subject.quantity_inspected",
+            "greater_than_equal",
+        ),
+        ({"channel": "pigeon"}, "channel", "enum"),
+        ({"demands": {"amount": "10.00", "currency": "XYZ"}}, "demands.currency", "value_error"),
+        ({"demands": {"amount": "10.00"}}, "demands", "value_error"),
+        ({"received_at": "2026-11-05T02:00:00"}, "received_at", "timezone_aware"),
+        ({"received_at": "2999-01-01T00:00:00+00:00"}, "received_at", "not_future"),
+        ({"colour": "red"}, "colour", "extra_forbidden"),
+    ],
+)
+def test_bad_input_names_the_field_and_the_rule_and_records_nothing(desk, changes, field, rule):
+    response = desk.post("/complaints", json=complaint(**changes))
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert (field, rule) in field_errors(response)
+    assert desk.get("/events").json()["events"] == []
+
+
+def test_case_numbers_malformed_are_422_and_unknown_are_404(desk):
+    assert desk.get("/complaints/26-1").status_code == 422
+    assert desk.get("/complaints/2611-0099").status_code == 404
+
+
+def test_an_oversize_body_is_refused_with_413(desk):
+    response = desk.post("/complaints", json=complaint(description="x" * 1_100_000))
+    assert response.status_code == 413
+
+
+def test_a_retried_post_with_the_same_key_returns_the_first_result(desk):
+    first = desk.post("/complaints", json=complaint(), headers={"Idempotency-Key": "k-1"})
+    again = desk.post("/complaints", json=complaint(), headers={"Idempotency-Key": "k-1"})
+    assert again.status_code == 201
+    assert again.json()["number"] == first.json()["number"]
+    assert again.headers["idempotent-replayed"] == "true"
+    other = desk.post(
+        "/complaints", json=complaint(description="changed"), headers={"Idempotency-Key": "k-1"}
+    )
+    assert other.status_code == 409
+    assert ("Idempotency-Key", "same_key_same_request") in field_errors(other)
+    assert len(indexed(desk, 1)) == 1
+
+
+def test_state_transitions_out_of_turn_are_409(desk):
+    number = desk.post("/complaints", json=complaint()).json()["number"]
+    judged = desk.post(
+        f"/complaints/{number}/judgement",
+        json={"by": "qa-liu", "valid": True, "reason": "defect confirmed"},
+    )
+    assert judged.json()["status"] == "in_handling"
+    again = desk.post(
+        f"/complaints/{number}/judgement",
+        json={"by": "qa-liu", "valid": False, "reason": "x", "reply": "y"},
+    )
+    assert again.status_code == 409
+    early = desk.post(f"/complaints/{number}/confirmation", json={"by": "cs", "satisfaction": 5})
+    assert early.status_code == 409
+    assert "settled" in early.json()["detail"]
+
+
+def test_not_valid_without_the_explained_reply_is_refused(desk):
+    number = desk.post("/complaints", json=complaint()).json()["number"]
+    response = desk.post(
+        f"/complaints/{number}/judgement", json={"by": "qa-liu", "valid": False, "reason": "misuse"}
+    )
+    assert response.status_code == 422
+    assert ("reply", "required_when_not_valid") in field_errors(response)
+
+
+def test_evidence_is_stored_by_content_and_served_back(desk):
+    number = desk.post("/complaints", json=complaint()).json()["number"]
+    uploaded = desk.post(
+        f"/complaints/{number}/evidence",
+        data={"by": "clerk-wang"},
+        files={"file": ("j3.png", PNG, "image/png")},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    [item] = uploaded.json()["evidence"]
+    downloaded = desk.get(f"/complaints/{number}/evidence/{item['sha256']}")
+    assert downloaded.content == PNG
+    assert downloaded.headers["content-type"] == "image/png"
+    assert desk.get(f"/complaints/{number}/evidence/{'0' * 64}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "content_type", "status", "rule"),
+    [
+        ("setup.exe", b"MZ\x90\x00", "application/x-msdownload", 415, "content_type"),
+        ("photo.png", b"MZ\x90\x00 not a png", "image/png", 415, "content_signature"),
+        ("big.png", PNG + b"\x00" * 5000, "image/png", 413, "max_size"),
+        ("empty.txt", b"", "text/plain", 422, "not_empty"),
+    ],
+)
+def test_evidence_outside_the_limits_is_refused(desk, name, content, content_type, status, rule):
+    number = desk.post("/complaints", json=complaint()).json()["number"]
+    response = desk.post(
+        f"/complaints/{number}/evidence",
+        data={"by": "clerk-wang"},
+        files={"file": (name, content, content_type)},
+    )
+    assert response.status_code == status, response.text
+    assert ("file", rule) in field_errors(response)
+    assert desk.get(f"/complaints/{number}").json()["evidence"] == []
+
+
+def test_the_list_filters_and_pages_with_a_bounded_cursor(desk):
+    for i, channel in enumerate(["phone", "email", "phone", "web_form", "phone"]):
+        desk.post(
+            "/complaints",
+            json=complaint(
+                channel=channel,
+                received_at=f"2026-11-0{i + 1}T02:00:00+00:00",
+                description=f"board {i} {'scorched' if i == 3 else 'bridged'}",
+            ),
+        )
+    indexed(desk, 5)
+
+    seen, cursor = [], None
+    while True:
+        page = desk.get(
+            "/complaints", params={"limit": 2, **({"cursor": cursor} if cursor else {})}
+        )
+        seen += [item["number"] for item in page.json()["items"]]
+        cursor = page.json()["next_cursor"]
+        if not cursor:
+            break
+    assert seen == ["2611-0005", "2611-0004", "2611-0003", "2611-0002", "2611-0001"]
+
+    phones = desk.get("/complaints", params={"channel": "phone"}).json()["items"]
+    assert [i["number"] for i in phones] == ["2611-0005", "2611-0003", "2611-0001"]
+    scorched = desk.get("/complaints", params={"q": "SCORCHED"}).json()["items"]
+    assert [i["number"] for i in scorched] == ["2611-0004"]
+    window = desk.get(
+        "/complaints",
+        params={
+            "received_from": "2026-11-02T00:00:00+00:00",
+            "received_to": "2026-11-04T00:00:00+00:00",
+        },
+    )
+    assert [i["number"] for i in window.json()["items"]] == ["2611-0003", "2611-0002"]
+    assert desk.get("/complaints", params={"limit": 101}).status_code == 422
+    bad = desk.get("/complaints", params={"cursor": base64.b64encode(b"nope").decode()})
+    assert ("cursor", "opaque_cursor") in field_errors(bad)
+
+
+def test_a_repeat_is_linked_on_registration_and_can_be_undone(desk):
+    first = desk.post("/complaints", json=complaint()).json()["number"]
+    indexed(desk, 1)
+    other_customer = complaint(complainant={"name": "Li Si", "customer_id": "C-2002"})
+    assert desk.post("/complaints", json=other_customer).json()["repeat_of"] == {}
+    repeat = desk.post("/complaints", json=complaint(subject={"part_no": "PCB-7731"})).json()
+    assert repeat["repeat_of"] == {first: ["part_no"]}
+
+    number = repeat["number"]
+    undone = desk.delete(
+        f"/complaints/{number}/repeat-links/{first}",
+        params={"by": "clerk-wang", "reason": "different defect"},
+    )
+    assert undone.json()["repeat_of"] == {}
+    indexed(desk, 3)
+    candidates = desk.get(f"/complaints/{number}/repeat-candidates").json()
+    assert [c["number"] for c in candidates] == [first]
+    relinked = desk.post(
+        f"/complaints/{number}/repeat-links", json={"by": "clerk-wang", "earlier": first}
+    )
+    assert relinked.json()["repeat_of"] == {first: ["part_no"]}
+
+
+def test_the_timeline_tells_the_complaint_in_order_with_its_actors(desk):
+    number = desk.post("/complaints", json=complaint()).json()["number"]
+    desk.post(f"/complaints/{number}/acknowledgement", json={"by": "cs-chen", "reply": "Noted."})
+    desk.post(f"/complaints/{number}/withdrawal", json={"by": "cs-chen", "reason": "resolved"})
+    timeline = desk.get(f"/complaints/{number}/timeline").json()
+    assert [e["type"] for e in timeline] == ["Registered", "Acknowledged", "Withdrawn"]
+    assert timeline[1]["actor"] == {"id": "cs-chen", "role": "clerk"}
+
+
+def test_taxonomies_are_served_with_both_labels(desk):
+    severity = desk.get("/taxonomies").json()["severity"]
+    assert severity["level_1"] == {"zh-CN": "一级（重大）", "en": "Level 1 (major)"}

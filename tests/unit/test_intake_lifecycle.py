@@ -1,0 +1,195 @@
+"""From acknowledgement to the customer's last word: the rules of a complaint's life.
+
+Every refused command leaves no event: the complaint's version does not move.
+"""
+
+from datetime import timedelta
+
+import pytest
+
+from shared import clock
+from shared.clock import ManualClock
+from shared.envelope import IntegrationEvent
+from shared.errors import Conflict, Invalid
+from tests.support.builders import clerk_meta, intake_app, registration
+
+
+@pytest.fixture
+def desk():
+    app = intake_app()
+    number = app.register(registration(), clerk_meta()).complaint.number
+    return app, number
+
+
+def refused(app, number, command, error=Conflict, **arguments):
+    version = app.complaint(number).version
+    with pytest.raises(error) as raised:
+        app.change(number, command, clerk_meta(), **arguments)
+    assert app.complaint(number).version == version, "a refused command left an event"
+    return raised.value
+
+
+def settle(app, number):
+    app.change(number, "judge", clerk_meta(), valid=True, reason="defect confirmed", reply=None)
+    event = IntegrationEvent(
+        event_id="6f1c3c55-8a4e-4f0e-9d6b-2b7f1a3c9e11",
+        type="settlement.SettlementCompleted",
+        schema_version=1,
+        case_number=number,
+        occurred_at=clock.now(),
+        recorded_at=clock.now(),
+        producer="settlement",
+        position=9,
+        correlation_id="6f1c3c55-8a4e-4f0e-9d6b-2b7f1a3c9e12",
+        actor={"id": "fin-zhou", "role": "finance"},
+        data={"total_amount": "2400.00", "currency": "CNY", "completed_by": "fin-zhou"},
+    )
+    app.save(*app.policy(event))
+
+
+def test_an_acknowledgement_within_24_hours_is_on_time_and_only_once(desk):
+    app, number = desk
+    received = app.complaint(number).received_at
+    clock.install_clock(ManualClock(received + timedelta(hours=23)))
+    try:
+        app.change(number, "acknowledge", clerk_meta(), reply="We are on it.")
+        [event] = [e for e in app.history(number) if type(e).__name__ == "Acknowledged"]
+        assert event.on_time
+        refused(app, number, "acknowledge", reply="again")
+    finally:
+        clock.install_clock(clock.SystemClock())
+
+
+def test_a_late_acknowledgement_is_recorded_as_late():
+    app = intake_app()
+    number = app.register(registration(), clerk_meta()).complaint.number
+    received = app.complaint(number).received_at
+    clock.install_clock(ManualClock(received + timedelta(hours=25)))
+    try:
+        app.change(number, "acknowledge", clerk_meta(), reply="Sorry for the wait.")
+    finally:
+        clock.install_clock(clock.SystemClock())
+    [event] = [e for e in app.history(number) if type(e).__name__ == "Acknowledged"]
+    assert not event.on_time
+
+
+def test_not_valid_needs_the_explained_reply_and_closes_the_complaint(desk):
+    app, number = desk
+    error = refused(app, number, "judge", Invalid, valid=False, reason="misuse", reply=" ")
+    assert error.field == "reply"
+    app.change(
+        number,
+        "judge",
+        clerk_meta(),
+        valid=False,
+        reason="misuse",
+        reply="The damage comes from storage in a wet place; see the manual, p. 4.",
+    )
+    assert app.complaint(number).status == "not_valid"
+    refused(app, number, "judge", valid=True, reason="again", reply=None)
+    refused(app, number, "withdraw", reason="too late")
+
+
+def test_classification_accepts_only_known_codes_and_records_what_changed(desk):
+    app, number = desk
+    assert (
+        refused(app, number, "classify", Invalid, changes={"severity": "level_9"}, reason="x").field
+        == "severity"
+    )
+    assert (
+        refused(app, number, "classify", Invalid, changes={"colour": "red"}, reason="x").field
+        == "colour"
+    )
+    app.change(
+        number,
+        "classify",
+        clerk_meta(),
+        changes={"severity": "level_1", "cause": "technical_defect"},
+        reason="recall risk",
+    )
+    assert app.complaint(number).classification["severity"] == "level_1"
+    refused(app, number, "classify", changes={"severity": "level_1"}, reason="same again")
+
+
+def test_a_repeat_link_can_be_made_and_undone():
+    app = intake_app()
+    earlier = app.register(registration(), clerk_meta()).complaint.number
+    later = app.register(registration(), clerk_meta()).complaint.number
+    complaint = app.link_repeat(later, earlier, clerk_meta())
+    assert complaint.repeat_of == {earlier: ["part_no", "batch"]}
+    refused(app, later, "link_repeat", earlier=earlier, matched_on=[])
+    refused(app, later, "link_repeat", Invalid, earlier=later, matched_on=[])
+    app.change(later, "unlink_repeat", clerk_meta(), earlier=earlier, reason="different defect")
+    assert app.complaint(later).repeat_of == {}
+    refused(app, later, "unlink_repeat", earlier=earlier, reason="twice")
+
+
+def test_the_same_evidence_twice_is_attached_once(desk):
+    app, number = desk
+    for _ in range(2):
+        app.change(
+            number,
+            "attach_evidence",
+            clerk_meta(),
+            sha256="a" * 64,
+            filename="j3.jpg",
+            content_type="image/jpeg",
+            size=2048,
+        )
+    assert list(app.complaint(number).evidence) == ["a" * 64]
+
+
+def test_only_a_settled_complaint_can_be_confirmed(desk):
+    app, number = desk
+    refused(app, number, "confirm", satisfaction=5, comment=None)
+    settle(app, number)
+    assert app.complaint(number).status == "settled"
+    assert (
+        refused(app, number, "confirm", Invalid, satisfaction=6, comment=None).field
+        == "satisfaction"
+    )
+    app.change(number, "confirm", clerk_meta(), satisfaction=4, comment="fair")
+    assert app.complaint(number).outcome == {"accepted": True, "satisfaction": 4, "comment": "fair"}
+
+
+def test_a_rejected_outcome_reopens_a_new_handling_cycle(desk):
+    app, number = desk
+    settle(app, number)
+    app.change(number, "reject_outcome", clerk_meta(), reason="allowance too small")
+    complaint = app.complaint(number)
+    assert (complaint.status, complaint.cycle) == ("in_handling", 2)
+    refused(app, number, "reject_outcome", reason="twice")
+
+
+def test_a_settlement_completed_twice_marks_the_complaint_once(desk):
+    app, number = desk
+    settle(app, number)
+    version = app.complaint(number).version
+    assert (
+        app.policy(
+            IntegrationEvent.model_validate(
+                {
+                    "event_id": "6f1c3c55-8a4e-4f0e-9d6b-2b7f1a3c9e13",
+                    "type": "settlement.SettlementCompleted",
+                    "schema_version": 1,
+                    "case_number": number,
+                    "occurred_at": clock.now(),
+                    "recorded_at": clock.now(),
+                    "producer": "settlement",
+                    "position": 10,
+                    "correlation_id": "6f1c3c55-8a4e-4f0e-9d6b-2b7f1a3c9e14",
+                    "actor": {"id": "fin", "role": "finance"},
+                    "data": {},
+                }
+            )
+        )
+        == []
+    )
+    assert app.complaint(number).version == version
+
+
+def test_the_customer_may_withdraw_an_open_complaint(desk):
+    app, number = desk
+    app.change(number, "withdraw", clerk_meta(), reason="solved with the distributor")
+    assert app.complaint(number).status == "withdrawn"
+    refused(app, number, "acknowledge", reply="late")
