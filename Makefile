@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run up test test-unit lint infra-up infra-down kafka-jars clean
+.PHONY: run up test test-unit bench lint infra-up infra-down kafka-jars clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,7 +43,13 @@ test: $(STAMP)
 test-unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit tests/contract
 
+## Benchmarks: scripts that print their figures (see README, "Benchmarks").
+bench: $(STAMP)
+	deploy/postgres/postgres.sh install
+	$(BIN)/python -m bench.intake_registration
+
 lint: $(STAMP)
+
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 

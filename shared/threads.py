@@ -35,4 +35,3 @@ async def drain() -> None:
     pending = [f for f in _in_flight if not f.done()]
     if pending:
         await asyncio.wait(pending, timeout=DRAIN_SECONDS)
-
