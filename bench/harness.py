@@ -34,13 +34,14 @@ class Figures:
         return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
     def row(self) -> str:
-        return (f"| {self.label} | {self.requests} | {self.throughput:,.0f} | "
-                f"{self.percentile(50):.1f} | {self.percentile(99):.1f} | "
-                f"{statistics.fmean(self.latencies_ms):.1f} |")
+        return (
+            f"| {self.label} | {self.requests} | {self.throughput:,.0f} | "
+            f"{self.percentile(50):.1f} | {self.percentile(99):.1f} | "
+            f"{statistics.fmean(self.latencies_ms):.1f} |"
+        )
 
 
-HEADER = ("| run | requests | per second | p50 ms | p99 ms | mean ms |\n"
-          "|---|---|---|---|---|---|")
+HEADER = "| run | requests | per second | p50 ms | p99 ms | mean ms |\n|---|---|---|---|---|---|"
 
 
 @contextmanager
@@ -49,8 +50,12 @@ def postgres_env():
     prefix = unique_prefix()
     server.create_databases(prefix)
     try:
-        yield {"COMPLAINTS_STORE": "postgres", "COMPLAINTS_POSTGRES_URL": server.url,
-               "COMPLAINTS_DATABASE_PREFIX": prefix, "COMPLAINTS_POSTGRES_POOL_SIZE": "20"}
+        yield {
+            "COMPLAINTS_STORE": "postgres",
+            "COMPLAINTS_POSTGRES_URL": server.url,
+            "COMPLAINTS_DATABASE_PREFIX": prefix,
+            "COMPLAINTS_POSTGRES_POOL_SIZE": "20",
+        }
     finally:
         server.stop()
 
@@ -59,7 +64,8 @@ def postgres_env():
 def service(name: str, env: dict[str, str], **settings: str):
     with tempfile.TemporaryDirectory() as folder:
         processes = ServiceProcesses(
-            {"COMPLAINTS_DATA_DIR": str(Path(folder) / "data"), **env}, Path(folder))
+            {"COMPLAINTS_DATA_DIR": str(Path(folder) / "data"), **env}, Path(folder)
+        )
         processes.start(name, **settings)
         try:
             yield processes.url(name)
@@ -67,8 +73,9 @@ def service(name: str, env: dict[str, str], **settings: str):
             processes.stop_all()
 
 
-async def closed_loop(url: str, path: str, body: Callable[[int], dict[str, Any]],
-                      total: int, concurrency: int) -> tuple[float, list[float]]:
+async def closed_loop(
+    url: str, path: str, body: Callable[[int], dict[str, Any]], total: int, concurrency: int
+) -> tuple[float, list[float]]:
     """`concurrency` clients each sending their next request when the last one answered."""
     latencies: list[float] = []
     counter = iter(range(total))
@@ -88,8 +95,9 @@ async def closed_loop(url: str, path: str, body: Callable[[int], dict[str, Any]]
         return time.perf_counter() - started, latencies
 
 
-async def open_loop(url: str, path: str, body: Callable[[int], dict[str, Any]],
-                    rate: float, seconds: float) -> tuple[float, list[float]]:
+async def open_loop(
+    url: str, path: str, body: Callable[[int], dict[str, Any]], rate: float, seconds: float
+) -> tuple[float, list[float]]:
     """Requests started at a fixed rate whatever the answers do (no coordinated omission)."""
     latencies: list[float] = []
     total = int(rate * seconds)
@@ -100,8 +108,9 @@ async def open_loop(url: str, path: str, body: Callable[[int], dict[str, Any]],
         if response.status_code >= 300:
             raise RuntimeError(f"{response.status_code}: {response.text}")
 
-    async with httpx.AsyncClient(base_url=url, timeout=60,
-                                 limits=httpx.Limits(max_connections=200)) as http:
+    async with httpx.AsyncClient(
+        base_url=url, timeout=60, limits=httpx.Limits(max_connections=200)
+    ) as http:
         started = time.perf_counter()
         tasks = []
         for i in range(total):

@@ -10,11 +10,18 @@ class DomainError(Exception):
     status = 400
     title = "Bad request"
 
-    def __init__(self, detail: str, field: str | None = None, rule: str | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        field: str | None = None,
+        rule: str | None = None,
+        errors: list[dict[str, str]] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.field = field
         self.rule = rule
+        self.errors = errors
 
 
 class NotFound(DomainError):

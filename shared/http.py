@@ -37,8 +37,8 @@ def problem(status: int, title: str, detail: str, errors: list[dict[str, Any]] |
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, error: DomainError) -> JSONResponse:
-        errors = None
-        if error.field:
+        errors = error.errors
+        if error.field and not errors:
             errors = [
                 {"field": error.field, "rule": error.rule or "invalid", "message": error.detail}
             ]

@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     poll_interval_seconds: float = Field(default=0.2, gt=0, le=60)
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
     consumer_max_attempts: int = Field(default=3, ge=1, le=100)
+    #: How often routing's scheduler looks for due deadline timers.
+    scheduler_interval_seconds: float = Field(default=1.0, gt=0, le=3600)
 
     business_timezone: str = "Asia/Shanghai"
     acknowledge_within_hours: int = Field(default=24, ge=1, le=24 * 30)

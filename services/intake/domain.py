@@ -48,6 +48,7 @@ class Nature(StrEnum):
     delivery = "delivery"
     service = "service"
     billing = "billing"
+    network = "network"
     other = "other"
 
 

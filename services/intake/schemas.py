@@ -24,6 +24,7 @@ class Complainant(Strict):
     type: Literal["consumer", "distributor", "key_account", "vip", "other"] = "consumer"
     customer_id: str | None = Field(default=None, max_length=100)
     contact: str | None = Field(default=None, max_length=200)
+    foreign: bool = Field(default=False, description="A foreign customer (longer deadlines)")
 
 
 class Subject(Strict):
@@ -35,6 +36,22 @@ class Subject(Strict):
     quantity_defective: int | None = Field(default=None, ge=0, le=10**12)
     region: str | None = Field(default=None, max_length=100)
     site: str | None = Field(default=None, max_length=200)
+    attributes: dict[str, float | bool | str] = Field(
+        default_factory=dict,
+        max_length=30,
+        description="Measured or diagnostic facts routing rules may use, e.g. "
+        '{"signal_dbm": -97, "sim_ok": true}',
+    )
+
+    @field_validator("attributes")
+    @classmethod
+    def _attribute_names(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for name, item in value.items():
+            if not name.isidentifier() or len(name) > 50:
+                raise ValueError(f"attribute name {name!r} must be an identifier of ≤ 50 chars")
+            if isinstance(item, str) and len(item) > 200:
+                raise ValueError(f"attribute {name!r} is longer than 200 chars")
+        return value
 
     @model_validator(mode="after")
     def _defective_within_inspected(self) -> Subject:

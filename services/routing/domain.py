@@ -1,19 +1,42 @@
-"""Routing's aggregate: the handling of one case."""
+"""Routing's aggregate: the handling of one case, cycle by cycle.
+
+Commands check first and then trigger one `@event` method that only mutates, so a refused
+command leaves no event. Clock state (due times, pauses, timers fired) lives in the events,
+so it is rebuilt by replay; a changed policy reaches an open case only through an explicit
+re-baseline event.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from eventsourcing.domain import event
 
-from services.routing.authority import LEVELS, covers, required_level
+from services.routing.authority import covers, levels, required_level
+from services.routing.deadlines import TIMERS, DeadlinePolicy
+from shared import clock
 from shared.case_number import aggregate_id
 from shared.errors import Conflict, Invalid
 from shared.eventstore import ClockedAggregate
 from shared.meta import Meta
 from shared.money import Money
+
+#: Escalation ladder: each escalation goes one level up; level-1 cases start at the top.
+LADDER = ("unit_handler", "unit_manager", "deputy_general_manager", "senior_management")
+
+ACTIVE = {"assigned", "investigated", "proposed", "approved", "settled"}
+FISHBONE = ("man", "machine", "material", "method", "measurement", "environment")
+PARTY_KINDS = ("internal_unit", "person", "carrier", "supplier", "distributor", "customer")
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
 
 
 class Case(ClockedAggregate):
@@ -30,54 +53,407 @@ class Case(ClockedAggregate):
         nature: str,
         customer: dict[str, Any],
         meta: Meta,
+        severity: str = "level_3",
+        subject: dict[str, Any] | None = None,
     ) -> None:
         self.number = number
         self.received_at = received_at
         self.channel = channel
         self.nature = nature
+        self.severity = severity
         self.customer = customer
-        self.unit: str | None = None
-        self.remedies: list[dict[str, Any]] = []
-        self.total: Money | None = None
+        self.subject = subject or {}
+        self.cycle = 1
         self.status = "open"
+        self.unit: str | None = None
+        self.role: str | None = None
+        self.escalation_level = 0
+        self.clocks: dict[str, dict[str, Any]] = {}
+        self.late_steps: list[dict[str, Any]] = []
+        self.validity: bool | None = None
+        self._reset_cycle()
+
+    def _reset_cycle(self) -> None:
+        self.investigation: dict[str, Any] | None = None
+        self.remedies: list[dict[str, Any]] = []
+        self.actions: list[dict[str, Any]] = []
+        self.total: Money | None = None
+        self.approval: dict[str, Any] | None = None
+        self.memos: list[dict[str, Any]] = []
+        self.follow_up: dict[str, str] = {}
+        self.settled = False
+        self.customer_confirmed = False
+
+    @property
+    def foreign(self) -> bool:
+        return bool(self.customer.get("foreign"))
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in ACTIVE or self.status == "open"
+
+    def _check_active(self, action: str) -> None:
+        if self.status not in ACTIVE:
+            raise Conflict(f"case {self.number} is {self.status}; cannot {action}")
+
+    # Assignment -----------------------------------------------------------------------------
 
     @event("Assigned")
-    def assign(self, unit: str, rule_id: str, ruleset_version: str, meta: Meta) -> None:
+    def assign(
+        self,
+        unit: str,
+        role: str,
+        rule_id: str,
+        ruleset_version: str,
+        trace: list[dict[str, Any]],
+        meta: Meta,
+    ) -> None:
         self.unit = unit
-        self.status = "assigned"
+        self.role = role
+        if self.status == "open":
+            self.status = "assigned"
 
-    def propose(self, remedies: list[dict[str, Any]], currency: str, meta: Meta) -> None:
-        if self.status not in ("assigned", "proposed"):
+    def reassign(self, unit: str, reason: str, meta: Meta) -> None:
+        self._check_active("reassign it")
+        if unit == self.unit:
+            raise Conflict(f"case {self.number} is with {unit} already")
+        self._reassigned(unit=unit, previous_unit=self.unit or "", reason=reason, meta=meta)
+
+    @event("Reassigned")
+    def _reassigned(self, unit: str, previous_unit: str, reason: str, meta: Meta) -> None:
+        self.unit = unit
+
+    def escalate(self, reason: str, meta: Meta, to_top: bool = False) -> None:
+        if self.escalation_level == len(LADDER) - 1:
+            return
+        level = len(LADDER) - 1 if to_top else self.escalation_level + 1
+        self._escalated(level=LADDER[level], reason=reason, meta=meta)
+
+    @event("Escalated")
+    def _escalated(self, level: str, reason: str, meta: Meta) -> None:
+        self.escalation_level = LADDER.index(level)
+
+    # Clocks ---------------------------------------------------------------------------------
+
+    def start_clocks(
+        self, policy: DeadlinePolicy, trigger: str, start: datetime, meta: Meta
+    ) -> None:
+        for name in policy.clocks_starting(trigger):
+            due = policy.due(name, start, self.severity, self.unit or "", self.foreign)
+            self._start_clock(name, start, due, policy, meta)
+
+    def _start_clock(
+        self, name: str, start: datetime, due: datetime, policy: DeadlinePolicy, meta: Meta
+    ) -> None:
+        timers = {k: _iso(v) for k, v in policy.timer_times(due).items()}
+        self._clock_started(
+            clock=name,
+            started_at=start,
+            due=due,
+            timers=timers,
+            policy_version=policy.version,
+            meta=meta,
+        )
+
+    @event("ClockStarted")
+    def _clock_started(
+        self,
+        clock: str,
+        started_at: datetime,
+        due: datetime,
+        timers: dict[str, str],
+        policy_version: str,
+        meta: Meta,
+    ) -> None:
+        self.clocks[clock] = {
+            "started_at": started_at,
+            "due": due,
+            "timers": timers,
+            "fired": [],
+            "state": "running",
+            "paused_at": None,
+            "extensions": [],
+            "cycle": self.cycle,
+        }
+
+    def _running(self, name: str) -> dict[str, Any]:
+        state = self.clocks.get(name)
+        if state is None or state["state"] == "stopped":
+            raise Conflict(f"clock {name!r} is not running on case {self.number}")
+        return state
+
+    def pause_clock(self, name: str, reason: str, meta: Meta) -> None:
+        if self._running(name)["state"] == "paused":
+            raise Conflict(f"clock {name!r} is paused already")
+        self._clock_paused(clock=name, at=clock.now(), reason=reason, meta=meta)
+
+    @event("ClockPaused")
+    def _clock_paused(self, clock: str, at: datetime, reason: str, meta: Meta) -> None:
+        self.clocks[clock].update(state="paused", paused_at=at)
+
+    def resume_clock(self, name: str, reason: str, meta: Meta) -> None:
+        state = self._running(name)
+        if state["state"] != "paused":
+            raise Conflict(f"clock {name!r} is not paused")
+        now = clock.now()
+        shift = now - state["paused_at"]
+        self._clock_resumed(
+            clock=name,
+            at=now,
+            due=state["due"] + shift,
+            timers=_shifted(state["timers"], shift),
+            reason=reason,
+            meta=meta,
+        )
+
+    @event("ClockResumed")
+    def _clock_resumed(
+        self,
+        clock: str,
+        at: datetime,
+        due: datetime,
+        timers: dict[str, str],
+        reason: str,
+        meta: Meta,
+    ) -> None:
+        self.clocks[clock].update(state="running", paused_at=None, due=due, timers=timers)
+
+    def extend_clock(
+        self, name: str, due: datetime, reason: str, policy: DeadlinePolicy, meta: Meta
+    ) -> None:
+        state = self._running(name)
+        if due <= state["due"]:
+            raise Invalid(
+                "an extension must move the deadline later", field="due", rule="later_than_current"
+            )
+        timers = {k: _iso(v) for k, v in policy.timer_times(due).items()}
+        self._clock_extended(clock=name, due=due, timers=timers, reason=reason, meta=meta)
+
+    @event("ClockExtended")
+    def _clock_extended(
+        self, clock: str, due: datetime, timers: dict[str, str], reason: str, meta: Meta
+    ) -> None:
+        state = self.clocks[clock]
+        state["extensions"].append({"from": state["due"], "to": due, "reason": reason})
+        state.update(due=due, timers=timers, fired=[])
+
+    def rebaseline(self, policy: DeadlinePolicy, reason: str, meta: Meta) -> list[str]:
+        """Apply a changed policy to this open case's running clocks, explicitly."""
+        changed = []
+        for name, state in self.clocks.items():
+            if state["state"] != "running" or name not in policy.clocks:
+                continue
+            due = policy.due(
+                name, state["started_at"], self.severity, self.unit or "", self.foreign
+            )
+            if due != state["due"]:
+                timers = {k: _iso(v) for k, v in policy.timer_times(due).items()}
+                self._clock_rebaselined(
+                    clock=name,
+                    due=due,
+                    timers=timers,
+                    policy_version=policy.version,
+                    reason=reason,
+                    meta=meta,
+                )
+                changed.append(name)
+        return changed
+
+    @event("ClockRebaselined")
+    def _clock_rebaselined(
+        self,
+        clock: str,
+        due: datetime,
+        timers: dict[str, str],
+        policy_version: str,
+        reason: str,
+        meta: Meta,
+    ) -> None:
+        self.clocks[clock].update(due=due, timers=timers, fired=[])
+
+    def stop_clock(self, name: str, meta: Meta, reason: str = "") -> None:
+        state = self.clocks.get(name)
+        if state is None or state["state"] == "stopped":
+            return
+        now = clock.now()
+        self._clock_stopped(clock=name, at=now, met=now <= state["due"], reason=reason, meta=meta)
+
+    @event("ClockStopped")
+    def _clock_stopped(self, clock: str, at: datetime, met: bool, reason: str, meta: Meta) -> None:
+        state = self.clocks[clock]
+        state.update(state="stopped", stopped_at=at, met=met)
+        if not met:
+            self.late_steps.append(
+                {
+                    "clock": clock,
+                    "cycle": state["cycle"],
+                    "due": state["due"],
+                    "done_at": at,
+                    "extensions": state["extensions"],
+                }
+            )
+
+    def due_timers(self, now: datetime) -> list[tuple[str, str]]:
+        """(clock, timer) pairs whose time has come and that have not fired yet."""
+        due = []
+        for name, state in self.clocks.items():
+            if state["state"] != "running":
+                continue
+            for timer in TIMERS:
+                if timer not in state["fired"] and _at(state["timers"][timer]) <= now:
+                    due.append((name, timer))
+        return due
+
+    def fire_due_timers(self, now: datetime, meta: Meta) -> int:
+        """Warn, remind (催办) and escalate for every timer due; idempotent by construction."""
+        fired = 0
+        for name, timer in self.due_timers(now):
+            self._timer_fired(
+                clock=name,
+                timer=timer,
+                unit=self.unit or "",
+                due=self.clocks[name]["due"],
+                meta=meta,
+            )
+            if timer == "escalation":
+                self.escalate(f"clock {name} overdue", meta)
+            fired += 1
+        return fired
+
+    @event("TimerFired")
+    def _timer_fired(self, clock: str, timer: str, unit: str, due: datetime, meta: Meta) -> None:
+        self.clocks[clock]["fired"].append(timer)
+
+    # Investigation --------------------------------------------------------------------------
+
+    def record_investigation(
+        self,
+        problem: dict[str, Any],
+        five_whys: list[str],
+        fishbone: dict[str, list[str]],
+        root_cause: str,
+        responsible_parties: list[dict[str, Any]],
+        meta: Meta,
+    ) -> None:
+        self._check_active("record an investigation")
+        unknown = set(fishbone) - set(FISHBONE)
+        if unknown:
+            raise Invalid(
+                f"fishbone categories are {', '.join(FISHBONE)}", field="fishbone", rule="enum"
+            )
+        if responsible_parties:
+            shares = sum(Decimal(str(p["share"])) for p in responsible_parties)
+            if shares != Decimal(100):
+                raise Invalid(
+                    f"responsibility shares total {shares}%, not 100%",
+                    field="responsible_parties",
+                    rule="shares_total_100",
+                )
+            bad = [p["kind"] for p in responsible_parties if p["kind"] not in PARTY_KINDS]
+            if bad:
+                raise Invalid(
+                    f"unknown party kind {bad[0]!r}", field="responsible_parties", rule="enum"
+                )
+        self._investigated(
+            problem=problem,
+            five_whys=five_whys,
+            fishbone=fishbone,
+            root_cause=root_cause,
+            responsible_parties=responsible_parties,
+            meta=meta,
+        )
+        self.stop_clock("investigation_report", meta, reason="investigation report recorded")
+
+    @event("InvestigationRecorded")
+    def _investigated(
+        self,
+        problem: dict[str, Any],
+        five_whys: list[str],
+        fishbone: dict[str, list[str]],
+        root_cause: str,
+        responsible_parties: list[dict[str, Any]],
+        meta: Meta,
+    ) -> None:
+        self.investigation = {
+            "problem": problem,
+            "five_whys": five_whys,
+            "fishbone": fishbone,
+            "root_cause": root_cause,
+            "responsible_parties": responsible_parties,
+        }
+        if self.status == "assigned":
+            self.status = "investigated"
+
+    # Proposal and approval ------------------------------------------------------------------
+
+    def propose(
+        self,
+        remedies: list[dict[str, Any]],
+        currency: str,
+        actions: list[dict[str, Any]],
+        meta: Meta,
+    ) -> None:
+        if self.status not in ("assigned", "investigated", "proposed"):
             raise Conflict(f"case {self.number} is {self.status}; a remedy cannot be proposed")
         if not remedies:
             raise Invalid("at least one remedy is needed", field="remedies", rule="min_items")
+        for index, line in enumerate(remedies):
+            if line.get("quantity") is not None and line.get("unit_price") is not None:
+                expected = Decimal(str(line["quantity"])) * Decimal(str(line["unit_price"]))
+                if Decimal(str(line["amount"])) != expected:
+                    raise Invalid(
+                        f"amount {line['amount']} is not quantity × unit price ({expected})",
+                        field=f"remedies[{index}].amount",
+                        rule="quantity_times_price",
+                    )
         total = sum(
-            (Money(Decimal(r["amount"]), currency) for r in remedies), Money(Decimal(0), currency)
+            (Money(Decimal(str(r["amount"])), currency) for r in remedies),
+            Money(Decimal(0), currency),
         ).rounded()
+        required_level(total.amount, currency)  # refuses a currency without thresholds
         self._proposed(
-            remedies=remedies, total_amount=str(total.amount), currency=currency, meta=meta
+            remedies=remedies,
+            total_amount=str(total.amount),
+            currency=currency,
+            actions=actions,
+            meta=meta,
         )
+        self.stop_clock("unit_conclusion", meta, reason="the unit concluded with a proposal")
 
     @event("RemedyProposed")
     def _proposed(
-        self, remedies: list[dict[str, Any]], total_amount: str, currency: str, meta: Meta
+        self,
+        remedies: list[dict[str, Any]],
+        total_amount: str,
+        currency: str,
+        meta: Meta,
+        actions: list[dict[str, Any]] | None = None,
     ) -> None:
         self.remedies = remedies
+        self.actions = actions or []
         self.total = Money(Decimal(total_amount), currency)
         self.status = "proposed"
+
+    @event("MemoFiled")
+    def file_memo(self, from_unit: str, author: str, text: str, meta: Meta) -> None:
+        """签呈: a formal objection or remark by another department, kept on the case."""
+        self.memos.append({"from_unit": from_unit, "author": author, "text": text})
 
     def approve(self, approver_id: str, approver_level: str, meta: Meta) -> None:
         if self.status != "proposed" or self.total is None:
             raise Conflict(f"case {self.number} is {self.status}; nothing to approve")
-        if approver_level not in LEVELS:
+        if approver_level not in levels():
             raise Invalid(
                 f"unknown authority level {approver_level!r}", field="approver_level", rule="enum"
             )
         required = required_level(self.total.amount, self.total.currency)
         if not covers(approver_level, required):
             raise Conflict(
-                f"{self.total} needs approval by {required}; {approver_level} cannot approve it"
+                f"{self.total} needs approval by {required}; {approver_level} cannot approve it",
+                field="approver_level",
+                rule="authority",
             )
+        parties = (self.investigation or {}).get("responsible_parties", [])
         self._approved(
             approver_id=approver_id,
             approver_level=approver_level,
@@ -87,6 +463,9 @@ class Case(ClockedAggregate):
             currency=self.total.currency,
             customer=self.customer,
             unit=self.unit or "",
+            responsible_parties=parties,
+            cycle=self.cycle,
+            subject=self.subject,
             meta=meta,
         )
 
@@ -102,5 +481,136 @@ class Case(ClockedAggregate):
         customer: dict[str, Any],
         unit: str,
         meta: Meta,
+        responsible_parties: list[dict[str, Any]] | None = None,
+        cycle: int = 1,
+        subject: dict[str, Any] | None = None,
     ) -> None:
+        self.approval = {"approver_id": approver_id, "level": approver_level}
         self.status = "approved"
+
+    def reject(self, approver_id: str, reason: str, meta: Meta) -> None:
+        if self.status != "proposed":
+            raise Conflict(f"case {self.number} is {self.status}; nothing to reject")
+        self._rejected(approver_id=approver_id, reason=reason, meta=meta)
+
+    @event("RemedyRejected")
+    def _rejected(self, approver_id: str, reason: str, meta: Meta) -> None:
+        self.status = "investigated" if self.investigation else "assigned"
+
+    # Reactions to intake and settlement -----------------------------------------------------
+
+    @event("ValidityRecorded")
+    def record_validity(self, valid: bool, reason: str, meta: Meta) -> None:
+        self.validity = valid
+
+    def close_not_valid(self, reason: str, meta: Meta) -> None:
+        for name in list(self.clocks):
+            self.stop_clock(name, meta, reason="not valid")
+        self._closed(outcome="not_valid", reason=reason, meta=meta)
+
+    def withdraw(self, reason: str, meta: Meta) -> None:
+        for name in list(self.clocks):
+            self.stop_clock(name, meta, reason="withdrawn")
+        self._closed(outcome="withdrawn", reason=reason, meta=meta)
+
+    def mark_settled(self, policy: DeadlinePolicy, meta: Meta) -> bool:
+        if self.status != "approved":
+            return False
+        now = clock.now()
+        self._settled(at=now, meta=meta)
+        window = policy.confirmation_window.as_timedelta()
+        self._clock_started(
+            clock="customer_confirmation",
+            started_at=now,
+            due=now + window,
+            timers={
+                "warning": _iso(now + window),
+                "reminder": _iso(now + window),
+                "escalation": _iso(now + window * 2),
+            },
+            policy_version=policy.version,
+            meta=meta,
+        )
+        return True
+
+    @event("Settled")
+    def _settled(self, at: datetime, meta: Meta) -> None:
+        self.settled = True
+        self.status = "settled"
+
+    @event("CustomerConfirmed")
+    def confirm_by_customer(self, satisfaction: int, meta: Meta) -> None:
+        self.customer_confirmed = True
+
+    def reopen(self, cycle: int, reason: str, policy: DeadlinePolicy, meta: Meta) -> None:
+        for name in list(self.clocks):
+            self.stop_clock(name, meta, reason="reopened")
+        self._reopened(cycle=cycle, reason=reason, meta=meta)
+        now = clock.now()
+        for name in ("unit_conclusion", "investigation_report", "close"):
+            due = policy.due(name, now, self.severity, self.unit or "", self.foreign)
+            self._start_clock(name, now, due, policy, meta)
+
+    @event("Reopened")
+    def _reopened(self, cycle: int, reason: str, meta: Meta) -> None:
+        self.cycle = cycle
+        self.status = "assigned"
+        self._reset_cycle()
+
+    # Closing gate (四不放过) -------------------------------------------------------------------
+
+    @event("FollowUpRecorded")
+    def record_follow_up(
+        self, responsible_dealt_with: str | None, people_briefed: str | None, meta: Meta
+    ) -> None:
+        if responsible_dealt_with:
+            self.follow_up["responsible_dealt_with"] = responsible_dealt_with
+        if people_briefed:
+            self.follow_up["people_briefed"] = people_briefed
+
+    def missing_to_close(self, now: datetime) -> list[dict[str, str]]:
+        missing = []
+
+        def need(condition: str, message: str) -> None:
+            missing.append({"field": condition, "rule": "closing_gate", "message": message})
+
+        if self.validity is not True:
+            need("validity", "validity has not been judged valid at intake")
+        if not (self.investigation and self.investigation.get("root_cause")):
+            need("cause_found", "the cause is not found (四不放过 a)")
+        if "responsible_dealt_with" not in self.follow_up:
+            need("responsible_dealt_with", "the responsible people are not dealt with (b)")
+        if "people_briefed" not in self.follow_up:
+            need("people_briefed", "the people involved have not been briefed (c)")
+        if not self.actions:
+            need("corrective_actions", "no corrective and preventive action is set (d)")
+        if not self.settled:
+            need("settlement_complete", "the settlement is not complete")
+        window = self.clocks.get("customer_confirmation")
+        window_passed = window is not None and window["due"] <= now
+        if not (self.customer_confirmed or window_passed):
+            need(
+                "customer_confirmation",
+                "the customer has not confirmed and the confirmation window has not passed",
+            )
+        return missing
+
+    def close(self, meta: Meta) -> None:
+        if self.status not in ACTIVE:
+            raise Conflict(f"case {self.number} is {self.status}; cannot close it")
+        missing = self.missing_to_close(clock.now())
+        if missing:
+            raise Conflict(
+                "the case cannot close: " + "; ".join(m["message"] for m in missing), errors=missing
+            )
+        for name in list(self.clocks):
+            self.stop_clock(name, meta, reason="closed")
+        self._closed(outcome="closed", reason="closing gate passed", meta=meta)
+
+    @event("Closed")
+    def _closed(self, outcome: str, reason: str, meta: Meta) -> None:
+        self.status = outcome
+
+
+def _shifted(timers: dict[str, str], shift: timedelta) -> dict[str, str]:
+    return {k: _iso(_at(v) + shift) for k, v in timers.items()}

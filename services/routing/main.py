@@ -1,23 +1,44 @@
-"""Routing wiring: settings -> application -> runtime (relay, consumers) -> HTTP."""
+"""Routing wiring: settings -> application, views, scheduler -> runtime -> HTTP."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.routing import api
+from services.routing import api, views
 from services.routing.application import RoutingApplication
 from services.routing.contracts import to_integration
+from services.routing.scheduler import Scheduler
 from shared.eventstore import persistence_env
 from shared.runtime import ServiceRuntime
 from shared.service import application_hooks, create_service
 from shared.settings import Settings
+from shared.sqlviews import LocalProjector, create_engine
 
 
 def create_app(settings: Settings) -> FastAPI:
     app = RoutingApplication(persistence_env(settings))
+    engine = create_engine(settings, "routing-views.sqlite")
+    projector = LocalProjector(
+        app, engine, views.tracking, views.project, settings.poll_interval_seconds
+    )
+    scheduler = Scheduler(app, engine, projector, settings.scheduler_interval_seconds)
+    hooks = application_hooks(app)
+
+    async def start() -> None:
+        await views.create_tables(engine)
+        await projector.catch_up()
+
+    async def close() -> None:
+        await hooks["on_close"]()
+        await engine.dispose()
+
     return create_service(
-        ServiceRuntime.for_application(settings, app, to_integration, app.policy),
+        ServiceRuntime.for_application(
+            settings, app, to_integration, app.policy, background={"scheduler": scheduler.run}
+        ),
         "Complaints — routing",
-        [api.router(app)],
-        **application_hooks(app),
+        [api.router(app, engine)],
+        store_ready=hooks["store_ready"],
+        on_start=start,
+        on_close=close,
     )

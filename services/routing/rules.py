@@ -1,24 +1,74 @@
 """Routing rules as data: an ordered, versioned rule set; the first rule that matches decides.
 
-Every assignment records the rule id and rule-set version that decided it, so an auditor can
-see why a case went where it went (DOMAIN §4).
+A rule is a list of conditions over case facts (nature, channel, severity, customer type,
+region, product, and numeric attributes such as a measured signal level) and the unit and
+role it assigns. `decide` returns the winning rule with a trace of every rule tried and the
+first condition that failed it, so a dry run can explain, and an assignment can record, why.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+import operator
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import Any
+
+from shared.errors import Invalid
+
+RULES_FILE = Path(__file__).with_name("routing_rules.json")
+
+OPERATORS: dict[str, Any] = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "lt": operator.lt,
+    "lte": operator.le,
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "in": lambda value, options: value in options,
+}
+NUMERIC = {"lt", "lte", "gt", "gte"}
+
+
+@dataclass(frozen=True)
+class Condition:
+    fact: str
+    op: str
+    value: Any
+
+    def holds(self, facts: dict[str, Any]) -> bool:
+        if self.fact not in facts or facts[self.fact] is None:
+            return False
+        actual = facts[self.fact]
+        if self.op in NUMERIC and not isinstance(actual, int | float):
+            return False
+        return bool(OPERATORS[self.op](actual, self.value))
+
+    def __str__(self) -> str:
+        return f"{self.fact} {self.op} {self.value!r}"
 
 
 @dataclass(frozen=True)
 class Rule:
     id: str
     unit: str
-    when: dict[str, Any] = field(default_factory=dict)  # field -> required value; {} matches all
+    role: str = "handler"
+    when: tuple[Condition, ...] = ()
     description: str = ""
 
-    def matches(self, facts: dict[str, Any]) -> bool:
-        return all(facts.get(key) == value for key, value in self.when.items())
+    def first_failure(self, facts: dict[str, Any]) -> Condition | None:
+        for condition in self.when:
+            if not condition.holds(facts):
+                return condition
+        return None
+
+
+@dataclass(frozen=True)
+class Decision:
+    rule: Rule
+    version: str
+    trace: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -26,39 +76,97 @@ class RuleSet:
     version: str
     rules: tuple[Rule, ...]
 
-    def decide(self, facts: dict[str, Any]) -> Rule:
+    def decide(self, facts: dict[str, Any]) -> Decision:
+        trace = []
         for rule in self.rules:
-            if rule.matches(facts):
-                return rule
-        raise LookupError("no routing rule matched; the rule set needs a catch-all rule")
+            failure = rule.first_failure(facts)
+            trace.append(
+                {
+                    "rule_id": rule.id,
+                    "matched": failure is None,
+                    "failed": str(failure) if failure else None,
+                }
+            )
+            if failure is None:
+                return Decision(rule, self.version, trace)
+        raise Invalid(
+            "no routing rule matched; the rule set needs a catch-all rule",
+            field="rules",
+            rule="catch_all",
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "rules": [{**asdict(r), "when": [asdict(c) for c in r.when]} for r in self.rules],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RuleSet:
+        """Parse and validate; errors name the rule and the field."""
+        rules, seen = [], set()
+        for index, item in enumerate(data.get("rules", [])):
+            where = f"rules[{index}]"
+            if not item.get("id") or not item.get("unit"):
+                raise Invalid("every rule needs an id and a unit", field=where, rule="required")
+            if item["id"] in seen:
+                raise Invalid(
+                    f"duplicate rule id {item['id']!r}", field=f"{where}.id", rule="unique"
+                )
+            seen.add(item["id"])
+            conditions = []
+            for c_index, c in enumerate(item.get("when", [])):
+                if c.get("op") not in OPERATORS:
+                    raise Invalid(
+                        f"unknown operator {c.get('op')!r}; use one of " + ", ".join(OPERATORS),
+                        field=f"{where}.when[{c_index}].op",
+                        rule="enum",
+                    )
+                if c["op"] in NUMERIC and not isinstance(c.get("value"), int | float):
+                    raise Invalid(
+                        "a numeric comparison needs a number",
+                        field=f"{where}.when[{c_index}].value",
+                        rule="number",
+                    )
+                conditions.append(Condition(c["fact"], c["op"], c.get("value")))
+            rules.append(
+                Rule(
+                    item["id"],
+                    item["unit"],
+                    item.get("role", "handler"),
+                    tuple(conditions),
+                    item.get("description", ""),
+                )
+            )
+        if not rules or rules[-1].when:
+            raise Invalid(
+                "the last rule must be a catch-all (no conditions)", field="rules", rule="catch_all"
+            )
+        if not data.get("version"):
+            raise Invalid("a rule set needs a version", field="version", rule="required")
+        return cls(str(data["version"]), tuple(rules))
 
 
-#: The default routes of DOMAIN §4 (seeds 000, 001, 002, 003).
-DEFAULT_RULES = RuleSet(
-    version="2026.11-1",
-    rules=(
-        Rule(
-            "escalate-regulator",
-            "deputy_gm_office",
-            {"channel": "regulator"},
-            "lodged with a regulator -> deputy GM's office (003 §3.1)",
-        ),
-        Rule(
-            "escalate-media",
-            "deputy_gm_office",
-            {"channel": "media"},
-            "exposed in the media -> deputy GM's office (003 §3.1)",
-        ),
-        Rule(
-            "escalate-head-office",
-            "deputy_gm_office",
-            {"channel": "head_office"},
-            "forwarded by head office -> deputy GM's office (003 §3.1)",
-        ),
-        Rule("transport", "logistics", {"nature": "transport"}, "transport -> 储运部"),
-        Rule("quality", "quality_management", {"nature": "quality"}, "quality -> 质量管理部"),
-        Rule("repair", "after_sales", {"nature": "repair"}, "repair quality -> after-sales"),
-        Rule("delivery", "production_planning", {"nature": "delivery"}, "delivery -> PMC"),
-        Rule("catch-all", "customer_service", {}, "anything else -> customer service"),
-    ),
-)
+@cache
+def shipped_rules() -> RuleSet:
+    return RuleSet.from_dict(json.loads(RULES_FILE.read_text(encoding="utf-8")))
+
+
+def case_facts(
+    channel: str,
+    nature: str,
+    severity: str | None,
+    customer: dict[str, Any],
+    subject: dict[str, Any],
+) -> dict[str, Any]:
+    """The facts rules may test, from what intake published."""
+    return {
+        "channel": channel,
+        "nature": nature,
+        "severity": severity,
+        "customer_type": customer.get("type"),
+        "foreign": bool(customer.get("foreign")),
+        "region": subject.get("region"),
+        "product": subject.get("product"),
+        **(subject.get("attributes") or {}),
+    }

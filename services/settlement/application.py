@@ -6,8 +6,8 @@ from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
 
-from services.settlement.domain import Settlement
-from shared.case_number import CaseNumber, aggregate_id
+from services.settlement.domain import Settlement, settlement_id
+from shared.case_number import CaseNumber
 from shared.envelope import IntegrationEvent
 from shared.errors import NotFound
 from shared.eventstore import ServiceApplication
@@ -17,12 +17,22 @@ from shared.meta import Meta, caused_by, for_case
 class SettlementApplication(ServiceApplication):
     name = "settlement"
 
-    def settlement(self, number: str) -> Settlement:
+    def settlement(self, number: str, cycle: int | None = None) -> Settlement:
+        """The settlement of a case's cycle; the latest cycle's when none is given."""
         CaseNumber.parse(number)
-        try:
-            return self.repository.get(aggregate_id("settlement.settlement", number))
-        except AggregateNotFoundError:
-            raise NotFound(f"no settlement for case {number}") from None
+        if cycle is not None:
+            try:
+                return self.repository.get(settlement_id(number, cycle))
+            except AggregateNotFoundError:
+                raise NotFound(f"no settlement for case {number} cycle {cycle}") from None
+        latest = None
+        for candidate in range(1, 1000):
+            if settlement_id(number, candidate) not in self.repository:
+                break
+            latest = candidate
+        if latest is None:
+            raise NotFound(f"no settlement for case {number}")
+        return self.repository.get(settlement_id(number, latest))
 
     def complete(self, number: str, completed_by: str, meta: Meta) -> Settlement:
         settlement = self.settlement(number)
@@ -36,12 +46,14 @@ class SettlementApplication(ServiceApplication):
         return []
 
     def _open(self, event: IntegrationEvent) -> list[Any]:
-        if aggregate_id("settlement.settlement", event.case_number) in self.repository:
+        cycle = event.data.get("cycle", 1)
+        if settlement_id(event.case_number, cycle) in self.repository:
             return []
         data = event.data
         return [
             Settlement(
                 number=event.case_number,
+                cycle=cycle,
                 customer=data["customer"],
                 remedies=data["remedies"],
                 total_amount=data["total_amount"],

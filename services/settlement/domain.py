@@ -14,8 +14,9 @@ from shared.meta import Meta
 
 class Settlement(ClockedAggregate):
     @staticmethod
-    def create_id(number: str, **_: Any) -> Any:
-        return aggregate_id("settlement.settlement", number)
+    def create_id(number: str, cycle: int = 1, **_: Any) -> Any:
+        """One settlement per handling cycle: a reopened case is settled again."""
+        return settlement_id(number, cycle)
 
     @event("Opened")
     def __init__(
@@ -26,8 +27,11 @@ class Settlement(ClockedAggregate):
         total_amount: str,
         currency: str,
         meta: Meta,
+        cycle: int = 1,
     ) -> None:
         self.number = number
+        self.cycle = cycle
+
         self.customer = customer
         self.remedies = remedies
         self.total_amount = total_amount
@@ -47,3 +51,8 @@ class Settlement(ClockedAggregate):
     @event("Completed")
     def _completed(self, completed_by: str, total_amount: str, currency: str, meta: Meta) -> None:
         self.status = "completed"
+
+
+def settlement_id(number: str, cycle: int) -> Any:
+    key = number if cycle == 1 else f"{number}#{cycle}"
+    return aggregate_id("settlement.settlement", key)

@@ -2,7 +2,7 @@
 
 Services build every payload through these models, so what is published always matches the
 published JSON Schema. Contracts change only compatibly: new optional fields in the same
-version; anything else is a new version, published alongside the old one.
+version; anything else is a new version (a new model `...V2`), published alongside the old one.
 """
 
 from __future__ import annotations
@@ -17,119 +17,140 @@ from shared.contracts import intake, routing, settlement
 @dataclass(frozen=True)
 class ContractSpec:
     type: str
-    version: int
-    producer: str
     model: type[BaseModel]
     summary: str
 
+    @property
+    def producer(self) -> str:
+        return self.type.split(".")[0]
 
+    @property
+    def version(self) -> int:
+        return int(self.model.__name__.rsplit("V", 1)[1])
+
+
+S = ContractSpec
 CATALOG: tuple[ContractSpec, ...] = (
-    ContractSpec(
+    S(
         "intake.ComplaintRegistered",
-        1,
-        "intake",
         intake.ComplaintRegisteredV1,
         "A complaint was registered and numbered (受理登记).",
     ),
-    ContractSpec(
+    S(
         "intake.ComplaintAcknowledged",
-        1,
-        "intake",
         intake.ComplaintAcknowledgedV1,
         "The customer was acknowledged (24 h, seed 004 §六).",
     ),
-    ContractSpec(
+    S(
         "intake.ComplaintJudged",
-        1,
-        "intake",
         intake.ComplaintJudgedV1,
         "Validity was judged (判断投诉是否成立); not valid ends the complaint.",
     ),
-    ContractSpec(
+    S(
         "intake.ComplaintClassified",
-        1,
-        "intake",
         intake.ComplaintClassifiedV1,
         "The classification changed (分类分级).",
     ),
-    ContractSpec(
+    S(
         "intake.RepeatLinked",
-        1,
-        "intake",
         intake.RepeatLinkedV1,
         "The complaint was linked as a repeat of an earlier one.",
     ),
-    ContractSpec(
-        "intake.RepeatUnlinked", 1, "intake", intake.RepeatUnlinkedV1, "A repeat link was undone."
-    ),
-    ContractSpec(
+    S("intake.RepeatUnlinked", intake.RepeatUnlinkedV1, "A repeat link was undone."),
+    S(
         "intake.EvidenceAttached",
-        1,
-        "intake",
         intake.EvidenceAttachedV1,
         "Evidence was attached (content-addressed by sha256).",
     ),
-    ContractSpec(
+    S(
         "intake.OutcomeConfirmed",
-        1,
-        "intake",
         intake.OutcomeConfirmedV1,
         "The customer confirmed the outcome (书面确认), with satisfaction.",
     ),
-    ContractSpec(
+    S(
         "intake.ComplaintReopened",
-        1,
-        "intake",
         intake.ComplaintReopenedV1,
         "The customer rejected the outcome: a new handling cycle (002 §九.9).",
     ),
-    ContractSpec(
+    S(
         "intake.ComplaintWithdrawn",
-        1,
-        "intake",
         intake.ComplaintWithdrawnV1,
         "The customer withdrew the complaint.",
     ),
-    ContractSpec(
+    S(
         "routing.CaseAssigned",
-        1,
-        "routing",
         routing.CaseAssignedV1,
         "A responsible unit was assigned by a routing rule (确定责任部门).",
     ),
-    ContractSpec(
-        "routing.RemedyProposed",
-        1,
-        "routing",
-        routing.RemedyProposedV1,
-        "The responsible unit proposed a remedy (提出处理方案).",
+    S(
+        "routing.CaseReassigned",
+        routing.CaseReassignedV1,
+        "The case moved to another unit, with the reason.",
     ),
-    ContractSpec(
+    S(
+        "routing.CaseEscalated",
+        routing.CaseEscalatedV1,
+        "The case went one level up (or to senior management at once).",
+    ),
+    S("routing.ClockStarted", routing.ClockStartedV1, "A deadline clock started (处理时限)."),
+    S(
+        "routing.ClockChanged",
+        routing.ClockChangedV1,
+        "A clock was paused, resumed, extended or re-baselined, with the reason.",
+    ),
+    S(
+        "routing.ClockStopped",
+        routing.ClockStoppedV1,
+        "A step finished; `met` says whether on time.",
+    ),
+    S(
+        "routing.TimerFired",
+        routing.TimerFiredV1,
+        "A deadline warning, reminder (催办) or escalation fired.",
+    ),
+    S(
+        "routing.InvestigationRecorded",
+        routing.InvestigationRecordedV1,
+        "The cause was investigated (5W1H, 5-Why, fishbone, responsible parties).",
+    ),
+    S(
+        "routing.RemedyProposed",
+        routing.RemedyProposedV1,
+        "The responsible unit proposed a remedy and corrective actions (提出处理方案).",
+    ),
+    S(
+        "routing.MemoFiled",
+        routing.MemoFiledV1,
+        "Another department objected or remarked by memo (签呈).",
+    ),
+    S(
         "routing.RemedyApproved",
-        1,
-        "routing",
         routing.RemedyApprovedV1,
         "A remedy was approved by sufficient authority (主管领导批示).",
     ),
-    ContractSpec(
+    S(
+        "routing.RemedyRejected",
+        routing.RemedyRejectedV1,
+        "A proposal was rejected and sent back, with the reason.",
+    ),
+    S(
+        "routing.CaseReopened",
+        routing.CaseReopenedV1,
+        "A new handling cycle began after the customer rejected the outcome.",
+    ),
+    S(
+        "routing.CaseClosed",
+        routing.CaseClosedV1,
+        "The case closed: through the closing gate, as not valid, or withdrawn.",
+    ),
+    S(
         "settlement.SettlementOpened",
-        1,
-        "settlement",
         settlement.SettlementOpenedV1,
         "A settlement was opened for an approved remedy.",
     ),
-    ContractSpec(
+    S(
         "settlement.SettlementCompleted",
-        1,
-        "settlement",
         settlement.SettlementCompletedV1,
         "Every financial effect of the settlement is done.",
     ),
 )
-
-
-def spec(type_: str, version: int) -> ContractSpec:
-    for item in CATALOG:
-        if (item.type, item.version) == (type_, version):
-            return item
-    raise KeyError(f"no contract {type_} v{version}")

@@ -18,6 +18,7 @@ class Party(Contract):
     type: str = Field(description="consumer, distributor, key_account, vip or other")
     customer_id: str | None = None
     contact: str | None = None
+    foreign: bool = False
 
 
 class RemedyLine(Contract):

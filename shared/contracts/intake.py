@@ -16,6 +16,7 @@ class Subject(Contract):
     quantity_defective: int | None = None
     region: str | None = None
     site: str | None = None
+    attributes: dict[str, float | bool | str] = Field(default_factory=dict)
 
 
 class Demands(Contract):

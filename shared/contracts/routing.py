@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, Field
 
 from shared.contracts.common import DECIMAL_PATTERN, Contract, Party, RemedyLine
 
@@ -11,12 +13,88 @@ class CaseAssignedV1(Contract):
     unit: str
     rule_id: str = Field(description="The routing rule that decided")
     ruleset_version: str
+    role: str | None = None
+    trace: list[dict[str, Any]] = Field(
+        default_factory=list, description="Every rule tried and why it failed"
+    )
+
+
+class CaseReassignedV1(Contract):
+    unit: str
+    previous_unit: str
+    reason: str
+
+
+class CaseEscalatedV1(Contract):
+    level: str = Field(description="unit_manager, deputy_general_manager or senior_management")
+    reason: str
+
+
+class ClockStartedV1(Contract):
+    clock: str = Field(
+        description="acknowledge, unit_conclusion, investigation_report, close, "
+        "customer_confirmation"
+    )
+    started_at: AwareDatetime
+    due: AwareDatetime
+    policy_version: str
+
+
+class ClockChangedV1(Contract):
+    clock: str
+    change: Literal["paused", "resumed", "extended", "rebaselined"]
+    due: AwareDatetime | None = None
+    reason: str
+
+
+class ClockStoppedV1(Contract):
+    clock: str
+    at: AwareDatetime
+    met: bool = Field(description="Stopped on or before its due time")
+    reason: str
+
+
+class TimerFiredV1(Contract):
+    clock: str
+    timer: Literal["warning", "reminder", "escalation"] = Field(
+        description="reminder = 催办 to the unit; escalation = one level up"
+    )
+    unit: str
+    due: AwareDatetime
+
+
+class ResponsibleParty(Contract):
+    kind: str = Field(description="internal_unit, person, carrier, supplier, distributor, customer")
+    name: str
+    share: str = Field(pattern=DECIMAL_PATTERN, description="Percent of responsibility")
+
+
+class InvestigationRecordedV1(Contract):
+    problem: dict[str, Any]
+    five_whys: list[str]
+    fishbone: dict[str, list[str]]
+    root_cause: str
+    responsible_parties: list[ResponsibleParty]
+
+
+class CorrectiveAction(Contract):
+    kind: Literal["corrective", "preventive"]
+    description: str
+    owner: str
+    due: str = Field(description="ISO date")
 
 
 class RemedyProposedV1(Contract):
     remedies: list[RemedyLine]
     total_amount: str = Field(pattern=DECIMAL_PATTERN)
     currency: str
+    actions: list[CorrectiveAction] = Field(default_factory=list)
+
+
+class MemoFiledV1(Contract):
+    from_unit: str
+    author: str
+    text: str
 
 
 class RemedyApprovedV1(Contract):
@@ -28,3 +106,21 @@ class RemedyApprovedV1(Contract):
     currency: str
     customer: Party
     unit: str
+    responsible_parties: list[ResponsibleParty] = Field(default_factory=list)
+    cycle: int = 1
+    subject: dict[str, Any] = Field(default_factory=dict)
+
+
+class RemedyRejectedV1(Contract):
+    approver_id: str
+    reason: str
+
+
+class CaseReopenedV1(Contract):
+    cycle: int
+    reason: str
+
+
+class CaseClosedV1(Contract):
+    outcome: Literal["closed", "not_valid", "withdrawn"]
+    reason: str

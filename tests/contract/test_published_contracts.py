@@ -1,6 +1,7 @@
 """Event contracts are public APIs: documented, generated from code, and honoured."""
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import jsonschema
 import pytest
@@ -8,6 +9,8 @@ import pytest
 from services.intake.contracts import to_integration as intake_contract
 from services.routing.contracts import to_integration as routing_contract
 from services.settlement.contracts import to_integration as settlement_contract
+from shared import clock
+from shared.clock import ManualClock
 from shared.contracts import CATALOG
 from shared.contracts.documents import SCHEMAS, schema_files
 from shared.envelope import Actor
@@ -20,6 +23,9 @@ from tests.support.builders import (
     routing_app,
     settlement_app,
 )
+from tests.support.routing_story import HANDLER, MANAGER, investigated, proposed
+
+FINANCE = command_meta(Actor(id="fin-zhou", role="finance"))
 
 
 def test_the_committed_documents_are_what_the_code_generates():
@@ -36,31 +42,126 @@ def test_every_contract_has_a_schema_and_an_asyncapi_message():
         assert f"{item.type}.v{item.version}" in asyncapi["components"]["messages"]
 
 
+def outbox(app, producer, contract):
+    return OutboxReader(producer, app.recorder, app.mapper, contract).read(0, 10_000).events
+
+
+def pump(source, producer, contract, target, seen):
+    """Deliver `source`'s new events to `target`'s policy, like a consumer would."""
+    for event in outbox(source, producer, contract):
+        if (target.name, event.event_id) not in seen:
+            seen.add((target.name, event.event_id))
+            target.save(*target.policy(event))
+
+
 def published_events():
-    """One full case through the three producers, as their outboxes publish it."""
-    intake, routing, settlement = intake_app(), routing_app(), settlement_app()
-    intake.register(registration(), clerk_meta())
-    events = OutboxReader("intake", intake.recorder, intake.mapper, intake_contract).read(0, 99)
-    [registered] = events.events
-    routing.save(*routing.policy(registered))
-    manager = command_meta(Actor(id="mgr-li", role="manager"))
-    routing.propose(
-        registered.case_number,
-        [{"kind": "return", "amount": "120.50", "quantity": 1, "unit_price": "120.50"}],
-        "CNY",
-        manager,
-    )
-    routing.approve(registered.case_number, "mgr-li", "manager", manager)
-    routed = OutboxReader("routing", routing.recorder, routing.mapper, routing_contract).read(0, 99)
-    [approved] = [e for e in routed.events if e.type == "routing.RemedyApproved"]
-    settlement.save(*settlement.policy(approved))
-    settled = OutboxReader(
-        "settlement", settlement.recorder, settlement.mapper, settlement_contract
-    ).read(0, 99)
-    return [registered, *routed.events, *settled.events]
+    """Two cases through the three producers, touching every published event type."""
+    received = datetime(2026, 11, 5, 2, 0, tzinfo=UTC)
+    machine = ManualClock(received)
+    clock.install_clock(machine)
+    try:
+        intake, routing, settlement = intake_app(), routing_app(), settlement_app()
+        seen: set = set()
+
+        def flow():
+            pump(intake, "intake", intake_contract, routing, seen)
+            pump(routing, "routing", routing_contract, settlement, seen)
+            pump(settlement, "settlement", settlement_contract, intake, seen)
+            pump(settlement, "settlement", settlement_contract, routing, seen)
+
+        first = intake.register(registration(received_at=received), clerk_meta()).complaint.number
+        second = intake.register(
+            registration(received_at=received, channel="media"), clerk_meta()
+        ).complaint.number
+        intake.link_repeat(second, first, clerk_meta())
+        intake.change(second, "unlink_repeat", clerk_meta(), earlier=first, reason="other defect")
+        intake.change(first, "acknowledge", clerk_meta(), reply="noted")
+        intake.change(
+            first,
+            "classify",
+            clerk_meta(),
+            changes={"cause": "technical_defect"},
+            reason="confirmed",
+        )
+        intake.change(
+            first,
+            "attach_evidence",
+            clerk_meta(),
+            sha256="a" * 64,
+            filename="j3.jpg",
+            content_type="image/jpeg",
+            size=10,
+        )
+        intake.change(first, "judge", clerk_meta(), valid=True, reason="ok", reply=None)
+        flow()
+
+        routing.change(first, "reassign", MANAGER, unit="after_sales", reason="repair issue")
+        routing.change(first, "pause_clock", HANDLER, name="close", reason="waiting")
+        routing.change(first, "resume_clock", HANDLER, name="close", reason="back")
+        due = routing.case(first).clocks["close"]["due"]
+        routing.change(
+            first,
+            "extend_clock",
+            MANAGER,
+            name="close",
+            due=due + timedelta(days=1),
+            reason="lab",
+            policy=routing.policy_in_force,
+        )
+        routing.change(
+            first, "rebaseline", MANAGER, policy=routing.policy_in_force, reason="policy check"
+        )
+        machine.advance(timedelta(days=2, hours=17))
+        routing.fire_due_timers([first], machine.now())
+        investigated(routing, first)
+        routing.change(first, "file_memo", HANDLER, from_unit="finance", author="f", text="ok")
+        proposed(routing, first)
+        routing.change(first, "reject", MANAGER, approver_id="m", reason="redo")
+        proposed(routing, first)
+        routing.change(first, "approve", MANAGER, approver_id="m", approver_level="manager")
+        flow()
+        settlement.complete(first, "fin-zhou", FINANCE)
+        flow()
+        intake.change(first, "reject_outcome", clerk_meta(), reason="too little")
+        flow()
+        intake.change(second, "withdraw", clerk_meta(), reason="solved")
+        flow()
+        investigated(routing, first)
+        proposed(routing, first)
+
+        routing.change(first, "approve", MANAGER, approver_id="m", approver_level="manager")
+        flow()
+        settlement.complete(first, "fin-zhou", FINANCE)
+        flow()
+        intake.change(first, "confirm", clerk_meta(), satisfaction=4, comment="fine")
+        flow()
+        routing.change(
+            first,
+            "record_follow_up",
+            HANDLER,
+            responsible_dealt_with="fined",
+            people_briefed="briefed",
+        )
+        routing.change(first, "close", MANAGER)
+        settlement_events = outbox(settlement, "settlement", settlement_contract)
+        return [
+            *outbox(intake, "intake", intake_contract),
+            *outbox(routing, "routing", routing_contract),
+            *settlement_events,
+        ]
+    finally:
+        clock.install_clock(clock.SystemClock())
 
 
-@pytest.mark.parametrize("event", published_events(), ids=lambda e: e.type)
+PUBLISHED = published_events()
+
+
+def test_the_story_publishes_every_catalogued_type():
+    missing = {item.type for item in CATALOG} - {e.type for e in PUBLISHED}
+    assert not missing
+
+
+@pytest.mark.parametrize("event", PUBLISHED, ids=lambda e: f"{e.type}@{e.position}")
 def test_what_is_published_validates_against_the_published_schema(event):
     envelope_schema = json.loads((SCHEMAS / "envelope.v1.json").read_text())
     jsonschema.validate(json.loads(event.model_dump_json()), envelope_schema)

@@ -24,20 +24,31 @@ FIRST_OF_NOVEMBER = "2026-10-31T16:30:00+00:00"  # 00:30 in Shanghai
 
 def complaint(received_at):
     return {
-        "channel": "phone", "nature": "quality", "received_at": received_at,
+        "channel": "phone",
+        "nature": "quality",
+        "received_at": received_at,
         "complainant": {"name": "Zhang San"},
         "problem": {"what": "cracked housing", "where": "on delivery"},
-        "description": "cracked housing", "taken_by": "clerk-wang",
+        "description": "cracked housing",
+        "taken_by": "clerk-wang",
     }
 
 
 @pytest.fixture(params=["embedded", "postgres"])
 def intake(request, tmp_path):
-    env = {"COMPLAINTS_DATA_DIR": str(tmp_path / "data"), "COMPLAINTS_TRANSPORT": "http",
-           "COMPLAINTS_CONSUMERS_ENABLED": "false"}
+    env = {
+        "COMPLAINTS_DATA_DIR": str(tmp_path / "data"),
+        "COMPLAINTS_TRANSPORT": "http",
+        "COMPLAINTS_CONSUMERS_ENABLED": "false",
+    }
     if request.param == "postgres":
-        env.update({k: v for k, v in request.getfixturevalue("production_env").items()
-                    if "KAFKA" not in k and "TRANSPORT" not in k})
+        env.update(
+            {
+                k: v
+                for k, v in request.getfixturevalue("production_env").items()
+                if "KAFKA" not in k and "TRANSPORT" not in k
+            }
+        )
     processes = ServiceProcesses(env, tmp_path)
     processes.start("intake")
     yield processes.url("intake")

@@ -62,7 +62,7 @@ def test_a_quality_complaint_is_routed_approved_settled_and_counted(system):
                 }
             ],
             "currency": "CNY",
-            "proposed_by": "qa-liu",
+            "by": "qa-liu",
         },
         timeout=10,
     )

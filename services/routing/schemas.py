@@ -1,0 +1,204 @@
+"""Routing's request and response bodies."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from services.routing.domain import FISHBONE, LADDER, PARTY_KINDS, Case
+from shared.money import MINOR_UNITS
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class By(Strict):
+    by: str = Field(min_length=1, max_length=200, description="Who acts (until auth lands)")
+
+
+class Reason(By):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class Reassignment(Reason):
+    unit: str = Field(min_length=1, max_length=100)
+
+
+class Extension(Reason):
+    due: AwareDatetime
+
+
+class Party(Strict):
+    kind: Literal[PARTY_KINDS]  # type: ignore[valid-type]
+    name: str = Field(min_length=1, max_length=200)
+    share: Decimal = Field(
+        gt=0,
+        le=100,
+        max_digits=7,
+        decimal_places=4,
+        description="Percent of responsibility; all shares total 100",
+    )
+
+
+class Investigation(By):
+    problem: dict[str, str] = Field(description="5W1H: who, what, when, where, why, how_many")
+    five_whys: list[str] = Field(default_factory=list, max_length=10)
+    fishbone: dict[str, list[str]] = Field(
+        default_factory=dict, description="Causes by category: " + ", ".join(FISHBONE)
+    )
+    root_cause: str = Field(min_length=1, max_length=5000)
+    responsible_parties: list[Party] = Field(default_factory=list, max_length=20)
+
+
+class RemedyLine(Strict):
+    kind: Literal["return", "exchange", "repair", "allowance", "compensation"]
+    amount: Decimal = Field(ge=0, max_digits=18, decimal_places=6)
+    quantity: int | None = Field(default=None, ge=0)
+    unit_price: Decimal | None = Field(default=None, ge=0, max_digits=18, decimal_places=6)
+    part_no: str | None = Field(default=None, max_length=100)
+    tax_rate: Decimal | None = Field(default=None, ge=0, le=1, max_digits=6, decimal_places=4)
+
+
+class Action(Strict):
+    kind: Literal["corrective", "preventive"]
+    description: str = Field(min_length=1, max_length=2000)
+    owner: str = Field(min_length=1, max_length=200)
+    due: date
+
+
+class Proposal(By):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "by": "qa-liu",
+                    "currency": "CNY",
+                    "remedies": [
+                        {
+                            "kind": "return",
+                            "amount": "2400.00",
+                            "quantity": 12,
+                            "unit_price": "200.00",
+                            "part_no": "PCB-7731",
+                        }
+                    ],
+                    "actions": [
+                        {
+                            "kind": "corrective",
+                            "description": "recalibrate reflow oven",
+                            "owner": "pe-zhao",
+                            "due": "2026-12-01",
+                        }
+                    ],
+                }
+            ]
+        },
+    )
+    remedies: list[RemedyLine] = Field(min_length=1, max_length=100)
+    currency: str
+    actions: list[Action] = Field(default_factory=list, max_length=50)
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        if value not in MINOR_UNITS:
+            raise ValueError(f"unknown currency {value!r}")
+        return value
+
+
+class Memo(By):
+    from_unit: str = Field(min_length=1, max_length=100)
+    text: str = Field(min_length=1, max_length=5000)
+
+
+class Approval(Strict):
+    approver_id: str = Field(min_length=1, max_length=200)
+    approver_level: str = Field(min_length=1, max_length=50)
+
+
+class Rejection(Strict):
+    approver_id: str = Field(min_length=1, max_length=200)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class FollowUp(By):
+    responsible_dealt_with: str | None = Field(default=None, max_length=5000)
+    people_briefed: str | None = Field(default=None, max_length=5000)
+
+
+class CaseRead(BaseModel):
+    number: str
+    status: str
+    cycle: int
+    unit: str | None
+    role: str | None
+    severity: str
+    escalation: str
+    nature: str
+    channel: str
+    clocks: dict[str, dict[str, Any]]
+    investigation: dict[str, Any] | None
+    remedies: list[dict[str, Any]]
+    actions: list[dict[str, Any]]
+    total_amount: str | None
+    currency: str | None
+    approval: dict[str, Any] | None
+    memos: list[dict[str, Any]]
+    follow_up: dict[str, str]
+    late_steps: list[dict[str, Any]]
+    version: int
+
+    @classmethod
+    def of(cls, case: Case) -> CaseRead:
+        return cls(
+            number=case.number,
+            status=case.status,
+            cycle=case.cycle,
+            unit=case.unit,
+            role=case.role,
+            severity=case.severity,
+            escalation=LADDER[case.escalation_level],
+            nature=case.nature,
+            channel=case.channel,
+            clocks={
+                name: {k: v for k, v in state.items() if k != "timers"}
+                for name, state in case.clocks.items()
+            },
+            investigation=case.investigation,
+            remedies=case.remedies,
+            actions=case.actions,
+            total_amount=str(case.total.amount) if case.total else None,
+            currency=case.total.currency if case.total else None,
+            approval=case.approval,
+            memos=case.memos,
+            follow_up=case.follow_up,
+            late_steps=case.late_steps,
+            version=case.version,
+        )
+
+
+class QueueItem(BaseModel):
+    number: str
+    unit: str | None
+    status: str
+    severity: str
+    cycle: int
+    escalation: str
+    next_due: datetime
+
+
+class QueuePage(BaseModel):
+    items: list[QueueItem]
+    next_cursor: str | None
+
+
+class DryRun(Strict):
+    facts: dict[str, Any] = Field(
+        max_length=50,
+        examples=[{"nature": "network", "sim_ok": True, "handset_ok": True, "signal_dbm": -97}],
+    )

@@ -1,0 +1,190 @@
+"""Routing's query side, projected from routing's own log: work queues and the timer index.
+
+`timers` is the index of due times the scheduler reads: one row per running clock's timer,
+removed when it fires or its clock stops, so a tick selects only what is due (an index range
+scan) instead of loading every open case. Both tables can be dropped and rebuilt from the log.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    delete,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from services.routing.domain import Case
+from shared.sqlviews import tracking_table, upsert
+
+metadata = MetaData()
+tracking = tracking_table(metadata, "routing_view_tracking")
+
+case_index = Table(
+    "case_index",
+    metadata,
+    Column("number", String(20), primary_key=True),
+    Column("unit", String(100), index=True),
+    Column("status", String(20), nullable=False),
+    Column("severity", String(20), nullable=False),
+    Column("cycle", Integer, nullable=False),
+    Column("escalation", String(40), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)
+
+timers = Table(
+    "timers",
+    metadata,
+    Column("number", String(20), primary_key=True),
+    Column("clock", String(40), primary_key=True),
+    Column("timer", String(20), primary_key=True),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("clock_due", DateTime(timezone=True), nullable=False),
+    Index("timers_by_due", "due_at"),
+)
+
+OPEN = ("assigned", "investigated", "proposed", "approved", "settled")
+MAX_PAGE_SIZE = 100
+
+
+def _number(e: Any) -> str:
+    return e.meta["case_number"]
+
+
+async def _arm(
+    conn: AsyncConnection, number: str, clock: str, due: datetime, times: dict[str, str]
+) -> None:
+    await conn.execute(delete(timers).where(timers.c.number == number, timers.c.clock == clock))
+    for timer, at in times.items():
+        await conn.execute(
+            timers.insert().values(
+                number=number,
+                clock=clock,
+                timer=timer,
+                due_at=datetime.fromisoformat(at),
+                clock_due=due,
+            )
+        )
+
+
+async def _disarm(conn: AsyncConnection, number: str, clock: str | None = None) -> None:
+    where = [timers.c.number == number]
+    if clock:
+        where.append(timers.c.clock == clock)
+    await conn.execute(delete(timers).where(*where))
+
+
+async def _set(conn: AsyncConnection, number: str, **values: Any) -> None:
+    await conn.execute(update(case_index).where(case_index.c.number == number).values(**values))
+
+
+async def project(conn: AsyncConnection, e: Any) -> None:
+    if isinstance(e, Case.Opened):
+        statement = upsert(conn, case_index).values(
+            number=e.number,
+            unit=None,
+            status="open",
+            severity=e.severity,
+            cycle=1,
+            escalation="unit_handler",
+            received_at=e.received_at,
+        )
+        await conn.execute(statement.on_conflict_do_nothing())
+    elif isinstance(e, Case.Assigned):
+        await _set(conn, _number(e), unit=e.unit, status="assigned")
+    elif isinstance(e, Case.Reassigned):
+        await _set(conn, _number(e), unit=e.unit)
+    elif isinstance(e, Case.Escalated):
+        await _set(conn, _number(e), escalation=e.level)
+    elif isinstance(
+        e, Case.ClockStarted | Case.ClockExtended | Case.ClockRebaselined | Case.ClockResumed
+    ):
+        await _arm(conn, _number(e), e.clock, e.due, e.timers)
+    elif isinstance(e, Case.ClockPaused | Case.ClockStopped):
+        await _disarm(conn, _number(e), e.clock)
+    elif isinstance(e, Case.TimerFired):
+        await conn.execute(
+            delete(timers).where(
+                timers.c.number == _number(e), timers.c.clock == e.clock, timers.c.timer == e.timer
+            )
+        )
+    elif isinstance(e, Case.InvestigationRecorded):
+        await _set(conn, _number(e), status="investigated")
+    elif isinstance(e, Case.RemedyProposed):
+        await _set(conn, _number(e), status="proposed")
+    elif isinstance(e, Case.RemedyApproved):
+        await _set(conn, _number(e), status="approved")
+    elif isinstance(e, Case.Settled):
+        await _set(conn, _number(e), status="settled")
+    elif isinstance(e, Case.Reopened):
+        await _set(conn, _number(e), status="assigned", cycle=e.cycle)
+    elif isinstance(e, Case.Closed):
+        await _set(conn, _number(e), status=e.outcome)
+        await _disarm(conn, _number(e))
+
+
+async def due_cases(engine: AsyncEngine, now: datetime, limit: int) -> list[str]:
+    """Cases with a timer due at `now`, oldest first: a range scan of `timers_by_due`."""
+    query = (
+        select(timers.c.number, func.min(timers.c.due_at).label("first"))
+        .where(timers.c.due_at <= now)
+        .group_by(timers.c.number)
+        .order_by("first")
+        .limit(limit)
+    )
+    async with engine.connect() as conn:
+        return [row.number for row in (await conn.execute(query)).all()]
+
+
+def _next_due():
+    """Each case's earliest reminder, i.e. its next deadline."""
+    return (
+        select(timers.c.number, func.min(timers.c.clock_due).label("next_due"))
+        .where(timers.c.timer == "reminder")
+        .group_by(timers.c.number)
+        .subquery()
+    )
+
+
+async def queue(
+    engine: AsyncEngine,
+    unit: str | None,
+    overdue_at: datetime | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Open cases by next deadline; for one unit, or only those overdue at a time."""
+    nxt = _next_due()
+    c = case_index.c
+    query = (
+        select(c.number, c.unit, c.status, c.severity, c.cycle, c.escalation, nxt.c.next_due)
+        .join(nxt, nxt.c.number == c.number)
+        .where(c.status.in_(OPEN))
+    )
+    if unit:
+        query = query.where(c.unit == unit)
+    if overdue_at:
+        query = query.where(nxt.c.next_due < overdue_at)
+    if after:
+        query = query.where(
+            (nxt.c.next_due > after[0]) | ((nxt.c.next_due == after[0]) & (c.number > after[1]))
+        )
+    query = query.order_by(nxt.c.next_due, c.number).limit(limit)
+    async with engine.connect() as conn:
+        return [dict(r._mapping) for r in (await conn.execute(query)).all()]
+
+
+async def create_tables(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)

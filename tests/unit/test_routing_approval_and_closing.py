@@ -1,0 +1,256 @@
+"""Investigation, proposal, approval by authority, and the closing gate (四不放过)."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.routing.authority import required_level
+from shared import clock
+from shared.clock import ManualClock
+from shared.errors import Conflict, Invalid
+from tests.support.routing_story import (
+    HANDLER,
+    MANAGER,
+    investigated,
+    opened,
+    proposed,
+    react,
+    upstream,
+)
+
+RECEIVED = datetime(2026, 11, 5, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def time_machine():
+    machine = ManualClock(RECEIVED)
+    clock.install_clock(machine)
+    yield machine
+    clock.install_clock(clock.SystemClock())
+
+
+@pytest.mark.parametrize(
+    ("amount", "required", "refused", "accepted"),
+    [
+        ("100000.00", "manager", None, "manager"),
+        ("100000.01", "deputy_general_manager", "manager", "deputy_general_manager"),
+        ("150000.00", "deputy_general_manager", "manager", "deputy_general_manager"),
+        ("150000.01", "general_manager", "deputy_general_manager", "general_manager"),
+    ],
+)
+def test_the_approver_must_have_the_authority_the_amount_needs(amount, required, refused, accepted):
+    from decimal import Decimal
+
+    assert required_level(Decimal(amount), "CNY") == required
+    routing, number = opened()
+    proposed(routing, number, amount)
+    if refused:
+        version = routing.case(number).version
+        with pytest.raises(Conflict, match=f"needs approval by {required}"):
+            routing.change(number, "approve", MANAGER, approver_id="x", approver_level=refused)
+        assert routing.case(number).version == version
+    routing.change(number, "approve", MANAGER, approver_id="boss", approver_level=accepted)
+    assert routing.case(number).status == "approved"
+
+
+def test_a_currency_without_thresholds_cannot_be_proposed():
+    routing, number = opened()
+    with pytest.raises(Invalid) as refused:
+        proposed(routing, number, "100.00", currency="USD")
+    assert (refused.value.field, refused.value.rule) == ("currency", "approval_thresholds")
+
+
+def test_amounts_must_equal_quantity_times_price():
+    routing, number = opened()
+    with pytest.raises(Invalid) as refused:
+        routing.change(
+            number,
+            "propose",
+            HANDLER,
+            currency="CNY",
+            actions=[],
+            remedies=[
+                {"kind": "return", "amount": "2401.00", "quantity": 12, "unit_price": "200.00"}
+            ],
+        )
+    assert refused.value.field == "remedies[0].amount"
+
+
+def test_a_rejected_proposal_goes_back_to_the_unit_with_the_reason():
+    routing, number = opened()
+    investigated(routing, number)
+    proposed(routing, number)
+    routing.change(number, "reject", MANAGER, approver_id="mgr-li", reason="too generous")
+    assert routing.case(number).status == "investigated"
+    proposed(routing, number, "1200.00")
+    assert routing.case(number).total.amount == 1200
+
+
+def test_responsibility_shares_must_total_100_percent():
+    routing, number = opened()
+    with pytest.raises(Invalid) as refused:
+        routing.change(
+            number,
+            "record_investigation",
+            HANDLER,
+            problem={},
+            five_whys=[],
+            fishbone={},
+            root_cause="x",
+            responsible_parties=[{"kind": "carrier", "name": "SF", "share": "60"}],
+        )
+    assert refused.value.rule == "shares_total_100"
+
+
+def test_a_memo_is_kept_on_the_case():
+    routing, number = opened()
+    routing.change(
+        number,
+        "file_memo",
+        HANDLER,
+        from_unit="finance",
+        author="fin-zhou",
+        text="allowance exceeds the customer's annual rebate",
+    )
+    assert routing.case(number).memos[0]["from_unit"] == "finance"
+
+
+def missing(routing, number):
+    return {m["field"] for m in routing.case(number).missing_to_close(clock.now())}
+
+
+def test_every_closing_condition_is_named_until_it_holds(time_machine):
+    routing, number = opened(received_at=RECEIVED)
+    assert missing(routing, number) == {
+        "validity",
+        "cause_found",
+        "responsible_dealt_with",
+        "people_briefed",
+        "corrective_actions",
+        "settlement_complete",
+        "customer_confirmation",
+    }
+    with pytest.raises(Conflict) as refused:
+        routing.change(number, "close", MANAGER)
+    assert len(refused.value.errors) == 7
+
+    react(
+        routing,
+        upstream(
+            number,
+            "intake.ComplaintJudged",
+            {"valid": True, "reason": "defect confirmed", "reply": None},
+        ),
+    )
+    investigated(routing, number)
+    assert "cause_found" not in missing(routing, number)
+    proposed(routing, number, actions=False)
+    assert "corrective_actions" in missing(routing, number)
+    proposed(routing, number)
+    routing.change(number, "approve", MANAGER, approver_id="mgr-li", approver_level="manager")
+    routing.change(
+        number,
+        "record_follow_up",
+        HANDLER,
+        responsible_dealt_with="SMT line lead fined per 奖罚通知单",
+        people_briefed=None,
+    )
+    assert missing(routing, number) == {
+        "people_briefed",
+        "settlement_complete",
+        "customer_confirmation",
+    }
+    routing.change(
+        number,
+        "record_follow_up",
+        HANDLER,
+        responsible_dealt_with=None,
+        people_briefed="SMT shift briefed on stencil checks",
+    )
+    react(
+        routing,
+        upstream(
+            number,
+            "settlement.SettlementCompleted",
+            {"total_amount": "2400.00", "currency": "CNY", "completed_by": "fin-zhou"},
+            producer="settlement",
+        ),
+    )
+    assert missing(routing, number) == {"customer_confirmation"}
+
+    time_machine.advance(timedelta(days=7, seconds=1))  # the confirmation window passes
+    assert missing(routing, number) == set()
+    routing.change(number, "close", MANAGER)
+    assert routing.case(number).status == "closed"
+
+
+def test_a_customer_confirmation_opens_the_gate_at_once(time_machine):
+    routing, number = opened(received_at=RECEIVED)
+    react(
+        routing,
+        upstream(number, "intake.ComplaintJudged", {"valid": True, "reason": "ok", "reply": None}),
+    )
+    investigated(routing, number)
+    proposed(routing, number)
+    routing.change(number, "approve", MANAGER, approver_id="m", approver_level="manager")
+    routing.change(
+        number, "record_follow_up", HANDLER, responsible_dealt_with="done", people_briefed="done"
+    )
+    react(
+        routing,
+        upstream(
+            number,
+            "settlement.SettlementCompleted",
+            {"total_amount": "2400.00", "currency": "CNY", "completed_by": "f"},
+            producer="settlement",
+        ),
+    )
+    react(routing, upstream(number, "intake.OutcomeConfirmed", {"satisfaction": 5}))
+    assert missing(routing, number) == set()
+
+
+def test_late_steps_are_listed_for_review_after_closing(time_machine):
+    routing, number = opened(received_at=RECEIVED)
+    react(
+        routing,
+        upstream(number, "intake.ComplaintJudged", {"valid": True, "reason": "ok", "reply": None}),
+    )
+    time_machine.set(RECEIVED + timedelta(days=4))  # the investigation report is a day late
+    investigated(routing, number)
+    late = routing.case(number).late_steps
+    assert [step["clock"] for step in late] == ["investigation_report"]
+
+
+def test_not_valid_at_intake_closes_the_case_and_stops_its_clocks(time_machine):
+    routing, number = opened(received_at=RECEIVED)
+    react(
+        routing,
+        upstream(
+            number,
+            "intake.ComplaintJudged",
+            {"valid": False, "reason": "misuse", "reply": "see manual"},
+        ),
+    )
+    case = routing.case(number)
+    assert case.status == "not_valid"
+    assert all(state["state"] == "stopped" for state in case.clocks.values())
+
+
+def test_a_reopened_complaint_starts_a_new_handling_cycle(time_machine):
+    routing, number = opened(received_at=RECEIVED)
+    investigated(routing, number)
+    proposed(routing, number)
+    routing.change(number, "approve", MANAGER, approver_id="m", approver_level="manager")
+    time_machine.advance(timedelta(days=1))
+    react(
+        routing,
+        upstream(
+            number,
+            "intake.ComplaintReopened",
+            {"cycle": 2, "previous_cycle": 1, "reason": "too little"},
+        ),
+    )
+    case = routing.case(number)
+    assert (case.cycle, case.status, case.investigation, case.remedies) == (2, "assigned", None, [])
+    assert case.clocks["close"]["cycle"] == 2
+    assert case.clocks["close"]["state"] == "running"

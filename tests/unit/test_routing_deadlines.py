@@ -1,0 +1,193 @@
+"""Deadlines that fire: clocks per policy, business days, pauses, extensions, and timers."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from services.routing.calendar import BusinessCalendar, Duration
+from services.routing.deadlines import DeadlinePolicy, default_policy
+from services.routing.domain import Case
+from shared import clock
+from shared.clock import ManualClock
+from shared.errors import Conflict, Invalid
+from tests.support.routing_story import HANDLER, MANAGER, opened, react, upstream
+
+RECEIVED = datetime(2026, 11, 5, 2, 0, tzinfo=UTC)  # Thursday 10:00 in Shanghai
+
+
+@pytest.fixture
+def time_machine():
+    machine = ManualClock(RECEIVED)
+    clock.install_clock(machine)
+    yield machine
+    clock.install_clock(clock.SystemClock())
+
+
+def test_working_days_skip_weekends_and_holidays_and_keep_the_local_time():
+    calendar = BusinessCalendar(holidays=frozenset({date(2026, 11, 10)}))
+    friday_4pm = datetime(2026, 11, 6, 8, 0, tzinfo=UTC)  # 16:00 Shanghai
+    # Mon 9, (Tue 10 is a holiday), Wed 11, Thu 12 -> due Thursday 16:00 local.
+    assert calendar.add(friday_4pm, Duration.parse("3wd")) == datetime(
+        2026, 11, 12, 8, 0, tzinfo=UTC
+    )
+    assert calendar.add(friday_4pm, Duration.parse("3d")) == friday_4pm + timedelta(days=3)
+    assert calendar.add(friday_4pm, Duration.parse("24h")) == friday_4pm + timedelta(hours=24)
+
+
+def test_a_complaint_received_on_a_day_off_starts_counting_the_next_working_morning():
+    saturday = datetime(2026, 11, 7, 6, 0, tzinfo=UTC)
+    due = BusinessCalendar().add(saturday, Duration.parse("1wd"))
+    assert due == datetime(2026, 11, 10, 1, 0, tzinfo=UTC)  # Tuesday 09:00 Shanghai
+
+
+def test_the_shipped_policy_starts_every_clock_with_its_seed_duration(time_machine):
+    routing, number = opened(received_at=RECEIVED)
+    clocks = routing.case(number).clocks
+    assert clocks["acknowledge"]["due"] == RECEIVED + timedelta(hours=24)
+    assert clocks["close"]["due"] == RECEIVED + timedelta(days=13)
+    assert clocks["unit_conclusion"]["due"] == RECEIVED + timedelta(days=3)
+    assert clocks["investigation_report"]["due"] == RECEIVED + timedelta(days=3)
+
+
+def test_a_foreign_customer_gets_17_days_to_close(time_machine):
+    routing, number = opened(
+        received_at=RECEIVED,
+        complainant={"name": "ACME GmbH", "type": "key_account", "foreign": True},
+    )
+    assert routing.case(number).clocks["close"]["due"] == RECEIVED + timedelta(days=17)
+
+
+def test_per_unit_and_per_severity_limits_override_the_defaults():
+    policy = default_policy()
+    assert str(policy.duration("unit_conclusion", "level_3", "sales", True)) == "7d"
+    assert str(policy.duration("unit_conclusion", "level_3", "sales", False)) == "3d"
+    assert str(policy.duration("unit_conclusion", "level_1", "", False)) == "1d"
+    assert str(policy.duration("unit_conclusion", "level_3", "coordination_office", False)) == "12h"
+
+
+def test_a_working_day_policy_counts_over_the_national_holiday():
+    data = {
+        **_policy_dict(),
+        "clocks": {"close": {"starts": "received", "domestic": "5wd", "foreign": "5wd"}},
+    }
+    policy = DeadlinePolicy.from_dict(data)
+    # Tue 29 Sep 2026, 10:00 local. Working days: Wed 30 Sep; 1-7 Oct are holidays or the
+    # weekend; then Thu 8, Fri 9, Mon 12, Tue 13 -> due Tue 13 Oct, 10:00 local.
+    received = datetime(2026, 9, 29, 2, 0, tzinfo=UTC)
+    due = policy.due("close", received, "level_3", "", False)
+    assert due == datetime(2026, 10, 13, 2, 0, tzinfo=UTC)
+
+
+def _policy_dict():
+    import json
+
+    from services.routing.deadlines import POLICY_FILE
+
+    return json.loads(POLICY_FILE.read_text())
+
+
+def fired(routing, number):
+    return [
+        (e.clock, e.timer)
+        for e in routing.events.get(routing.case(number).id)
+        if isinstance(e, Case.TimerFired)
+    ]
+
+
+def test_warning_reminder_and_escalation_fire_in_turn_and_never_twice(time_machine):
+    routing, number = opened(received_at=RECEIVED, complainant={"name": "Wu", "type": "consumer"})
+    case = routing.case(number)
+    assert case.due_timers(time_machine.now()) == []
+
+    time_machine.set(RECEIVED + timedelta(hours=16, minutes=1))  # 8 h before 24 h
+    routing.fire_due_timers([number], time_machine.now())
+    assert fired(routing, number) == [("acknowledge", "warning")]
+
+    time_machine.set(RECEIVED + timedelta(hours=24, minutes=1))
+    routing.fire_due_timers([number], time_machine.now())
+    routing.fire_due_timers([number], time_machine.now())  # a second tick changes nothing
+    assert fired(routing, number) == [("acknowledge", "warning"), ("acknowledge", "reminder")]
+
+    time_machine.set(RECEIVED + timedelta(hours=48, minutes=1))
+    routing.fire_due_timers([number], time_machine.now())
+    assert ("acknowledge", "escalation") in fired(routing, number)
+    assert routing.case(number).escalation_level == 1  # one level up: the unit's manager
+
+
+def test_a_level_1_case_goes_to_senior_management_at_once(time_machine):
+    routing, number = opened(received_at=RECEIVED, channel="media")
+    assert routing.case(number).escalation_level == 3
+
+
+def test_acknowledgement_at_intake_stops_the_clock_on_time(time_machine):
+    routing, number = opened(received_at=RECEIVED)
+    time_machine.set(RECEIVED + timedelta(hours=3))
+    react(
+        routing,
+        upstream(
+            number,
+            "intake.ComplaintAcknowledged",
+            {"reply": "noted", "acknowledged_at": time_machine.now().isoformat(), "on_time": True},
+        ),
+    )
+    state = routing.case(number).clocks["acknowledge"]
+    assert (state["state"], state["met"]) == ("stopped", True)
+
+
+def test_a_pause_while_waiting_for_the_customer_moves_the_deadline_by_its_length(time_machine):
+    routing, number = opened(received_at=RECEIVED)
+    due = routing.case(number).clocks["close"]["due"]
+    time_machine.set(RECEIVED + timedelta(days=1))
+    routing.change(number, "pause_clock", HANDLER, name="close", reason="waiting for samples")
+    with pytest.raises(Conflict):
+        routing.change(number, "pause_clock", HANDLER, name="close", reason="twice")
+    time_machine.set(RECEIVED + timedelta(days=3))
+    far_future = time_machine.now() + timedelta(days=30)
+    assert all(name != "close" for name, _ in routing.case(number).due_timers(far_future))
+
+    routing.change(number, "resume_clock", HANDLER, name="close", reason="samples arrived")
+    assert routing.case(number).clocks["close"]["due"] == due + timedelta(days=2)
+
+
+def test_an_extension_needs_a_later_date_and_keeps_its_reason(time_machine):
+    routing, number = opened(received_at=RECEIVED)
+    due = routing.case(number).clocks["unit_conclusion"]["due"]
+    with pytest.raises(Invalid):
+        routing.change(
+            number,
+            "extend_clock",
+            MANAGER,
+            name="unit_conclusion",
+            due=due,
+            reason="x",
+            policy=routing.policy_in_force,
+        )
+    routing.change(
+        number,
+        "extend_clock",
+        MANAGER,
+        name="unit_conclusion",
+        due=due + timedelta(days=2),
+        reason="supplier analysis pending",
+        policy=routing.policy_in_force,
+    )
+    [extension] = routing.case(number).clocks["unit_conclusion"]["extensions"]
+    assert extension["reason"] == "supplier analysis pending"
+
+
+def test_a_changed_policy_reaches_an_open_case_only_by_rebaseline(time_machine):
+    routing, number = opened(received_at=RECEIVED)
+    stricter = DeadlinePolicy.from_dict(
+        {
+            **_policy_dict(),
+            "version": "2026.12-1",
+            "clocks": {
+                **_policy_dict()["clocks"],
+                "close": {"starts": "received", "domestic": "10d", "foreign": "14d"},
+            },
+        }
+    )
+    routing.policy_in_force = stricter
+    assert routing.case(number).clocks["close"]["due"] == RECEIVED + timedelta(days=13)
+    routing.change(number, "rebaseline", MANAGER, policy=stricter, reason="policy 2026.12")
+    assert routing.case(number).clocks["close"]["due"] == RECEIVED + timedelta(days=10)

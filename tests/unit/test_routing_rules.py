@@ -1,0 +1,112 @@
+"""Routing rules are data: the first matching rule decides, and the trace says why."""
+
+import pytest
+
+from services.routing.domain import Case
+from services.routing.rules import RuleSet, case_facts, shipped_rules
+from shared.errors import Conflict, Invalid
+from tests.support.routing_story import MANAGER, opened
+
+
+def decide(**facts):
+    return shipped_rules().decide(facts)
+
+
+@pytest.mark.parametrize(
+    ("channel", "nature", "unit", "rule"),
+    [
+        ("phone", "quality", "quality_management", "quality"),
+        ("email", "transport", "logistics", "transport"),
+        ("phone", "repair", "after_sales", "repair"),
+        ("phone", "delivery", "production_planning", "delivery"),
+        ("regulator", "quality", "deputy_gm_office", "escalate-regulator"),
+        ("head_office", "billing", "deputy_gm_office", "escalate-head-office"),
+        ("chat", "billing", "customer_service", "catch-all"),
+    ],
+)
+def test_a_case_is_assigned_by_the_first_matching_rule_which_is_recorded(
+    channel, nature, unit, rule
+):
+    routing, number = opened(channel=channel, nature=nature)
+    case = routing.case(number)
+    assert case.unit == unit
+    [assigned] = [e for e in routing.events.get(case.id) if isinstance(e, Case.Assigned)]
+    assert (assigned.rule_id, assigned.ruleset_version) == (rule, shipped_rules().version)
+    assert assigned.trace[-1] == {"rule_id": rule, "matched": True, "failed": None}
+
+
+@pytest.mark.parametrize(
+    ("facts", "rule"),
+    [
+        ({"sim_ok": False, "handset_ok": False, "signal_dbm": -120}, "telecom-sim"),
+        ({"sim_ok": True, "handset_ok": False, "signal_dbm": -120}, "telecom-handset"),
+        ({"sim_ok": True, "handset_ok": True, "signal_dbm": -94.1}, "telecom-coverage"),
+        ({"sim_ok": True, "handset_ok": True, "signal_dbm": -94}, "telecom-core"),
+        ({"signal_dbm": -80, "interference_dbm": -84.9}, "telecom-interference"),
+        ({"signal_dbm": -80, "interference_dbm": -85}, "telecom-core"),
+    ],
+)
+def test_the_telecom_diagnostic_route_rules_out_sim_handset_radio_then_core(facts, rule):
+    decision = decide(nature="network", **facts)
+    assert decision.rule.id == rule
+
+
+def test_the_trace_names_the_condition_that_failed_each_earlier_rule():
+    decision = decide(
+        nature="network", sim_ok=True, handset_ok=True, signal_dbm=-90, interference_dbm=-95
+    )
+    trace = {t["rule_id"]: t["failed"] for t in decision.trace}
+    assert trace["telecom-sim"] == "sim_ok eq False"
+    assert trace["telecom-coverage"] == "signal_dbm lt -94"
+    assert trace["telecom-interference"] == "interference_dbm gt -85"
+    assert decision.rule.id == "telecom-core"
+
+
+def test_attributes_from_intake_become_facts():
+    facts = case_facts(
+        "phone",
+        "network",
+        "level_3",
+        {"type": "consumer"},
+        {"region": "East", "attributes": {"signal_dbm": -101}},
+    )
+    assert decide(**facts).rule.id == "telecom-coverage"
+
+
+def test_a_new_rule_set_version_is_published_by_event_and_used_for_new_cases():
+    routing, _ = opened()
+    rules = shipped_rules().to_dict()
+    rules["version"] = "2026.12-1"
+    rules["rules"].insert(
+        0,
+        {
+            "id": "all-to-qa",
+            "unit": "quality_management",
+            "when": [{"fact": "nature", "op": "eq", "value": "billing"}],
+        },
+    )
+    routing.publish_rules(rules, MANAGER)
+    assert routing.dry_run({"nature": "billing"}).rule.id == "all-to-qa"
+    assert routing.rules().version == "2026.12-1"
+    with pytest.raises(Conflict, match="in force already"):
+        routing.publish_rules(rules, MANAGER)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda r: r["rules"].pop(), "rules"),  # no catch-all
+        (lambda r: r["rules"].insert(0, dict(r["rules"][0])), "rules[1].id"),
+        (
+            lambda r: r["rules"][0]["when"].append({"fact": "x", "op": "like", "value": 1}),
+            "rules[0].when[1].op",
+        ),
+        (lambda r: r["rules"][5]["when"][1].update(value="low"), "rules[5].when[1].value"),
+    ],
+)
+def test_a_broken_rule_set_is_refused_naming_the_field(change, field):
+    data = shipped_rules().to_dict()
+    change(data)
+    with pytest.raises(Invalid) as refused:
+        RuleSet.from_dict(data)
+    assert refused.value.field == field
