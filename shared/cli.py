@@ -27,6 +27,11 @@ def _configured(service: str):
         print(f"{service}: {error}", file=sys.stderr)
         raise SystemExit(2) from None
     configure_logging(service, settings.log_level)
+    if settings.clock_start:
+        from shared.clock import StartedClock, install_clock
+
+        install_clock(StartedClock(settings.clock_start))
+
     module = importlib.import_module(f"services.{service}.main")
     return settings, module.create_app(settings)
 

@@ -7,6 +7,7 @@ calling `datetime.now()`, and the one clock of a process is installed at its boo
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -20,6 +21,17 @@ class SystemClock:
 
     def now(self) -> datetime:
         return datetime.now(tz=UTC)
+
+
+class StartedClock:
+    """A clock that started at a given instant and runs at real speed (drills, fault tests)."""
+
+    def __init__(self, start: datetime) -> None:
+        self._start = ensure_utc(start)
+        self._origin = time.monotonic()
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=time.monotonic() - self._origin)
 
 
 class ManualClock:

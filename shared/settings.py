@@ -7,6 +7,7 @@ the service at start with a message naming the variable.
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -82,7 +83,11 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
 
+    #: Start the process clock at this instant (then real speed): drills and fault tests.
+    clock_start: datetime | None = None
+
     #: Test-only fault injection: a consumer SIGKILLs itself right after committing an
+
     #: effect and before committing the Kafka offset. Never set in production.
     fault_kill_after_effect: bool = False
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Column,
-    DateTime,
     MetaData,
     Numeric,
     String,
@@ -18,7 +17,7 @@ from sqlalchemy import (
     Text,
 )
 
-from shared.sqlviews import tracking_table
+from shared.sqlviews import UTCDateTime, tracking_table
 
 metadata = MetaData()
 
@@ -31,20 +30,20 @@ dead_letters = Table(
     Column("position", BigInteger),
     Column("reason", Text, nullable=False),
     Column("raw", Text, nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
 )
 
 case_facts = Table(
     "case_facts",
     metadata,
     Column("case_number", String(20), primary_key=True),
-    Column("received_at", DateTime(timezone=True)),
+    Column("received_at", UTCDateTime),
     Column("received_month", String(7), index=True),
     Column("channel", String(50)),
     Column("nature", String(50)),
     Column("unit", String(100)),
     Column("approved_amount", Numeric(20, 6)),
     Column("currency", String(3)),
-    Column("approved_at", DateTime(timezone=True)),
-    Column("settlement_opened_at", DateTime(timezone=True)),
+    Column("approved_at", UTCDateTime),
+    Column("settlement_opened_at", UTCDateTime),
 )

@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import (
     Column,
-    DateTime,
     Integer,
     MetaData,
     String,
@@ -29,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.intake.domain import Complaint
 from shared.errors import Invalid
-from shared.sqlviews import tracking_table, upsert
+from shared.sqlviews import UTCDateTime, tracking_table, upsert
 
 metadata = MetaData()
 tracking = tracking_table(metadata, "intake_view_tracking")
@@ -38,7 +37,7 @@ complaint_index = Table(
     "complaint_index",
     metadata,
     Column("number", String(20), primary_key=True),
-    Column("received_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("received_at", UTCDateTime, nullable=False, index=True),
     Column("channel", String(40), nullable=False),
     Column("nature", String(40), nullable=False),
     Column("severity", String(20), nullable=False),
@@ -52,7 +51,7 @@ complaint_index = Table(
     Column("description", Text, nullable=False),
     Column("taken_by", String(200), nullable=False),
     Column("cycle", Integer, nullable=False),
-    Column("acknowledged_at", DateTime(timezone=True)),
+    Column("acknowledged_at", UTCDateTime),
 )
 
 MAX_PAGE_SIZE = 100

@@ -12,7 +12,6 @@ from typing import Any
 
 from sqlalchemy import (
     Column,
-    DateTime,
     Index,
     Integer,
     MetaData,
@@ -26,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.routing.domain import Case
-from shared.sqlviews import tracking_table, upsert
+from shared.sqlviews import UTCDateTime, tracking_table, upsert
 
 metadata = MetaData()
 tracking = tracking_table(metadata, "routing_view_tracking")
@@ -40,7 +39,7 @@ case_index = Table(
     Column("severity", String(20), nullable=False),
     Column("cycle", Integer, nullable=False),
     Column("escalation", String(40), nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
 )
 
 timers = Table(
@@ -49,9 +48,17 @@ timers = Table(
     Column("number", String(20), primary_key=True),
     Column("clock", String(40), primary_key=True),
     Column("timer", String(20), primary_key=True),
-    Column("due_at", DateTime(timezone=True), nullable=False),
-    Column("clock_due", DateTime(timezone=True), nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
     Index("timers_by_due", "due_at"),
+)
+
+#: The due time of every running clock: what work queues and the overdue list sort by.
+deadlines = Table(
+    "deadlines",
+    metadata,
+    Column("number", String(20), primary_key=True),
+    Column("clock", String(40), primary_key=True),
+    Column("due", UTCDateTime, nullable=False, index=True),
 )
 
 OPEN = ("assigned", "investigated", "proposed", "approved", "settled")
@@ -69,20 +76,23 @@ async def _arm(
     for timer, at in times.items():
         await conn.execute(
             timers.insert().values(
-                number=number,
-                clock=clock,
-                timer=timer,
-                due_at=datetime.fromisoformat(at),
-                clock_due=due,
+                number=number, clock=clock, timer=timer, due_at=datetime.fromisoformat(at)
             )
         )
+    statement = upsert(conn, deadlines).values(number=number, clock=clock, due=due)
+    await conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=[deadlines.c.number, deadlines.c.clock], set_={"due": due}
+        )
+    )
 
 
 async def _disarm(conn: AsyncConnection, number: str, clock: str | None = None) -> None:
-    where = [timers.c.number == number]
-    if clock:
-        where.append(timers.c.clock == clock)
-    await conn.execute(delete(timers).where(*where))
+    for table in (timers, deadlines):
+        where = [table.c.number == number]
+        if clock:
+            where.append(table.c.clock == clock)
+        await conn.execute(delete(table).where(*where))
 
 
 async def _set(conn: AsyncConnection, number: str, **values: Any) -> None:
@@ -148,11 +158,10 @@ async def due_cases(engine: AsyncEngine, now: datetime, limit: int) -> list[str]
 
 
 def _next_due():
-    """Each case's earliest reminder, i.e. its next deadline."""
+    """Each case's earliest running deadline."""
     return (
-        select(timers.c.number, func.min(timers.c.clock_due).label("next_due"))
-        .where(timers.c.timer == "reminder")
-        .group_by(timers.c.number)
+        select(deadlines.c.number, func.min(deadlines.c.due).label("next_due"))
+        .group_by(deadlines.c.number)
         .subquery()
     )
 

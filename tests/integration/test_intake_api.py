@@ -269,3 +269,13 @@ def test_the_timeline_tells_the_complaint_in_order_with_its_actors(desk):
 def test_taxonomies_are_served_with_both_labels(desk):
     severity = desk.get("/taxonomies").json()["severity"]
     assert severity["level_1"] == {"zh-CN": "一级（重大）", "en": "Level 1 (major)"}
+
+
+def test_receipt_times_with_offsets_sort_by_the_instant_not_the_wall_clock(desk):
+    shanghai_10am = desk.post("/complaints", json=complaint(
+        received_at="2026-11-05T10:00:00+08:00")).json()["number"]  # 02:00 UTC
+    utc_3am = desk.post("/complaints", json=complaint(
+        received_at="2026-11-05T03:00:00+00:00")).json()["number"]
+    items = indexed(desk, 2)
+    assert [i["number"] for i in items] == [utc_3am, shanghai_10am]
+    assert items[1]["received_at"] == "2026-11-05T02:00:00Z"

@@ -23,12 +23,15 @@ async def eventually(check: Callable[[], Any], timeout: float = 60, what: str = 
     raise AssertionError(f"not reached within {timeout}s: {what or check} (last: {last!r})")
 
 
-def wait_until(check: Callable[[], Any], timeout: float = 60, what: str = "") -> Any:
+def wait_until(
+    check: Callable[[], Any], timeout: float = 60, what: str = "", interval: float = 0.1
+) -> Any:
     deadline = time.monotonic() + timeout
     last: Any = None
     while time.monotonic() < deadline:
         last = check()
         if last:
             return last
-        time.sleep(0.1)
+        time.sleep(interval)
+
     raise AssertionError(f"not reached within {timeout}s: {what or check} (last: {last!r})")

@@ -1,0 +1,144 @@
+"""Routing over HTTP on a real SQLite store: queues by deadline, dry runs, refusals."""
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from services.intake.contracts import to_integration as intake_contract
+from services.routing.main import create_app
+from shared import clock
+from shared.clock import ManualClock
+from shared.outbox import OutboxReader
+from shared.settings import Settings
+from tests.support.builders import clerk_meta, intake_app, registration
+
+NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def desk(tmp_path):
+    machine = ManualClock(NOW)
+    clock.install_clock(machine)
+    settings = Settings(
+        service="routing",
+        data_dir=tmp_path / "data",
+        consumers_enabled=False,
+        poll_interval_seconds=0.02,
+        scheduler_interval_seconds=0.05,
+    )
+    api = create_app(settings)
+    with TestClient(api) as client:
+        client.machine = machine
+        client.routing = api.state.runtime.app
+        yield client
+    clock.install_clock(clock.SystemClock())
+
+
+def open_case(desk, **changes):
+    """Register at an intake shared by the test (so numbers follow on) and route it."""
+    if not hasattr(desk, "intake"):
+        desk.intake = intake_app()
+    desk.intake.register(registration(**changes), clerk_meta())
+    outbox = OutboxReader("intake", desk.intake.recorder, desk.intake.mapper, intake_contract)
+    event = outbox.read(0, 10_000).events[-1]
+    desk.routing.save(*desk.routing.policy(event))
+    return event.case_number
+
+
+def wait_for(desk, path, count):
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        items = desk.get(path, params={"limit": 100}).json()["items"]
+        if len(items) >= count:
+            return items
+        time.sleep(0.05)
+    raise AssertionError(f"{path} did not reach {count}")
+
+
+def test_the_overdue_list_and_a_units_queue_run_by_deadline_with_a_cursor(desk):
+    # Three cases received a day apart; case 1 is the oldest, so due first.
+    numbers = [
+        open_case(desk, received_at=NOW - timedelta(days=d), nature=nature)
+        for d, nature in ((3, "quality"), (2, "transport"), (1, "quality"))
+    ]
+    desk.machine.set(NOW + timedelta(days=1, hours=12))
+    overdue = wait_for(desk, "/overdue", 2)
+    assert len(overdue) >= 2
+    queue, cursor = [], None
+    while True:
+        params = {"limit": 1, **({"cursor": cursor} if cursor else {})}
+        page = desk.get("/units/quality_management/queue", params=params).json()
+        queue += [item["number"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert len(queue) == 2
+    assert set(queue) == {numbers[0], numbers[2]}
+    assert queue[0] in numbers  # ordered by next deadline
+    assert desk.get("/overdue", params={"cursor": "garbage!"}).status_code == 422
+
+
+def test_a_dry_run_explains_the_decision(desk):
+    response = desk.post(
+        "/routing-rules/dry-run",
+        json={
+            "facts": {"nature": "network", "sim_ok": True, "handset_ok": True, "signal_dbm": -97}
+        },
+    )
+    body = response.json()
+    assert (body["rule_id"], body["unit"], body["role"]) == (
+        "telecom-coverage",
+        "radio_network",
+        "coverage",
+    )
+    assert body["trace"][3] == {
+        "rule_id": "telecom-sim",
+        "matched": False,
+        "failed": "sim_ok eq False",
+    }
+
+
+def test_a_refused_close_lists_every_missing_condition(desk):
+    number = open_case(desk, received_at=NOW)
+    response = desk.post(f"/cases/{number}/closure", json={"by": "mgr-li", "reason": "done"})
+    assert response.status_code == 409
+    fields = {e["field"] for e in response.json()["errors"]}
+    assert fields == {
+        "validity",
+        "cause_found",
+        "responsible_dealt_with",
+        "people_briefed",
+        "corrective_actions",
+        "settlement_complete",
+        "customer_confirmation",
+    }
+    gate = desk.get(f"/cases/{number}/closing-gate").json()
+    assert gate["can_close"] is False
+
+
+def test_approval_below_authority_is_409_naming_who_must_approve(desk):
+    number = open_case(desk, received_at=NOW)
+    proposal = {
+        "by": "qa-liu",
+        "currency": "CNY",
+        "remedies": [{"kind": "compensation", "amount": "150000.01"}],
+    }
+    assert desk.post(f"/cases/{number}/remedies", json=proposal).status_code == 200
+    refused = desk.post(
+        f"/cases/{number}/approval",
+        json={"approver_id": "dgm", "approver_level": "deputy_general_manager"},
+    )
+    assert refused.status_code == 409
+    assert "general_manager" in refused.json()["detail"]
+    assert refused.json()["errors"][0]["field"] == "approver_level"
+
+
+def test_a_broken_rule_set_is_422_naming_the_field(desk):
+    rules = desk.get("/routing-rules").json()
+    rules["version"] = "broken"
+    rules["rules"] = rules["rules"][:-1]
+    response = desk.put("/routing-rules", json=rules, params={"by": "admin"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "rules"
