@@ -47,6 +47,8 @@ test-unit: $(STAMP)
 bench: $(STAMP)
 	deploy/postgres/postgres.sh install
 	$(BIN)/python -m bench.intake_registration
+	$(BIN)/python -m bench.routing_scale
+
 
 lint: $(STAMP)
 

@@ -272,10 +272,12 @@ def test_taxonomies_are_served_with_both_labels(desk):
 
 
 def test_receipt_times_with_offsets_sort_by_the_instant_not_the_wall_clock(desk):
-    shanghai_10am = desk.post("/complaints", json=complaint(
-        received_at="2026-11-05T10:00:00+08:00")).json()["number"]  # 02:00 UTC
-    utc_3am = desk.post("/complaints", json=complaint(
-        received_at="2026-11-05T03:00:00+00:00")).json()["number"]
+    shanghai_10am = desk.post(
+        "/complaints", json=complaint(received_at="2026-11-05T10:00:00+08:00")
+    ).json()["number"]  # 02:00 UTC
+    utc_3am = desk.post(
+        "/complaints", json=complaint(received_at="2026-11-05T03:00:00+00:00")
+    ).json()["number"]
     items = indexed(desk, 2)
     assert [i["number"] for i in items] == [utc_3am, shanghai_10am]
     assert items[1]["received_at"] == "2026-11-05T02:00:00Z"
