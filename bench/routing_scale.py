@@ -42,7 +42,7 @@ def facts(rng: random.Random) -> dict:
     }
 
 
-def hand_coded(f: dict) -> str:  # noqa: PLR0911 - the baseline a user might write
+def hand_coded(f: dict) -> str:
     if f["channel"] in ("regulator", "consumer_association"):
         return "escalate-regulator"
     if f["channel"] == "media":
