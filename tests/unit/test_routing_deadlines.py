@@ -191,3 +191,42 @@ def test_a_changed_policy_reaches_an_open_case_only_by_rebaseline(time_machine):
     assert routing.case(number).clocks["close"]["due"] == RECEIVED + timedelta(days=13)
     routing.change(number, "rebaseline", MANAGER, policy=stricter, reason="policy 2026.12")
     assert routing.case(number).clocks["close"]["due"] == RECEIVED + timedelta(days=10)
+
+
+@pytest.mark.parametrize(
+    ("clock_name", "after"),
+    [
+        ("acknowledge", timedelta(hours=24)),
+        ("unit_conclusion", timedelta(days=3)),
+        ("investigation_report", timedelta(days=3)),
+        ("close", timedelta(days=13)),
+    ],
+)
+def test_each_clock_reminds_the_unit_exactly_at_its_due_time(time_machine, clock_name, after):
+    routing, number = opened(received_at=RECEIVED, complainant={"name": "Wu", "type": "consumer"})
+    time_machine.set(RECEIVED + after - timedelta(seconds=1))
+    routing.fire_due_timers([number], time_machine.now())
+    assert (clock_name, "reminder") not in fired(routing, number)
+    time_machine.set(RECEIVED + after)
+    routing.fire_due_timers([number], time_machine.now())
+    assert (clock_name, "reminder") in fired(routing, number)
+
+
+def test_the_customer_confirmation_window_runs_from_settlement(time_machine):
+    from tests.support.routing_story import investigated, proposed
+
+    routing, number = opened(received_at=RECEIVED)
+    investigated(routing, number)
+    proposed(routing, number)
+    routing.change(number, "approve", MANAGER, approver_id="m", approver_level="manager")
+    react(
+        routing,
+        upstream(
+            number,
+            "settlement.SettlementCompleted",
+            {"total_amount": "2400.00", "currency": "CNY", "completed_by": "f"},
+            producer="settlement",
+        ),
+    )
+    window = routing.case(number).clocks["customer_confirmation"]
+    assert window["due"] == time_machine.now() + timedelta(days=7)
