@@ -95,3 +95,38 @@ class Money:
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"
+
+
+class ApportionmentError(ValueError):
+    """Ratios that cannot apportion a total (they must total exactly 100%)."""
+
+
+HUNDRED = Decimal(100)
+
+
+def apportion(total: Money, ratios: list[Decimal]) -> list[Money]:
+    """Split `total` by percentage `ratios` so that the shares sum exactly to the total.
+
+    Largest-remainder method in minor units: each share is its exact value truncated to the
+    minor unit, and the minor units left over go one each to the largest truncated
+    remainders (ties to the earlier party). Every share is within one minor unit of its exact
+    value, and the result depends only on the inputs.
+    """
+    if not ratios:
+        raise ApportionmentError("at least one ratio is needed")
+    if any(r < 0 for r in ratios):
+        raise ApportionmentError("ratios must not be negative")
+    if sum(ratios) != HUNDRED:
+        raise ApportionmentError(f"ratios total {sum(ratios)}%, not 100%")
+    if not total.is_exact():
+        raise ApportionmentError(f"{total} has digits below the {total.currency} minor unit")
+    unit = quantum(total.currency)
+    units = int(total.amount / unit)  # exact: the total is a whole number of minor units
+    sign = -1 if units < 0 else 1
+    exact = [abs(units) * r / HUNDRED for r in ratios]
+    floors = [int(e) for e in exact]
+    left = abs(units) - sum(floors)
+    by_remainder = sorted(range(len(ratios)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for i in by_remainder[:left]:
+        floors[i] += 1
+    return [Money(sign * f * unit, total.currency) for f in floors]

@@ -36,7 +36,7 @@ DEFAULT_PORTS = {
 UPSTREAMS: dict[ServiceName, tuple[ServiceName, ...]] = {
     ServiceName.intake: (ServiceName.settlement,),
     ServiceName.routing: (ServiceName.intake, ServiceName.settlement),
-    ServiceName.settlement: (ServiceName.routing,),
+    ServiceName.settlement: (ServiceName.routing, ServiceName.intake),
     ServiceName.analytics: (ServiceName.intake, ServiceName.routing, ServiceName.settlement),
 }
 

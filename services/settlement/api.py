@@ -1,57 +1,312 @@
-"""Settlement's HTTP API: thin routes over `SettlementApplication`."""
+"""Settlement's HTTP API: thin routes over `SettlementApplication` (finance's commands)."""
 
 from __future__ import annotations
 
-from typing import Any
+from decimal import Decimal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.settlement.application import SettlementApplication
 from services.settlement.domain import Settlement
+from shared.envelope import Actor
+from shared.meta import command_meta
+
+Money = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=6)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class By(Strict):
+    by: str = Field(min_length=1, max_length=200, description="Who acts (until auth lands)")
+
+
+class Receipt(By):
+    part_no: str = Field(min_length=1, max_length=100)
+    quantity: int = Field(gt=0, le=10**9)
+
+
+class Decision(By):
+    part_no: str = Field(min_length=1, max_length=100)
+    accept: bool = Field(description="Refund the actual quantity (true) or the approved one")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class OrderRequest(By):
+    kind: Literal["replacement", "rework"]
+    part_no: str = Field(min_length=1, max_length=100)
+    quantity: int = Field(gt=0, le=10**9)
+    unit_cost: Money
+
+
+class InvoicedLine(Strict):
+    part_no: str | None = Field(default=None, max_length=100)
+    quantity: int = Field(gt=0, le=10**9)
+    unit_price: Money
+    tax_rate: Decimal = Field(default=Decimal(0), ge=0, le=1, max_digits=6, decimal_places=4)
+
+
+class Allowance(By):
+    mode: Literal["per_unit", "percent"]
+    value: Money
+    lines: list[InvoicedLine] = Field(min_length=1, max_length=200)
+
+
+class Compensation(By):
+    amount: Money
+    kind: Literal["compensation", "batch_recall"] = "compensation"
+    payee: str = Field(min_length=1, max_length=200)
+
+
+class Cost(By):
+    item: str = Field(min_length=1, max_length=100, examples=["return_freight"])
+    amount: Money
+    accounting_unit: str = Field(min_length=1, max_length=100)
+    owner: str = Field(min_length=1, max_length=200)
+
+
+class CostHeader(By):
+    inspected: int = Field(gt=0, le=10**12)
+    defective: int = Field(ge=0, le=10**12)
+
+
+class SignOff(By):
+    role: Literal["manager", "finance", "customer_quality_engineer", "product_management"]
+
+
+class Share(Strict):
+    kind: Literal["internal_unit", "person", "carrier", "supplier", "distributor", "customer"]
+    name: str = Field(min_length=1, max_length=200)
+    ratio: Decimal = Field(
+        ge=0,
+        le=100,
+        max_digits=8,
+        decimal_places=4,
+        description="Percent; all ratios total exactly 100",
+    )
+
+
+class Apportionment(By):
+    parties: list[Share] = Field(min_length=1, max_length=50)
+
+
+class Penalty(By):
+    target_kind: Literal["person", "unit"]
+    target: str = Field(min_length=1, max_length=200)
+    basis: Literal["share_of_loss", "fine"]
+    value: Money
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class Reversal(By):
+    voucher: str = Field(min_length=1, max_length=40)
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 class SettlementRead(BaseModel):
     number: str
+    cycle: int
     status: str
+    currency: str
     customer: dict[str, Any]
     remedies: list[dict[str, Any]]
-    total_amount: str
-    currency: str
+    approved_total: str
+    return_note: str | None
+    received: dict[str, int]
+    held: dict[str, dict[str, Any]]
+    credit_note: dict[str, Any] | None
+    allowances: list[dict[str, Any]]
+    compensations: list[dict[str, Any]]
+    orders: list[dict[str, Any]]
+    costs: list[dict[str, Any]]
+    cost_header: dict[str, Any] | None
+    sign_offs: dict[str, str]
+    costs_confirmed: bool
+    apportionment: list[dict[str, Any]] | None
+    penalties: list[dict[str, Any]]
+    vouchers: dict[str, dict[str, Any]]
+    customer_total: str
     version: int
 
     @classmethod
     def of(cls, s: Settlement) -> SettlementRead:
         return cls(
             number=s.number,
+            cycle=s.cycle,
             status=s.status,
+            currency=s.currency,
             customer=s.customer,
             remedies=s.remedies,
-            total_amount=s.total_amount,
-            currency=s.currency,
+            approved_total=s.total_amount,
+            return_note=s.return_note,
+            received=s.received,
+            held=s.held,
+            credit_note=s.credit_note,
+            allowances=s.allowances,
+            compensations=s.compensations,
+            orders=s.orders,
+            costs=s.costs,
+            cost_header=s.cost_header,
+            sign_offs=s.sign_offs,
+            costs_confirmed=s.costs_confirmed,
+            apportionment=s.apportionment,
+            penalties=s.penalties,
+            vouchers=s.vouchers,
+            customer_total=str(s.customer_total.amount),
             version=s.version,
         )
-
-
-class Completion(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    completed_by: str = Field(min_length=1, max_length=200)
 
 
 def router(app: SettlementApplication) -> APIRouter:
     api = APIRouter(prefix="/settlements", tags=["settlements"])
 
-    @api.get("/{number}", response_model=SettlementRead)
-    def read(number: str) -> SettlementRead:
-        s = app.settlement(number)
-        return SettlementRead(
-            number=s.number,
-            status=s.status,
-            customer=s.customer,
-            remedies=s.remedies,
-            total_amount=s.total_amount,
-            currency=s.currency,
-            version=s.version,
+    def act(number: str, command: str, body: By, **arguments: Any) -> SettlementRead:
+        meta = command_meta(Actor(id=body.by, role="finance"))
+        return SettlementRead.of(app.act(number, command, meta, **arguments))
+
+    @api.get(
+        "/{number}",
+        response_model=SettlementRead,
+        summary="A case's settlement (the latest cycle unless `cycle` is given)",
+    )
+    def read(
+        number: str, cycle: Annotated[int | None, Query(ge=1, le=999)] = None
+    ) -> SettlementRead:
+        return SettlementRead.of(app.settlement(number, cycle))
+
+    @api.post(
+        "/{number}/receipts",
+        response_model=SettlementRead,
+        summary="The warehouse signs for returned goods that actually arrived",
+    )
+    def receive(number: str, body: Receipt) -> SettlementRead:
+        return act(
+            number,
+            "receive",
+            body,
+            part_no=body.part_no,
+            quantity=body.quantity,
+            received_by=body.by,
         )
+
+    @api.post("/{number}/over-receipt-decisions", response_model=SettlementRead)
+    def decide(number: str, body: Decision) -> SettlementRead:
+        return act(
+            number,
+            "decide_over_receipt",
+            body,
+            part_no=body.part_no,
+            accept=body.accept,
+            reason=body.reason,
+        )
+
+    @api.post(
+        "/{number}/credit-note",
+        response_model=SettlementRead,
+        summary="Issue the credit note for the refund (once); posts its voucher",
+    )
+    def credit_note(number: str, body: By) -> SettlementRead:
+        return act(number, "issue_credit_note", body)
+
+    @api.post(
+        "/{number}/orders",
+        response_model=SettlementRead,
+        summary="A replacement (换货) or rework (维修) order with its cost",
+    )
+    def order(number: str, body: OrderRequest) -> SettlementRead:
+        return act(
+            number,
+            "order",
+            body,
+            kind=body.kind,
+            part_no=body.part_no,
+            quantity=body.quantity,
+            unit_cost=str(body.unit_cost),
+        )
+
+    @api.post(
+        "/{number}/allowances",
+        response_model=SettlementRead,
+        summary="A sales allowance certificate (销货折让证明单)",
+    )
+    def allowance(number: str, body: Allowance) -> SettlementRead:
+        lines = [{**line.model_dump(mode="json")} for line in body.lines]
+        return act(
+            number, "issue_allowance", body, mode=body.mode, value=str(body.value), lines=lines
+        )
+
+    @api.post("/{number}/compensations", response_model=SettlementRead)
+    def compensation(number: str, body: Compensation) -> SettlementRead:
+        return act(
+            number,
+            "agree_compensation",
+            body,
+            amount=str(body.amount),
+            kind=body.kind,
+            payee=body.payee,
+        )
+
+    @api.post(
+        "/{number}/costs",
+        response_model=SettlementRead,
+        summary="A cost item of the cost confirmation sheet (客户投诉费用确认单)",
+    )
+    def cost(number: str, body: Cost) -> SettlementRead:
+        return act(
+            number,
+            "record_cost",
+            body,
+            item=body.item,
+            amount=str(body.amount),
+            accounting_unit=body.accounting_unit,
+            owner=body.owner,
+        )
+
+    @api.post("/{number}/cost-header", response_model=SettlementRead)
+    def cost_header(number: str, body: CostHeader) -> SettlementRead:
+        return act(
+            number, "set_cost_header", body, inspected=body.inspected, defective=body.defective
+        )
+
+    @api.post("/{number}/cost-sign-offs", response_model=SettlementRead)
+    def sign_off(number: str, body: SignOff) -> SettlementRead:
+        return act(number, "sign_off_costs", body, role=body.role, by=body.by)
+
+    @api.post(
+        "/{number}/apportionment",
+        response_model=SettlementRead,
+        summary="Split the confirmed costs by ratio (total exactly 100%); frozen",
+    )
+    def apportionment(number: str, body: Apportionment) -> SettlementRead:
+        parties = [p.model_dump(mode="json") for p in body.parties]
+        return act(number, "apportion_costs", body, parties=parties)
+
+    @api.post("/{number}/penalties", response_model=SettlementRead)
+    def penalty(number: str, body: Penalty) -> SettlementRead:
+        return act(
+            number,
+            "assess_penalty",
+            body,
+            target_kind=body.target_kind,
+            target=body.target,
+            basis=body.basis,
+            value=str(body.value),
+            reason=body.reason,
+        )
+
+    @api.post(
+        "/{number}/reversals",
+        response_model=SettlementRead,
+        summary="Correct a voucher by a reversal voucher (never an edit)",
+    )
+    def reversal(number: str, body: Reversal) -> SettlementRead:
+        return act(number, "reverse_voucher", body, voucher=body.voucher, reason=body.reason)
+
+    @api.post("/{number}/completion", response_model=SettlementRead)
+    def complete(number: str, body: By) -> SettlementRead:
+        return act(number, "complete", body, completed_by=body.by)
 
     return api

@@ -1,21 +1,36 @@
-"""Settlement's Application: opens a settlement when routing approves a remedy."""
+"""Settlement's Application: settlements opened from routing's approvals, the money commands,
+and the receivables hold that follows intake's complaint."""
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+from typing import Any, ClassVar
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
 
-from services.settlement.domain import Settlement, settlement_id
+from services.settlement.domain import DocumentSequence, ReceivableHold, Settlement, settlement_id
+from shared import clock
 from shared.case_number import CaseNumber
 from shared.envelope import IntegrationEvent
-from shared.errors import NotFound
+from shared.errors import Conflict, NotFound
 from shared.eventstore import ServiceApplication
 from shared.meta import Meta, caused_by, for_case
+
+MAX_ATTEMPTS = 20
 
 
 class SettlementApplication(ServiceApplication):
     name = "settlement"
+    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "10000"}
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        super().__init__(env)
+        # Document numbers are issued one at a time per process; across processes the
+        # sequences' optimistic versions keep them gapless and unique.
+        self._numbering = threading.Lock()
+
+    # Queries --------------------------------------------------------------------------------
 
     def settlement(self, number: str, cycle: int | None = None) -> Settlement:
         """The settlement of a case's cycle; the latest cycle's when none is given."""
@@ -34,15 +49,59 @@ class SettlementApplication(ServiceApplication):
             raise NotFound(f"no settlement for case {number}")
         return self.repository.get(settlement_id(number, latest))
 
-    def complete(self, number: str, completed_by: str, meta: Meta) -> Settlement:
-        settlement = self.settlement(number)
-        settlement.complete(completed_by, for_case(meta, number))
-        self.save(settlement)
-        return settlement
+    def hold(self, number: str) -> ReceivableHold | None:
+        try:
+            return self.repository.get(ReceivableHold.create_id(number))
+        except AggregateNotFoundError:
+            return None
+
+    # Commands -------------------------------------------------------------------------------
+
+    def act(self, number: str, command: str, meta: Meta, **arguments: Any) -> Settlement:
+        """Run a settlement command with document numbering; all of it saved at once."""
+        meta = for_case(meta, number)
+        with self._numbering:
+            for _ in range(MAX_ATTEMPTS):
+                settlement = self.settlement(number)
+                sequences: dict[str, DocumentSequence] = {}
+                method = getattr(settlement, command)
+                if command in _NUMBERED:
+                    arguments["numbering"] = self._numbering_into(sequences)
+                method(**arguments, meta=meta)
+                extra: list[Any] = list(sequences.values())
+                if command == "complete":
+                    hold = self.hold(number)
+                    if hold and hold.release("settlement completed", False, meta):
+                        extra.append(hold)
+                try:
+                    self.save(settlement, *extra)
+                except IntegrityError:
+                    continue
+                return settlement
+        raise Conflict("too many concurrent changes; retry the request")
+
+    def _numbering_into(self, sequences: dict[str, DocumentSequence]):
+        year = clock.now().year
+
+        def issue(kind: str) -> str:
+            if kind not in sequences:
+                try:
+                    sequences[kind] = self.repository.get(DocumentSequence.create_id(kind, year))
+                except AggregateNotFoundError:
+                    sequences[kind] = DocumentSequence(kind=kind, year=year)
+            return sequences[kind].next()
+
+        return issue
+
+    # Policy: reactions to routing's and intake's events -------------------------------------
 
     def policy(self, event: IntegrationEvent) -> list[Any]:
         if event.type == "routing.RemedyApproved":
             return self._open(event)
+        if event.type == "intake.ComplaintRegistered":
+            return self._place_hold(event)
+        if event.type in ("intake.ComplaintJudged", "intake.ComplaintWithdrawn"):
+            return self._release_hold(event)
         return []
 
     def _open(self, event: IntegrationEvent) -> list[Any]:
@@ -50,14 +109,53 @@ class SettlementApplication(ServiceApplication):
         if settlement_id(event.case_number, cycle) in self.repository:
             return []
         data = event.data
+        meta = caused_by(event)
+        settlement = Settlement(
+            number=event.case_number,
+            cycle=cycle,
+            customer=data["customer"],
+            remedies=data["remedies"],
+            total_amount=data["total_amount"],
+            currency=data["currency"],
+            responsible_parties=data.get("responsible_parties"),
+            subject=data.get("subject"),
+            meta=meta,
+        )
+        sequences: dict[str, DocumentSequence] = {}
+        settlement.issue_return_note(self._numbering_into(sequences), meta)
+        return [settlement, *sequences.values()]
+
+    def _place_hold(self, event: IntegrationEvent) -> list[Any]:
+        part_no = (event.data.get("subject") or {}).get("part_no")
+        if not part_no or ReceivableHold.create_id(event.case_number) in self.repository:
+            return []
         return [
-            Settlement(
+            ReceivableHold(
                 number=event.case_number,
-                cycle=cycle,
-                customer=data["customer"],
-                remedies=data["remedies"],
-                total_amount=data["total_amount"],
-                currency=data["currency"],
+                customer=event.data["complainant"],
+                part_nos=[part_no],
                 meta=caused_by(event),
             )
         ]
+
+    def _release_hold(self, event: IntegrationEvent) -> list[Any]:
+        if event.type == "intake.ComplaintJudged" and event.data["valid"]:
+            return []
+        hold = self.hold(event.case_number)
+        not_valid = event.type == "intake.ComplaintJudged"
+        reason = "not valid: collect on normal terms (002 §九.14)" if not_valid else "withdrawn"
+        if hold and hold.release(reason, not_valid, caused_by(event)):
+            return [hold]
+        return []
+
+
+_NUMBERED = {
+    "issue_credit_note",
+    "order",
+    "issue_allowance",
+    "agree_compensation",
+    "sign_off_costs",
+    "apportion_costs",
+    "assess_penalty",
+    "reverse_voucher",
+}

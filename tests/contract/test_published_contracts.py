@@ -64,6 +64,7 @@ def published_events():
         seen: set = set()
 
         def flow():
+            pump(intake, "intake", intake_contract, settlement, seen)
             pump(intake, "intake", intake_contract, routing, seen)
             pump(routing, "routing", routing_contract, settlement, seen)
             pump(settlement, "settlement", settlement_contract, intake, seen)
@@ -117,10 +118,34 @@ def published_events():
         routing.change(first, "file_memo", HANDLER, from_unit="finance", author="f", text="ok")
         proposed(routing, first)
         routing.change(first, "reject", MANAGER, approver_id="m", reason="redo")
-        proposed(routing, first)
+        routing.change(
+            first,
+            "propose",
+            HANDLER,
+            currency="CNY",
+            actions=[
+                {
+                    "kind": "corrective",
+                    "description": "new stencil",
+                    "owner": "pe",
+                    "due": "2026-12-01",
+                }
+            ],
+            remedies=[
+                {
+                    "kind": "return",
+                    "amount": "2400.00",
+                    "quantity": 12,
+                    "unit_price": "200.00",
+                    "part_no": "PCB-7731",
+                    "tax_rate": "0.13",
+                },
+                {"kind": "compensation", "amount": "500.00"},
+            ],
+        )
         routing.change(first, "approve", MANAGER, approver_id="m", approver_level="manager")
         flow()
-        settlement.complete(first, "fin-zhou", FINANCE)
+        money_story(settlement, first)
         flow()
         intake.change(first, "reject_outcome", clerk_meta(), reason="too little")
         flow()
@@ -131,7 +156,7 @@ def published_events():
 
         routing.change(first, "approve", MANAGER, approver_id="m", approver_level="manager")
         flow()
-        settlement.complete(first, "fin-zhou", FINANCE)
+        settlement.act(first, "complete", FINANCE, completed_by="fin-zhou")
         flow()
         intake.change(first, "confirm", clerk_meta(), satisfaction=4, comment="fine")
         flow()
@@ -151,6 +176,86 @@ def published_events():
         ]
     finally:
         clock.install_clock(clock.SystemClock())
+
+
+def money_story(settlement, number):
+    """Every effect finance books on a settlement, in the order a case would see them."""
+    act = settlement.act
+    act(number, "receive", FINANCE, part_no="PCB-7731", quantity=10, received_by="wh-sun")
+    act(number, "receive", FINANCE, part_no="PCB-7731", quantity=3, received_by="wh-sun")
+    act(
+        number,
+        "decide_over_receipt",
+        FINANCE,
+        part_no="PCB-7731",
+        accept=False,
+        reason="one board extra: send back",
+    )
+    act(number, "issue_credit_note", FINANCE)
+    act(
+        number,
+        "order",
+        FINANCE,
+        kind="replacement",
+        part_no="PCB-7731",
+        quantity=2,
+        unit_cost="150.00",
+    )
+    act(
+        number,
+        "issue_allowance",
+        FINANCE,
+        mode="percent",
+        value="5",
+        lines=[
+            {"part_no": "PCB-7731", "quantity": 100, "unit_price": "200.00", "tax_rate": "0.13"}
+        ],
+    )
+    act(number, "agree_compensation", FINANCE, amount="500.00", kind="compensation", payee="C-1001")
+    act(
+        number,
+        "record_cost",
+        FINANCE,
+        item="return_freight",
+        amount="320.00",
+        accounting_unit="logistics",
+        owner="log-he",
+    )
+    act(
+        number,
+        "record_cost",
+        FINANCE,
+        item="sorting_at_customer",
+        amount="680.00",
+        accounting_unit="quality",
+        owner="cqe-ma",
+    )
+    act(number, "set_cost_header", FINANCE, inspected=500, defective=12)
+    for role in ("manager", "finance", "customer_quality_engineer", "product_management"):
+        act(number, "sign_off_costs", FINANCE, role=role, by=f"{role}-signer")
+    act(
+        number,
+        "apportion_costs",
+        FINANCE,
+        parties=[
+            {"kind": "carrier", "name": "SF Express", "ratio": "40"},
+            {"kind": "supplier", "name": "StencilCo", "ratio": "30"},
+            {"kind": "internal_unit", "name": "SMT", "ratio": "30"},
+        ],
+    )
+    act(
+        number,
+        "assess_penalty",
+        FINANCE,
+        target_kind="person",
+        target="li-lei",
+        basis="fine",
+        value="20.00",
+        reason="first-contact responsibility broken",
+    )
+    first_voucher = sorted(settlement.settlement(number).vouchers)[0]
+    act(number, "reverse_voucher", FINANCE, voucher=first_voucher, reason="booked twice")
+    act(number, "complete", FINANCE, completed_by="fin-zhou")
 
 
 PUBLISHED = published_events()
