@@ -427,6 +427,12 @@ class Settlement(ClockedAggregate):
                 }
             )
         net, tax, gross = (_sum(computed, k, self.currency) for k in ("net", "tax", "gross"))
+        if not net.amount:
+            raise Invalid(
+                f"the allowance rounds to 0 {self.currency}; nothing to certify",
+                field="value",
+                rule="rounds_to_zero",
+            )
         document = numbering("AC")
         self._allowance_issued(
             document=document,

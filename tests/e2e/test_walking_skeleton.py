@@ -77,7 +77,7 @@ def test_a_quality_complaint_is_routed_approved_settled_and_counted(system):
     opened = wait_until(
         lambda: get_json(f"{settlement}/settlements/{number}"), what="settlement opened"
     )
-    assert (opened["total_amount"], opened["currency"]) == ("100000.00", "CNY")
+    assert (opened["approved_total"], opened["currency"]) == ("100000.00", "CNY")
 
     report = wait_until(
         lambda: (

@@ -16,7 +16,8 @@ def held_case():
 def test_registration_places_a_hold_on_the_complained_part_number():
     app, number = held_case()
     hold = app.hold(number)
-    assert isinstance(hold, ReceivableHold) and not hold.released
+    assert isinstance(hold, ReceivableHold)
+    assert not hold.released
     [placed] = [e for e in app.events.get(hold.id) if isinstance(e, ReceivableHold.Placed)]
     assert placed.part_nos == ["PCB-7731"]
 

@@ -1,11 +1,13 @@
 """Every voucher balances, whatever the amounts, ratios and currency (property-based)."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.settlement.accounting import is_balanced
+from shared.errors import Invalid
 from shared.money import MINOR_UNITS, quantum
 from tests.support.settlement_story import act, opened
 
@@ -69,14 +71,17 @@ def test_every_voucher_balances_and_shares_sum_to_the_costs(story):
     )
     act(app, number, "receive", part_no="P", quantity=quantity, received_by="wh")
     act(app, number, "issue_credit_note")
-    act(
-        app,
-        number,
-        "issue_allowance",
-        mode="percent",
-        value="3.5",
-        lines=[{"part_no": "P", "quantity": quantity, "unit_price": price, "tax_rate": tax}],
-    )
+    allowance = {
+        "mode": "percent",
+        "value": "3.5",
+        "lines": [{"part_no": "P", "quantity": quantity, "unit_price": price, "tax_rate": tax}],
+    }
+    exact = Decimal(price) * quantity * Decimal("0.035")
+    if exact.quantize(quantum(currency), rounding=ROUND_HALF_UP) == 0:
+        with pytest.raises(Invalid, match="rounds to 0"):
+            act(app, number, "issue_allowance", **allowance)
+    else:
+        act(app, number, "issue_allowance", **allowance)
     act(app, number, "agree_compensation", amount=compensation, kind="compensation", payee="C")
     for i, cost in enumerate(costs):
         act(
