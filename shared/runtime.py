@@ -50,18 +50,21 @@ class ServiceRuntime:
         contract: Contract,
         policy: Policy | None = None,
         background: dict[str, Callable[[], Awaitable[None]]] | None = None,
+        handler: Handler | None = None,
+        tracked_position: PositionOf | None = None,
     ) -> ServiceRuntime:
-        """The runtime of an event-sourced service: its outbox, and its policy if it has one."""
+        """The runtime of an event-sourced service: its outbox, and what it consumes — its
+        policy, or a handler of its own (analytics projects into SQL instead)."""
 
-        async def tracked_position(stream: str) -> int | None:
+        async def app_position(stream: str) -> int | None:
             return await run_sync(app.tracked_position, stream)
 
         return cls(
             settings,
             app=app,
             outbox=OutboxReader(settings.service.value, app.recorder, app.mapper, contract),
-            handler=ApplicationHandler(app, policy) if policy else None,
-            tracked_position=tracked_position,
+            handler=handler or (ApplicationHandler(app, policy) if policy else None),
+            tracked_position=tracked_position or app_position,
             background=background or {},
         )
 

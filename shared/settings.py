@@ -78,7 +78,14 @@ class Settings(BaseSettings):
     business_timezone: str = "Asia/Shanghai"
     acknowledge_within_hours: int = Field(default=24, ge=1, le=24 * 30)
     repeat_window_days: int = Field(default=90, ge=1, le=3650)
+    #: Analytics: the monthly report becomes final (and frozen) on this day of the next month.
+    report_final_day: int = Field(default=10, ge=1, le=28)
+    report_keeper_interval_seconds: float = Field(default=60, gt=0, le=86400)
+    #: A batch complained of in this many regions within this many days is a recall candidate.
+    batch_cluster_regions: int = Field(default=3, ge=2, le=100)
+    batch_cluster_days: int = Field(default=30, ge=1, le=365)
     evidence_dir: Path = Path("var/evidence")
+
     evidence_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=1024**3)
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     max_body_bytes: int = Field(default=1_048_576, ge=1024)

@@ -1,22 +1,163 @@
-"""Analytics' HTTP API: reports over the read models."""
+"""Analytics' HTTP API: reports in JSON, CSV and XLSX, charts, the dashboard, rebuild."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query, Response
+from fastapi.responses import HTMLResponse
+from pydantic import AwareDatetime
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.analytics import reports
+from services.analytics import exports, queries, reports, versions
+from services.analytics.dashboard import render
+from services.analytics.rebuild import rebuild
+from shared import clock
+from shared.errors import Conflict, NotFound
+
+Month = Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])]
+Week = Annotated[str, Path(pattern=r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$", examples=["2026-W47"])]
+Format = Annotated[str, Query(pattern="^(json|csv|xlsx)$")]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def router(engine: AsyncEngine) -> APIRouter:
-    api = APIRouter(prefix="/reports", tags=["reports"])
+def router(engine: AsyncEngine, zone: ZoneInfo, final_day: int, keeper) -> APIRouter:
+    api = APIRouter(tags=["reports"])
 
-    @api.get("/monthly/{month}", summary="客户投诉案件统计表: the month's complaint statistics")
+    async def month_report(month: str, as_of: datetime | None) -> dict[str, Any]:
+        now = clock.now()
+        if as_of is not None:
+            facts, money = await queries.as_of(engine, as_of, zone)
+            body = reports.monthly(facts, money, month, zone)
+            return {"stage": "as_of", "as_of": as_of.isoformat(), "version": None, "report": body}
+        stage = versions.stage(month, now, final_day, zone)
+        if stage == "not_available":
+            start, _ = reports.month_bounds(versions.next_month(month), zone)
+            raise Conflict(
+                f"the report for {month} is available from {start.date()}",
+                field="month",
+                rule="available_from_next_month",
+            )
+        stored = await versions.stored(engine, month)
+        if stage == "final" and stored:
+            latest = stored[-1]
+            return {
+                "stage": latest["kind"],
+                "version": latest["version"],
+                "versions": [
+                    {"version": v["version"], "kind": v["kind"], "created_at": v["created_at"]}
+                    for v in stored
+                ],
+                "report": latest["body"],
+            }
+        return {
+            "stage": "provisional",
+            "version": None,
+            "report": await versions.compute_month(engine, month, zone),
+        }
+
+    @api.get(
+        "/reports/monthly/{month}",
+        summary="客户投诉案件统计表: a month's statistics",
+        description="Available from the 1st of the next month; final (frozen) from the "
+        "final day; later events add amended versions. `as_of` recomputes "
+        "the report from the events known at that time.",
+    )
     async def monthly(
-        month: str = Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-11"]),
-    ) -> dict[str, Any]:
-        return await reports.monthly(engine, month)
+        month: Month, format: Format = "json", as_of: AwareDatetime | None = None
+    ) -> Response:
+        result = await month_report(month, as_of)
+        if format == "csv":
+            return Response(
+                exports.to_csv(result["report"]),
+                media_type="text/csv",
+                headers={"Content-Disposition": f"attachment; filename={month}.csv"},
+            )
+        if format == "xlsx":
+            return Response(
+                exports.to_xlsx(result["report"]),
+                media_type=XLSX,
+                headers={"Content-Disposition": f"attachment; filename={month}.xlsx"},
+            )
+        from fastapi.responses import JSONResponse
+
+        return JSONResponse(_jsonable(result))
+
+    @api.get(
+        "/reports/monthly/{month}/versions/{version}",
+        summary="A stored version of a month's report (final or amended)",
+    )
+    async def stored_version(month: Month, version: int) -> dict[str, Any]:
+        for item in await versions.stored(engine, month):
+            if item["version"] == version:
+                return _jsonable(item)
+        raise NotFound(f"no version {version} of {month}")
+
+    @api.get("/reports/weekly/{week}", summary="A week's summary (published each Monday)")
+    async def weekly(week: Week) -> dict[str, Any]:
+        stored = await versions.stored(engine, week)
+        if stored:
+            return _jsonable({"stage": "published", "report": stored[0]["body"]})
+        return {"stage": "live", "report": await versions.compute_week(engine, week, zone)}
+
+    @api.get(
+        "/reports/monthly/{month}/charts/{name}.{fmt}",
+        summary="Charts: trend, causes (Pareto), costs by party; SVG or PNG",
+    )
+    async def chart(
+        month: Month,
+        name: Annotated[str, Path(pattern="^(trend|causes|costs)$")],
+        fmt: Annotated[str, Path(pattern="^(svg|png)$")],
+    ) -> Response:
+        months = [month]
+        while len(months) < 12:
+            year, number = (int(x) for x in months[0].split("-"))
+            months.insert(0, f"{year - (number == 1)}-{(number - 2) % 12 + 1:02d}")
+        series = [await versions.compute_month(engine, m, zone) for m in months]
+        body = exports.chart(name, series, fmt)
+        return Response(body, media_type="image/svg+xml" if fmt == "svg" else "image/png")
+
+    @api.get(
+        "/dashboard",
+        response_class=HTMLResponse,
+        tags=["dashboard"],
+        summary="Read-only HTML dashboard of a month's report",
+    )
+    async def dashboard(
+        month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
+    ) -> HTMLResponse:
+        try:
+            result = await month_report(month, None)
+        except Conflict:
+            result = {
+                "stage": "provisional (month not over)",
+                "version": None,
+                "report": await versions.compute_month(engine, month, zone),
+            }
+        return HTMLResponse(render(result["report"], result["stage"], result["version"]))
+
+    @api.post(
+        "/admin/rebuild",
+        tags=["operations"],
+        summary="Drop the read models and rebuild them from the inbox",
+    )
+    async def admin_rebuild() -> dict[str, Any]:
+        return await rebuild(engine, zone)
+
+    @api.post(
+        "/admin/reports/keep",
+        tags=["operations"],
+        summary="Finalise or amend due reports now (the keeper also runs periodically)",
+    )
+    async def keep_now() -> dict[str, Any]:
+        return {"stored": await keeper()}
 
     return api
+
+
+def _jsonable(value: Any) -> Any:
+    from fastapi.encoders import jsonable_encoder
+
+    return jsonable_encoder(value)

@@ -1,32 +1,112 @@
-"""Analytics wiring: settings -> SQL read models -> runtime (consumers) -> HTTP."""
+"""Analytics wiring: read models, its own small event store (alerts, publications), keeper."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
 from fastapi import FastAPI
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.analytics import api
-from services.analytics.projection import ProjectionHandler, create_tables
+from services.analytics import api, versions
+from services.analytics.alerts import AnalyticsApplication
+from services.analytics.contracts import to_integration
+from services.analytics.projection import ProjectionHandler, cluster_regions, create_tables
+from shared import clock
+from shared.envelope import SYSTEM_ACTOR, IntegrationEvent
+from shared.eventstore import persistence_env
+from shared.meta import caused_by, command_meta
 from shared.runtime import ServiceRuntime
 from shared.service import create_service
 from shared.settings import Settings
 from shared.sqlviews import create_engine
+from shared.threads import run_sync
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings) -> FastAPI:
-    engine = create_engine(settings, "analytics.sqlite")
-    handler = ProjectionHandler(engine, settings.business_timezone)
+    zone = ZoneInfo(settings.business_timezone)
+    engine = create_engine(settings, "analytics-views.sqlite")
+    events = AnalyticsApplication(persistence_env(settings))
+    window = timedelta(days=settings.batch_cluster_days)
+
+    async def check_cluster(conn: AsyncConnection, event: IntegrationEvent) -> None:
+        subject = event.data.get("subject") or {}
+        batch, region = subject.get("batch"), subject.get("region")
+        if not (batch and region):
+            return
+        regions = await cluster_regions(conn, batch, event.occurred_at, window)
+        regions.setdefault(region, [])
+        if event.case_number not in regions[region]:
+            regions[region].append(event.case_number)
+        if len(regions) >= settings.batch_cluster_regions:
+            await run_sync(
+                events.raise_alert, batch, regions, settings.batch_cluster_days, caused_by(event)
+            )
+
+    handler = ProjectionHandler(engine, settings.business_timezone, check_cluster)
+
+    async def keep() -> list[dict[str, Any]]:
+        now = clock.now()
+        stored = []
+        for month in await versions.months_with_cases(engine, now, zone):
+            version = await versions.keep_month(engine, month, now, settings.report_final_day, zone)
+            if version:
+                stored.append(version)
+        weekly = await versions.keep_week(engine, now, zone)
+        if weekly:
+            stored.append(weekly)
+        for version in stored:
+            body = version["body"]
+            headline = {
+                k: body.get(k)
+                for k in ("received", "closed", "open_at_month_end", "valid_rate")
+                if k in body
+            }
+            await run_sync(
+                events.publish,
+                version["period"],
+                version["version"],
+                version["kind"],
+                headline,
+                command_meta(SYSTEM_ACTOR),
+            )
+        return [{"period": v["period"], "version": v["version"], "kind": v["kind"]} for v in stored]
+
+    async def keeper_loop() -> None:
+        while True:
+            try:
+                await keep()
+            except Exception:
+                log.exception("report keeper failed; retrying")
+            await asyncio.sleep(settings.report_keeper_interval_seconds)
 
     async def store_ready() -> bool:
         async with engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
-        return True
+        return await run_sync(events.ping)
+
+    async def close() -> None:
+        await run_sync(events.close)
+        await engine.dispose()
 
     return create_service(
-        ServiceRuntime(settings, handler=handler, tracked_position=handler.position),
+        ServiceRuntime.for_application(
+            settings,
+            events,
+            to_integration,
+            background={"report-keeper": keeper_loop},
+            handler=handler,
+            tracked_position=handler.position,
+        ),
         "Complaints — analytics",
-        [api.router(engine)],
+        [api.router(engine, zone, settings.report_final_day, keep)],
         store_ready=store_ready,
         on_start=lambda: create_tables(engine),
-        on_close=engine.dispose,
+        on_close=close,
     )

@@ -1,22 +1,35 @@
-"""Projection of integration events into analytics' read models.
+"""Projection of every service's integration events into analytics' inbox and read models.
 
-Each event type sets only the columns it knows about, by upsert, so events of one case may
-arrive in any order across the services' topics and the row still converges.
+One transaction per event: tracking position, the event into the inbox, the case's fact row
+re-folded from all its inbox events, and the money rows the event books. Re-folding the
+whole case makes the row independent of the order events arrived in across topics.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from decimal import Decimal
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.analytics.store import case_facts, dead_letters, metadata, tracking
+from services.analytics.facts import case_fact, money_rows
+from services.analytics.store import (
+    case_facts,
+    dead_letters,
+    inbox,
+    metadata,
+    money_facts,
+    tracking,
+)
 from shared.bus import Delivery
-from shared.envelope import IntegrationEvent, as_datetime
+from shared.envelope import IntegrationEvent
 from shared.sqlviews import advance_tracking, tracked_position, upsert
+
+#: Called with a registration's batch, region and time when it may complete a cluster.
+ClusterCheck = Callable[[AsyncConnection, IntegrationEvent], Awaitable[None]]
 
 
 class _AlreadyProcessed(Exception):
@@ -24,9 +37,15 @@ class _AlreadyProcessed(Exception):
 
 
 class ProjectionHandler:
-    def __init__(self, engine: AsyncEngine, business_timezone: str) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        business_timezone: str,
+        on_registration: ClusterCheck | None = None,
+    ) -> None:
         self.engine = engine
         self.zone = ZoneInfo(business_timezone)
+        self.on_registration = on_registration
 
     async def is_processed(self, stream: str, position: int) -> bool:
         recorded = await self.position(stream)
@@ -37,14 +56,37 @@ class ProjectionHandler:
             return await tracked_position(conn, tracking, stream)
 
     async def handle(self, event: IntegrationEvent, stream: str) -> bool:
+        if self.on_registration and event.type == "intake.ComplaintRegistered":
+            async with self.engine.connect() as conn:
+                await self.on_registration(conn, event)
         try:
             async with self.engine.begin() as conn:
                 if not await advance_tracking(conn, tracking, stream, event.position):
                     raise _AlreadyProcessed
-                await self._project(conn, event)
+                await self.project(conn, event.model_dump(mode="json"))
         except _AlreadyProcessed:
             return False
         return True
+
+    async def project(self, conn: AsyncConnection, envelope: dict[str, Any]) -> None:
+        statement = upsert(conn, inbox).values(
+            event_id=str(envelope["event_id"]),
+            case_number=envelope["case_number"],
+            type=envelope["type"],
+            producer=envelope["producer"],
+            position=envelope["position"],
+            occurred_at=datetime.fromisoformat(envelope["occurred_at"]),
+            recorded_at=datetime.fromisoformat(envelope["recorded_at"]),
+            envelope=envelope,
+        )
+        if (
+            await conn.execute(statement.on_conflict_do_nothing().returning(inbox.c.event_id))
+        ).first() is None:
+            return  # the same event through another stream: already projected
+        await refold(conn, envelope["case_number"], self.zone)
+        rows = money_rows(envelope, self.zone)
+        if rows:
+            await conn.execute(upsert(conn, money_facts).values(rows).on_conflict_do_nothing())
 
     async def record_dead_letter(self, delivery: Delivery, reason: str) -> None:
         async with self.engine.begin() as conn:
@@ -62,37 +104,42 @@ class ProjectionHandler:
             )
             await conn.execute(statement.on_conflict_do_nothing())
 
-    async def _project(self, conn: AsyncConnection, event: IntegrationEvent) -> None:
-        columns = self._columns(event)
-        if columns:
-            statement = upsert(conn, case_facts).values(case_number=event.case_number, **columns)
-            await conn.execute(
-                statement.on_conflict_do_update(
-                    index_elements=[case_facts.c.case_number], set_=columns
-                )
-            )
 
-    def _columns(self, event: IntegrationEvent) -> dict[str, Any]:
-        data = event.data
-        if event.type == "intake.ComplaintRegistered":
-            received_at = as_datetime(data["received_at"])
-            return {
-                "received_at": received_at,
-                "received_month": received_at.astimezone(self.zone).strftime("%Y-%m"),
-                "channel": data["channel"],
-                "nature": data["nature"],
-            }
-        if event.type == "routing.CaseAssigned":
-            return {"unit": data["unit"]}
-        if event.type == "routing.RemedyApproved":
-            return {
-                "approved_amount": Decimal(data["total_amount"]),
-                "currency": data["currency"],
-                "approved_at": event.occurred_at,
-            }
-        if event.type == "settlement.SettlementOpened":
-            return {"settlement_opened_at": event.occurred_at}
-        return {}
+async def refold(conn: AsyncConnection, case_number: str, zone: ZoneInfo) -> None:
+    """Recompute one case's fact row from all of its inbox events."""
+    envelopes = (
+        (await conn.execute(select(inbox.c.envelope).where(inbox.c.case_number == case_number)))
+        .scalars()
+        .all()
+    )
+    fact = case_fact(envelopes, zone)
+    await conn.execute(delete(case_facts).where(case_facts.c.case_number == case_number))
+    if fact is not None:
+        await conn.execute(case_facts.insert().values(**_row(fact)))
+
+
+def _row(fact: dict[str, Any]) -> dict[str, Any]:
+    return {column.name: fact.get(column.name) for column in case_facts.columns}
+
+
+async def cluster_regions(
+    conn: AsyncConnection, batch: str, received_at: datetime, window: timedelta
+) -> dict[str, list[str]]:
+    """Regions (with their cases) where `batch` was complained of in the window up to now."""
+    rows = (
+        await conn.execute(
+            select(case_facts.c.region, case_facts.c.case_number).where(
+                case_facts.c.batch == batch,
+                case_facts.c.region.is_not(None),
+                case_facts.c.received_at > received_at - window,
+                case_facts.c.received_at <= received_at,
+            )
+        )
+    ).all()
+    regions: dict[str, list[str]] = {}
+    for region, number in rows:
+        regions.setdefault(region, []).append(number)
+    return regions
 
 
 async def create_tables(engine: AsyncEngine) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from shared.contracts import intake, routing, settlement
+from shared.contracts import analytics, intake, routing, settlement
 
 
 @dataclass(frozen=True)
@@ -116,5 +116,9 @@ CATALOG: tuple[ContractSpec, ...] = (
       "The hold ended: settled, withdrawn, or not valid (normal collection)."),
     S("settlement.SettlementCompleted", settlement.SettlementCompletedV1,
       "Every financial effect of the settlement is done."),
+    S("analytics.RecallCandidateRaised", analytics.RecallCandidateRaisedV1,
+      "The same batch was complained of in several regions within the window (recall?)."),
+    S("analytics.ReportPublished", analytics.ReportPublishedV1,
+      "A monthly report was made final or amended, or a weekly summary published."),
 )
 # fmt: on

@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 import jsonschema
 import pytest
 
+from services.analytics.alerts import AnalyticsApplication
+from services.analytics.contracts import to_integration as analytics_contract
 from services.intake.contracts import to_integration as intake_contract
 from services.routing.contracts import to_integration as routing_contract
 from services.settlement.contracts import to_integration as settlement_contract
@@ -169,10 +171,19 @@ def published_events():
         )
         routing.change(first, "close", MANAGER)
         settlement_events = outbox(settlement, "settlement", settlement_contract)
+        analytics = AnalyticsApplication({"PERSISTENCE_MODULE": "eventsourcing.popo"})
+        analytics.raise_alert(
+            "2645",
+            {"East": [first], "West": ["2611-0007"], "North": ["2611-0009"]},
+            30,
+            {**clerk_meta(), "case_number": first},
+        )
+        analytics.publish("2026-10", 1, "final", {"received": 2}, clerk_meta())
         return [
             *outbox(intake, "intake", intake_contract),
             *outbox(routing, "routing", routing_contract),
             *settlement_events,
+            *outbox(analytics, "analytics", analytics_contract),
         ]
     finally:
         clock.install_clock(clock.SystemClock())

@@ -5,12 +5,20 @@ a settlement opened, and the case counted in the month's statistics — once on 
 default (SQLite, HTTP feeds) and once on PostgreSQL + Kafka.
 """
 
+from datetime import UTC, datetime
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
 import httpx
 import pytest
 
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
+
+
+def now_iso():
+    return datetime.now(UTC).isoformat()
 
 
 def get_json(url: str):
@@ -27,7 +35,7 @@ def test_a_quality_complaint_is_routed_approved_settled_and_counted(system):
         json={
             "channel": "phone",
             "nature": "quality",
-            "received_at": "2026-11-05T02:00:00+00:00",
+            "received_at": "2026-10-05T02:00:00+00:00",
             "complainant": {"name": "Zhang San", "type": "key_account", "customer_id": "C-1001"},
             "subject": {
                 "part_no": "PCB-7731",
@@ -79,15 +87,26 @@ def test_a_quality_complaint_is_routed_approved_settled_and_counted(system):
     )
     assert (opened["approved_total"], opened["currency"]) == ("100000.00", "CNY")
 
-    report = wait_until(
-        lambda: (
-            (r := get_json(f"{analytics}/reports/monthly/2026-11"))
-            and r["settlements_opened"]
-            and r
-        ),
-        what="analytics counted the settlement",
+    base = f"{settlement}/settlements/{number}"
+    httpx.post(
+        f"{base}/receipts",
+        json={"by": "wh-sun", "part_no": "PCB-7731", "quantity": 500},
+        timeout=10,
+    ).raise_for_status()
+    note = httpx.post(f"{base}/credit-note", json={"by": "fin-zhou"}, timeout=10).json()
+    assert note["credit_note"]["gross"] == "100000.00"
+
+    def as_of_now(month):
+        return get_json(f"{analytics}/reports/monthly/{month}?as_of={quote(now_iso())}")
+
+    # Money counts in the month it was booked; the case in the month it was received.
+    booked = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    wait_until(
+        lambda: (as_of_now(booked) or {}).get("report", {}).get("refunds"),
+        what="analytics booked the refund",
     )
+    assert as_of_now(booked)["report"]["refunds"] == {"CNY": "100000.00"}
+    report = as_of_now("2026-10")["report"]
     assert report["received"] == 1
-    assert report["approved"] == 1
     assert report["by_unit"] == {"quality_management": 1}
     assert report["by_channel"] == {"phone": 1}

@@ -1,0 +1,68 @@
+"""Analytics' own events: recall-candidate alerts and report publications.
+
+Analytics owns no truth about cases, but what it concludes (a batch complained of in several
+regions, a month's report made final) is news for others, so it is recorded as events in
+analytics' own small event store and published through its outbox like any service's.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from eventsourcing.domain import event
+
+from shared.case_number import aggregate_id
+from shared.eventstore import ClockedAggregate, ServiceApplication
+from shared.meta import Meta
+
+
+class BatchAlert(ClockedAggregate):
+    """The same batch complained of in N regions within D days: a recall candidate."""
+
+    @staticmethod
+    def create_id(batch: str, **_: Any) -> Any:
+        return aggregate_id("analytics.batch-alert", batch)
+
+    @event("Raised")
+    def __init__(
+        self, batch: str, regions: dict[str, list[str]], window_days: int, meta: Meta
+    ) -> None:
+        self.batch = batch
+
+
+class ReportPublication(ClockedAggregate):
+    @staticmethod
+    def create_id(period: str, version: int, **_: Any) -> Any:
+        return aggregate_id("analytics.report", f"{period}#{version}")
+
+    @event("Published")
+    def __init__(
+        self, period: str, version: int, kind: str, headline: dict[str, Any], meta: Meta
+    ) -> None:
+        self.period = period
+
+
+class AnalyticsApplication(ServiceApplication):
+    name = "analytics"
+    env: ClassVar[dict[str, str]] = {}
+
+    def raise_alert(
+        self, batch: str, regions: dict[str, list[str]], window_days: int, meta: Meta
+    ) -> bool:
+        """Once per batch; a retried registration finds the alert raised and does nothing."""
+        if BatchAlert.create_id(batch) in self.repository:
+            return False
+        self.save(BatchAlert(batch=batch, regions=regions, window_days=window_days, meta=meta))
+        return True
+
+    def publish(
+        self, period: str, version: int, kind: str, headline: dict[str, Any], meta: Meta
+    ) -> bool:
+        if ReportPublication.create_id(period, version) in self.repository:
+            return False
+        self.save(
+            ReportPublication(
+                period=period, version=version, kind=kind, headline=headline, meta=meta
+            )
+        )
+        return True

@@ -1,0 +1,151 @@
+"""What analytics knows about a case, as a pure fold over the case's integration events.
+
+`case_fact` sorts a case's events into one canonical order before folding, so the result
+does not depend on the order they arrived in across topics; projecting, rebuilding and
+asking "as known at time T" all run this same function. No I/O here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+#: Producers in causal order, to break ties between events of the same instant.
+_PRODUCER_ORDER = {"intake": 0, "routing": 1, "settlement": 2}
+
+
+def _at(value: str | datetime) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def canonical(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(
+        events,
+        key=lambda e: (_at(e["occurred_at"]), _PRODUCER_ORDER.get(e["producer"], 9), e["position"]),
+    )
+
+
+def month_of(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%Y-%m")
+
+
+def case_fact(events: Iterable[dict[str, Any]], zone: ZoneInfo) -> dict[str, Any] | None:
+    """One row per case; None until the registration is known."""
+    fact: dict[str, Any] = {"clocks": {}, "reopened": 0, "repeat_links": 0}
+    registered = False
+    for e in canonical(events):
+        data, kind, at = e["data"], e["type"], _at(e["occurred_at"])
+        if kind == "intake.ComplaintRegistered":
+            registered = True
+            subject, who = data.get("subject") or {}, data.get("complainant") or {}
+            received = _at(data["received_at"])
+            fact.update(
+                case_number=e["case_number"],
+                received_at=received,
+                received_month=month_of(received, zone),
+                channel=data["channel"],
+                nature=data["nature"],
+                severity=data.get("severity") or "level_3",
+                customer=who.get("customer_id") or who.get("name"),
+                customer_type=who.get("type"),
+                product=subject.get("product"),
+                part_no=subject.get("part_no"),
+                batch=subject.get("batch"),
+                region=subject.get("region"),
+                inspected=subject.get("quantity_inspected"),
+                defective=subject.get("quantity_defective"),
+                status="open",
+            )
+        elif kind == "intake.ComplaintAcknowledged":
+            fact.update(
+                acknowledged_at=_at(data["acknowledged_at"]), acknowledged_on_time=data["on_time"]
+            )
+        elif kind == "intake.ComplaintJudged":
+            fact["valid"] = data["valid"]
+        elif kind == "intake.ComplaintClassified":
+            for scheme in ("nature", "severity", "fault_class", "online_level", "cause"):
+                if scheme in data["changes"]:
+                    fact[scheme] = data["changes"][scheme]
+        elif kind == "intake.RepeatLinked":
+            fact["repeat_links"] += 1
+        elif kind == "intake.RepeatUnlinked":
+            fact["repeat_links"] -= 1
+        elif kind == "intake.OutcomeConfirmed":
+            fact["satisfaction"] = data["satisfaction"]
+        elif kind == "intake.ComplaintReopened":
+            fact["reopened"] += 1
+        elif kind == "routing.CaseAssigned" or kind == "routing.CaseReassigned":
+            fact["unit"] = data["unit"]
+        elif kind == "routing.ClockStopped" and _completes_step(data):
+            fact["clocks"][data["clock"]] = {"met": data["met"], "at": data["at"]}
+        elif kind == "routing.CaseClosed":
+            fact.update(closed_at=at, status=data["outcome"])
+    return _finish(fact) if registered else None
+
+
+def _completes_step(stop: dict[str, Any]) -> bool:
+    """A clock stopped because its step was done (not cut short by closing, withdrawal,
+    a not-valid judgement or a reopening) counts towards the on-time rate of its step."""
+    if stop["reason"] in ("not valid", "withdrawn", "reopened"):
+        return False
+    return stop["reason"] != "closed" or stop["clock"] == "close"
+
+
+def _finish(fact: dict[str, Any]) -> dict[str, Any]:
+    for key in (
+        "acknowledged_at",
+        "acknowledged_on_time",
+        "valid",
+        "satisfaction",
+        "unit",
+        "closed_at",
+        "fault_class",
+        "online_level",
+        "cause",
+    ):
+        fact.setdefault(key, None)
+    return fact
+
+
+def money_rows(event: dict[str, Any], zone: ZoneInfo) -> list[dict[str, Any]]:
+    """Money facts an event books, each in the business month it happened."""
+    data, kind = event["data"], event["type"]
+    month = month_of(_at(event["occurred_at"]), zone)
+
+    def row(
+        measure: str, amount: str, currency: str, label: str | None = None, share: str | None = None
+    ) -> dict[str, Any]:
+        return {
+            "event_id": str(event["event_id"]),
+            "case_number": event["case_number"],
+            "month": month,
+            "measure": measure,
+            "label": label,
+            "currency": currency,
+            "amount": str(Decimal(amount)),
+            "share": share,
+        }
+
+    if kind == "settlement.CreditNoteIssued":
+        return [row("refund", data["gross"], data["currency"])]
+    if kind == "settlement.AllowanceIssued":
+        return [row("allowance", data["gross"], data["currency"])]
+    if kind == "settlement.CompensationAgreed":
+        return [row("compensation", data["amount"], data["currency"], data["kind"])]
+    if kind == "settlement.CostRecorded":
+        return [row("cost_item", data["amount"], data["currency"], data["item"])]
+    if kind == "settlement.CostsApportioned":
+        return [
+            row(
+                f"cost_party:{i}",
+                s["amount"],
+                data["currency"],
+                f"{s['kind']}:{s['name']}",
+                str(s["ratio"]),
+            )
+            for i, s in enumerate(data["shares"])
+        ]
+    return []

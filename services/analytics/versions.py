@@ -1,0 +1,114 @@
+"""Report versions: provisional until the final day, then frozen; later events amend.
+
+A month's report is available from the 1st of the next month, made final on the configured
+day (the 10th, 002 §九.10) and stored; if events arriving later change the figures, an
+amended version is stored beside it. Nothing stored is ever rewritten. The weekly summary of
+the previous ISO week is published every Monday (003 §5.3).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.analytics import queries, reports
+from services.analytics.store import case_facts, report_versions
+
+
+def next_month(month: str) -> str:
+    year, number = (int(x) for x in month.split("-"))
+    return f"{year + number // 12}-{number % 12 + 1:02d}"
+
+
+def final_at(month: str, final_day: int, zone: ZoneInfo) -> datetime:
+    year, number = (int(x) for x in next_month(month).split("-"))
+    return datetime.combine(date(year, number, final_day), time(), zone)
+
+
+def stage(month: str, now: datetime, final_day: int, zone: ZoneInfo) -> str:
+    start_next, _ = reports.month_bounds(next_month(month), zone)
+    if now < start_next:
+        return "not_available"
+    return "provisional" if now < final_at(month, final_day, zone) else "final"
+
+
+async def compute_month(engine: AsyncEngine, month: str, zone: ZoneInfo) -> dict[str, Any]:
+    start, end = reports.month_bounds(month, zone)
+    facts, money = await queries.live(engine, start, end, [month])
+    return reports.monthly(facts, money, month, zone)
+
+
+async def compute_week(engine: AsyncEngine, week: str, zone: ZoneInfo) -> dict[str, Any]:
+    monday = date.fromisocalendar(int(week[:4]), int(week[6:]), 1)
+    start = datetime.combine(monday, time(), zone)
+    facts, money = await queries.live(engine, start, start + timedelta(days=7), [])
+    return reports.weekly(facts, money, week, zone)
+
+
+async def stored(engine: AsyncEngine, period: str) -> list[dict[str, Any]]:
+    async with engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                select(report_versions)
+                .where(report_versions.c.period == period)
+                .order_by(report_versions.c.version)
+            )
+        ).all()
+    return [dict(r._mapping) for r in rows]
+
+
+async def keep_month(
+    engine: AsyncEngine, month: str, now: datetime, final_day: int, zone: ZoneInfo
+) -> dict[str, Any] | None:
+    """Store the final version when due, or an amended one when the figures changed.
+
+    Returns the newly stored version, if one was stored.
+    """
+    if stage(month, now, final_day, zone) != "final":
+        return None
+    body = await compute_month(engine, month, zone)
+    versions = await stored(engine, month)
+    if versions and versions[-1]["body"] == body:
+        return None
+    version = {
+        "period": month,
+        "version": len(versions) + 1,
+        "kind": "amended" if versions else "final",
+        "created_at": now,
+        "body": body,
+    }
+    async with engine.begin() as conn:
+        await conn.execute(report_versions.insert().values(**version))
+    return version
+
+
+async def keep_week(engine: AsyncEngine, now: datetime, zone: ZoneInfo) -> dict[str, Any] | None:
+    """On Monday or later, store last ISO week's summary once."""
+    local = now.astimezone(zone).date()
+    last_week = local - timedelta(days=7)
+    year, number, _ = last_week.isocalendar()
+    week = f"{year}-W{number:02d}"
+    if await stored(engine, week):
+        return None
+    body = await compute_week(engine, week, zone)
+    version = {"period": week, "version": 1, "kind": "weekly", "created_at": now, "body": body}
+    async with engine.begin() as conn:
+        await conn.execute(report_versions.insert().values(**version))
+    return version
+
+
+async def months_with_cases(engine: AsyncEngine, now: datetime, zone: ZoneInfo) -> list[str]:
+    async with engine.connect() as conn:
+        first = (await conn.execute(select(func.min(case_facts.c.received_month)))).scalar()
+    if first is None:
+        return []
+    this_month = now.astimezone(zone).strftime("%Y-%m")
+    months, month = [], first
+    while month <= this_month and len(months) < 240:
+        months.append(month)
+        month = next_month(month)
+    return months
