@@ -38,6 +38,8 @@ kafka-jars:
 test: $(STAMP)
 	deploy/postgres/postgres.sh install
 	deploy/kafka/kafka.sh fetch
+	deploy/browser/chromium.sh
+
 	$(BIN)/pytest -q
 
 test-unit: $(STAMP)

@@ -21,7 +21,7 @@ def render(report: dict[str, Any], stage: str, version: int | None) -> str:
     def table(title: str, values: dict[str, Any]) -> str:
         rows = (
             "".join(
-                f"<tr><td>{escape(str(k))}</td><td>{escape(str(v))}</td></tr>"
+                f"<tr><td>{escape(str(k))}</td><td>{escape(_shown(v))}</td></tr>"
                 for k, v in values.items()
             )
             or "<tr><td colspan=2>—</td></tr>"
@@ -73,3 +73,7 @@ def render(report: dict[str, Any], stage: str, version: int | None) -> str:
 
 def _pair(figures: dict[str, Any]) -> str:
     return f"{figures['mean']} / {figures['p90']}"
+
+
+def _shown(value: Any) -> str:
+    return "—" if value is None or value == "None / None" else str(value)
