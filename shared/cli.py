@@ -64,6 +64,20 @@ def work(service: str) -> None:
     asyncio.run(until_stopped())
 
 
+def rebuild(service: str) -> None:
+    import json
+
+    from services.analytics.rebuild import rebuild_from_settings
+
+    if service != "analytics":
+        raise SystemExit(
+            "only analytics has read models to rebuild from its inbox; the "
+            "event stores of the other services are the truth itself"
+        )
+    settings = load_settings(service=service)
+    print(json.dumps(asyncio.run(rebuild_from_settings(settings))))
+
+
 def run_all() -> int:
     """Start the four services; stop them all when one dies or on Ctrl-C / SIGTERM."""
     processes = {
@@ -111,12 +125,16 @@ def main(argv: list[str] | None = None) -> None:
     serve_parser.add_argument("service", choices=[s.value for s in ServiceName])
     worker_parser = commands.add_parser("worker", help="run one service's relay and consumers")
     worker_parser.add_argument("service", choices=[s.value for s in ServiceName])
+    rebuild_parser = commands.add_parser("rebuild", help="rebuild a service's read models")
+    rebuild_parser.add_argument("service", choices=["analytics"])
     commands.add_parser("run", help="run all four services")
     args = parser.parse_args(argv)
     if args.command == "serve":
         serve(args.service)
     elif args.command == "worker":
         work(args.service)
+    elif args.command == "rebuild":
+        rebuild(args.service)
     else:
         raise SystemExit(run_all())
 

@@ -67,3 +67,14 @@ async def rebuild(engine: AsyncEngine, zone: ZoneInfo) -> dict[str, Any]:
         "seconds": round(seconds, 3),
         "events_per_second": round(events / seconds) if seconds else None,
     }
+
+
+async def rebuild_from_settings(settings: Any) -> dict[str, Any]:
+    """The CLI's entry: `complaints rebuild analytics` (the service may keep running)."""
+    from shared.sqlviews import create_engine
+
+    engine = create_engine(settings, "analytics-views.sqlite")
+    try:
+        return await rebuild(engine, ZoneInfo(settings.business_timezone))
+    finally:
+        await engine.dispose()
