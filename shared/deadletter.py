@@ -1,8 +1,10 @@
-"""Dead letters as events in the consuming service's own store.
+"""Dead letters as events in the consuming service's own store, and their re-drive.
 
 A delivery that cannot be processed becomes a `DeadLetter` aggregate, saved together with its
-tracking position, so the partition moves on and the letter cannot be recorded twice. Its id
-derives from where it came from; re-driving it later is a command on the same aggregate.
+tracking position, so the partition moves on and the letter cannot be recorded twice. Once
+the cause is fixed, re-driving applies the policy to the stored message and marks the letter
+re-driven in the same transaction as the effects: a second re-drive is refused, so the
+message takes effect exactly once.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from typing import Any
 from eventsourcing.domain import event
 
 from shared.case_number import aggregate_id
+from shared.errors import Conflict
 from shared.eventstore import ClockedAggregate
+from shared.meta import Meta
 
 
 class DeadLetter(ClockedAggregate):
@@ -29,3 +33,26 @@ class DeadLetter(ClockedAggregate):
         self.position = position
         self.reason = reason
         self.raw = raw
+        self.redriven = False
+
+    def redrive(self, meta: Meta) -> None:
+        if self.redriven:
+            raise Conflict(
+                f"dead letter {self.source} was re-driven already", field="dead_letter", rule="once"
+            )
+        self._redriven(meta=meta)
+
+    @event("Redriven")
+    def _redriven(self, meta: Meta) -> None:
+        self.redriven = True
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "source": self.source,
+            "stream": self.stream,
+            "position": self.position,
+            "reason": self.reason,
+            "redriven": self.redriven,
+            "recorded_at": self.created_on,
+        }

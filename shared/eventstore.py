@@ -68,6 +68,17 @@ class ServiceApplication(Application):
 
     transcodings: ClassVar[Sequence[type[Transcoding]]] = ()
 
+    def __init__(self, env: Any = None) -> None:
+        super().__init__(env)
+        #: Called with the domain events of every recorded transaction (e.g. for metrics).
+        self.on_recorded: list[Any] = []
+
+    def _record(self, processing_event: ProcessingEvent) -> Any:
+        recordings = super()._record(processing_event)
+        for hook in self.on_recorded:
+            hook(processing_event.events)
+        return recordings
+
     def construct_recorder(self) -> ProcessRecorder:
         return self.factory.process_recorder()
 

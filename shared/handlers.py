@@ -10,13 +10,18 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
+from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.utils import get_topic
 
 from shared.bus import Delivery
 from shared.deadletter import DeadLetter
-from shared.envelope import IntegrationEvent
+from shared.envelope import SYSTEM_ACTOR, IntegrationEvent
+from shared.errors import Conflict, Invalid, NotFound
 from shared.eventstore import ServiceApplication
+from shared.meta import caused_by
 from shared.threads import run_sync
 
 Policy = Callable[[IntegrationEvent], Sequence[Any]]
@@ -55,3 +60,48 @@ class ApplicationHandler:
                 self.app.save_tracked(Tracking(delivery.stream, position), letter)
 
         await run_sync(record)
+
+    async def dead_letters(self, after: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+        """Dead letters in the order they were recorded; `after` is a log position."""
+
+        def read() -> tuple[list[dict[str, Any]], int]:
+            notifications = self.app.recorder.select_notifications(
+                start=after,
+                limit=limit,
+                topics=[get_topic(DeadLetter.Recorded)],
+                inclusive_of_start=False,
+            )
+            letters = [self.app.repository.get(n.originator_id).summary() for n in notifications]
+            return letters, notifications[-1].id if notifications else after
+
+        return await run_sync(read)
+
+    async def redrive(self, letter_id: UUID) -> dict[str, Any]:
+        """Apply the policy to the stored message now; the letter is marked in the same save."""
+
+        def apply() -> dict[str, Any]:
+            try:
+                letter: DeadLetter = self.app.repository.get(letter_id)
+            except AggregateNotFoundError:
+                raise NotFound(f"no dead letter {letter_id}") from None
+            try:
+                event = IntegrationEvent.model_validate_json(letter.raw)
+            except ValueError:
+                raise Invalid(
+                    "the message is not a valid envelope and cannot be re-driven",
+                    field="dead_letter",
+                    rule="valid_envelope",
+                ) from None
+            try:
+                aggregates = self.policy(event)
+            except Exception as error:
+                raise Conflict(
+                    f"re-drive failed again: {type(error).__name__}: {error}; fix the cause first",
+                    field="dead_letter",
+                    rule="still_failing",
+                ) from None
+            letter.redrive(caused_by(event, SYSTEM_ACTOR))
+            self.app.save(letter, *aggregates)
+            return letter.summary()
+
+        return await run_sync(apply)

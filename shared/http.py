@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
+from uuid import UUID
 
 from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import DomainError
@@ -108,6 +110,14 @@ class _TooLarge(Exception):
     pass
 
 
+def etagged(request: Request, body: Any, version: int) -> Response:
+    """A read with an ETag (the aggregate's version): If-None-Match answers 304 Not Modified."""
+    tag = f'"{version}"'
+    if request.headers.get("if-none-match") == tag:
+        return Response(status_code=304, headers={"ETag": tag})
+    return JSONResponse(jsonable_encoder(body), headers={"ETag": tag})
+
+
 def correlation_middleware(app: FastAPI) -> None:
     @app.middleware("http")
     async def _correlate(request: Request, call_next: Callable):
@@ -133,6 +143,27 @@ def health_router(service: str, readiness: Callable[[], Awaitable[dict[str, bool
             {"status": "ready" if ok else "not ready", "service": service, "checks": checks},
             status_code=200 if ok else 503,
         )
+
+    return router
+
+
+def dead_letter_router(handler: Any) -> APIRouter:
+    """Inspect and re-drive the messages this service's consumers could not process."""
+    router = APIRouter(prefix="/dead-letters", tags=["operations"])
+
+    @router.get("", summary="Dead letters, oldest first")
+    async def list_letters(
+        after: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500)
+    ) -> dict[str, Any]:
+        items, next_after = await handler.dead_letters(after, limit)
+        return {"items": items, "next_after": next_after}
+
+    @router.post(
+        "/{letter_id}/redrive",
+        summary="Process a dead letter now, once (the cause must be fixed first)",
+    )
+    async def redrive(letter_id: UUID) -> dict[str, Any]:
+        return await handler.redrive(letter_id)
 
     return router
 

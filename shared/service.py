@@ -7,14 +7,18 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from shared.http import (
     BodyLimit,
     correlation_middleware,
+    dead_letter_router,
     feed_router,
     health_router,
     install_error_handlers,
 )
+from shared.metrics import Refresh, ServiceMetrics
+from shared.metrics import install as install_metrics
 from shared.runtime import ServiceRuntime
 from shared.threads import run_sync
 
@@ -35,6 +39,7 @@ def create_service(
     on_start: Callable[[], Awaitable[None]] | None = None,
     on_close: Callable[[], Awaitable[None]] | None = None,
     larger_bodies: dict[str, int] | None = None,
+    refresh_metrics: Refresh | None = None,
 ) -> FastAPI:
     settings = runtime.settings
 
@@ -55,6 +60,30 @@ def create_service(
     install_error_handlers(app)
     correlation_middleware(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, larger=larger_bodies)
+    if settings.allowed_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.allowed_origins,
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "Idempotency-Key",
+                "If-None-Match",
+                "X-Correlation-ID",
+            ],
+            expose_headers=["Location", "ETag", "Idempotent-Replayed"],
+            max_age=600,
+        )
+    metrics = ServiceMetrics(settings.service.value)
+    metrics.watch(runtime)
+    if runtime.app is not None:
+        runtime.app.on_recorded.append(
+            lambda events: [metrics.appended.labels(type(e).__qualname__).inc() for e in events]
+        )
+    install_metrics(app, metrics, refresh_metrics)
+    app.state.metrics = metrics
 
     async def readiness() -> dict[str, bool]:
         try:
@@ -66,6 +95,8 @@ def create_service(
     app.include_router(health_router(settings.service.value, readiness))
     if runtime.outbox is not None:
         app.include_router(feed_router(runtime.outbox))
+    if runtime.handler is not None:
+        app.include_router(dead_letter_router(runtime.handler))
     for router in routers:
         app.include_router(router)
     return app

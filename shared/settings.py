@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     evidence_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=1024**3)
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    #: Browser origins allowed to call the API (CORS), comma-separated; none by default.
+    cors_origins: str = ""
 
     #: Start the process clock at this instant (then real speed): drills and fault tests.
     clock_start: datetime | None = None
@@ -116,6 +118,10 @@ class Settings(BaseSettings):
         if parts.scheme not in ("postgresql", "postgres") or not parts.hostname:
             raise ValueError("must look like postgresql://user:password@host:port")
         return value
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
 
     @property
     def http_port(self) -> int:

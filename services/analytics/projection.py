@@ -8,11 +8,11 @@ whole case makes the row independent of the order events arrived in across topic
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.analytics.facts import case_fact, money_rows
@@ -24,8 +24,11 @@ from services.analytics.store import (
     money_facts,
     tracking,
 )
+from shared import clock
 from shared.bus import Delivery
+from shared.case_number import aggregate_id
 from shared.envelope import IntegrationEvent
+from shared.errors import Conflict, Invalid, NotFound
 from shared.sqlviews import advance_tracking, tracked_position, upsert
 
 #: Called with a registration's batch, region and time when it may complete a cluster.
@@ -100,9 +103,59 @@ class ProjectionHandler:
                 position=delivery.event.position if delivery.event else None,
                 reason=reason[:4000],
                 raw=delivery.raw.decode("utf-8", "replace")[:100_000],
-                recorded_at=datetime.now(tz=UTC),
+                recorded_at=clock.now(),
+                letter_id=str(aggregate_id("deadletter", delivery.source)),
             )
             await conn.execute(statement.on_conflict_do_nothing())
+
+    async def dead_letters(self, after: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+        """Dead letters oldest first; `after` counts the letters already listed."""
+        d = dead_letters.c
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(dead_letters)
+                    .order_by(d.recorded_at, d.source)
+                    .offset(after)
+                    .limit(limit)
+                )
+            ).all()
+        return [_letter(r._mapping) for r in rows], after + len(rows)
+
+    async def redrive(self, letter_id: Any) -> dict[str, Any]:
+        """Project the stored message now, marking the letter in the same transaction."""
+        async with self.engine.begin() as conn:
+            row = (
+                await conn.execute(
+                    select(dead_letters).where(dead_letters.c.letter_id == str(letter_id))
+                )
+            ).first()
+            if row is None:
+                raise NotFound(f"no dead letter {letter_id}")
+            if row.redriven_at is not None:
+                raise Conflict(
+                    f"dead letter {row.source} was re-driven already",
+                    field="dead_letter",
+                    rule="once",
+                )
+            try:
+                event = IntegrationEvent.model_validate_json(row.raw)
+            except ValueError:
+                raise Invalid(
+                    "the message is not a valid envelope and cannot be re-driven",
+                    field="dead_letter",
+                    rule="valid_envelope",
+                ) from None
+            await self.project(conn, event.model_dump(mode="json"))
+            await conn.execute(
+                update(dead_letters)
+                .where(dead_letters.c.source == row.source)
+                .values(redriven_at=clock.now())
+            )
+            row = (
+                await conn.execute(select(dead_letters).where(dead_letters.c.source == row.source))
+            ).first()
+        return _letter(row._mapping)
 
 
 async def refold(conn: AsyncConnection, case_number: str, zone: ZoneInfo) -> None:
@@ -116,6 +169,18 @@ async def refold(conn: AsyncConnection, case_number: str, zone: ZoneInfo) -> Non
     await conn.execute(delete(case_facts).where(case_facts.c.case_number == case_number))
     if fact is not None:
         await conn.execute(case_facts.insert().values(**_row(fact)))
+
+
+def _letter(row: Any) -> dict[str, Any]:
+    return {
+        "id": row["letter_id"],
+        "source": row["source"],
+        "stream": row["stream"],
+        "position": row["position"],
+        "reason": row["reason"],
+        "redriven": row["redriven_at"] is not None,
+        "recorded_at": row["recorded_at"],
+    }
 
 
 def _row(fact: dict[str, Any]) -> dict[str, Any]:

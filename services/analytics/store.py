@@ -35,6 +35,8 @@ dead_letters = Table(
     Column("reason", Text, nullable=False),
     Column("raw", Text, nullable=False),
     Column("recorded_at", UTCDateTime, nullable=False),
+    Column("letter_id", String(36), nullable=False, unique=True),
+    Column("redriven_at", UTCDateTime),
 )
 
 inbox = Table(

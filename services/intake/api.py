@@ -6,7 +6,7 @@ import hashlib
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Header, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Header, Query, Request, Response, UploadFile, status
 from fastapi.responses import FileResponse
 from pydantic import AwareDatetime
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -32,6 +32,7 @@ from services.intake.taxonomy import taxonomies
 from shared import clock
 from shared.envelope import Actor
 from shared.errors import Invalid, NotFound
+from shared.http import etagged
 from shared.meta import command_meta
 from shared.threads import run_sync
 
@@ -125,9 +126,14 @@ def router(
         items, next_cursor = await views.list_complaints(engine, where, cursor, limit)
         return ComplaintPage(items=items, next_cursor=next_cursor)
 
-    @api.get("/complaints/{number}", response_model=ComplaintRead)
-    def read(number: str) -> ComplaintRead:
-        return ComplaintRead.of(app.complaint(number))
+    @api.get(
+        "/complaints/{number}",
+        response_model=ComplaintRead,
+        summary="The complaint; ETag is its version (If-None-Match gives 304)",
+    )
+    def read(number: str, request: Request) -> Response:
+        complaint = app.complaint(number)
+        return etagged(request, ComplaintRead.of(complaint), complaint.version)
 
     @api.get(
         "/complaints/{number}/timeline",

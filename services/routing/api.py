@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.routing import views
@@ -30,6 +30,7 @@ from services.routing.schemas import (
 from shared import clock
 from shared.envelope import Actor
 from shared.errors import Invalid
+from shared.http import etagged
 from shared.meta import command_meta
 
 Cursor = Annotated[str | None, Query(max_length=300)]
@@ -71,9 +72,14 @@ def router(app: RoutingApplication, engine: AsyncEngine) -> APIRouter:
 
     cases = APIRouter(prefix="/cases", tags=["cases"])
 
-    @cases.get("/{number}", response_model=CaseRead)
-    def read(number: str) -> CaseRead:
-        return CaseRead.of(app.case(number))
+    @cases.get(
+        "/{number}",
+        response_model=CaseRead,
+        summary="The case; ETag is its version (If-None-Match gives 304)",
+    )
+    def read(number: str, request: Request) -> Response:
+        case = app.case(number)
+        return etagged(request, CaseRead.of(case), case.version)
 
     @cases.get(
         "/{number}/closing-gate", summary="What still stops the case from closing (四不放过)"

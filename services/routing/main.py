@@ -8,6 +8,7 @@ from services.routing import api, views
 from services.routing.application import RoutingApplication
 from services.routing.contracts import to_integration
 from services.routing.scheduler import Scheduler
+from shared import clock
 from shared.eventstore import persistence_env
 from shared.runtime import ServiceRuntime
 from shared.service import application_hooks, create_service
@@ -28,6 +29,18 @@ def create_app(settings: Settings) -> FastAPI:
         await views.create_tables(engine)
         await projector.catch_up()
 
+    async def refresh(metrics) -> None:
+        figures = await views.gauges(engine, clock.now())
+        metrics.set_gauge(
+            "complaints_open_cases", "Open cases per unit", ("unit",), figures["open_cases"]
+        )
+        metrics.set_gauge(
+            "complaints_deadlines",
+            "Running deadlines missed or due within a day",
+            ("state",),
+            figures["deadlines"],
+        )
+
     async def close() -> None:
         await hooks["on_close"]()
         await engine.dispose()
@@ -41,4 +54,5 @@ def create_app(settings: Settings) -> FastAPI:
         store_ready=hooks["store_ready"],
         on_start=start,
         on_close=close,
+        refresh_metrics=refresh,
     )

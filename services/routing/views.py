@@ -7,7 +7,7 @@ scan) instead of loading every open case. Both tables can be dropped and rebuilt
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -212,3 +212,29 @@ async def queue(
 async def create_tables(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
         await conn.run_sync(metadata.create_all)
+
+
+async def gauges(engine: AsyncEngine, now: datetime) -> dict[str, dict[tuple[str, ...], float]]:
+    """Open cases per unit, and running deadlines missed or due within a day."""
+    async with engine.connect() as conn:
+        by_unit = (
+            await conn.execute(
+                select(case_index.c.unit, func.count())
+                .where(case_index.c.status.in_(OPEN))
+                .group_by(case_index.c.unit)
+            )
+        ).all()
+        missed = (
+            await conn.execute(select(func.count()).where(deadlines.c.due <= now))
+        ).scalar_one()
+        soon = (
+            await conn.execute(
+                select(func.count()).where(
+                    deadlines.c.due > now, deadlines.c.due <= now + timedelta(days=1)
+                )
+            )
+        ).scalar_one()
+    return {
+        "open_cases": {(unit or "unassigned",): count for unit, count in by_unit},
+        "deadlines": {("missed",): missed, ("due_within_24h",): soon},
+    }

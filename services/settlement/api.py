@@ -5,12 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.settlement.application import SettlementApplication
 from services.settlement.domain import Settlement
 from shared.envelope import Actor
+from shared.http import etagged
 from shared.meta import command_meta
 
 Money = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=6)]
@@ -173,9 +174,10 @@ def router(app: SettlementApplication) -> APIRouter:
         summary="A case's settlement (the latest cycle unless `cycle` is given)",
     )
     def read(
-        number: str, cycle: Annotated[int | None, Query(ge=1, le=999)] = None
-    ) -> SettlementRead:
-        return SettlementRead.of(app.settlement(number, cycle))
+        number: str, request: Request, cycle: Annotated[int | None, Query(ge=1, le=999)] = None
+    ) -> Response:
+        settlement = app.settlement(number, cycle)
+        return etagged(request, SettlementRead.of(settlement), settlement.version)
 
     @api.post(
         "/{number}/receipts",

@@ -12,12 +12,29 @@ from shared.runtime import ServiceRuntime
 from shared.service import application_hooks, create_service
 from shared.settings import Settings
 
+#: Domain events that credit or pay the customer, and where their gross amount is.
+_MONEY = {
+    "CreditNoteIssued": ("refund", "gross"),
+    "AllowanceIssued": ("allowance", "gross"),
+    "CompensationAgreed": ("compensation", "amount"),
+}
+
 
 def create_app(settings: Settings) -> FastAPI:
     app = SettlementApplication(persistence_env(settings))
-    return create_service(
+    service = create_service(
         ServiceRuntime.for_application(settings, app, to_integration, app.policy),
         "Complaints — settlement",
         [api.router(app)],
         **application_hooks(app),
     )
+    amounts = service.state.metrics.amounts
+
+    def count_money(events: list) -> None:
+        for event in events:
+            kind = _MONEY.get(type(event).__name__)
+            if kind:
+                amounts.labels(kind[0], event.currency).inc(float(getattr(event, kind[1])))
+
+    app.on_recorded.append(count_money)
+    return service

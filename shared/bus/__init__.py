@@ -43,6 +43,10 @@ class Subscription(Protocol):
 
     async def dead_letter(self, delivery: Delivery, reason: str) -> None: ...
 
+    def lag(self) -> dict[tuple[str, str], int]:
+        """Positions not yet consumed, per (upstream, partition), as last seen."""
+        ...
+
     async def close(self) -> None: ...
 
 

@@ -27,6 +27,7 @@ class HttpFeedSubscription:
         self.producer = producer
         self.base_url = base_url.rstrip("/")
         self.after = start_after
+        self.head = start_after
         self.poll_interval = poll_interval
         self._client = httpx.AsyncClient(timeout=10.0)
 
@@ -58,6 +59,7 @@ class HttpFeedSubscription:
                     )
                 )
             self.after = page["next_after"]
+            self.head = page["head"]
             if batch:
                 yield batch
             if page["next_after"] >= page["head"]:
@@ -68,6 +70,9 @@ class HttpFeedSubscription:
 
     async def dead_letter(self, delivery: Delivery, reason: str) -> None:
         """Dead letters of the feed transport live in the consumer's own store only."""
+
+    def lag(self) -> dict[tuple[str, str], int]:
+        return {(self.producer, "feed"): max(0, self.head - self.after)}
 
     async def close(self) -> None:
         await self._client.aclose()

@@ -88,6 +88,7 @@ class KafkaSubscription:
             max_poll_records=500,
         )
         self._offsets: dict[TopicPartition, int] = {}
+        self._committed: dict[TopicPartition, int] = {}
         self._dead_letters = AIOKafkaProducer(
             bootstrap_servers=settings.kafka_bootstrap, enable_idempotence=True, acks="all"
         )
@@ -118,6 +119,15 @@ class KafkaSubscription:
     async def commit(self, batch: Sequence[Delivery]) -> None:
         if self._offsets:
             await self._consumer.commit(dict(self._offsets))
+            self._committed.update(self._offsets)
+
+    def lag(self) -> dict[tuple[str, str], int]:
+        lags = {}
+        for tp in self._consumer.assignment():
+            high = self._consumer.highwater(tp)
+            if high is not None:
+                lags[(tp.topic, str(tp.partition))] = max(0, high - self._committed.get(tp, 0))
+        return lags
 
     async def dead_letter(self, delivery: Delivery, reason: str) -> None:
         await self._dead_letters.send_and_wait(

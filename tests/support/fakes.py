@@ -26,6 +26,9 @@ class ListSubscription:
     async def dead_letter(self, delivery: Delivery, reason: str) -> None:
         self.dead_letters.append((delivery.source, reason))
 
+    def lag(self) -> dict[tuple[str, str], int]:
+        return {}
+
     async def close(self) -> None:
         pass
 

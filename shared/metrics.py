@@ -1,0 +1,131 @@
+"""Prometheus metrics of a service (`GET /metrics`).
+
+Each app has its own registry (tests run several services in one process). Lags are read
+live at scrape time from the relay and the consumers, so a scrape shows the truth of that
+moment: relay lag = outbox head - published position; consumer lag = upstream head (feed) or
+high-water mark (Kafka) - the consumer's position, per upstream and partition.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.exposition import generate_latest
+
+from shared.relay import RELAY_STREAM
+
+if TYPE_CHECKING:
+    from shared.runtime import ServiceRuntime
+
+Refresh = Callable[["ServiceMetrics"], Awaitable[None]]
+
+
+class ServiceMetrics:
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "complaints_http_requests",
+            "HTTP requests by route and status",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "complaints_http_request_seconds",
+            "HTTP latency by route",
+            ["method", "route"],
+            registry=self.registry,
+        )
+        self.appended = Counter(
+            "complaints_events_appended",
+            "Domain events stored, by type",
+            ["type"],
+            registry=self.registry,
+        )
+        self.amounts = Counter(
+            "complaints_settlement_amount",
+            "Money credited or paid, gross",
+            ["kind", "currency"],
+            registry=self.registry,
+        )
+        self.gauges: dict[str, tuple[str, dict[tuple[str, ...], float], tuple[str, ...]]] = {}
+
+    def set_gauge(
+        self,
+        name: str,
+        help_text: str,
+        labels: tuple[str, ...],
+        values: dict[tuple[str, ...], float],
+    ) -> None:
+        """A gauge whose values a service refreshes before each scrape (e.g. from SQL)."""
+        self.gauges[name] = (help_text, values, labels)
+
+    def watch(self, runtime: ServiceRuntime) -> None:
+        self.registry.register(_RuntimeCollector(runtime, self))
+
+
+class _RuntimeCollector:
+    def __init__(self, runtime: ServiceRuntime, metrics: ServiceMetrics) -> None:
+        self.runtime = runtime
+        self.metrics = metrics
+
+    def collect(self) -> Iterable[Any]:
+        relay = GaugeMetricFamily("complaints_relay_lag", "Outbox positions not yet published")
+        relay_position = GaugeMetricFamily(
+            "complaints_relay_published_position", "Last outbox position published"
+        )
+        runtime = self.runtime
+        if runtime.settings.transport == "kafka" and runtime.app and runtime.outbox:
+            # From the stored position: true even where the relay runs in another process.
+            published = runtime.app.tracked_position(RELAY_STREAM) or 0
+            relay.add_metric([], max(0, runtime.outbox.head() - published))
+            relay_position.add_metric([], published)
+        lag = GaugeMetricFamily(
+            "complaints_consumer_lag",
+            "Upstream positions not yet consumed",
+            labels=["consumer", "upstream", "partition"],
+        )
+        dead = GaugeMetricFamily(
+            "complaints_dead_letters", "Messages dead-lettered by consumer", labels=["consumer"]
+        )
+        processed = GaugeMetricFamily(
+            "complaints_consumed", "Messages whose effect was applied", labels=["consumer"]
+        )
+        for consumer in self.runtime.consumers:
+            dead.add_metric([consumer.name], consumer.dead_lettered)
+            processed.add_metric([consumer.name], consumer.processed)
+            for (upstream, partition), behind in consumer.subscription.lag().items():
+                lag.add_metric([consumer.name, upstream, partition], behind)
+        yield from (relay, relay_position, lag, dead, processed)
+        for name, (help_text, values, labels) in self.metrics.gauges.items():
+            family = GaugeMetricFamily(name, help_text, labels=list(labels))
+            for key, value in values.items():
+                family.add_metric(list(key), value)
+            yield family
+
+
+def install(app: FastAPI, metrics: ServiceMetrics, refresh: Refresh | None) -> None:
+    @app.middleware("http")
+    async def _measure(request: Request, call_next: Callable):
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        metrics.requests.labels(request.method, template, str(response.status_code)).inc()
+        metrics.latency.labels(request.method, template).observe(time.perf_counter() - started)
+        return response
+
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    async def scrape() -> Response:
+        if refresh:
+            await refresh(metrics)
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    app.include_router(router)
