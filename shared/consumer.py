@@ -57,18 +57,24 @@ class TrackingConsumer:
         self.processed = 0
         self.skipped = 0
         self.dead_lettered = 0
+        #: True while a batch is being applied; shutdown waits for it to finish.
+        self.busy = False
 
     async def run(self) -> None:
         async for batch in self.subscription.batches():
             await self.process_batch(batch)
 
     async def process_batch(self, batch: Sequence[Delivery]) -> None:
-        for delivery in batch:
-            await self._process(delivery)
-        if self.kill_after_effect and self.processed:
-            # Fault injection for tests: effects and positions are committed, offsets not.
-            os.kill(os.getpid(), signal.SIGKILL)
-        await self.subscription.commit(batch)
+        self.busy = True
+        try:
+            for delivery in batch:
+                await self._process(delivery)
+            if self.kill_after_effect and self.processed:
+                # Fault injection for tests: effects and positions are committed, offsets not.
+                os.kill(os.getpid(), signal.SIGKILL)
+            await self.subscription.commit(batch)
+        finally:
+            self.busy = False
 
     async def _process(self, delivery: Delivery) -> None:
         event = delivery.event

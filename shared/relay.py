@@ -39,9 +39,23 @@ class Relay:
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.published_position = 0
+        self.busy = False
 
     async def run_once(self) -> int:
         """Relay one page; returns how many positions it advanced."""
+        self.busy = True
+        try:
+            return await self._relay_page()
+        finally:
+            self.busy = False
+
+    async def flush(self, seconds: float) -> None:
+        """At shutdown: publish what is left in the outbox, for at most `seconds`."""
+        deadline = asyncio.get_running_loop().time() + seconds
+        while asyncio.get_running_loop().time() < deadline and await self.run_once():
+            pass
+
+    async def _relay_page(self) -> int:
         after = await run_sync(self.app.tracked_position, RELAY_STREAM) or 0
         page = await run_sync(self.outbox.read, after, self.batch_size)
         if page.next_after == after:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -24,6 +25,9 @@ from shared.settings import Settings
 from shared.threads import drain, run_sync
 
 log = logging.getLogger(__name__)
+
+#: How long shutdown waits for work in hand, and for the relay's last pages.
+GRACE_SECONDS = 10.0
 
 PositionOf = Callable[[str], Awaitable[int | None]]
 
@@ -130,12 +134,21 @@ class ServiceRuntime:
         return all(not t.done() for t in self._tasks)
 
     async def stop(self) -> None:
+        """Graceful: let a batch or page in hand finish, cancel, flush the relay, close."""
+        deadline = time.monotonic() + GRACE_SECONDS
+        while time.monotonic() < deadline and (
+            any(c.busy for c in self.consumers) or (self.relay and self.relay.busy)
+        ):
+            await asyncio.sleep(0.05)  # noqa: ASYNC110 - bounded, at shutdown only
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await drain()
+        if self.relay is not None:
+            with contextlib.suppress(Exception):
+                await self.relay.flush(GRACE_SECONDS)
 
         for close in reversed(self._closers):
             with contextlib.suppress(Exception):
