@@ -139,7 +139,7 @@ class ServiceRuntime:
         while time.monotonic() < deadline and (
             any(c.busy for c in self.consumers) or (self.relay and self.relay.busy)
         ):
-            await asyncio.sleep(0.05)  # noqa: ASYNC110 - bounded, at shutdown only
+            await asyncio.sleep(0.05)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
