@@ -130,15 +130,16 @@ class ServiceRuntime:
 
         self._tasks.append(asyncio.create_task(guarded(), name=name))
 
+    def _busy(self) -> bool:
+        return any(c.busy for c in self.consumers) or bool(self.relay and self.relay.busy)
+
     def tasks_alive(self) -> bool:
         return all(not t.done() for t in self._tasks)
 
     async def stop(self) -> None:
         """Graceful: let a batch or page in hand finish, cancel, flush the relay, close."""
         deadline = time.monotonic() + GRACE_SECONDS
-        while time.monotonic() < deadline and (
-            any(c.busy for c in self.consumers) or (self.relay and self.relay.busy)
-        ):
+        while time.monotonic() < deadline and self._busy():  # noqa: ASYNC110 - bounded
             await asyncio.sleep(0.05)
         for task in self._tasks:
             task.cancel()
