@@ -27,6 +27,9 @@ def _configured(service: str):
         print(f"{service}: {error}", file=sys.stderr)
         raise SystemExit(2) from None
     configure_logging(service, settings.log_level)
+    from shared import tracing
+
+    tracing.configure(service, settings.tracing_exporter)
     if settings.clock_start:
         from shared.clock import StartedClock, install_clock
 

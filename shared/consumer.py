@@ -16,6 +16,7 @@ import signal
 from collections.abc import Sequence
 from typing import Protocol
 
+from shared import tracing
 from shared.bus import Delivery, Subscription
 from shared.envelope import IntegrationEvent
 from shared.logs import correlation_id
@@ -85,6 +86,10 @@ class TrackingConsumer:
             self.skipped += 1
             return
         correlation_id.set(str(event.correlation_id))
+        with tracing.consuming(self.name.split("<-")[0], event):
+            await self._apply(delivery, event)
+
+    async def _apply(self, delivery: Delivery, event: IntegrationEvent) -> None:
         for attempt in range(1, self.max_attempts + 1):
             try:
                 if await self.handler.handle(event, delivery.stream):

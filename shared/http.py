@@ -14,8 +14,10 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from opentelemetry.trace import SpanKind
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared import tracing
 from shared.errors import DomainError
 from shared.logs import correlation_id
 from shared.outbox import OutboxReader
@@ -118,14 +120,27 @@ def etagged(request: Request, body: Any, version: int) -> Response:
     return JSONResponse(jsonable_encoder(body), headers={"ETag": tag})
 
 
-def correlation_middleware(app: FastAPI) -> None:
+def correlation_middleware(app: FastAPI, service: str) -> None:
+    """A server span per request (when tracing is on); its trace id is the correlation id."""
+
     @app.middleware("http")
     async def _correlate(request: Request, call_next: Callable):
-        token = correlation_id.set(request.headers.get("x-correlation-id"))
-        try:
-            return await call_next(request)
-        finally:
-            correlation_id.reset(token)
+        headers = {k: v for k, v in request.headers.items()}
+        with tracing.tracer.start_as_current_span(
+            f"{request.method} {request.url.path}",
+            kind=SpanKind.SERVER,
+            context=tracing.parent_from_headers(headers),
+            attributes={"complaints.service": service, "http.request.method": request.method},
+        ) as span:
+            token = correlation_id.set(
+                tracing.current_correlation() or request.headers.get("x-correlation-id")
+            )
+            try:
+                response = await call_next(request)
+                span.set_attribute("http.response.status_code", response.status_code)
+                return response
+            finally:
+                correlation_id.reset(token)
 
 
 def health_router(service: str, readiness: Callable[[], Awaitable[dict[str, bool]]]) -> APIRouter:

@@ -58,7 +58,7 @@ def create_service(
     app = FastAPI(title=title, version="1", lifespan=lifespan)
     app.state.runtime = runtime
     install_error_handlers(app)
-    correlation_middleware(app)
+    correlation_middleware(app, settings.service.value)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, larger=larger_bodies)
     if settings.allowed_origins:
         app.add_middleware(

@@ -88,6 +88,8 @@ class Settings(BaseSettings):
 
     evidence_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=1024**3)
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
+    #: OpenTelemetry exporter: none (default), console, or otlp.
+    tracing_exporter: str = Field(default="none", pattern="^(none|console|otlp)$")
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     #: Browser origins allowed to call the API (CORS), comma-separated; none by default.
     cors_origins: str = ""

@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from shared import tracing
 from shared.bus import Delivery, parse_delivery
 from shared.envelope import IntegrationEvent
 from shared.settings import ServiceName, Settings
@@ -64,7 +65,11 @@ class KafkaPublisher:
                 self.topic,
                 value=event.to_bytes(),
                 key=event.case_number.encode(),
-                headers=[("type", event.type.encode()), ("event_id", str(event.event_id).encode())],
+                headers=[
+                    ("type", event.type.encode()),
+                    ("event_id", str(event.event_id).encode()),
+                    ("traceparent", tracing.traceparent(event).encode()),
+                ],
             )
             for event in events
         ]
