@@ -24,7 +24,7 @@ from services.analytics.store import (
     money_facts,
     tracking,
 )
-from shared import clock
+from shared import clock, migrations
 from shared.bus import Delivery
 from shared.case_number import aggregate_id
 from shared.envelope import IntegrationEvent
@@ -208,5 +208,5 @@ async def cluster_regions(
 
 
 async def create_tables(engine: AsyncEngine) -> None:
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
+    """Migrate the read models to the newest revision (services/analytics/migrations)."""
+    await migrations.upgrade(engine, "analytics", metadata)

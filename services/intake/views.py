@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.intake.domain import Complaint
+from shared import migrations
 from shared.errors import Invalid
 from shared.sqlviews import UTCDateTime, tracking_table, upsert
 
@@ -227,5 +228,5 @@ async def repeat_candidates(
 
 
 async def create_tables(engine: AsyncEngine) -> None:
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
+    """Migrate the read models to the newest revision (services/intake/migrations)."""
+    await migrations.upgrade(engine, "intake", metadata)

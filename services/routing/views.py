@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.routing.domain import Case
+from shared import migrations
 from shared.sqlviews import UTCDateTime, tracking_table, upsert
 
 metadata = MetaData()
@@ -210,8 +211,8 @@ async def queue(
 
 
 async def create_tables(engine: AsyncEngine) -> None:
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
+    """Migrate the read models to the newest revision (services/routing/migrations)."""
+    await migrations.upgrade(engine, "routing", metadata)
 
 
 async def gauges(engine: AsyncEngine, now: datetime) -> dict[str, dict[tuple[str, ...], float]]:
