@@ -143,6 +143,55 @@ class ComplaintCreate(Strict):
 
 
 class ComplaintRead(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "number": "2611-0042",
+                    "status": "registered",
+                    "cycle": 1,
+                    "received_at": "2026-11-05T02:00:00Z",
+                    "channel": {"code": "phone", "zh-CN": "电话/热线", "en": "Phone / hotline"},
+                    "classification": {
+                        "nature": {"code": "quality", "zh-CN": "品质", "en": "Quality"},
+                        "severity": {
+                            "code": "level_2",
+                            "zh-CN": "二级（重要）",
+                            "en": "Level 2 (important)",
+                        },
+                        "fault_class": None,
+                        "online_level": None,
+                        "cause": None,
+                    },
+                    "complainant": {
+                        "name": "Zhang San",
+                        "type": "key_account",
+                        "customer_id": "C-1001",
+                        "contact": None,
+                        "foreign": False,
+                    },
+                    "subject": {
+                        "part_no": "PCB-7731",
+                        "batch": "2645",
+                        "quantity_inspected": 500,
+                        "quantity_defective": 12,
+                    },
+                    "problem": {"what": "solder bridges on J3", "where": "SMT line 2"},
+                    "description": "12 of 500 boards short on J3",
+                    "demands": {"remedy": "return", "amount": "2400.00", "currency": "CNY"},
+                    "taken_by": "clerk-wang",
+                    "flags": [],
+                    "acknowledge_due": "2026-11-06T02:00:00Z",
+                    "acknowledged_at": None,
+                    "validity": None,
+                    "repeat_of": {},
+                    "evidence": [],
+                    "outcome": None,
+                    "version": 1,
+                }
+            ]
+        }
+    )
     number: str
     status: str
     cycle: int
@@ -204,6 +253,29 @@ class ComplaintSummary(BaseModel):
 
 
 class ComplaintPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "number": "2611-0042",
+                            "received_at": "2026-11-05T02:00:00Z",
+                            "status": "registered",
+                            "channel": "phone",
+                            "nature": "quality",
+                            "severity": "level_2",
+                            "customer_name": "Zhang San",
+                            "part_no": "PCB-7731",
+                            "batch": "2645",
+                            "cycle": 1,
+                        }
+                    ],
+                    "next_cursor": "WyIyMDI2LTExLTA1VDAyOjAwOjAwKzAwOjAwIiwgIjI2MTEtMDA0MiJd",
+                }
+            ]
+        }
+    )
     items: list[ComplaintSummary]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page")
 
@@ -213,10 +285,32 @@ class By(Strict):
 
 
 class Acknowledgement(By):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "by": "cs-chen",
+                    "reply": "We received your complaint and will answer within 3 working days.",
+                }
+            ]
+        }
+    )
     reply: str = Field(min_length=1, max_length=5000)
 
 
 class Judgement(By):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "by": "qa-liu",
+                    "valid": False,
+                    "reason": "damage from storage in a wet warehouse",
+                    "reply": "Stored at 90% humidity; see the handling guide, p. 4.",
+                }
+            ]
+        }
+    )
     valid: bool
     reason: str = Field(min_length=1, max_length=5000)
     reply: str | None = Field(
@@ -225,6 +319,18 @@ class Judgement(By):
 
 
 class Classification(By):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "by": "qa-liu",
+                    "reason": "confirmed by lab",
+                    "cause": "technical_defect",
+                    "severity": "level_2",
+                }
+            ]
+        }
+    )
     reason: str = Field(min_length=1, max_length=2000)
     nature: str | None = None
     fault_class: str | None = None
@@ -237,25 +343,67 @@ class Classification(By):
 
 
 class RepeatLink(By):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"by": "clerk-wang", "earlier": "2611-0007"}]}
+    )
     earlier: str = Field(min_length=1, max_length=20)
 
 
 class Confirmation(By):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"by": "cs-chen", "satisfaction": 4, "comment": "Replacement arrived on time."}
+            ]
+        }
+    )
     satisfaction: int = Field(ge=1, le=5)
     comment: str | None = Field(default=None, max_length=5000)
 
 
 class Reason(By):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"by": "cs-chen", "reason": "The customer settled it with the distributor."}
+            ]
+        }
+    )
     reason: str = Field(min_length=1, max_length=5000)
 
 
 class RepeatCandidate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "number": "2611-0007",
+                    "received_at": "2026-11-01T03:00:00Z",
+                    "matched_on": ["part_no", "batch"],
+                }
+            ]
+        }
+    )
     number: str
     received_at: datetime
     matched_on: list[str]
 
 
 class TimelineEntry(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "position": 1,
+                    "type": "Registered",
+                    "at": "2026-11-05T02:00:00Z",
+                    "actor": {"id": "clerk-wang", "role": "clerk"},
+                    "correlation_id": "5b0c7f9e-4a7e-4d0b-9a43-2f0f5c1d7a11",
+                    "data": {"number": "2611-0042", "channel": "phone"},
+                }
+            ]
+        }
+    )
     position: int = Field(description="Version of the complaint stream")
     type: str
     at: datetime

@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.routing import views
@@ -32,6 +32,20 @@ from shared.envelope import Actor
 from shared.errors import Invalid
 from shared.http import etagged
 from shared.meta import command_meta
+
+RULES_EXAMPLE = {
+    "version": "2026.12-1",
+    "rules": [
+        {
+            "id": "quality",
+            "unit": "quality_management",
+            "role": "handler",
+            "when": [{"fact": "nature", "op": "eq", "value": "quality"}],
+            "description": "quality",
+        },
+        {"id": "catch-all", "unit": "customer_service", "when": []},
+    ],
+}
 
 Cursor = Annotated[str | None, Query(max_length=300)]
 Limit = Annotated[int, Query(ge=1, le=views.MAX_PAGE_SIZE)]
@@ -270,7 +284,8 @@ def router(app: RoutingApplication, engine: AsyncEngine) -> APIRouter:
 
     @rules.put("", summary="Publish a new rule-set version (recorded as an event)")
     def publish_rules(
-        body: dict[str, Any], by: Annotated[str, Query(min_length=1, max_length=200)]
+        body: Annotated[dict[str, Any], Body(examples=[RULES_EXAMPLE])],
+        by: Annotated[str, Query(min_length=1, max_length=200)],
     ) -> dict[str, Any]:
         return app.publish_rules(body, command_meta(Actor(id=by, role="admin"))).to_dict()
 

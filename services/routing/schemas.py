@@ -21,14 +21,37 @@ class By(Strict):
 
 
 class Reason(By):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"by": "mgr-li", "reason": "waiting for the customer's samples"}]
+        }
+    )
     reason: str = Field(min_length=1, max_length=2000)
 
 
 class Reassignment(Reason):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"by": "mgr-li", "reason": "the carrier damaged it: logistics", "unit": "logistics"}
+            ]
+        }
+    )
     unit: str = Field(min_length=1, max_length=100)
 
 
 class Extension(Reason):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "by": "mgr-li",
+                    "reason": "supplier analysis pending",
+                    "due": "2026-11-12T02:00:00Z",
+                }
+            ]
+        }
+    )
     due: AwareDatetime
 
 
@@ -45,6 +68,36 @@ class Party(Strict):
 
 
 class Investigation(By):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "by": "qa-liu",
+                    "problem": {
+                        "who": "SMT line 2",
+                        "what": "solder bridges",
+                        "where": "J3",
+                        "when": "week 45",
+                        "why": "paste too thick",
+                        "how_many": "12 of 500",
+                    },
+                    "five_whys": [
+                        "bridges",
+                        "paste too thick",
+                        "stencil worn",
+                        "no stencil life limit",
+                        "no PM plan",
+                    ],
+                    "fishbone": {"machine": ["stencil worn"], "method": ["no stencil life limit"]},
+                    "root_cause": "stencil used beyond its life",
+                    "responsible_parties": [
+                        {"kind": "internal_unit", "name": "SMT", "share": "70"},
+                        {"kind": "supplier", "name": "StencilCo", "share": "30"},
+                    ],
+                }
+            ]
+        }
+    )
     problem: dict[str, str] = Field(description="5W1H: who, what, when, where, why, how_many")
     five_whys: list[str] = Field(default_factory=list, max_length=10)
     fishbone: dict[str, list[str]] = Field(
@@ -112,26 +165,102 @@ class Proposal(By):
 
 
 class Memo(By):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "by": "fin-zhou",
+                    "from_unit": "finance",
+                    "text": "The allowance exceeds the customer's annual rebate.",
+                }
+            ]
+        }
+    )
     from_unit: str = Field(min_length=1, max_length=100)
     text: str = Field(min_length=1, max_length=5000)
 
 
 class Approval(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"approver_id": "mgr-li", "approver_level": "manager"}]}
+    )
     approver_id: str = Field(min_length=1, max_length=200)
     approver_level: str = Field(min_length=1, max_length=50)
 
 
 class Rejection(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"approver_id": "mgr-li", "reason": "Propose rework before a refund."}]
+        }
+    )
     approver_id: str = Field(min_length=1, max_length=200)
     reason: str = Field(min_length=1, max_length=2000)
 
 
 class FollowUp(By):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "by": "qa-liu",
+                    "responsible_dealt_with": "SMT lead warned per reward/penalty notice",
+                    "people_briefed": "SMT shift briefed on stencil checks",
+                }
+            ]
+        }
+    )
     responsible_dealt_with: str | None = Field(default=None, max_length=5000)
     people_briefed: str | None = Field(default=None, max_length=5000)
 
 
 class CaseRead(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "number": "2611-0042",
+                    "status": "proposed",
+                    "cycle": 1,
+                    "unit": "quality_management",
+                    "role": "handler",
+                    "severity": "level_2",
+                    "escalation": "unit_handler",
+                    "nature": "quality",
+                    "channel": "phone",
+                    "clocks": {
+                        "close": {
+                            "started_at": "2026-11-05T02:00:00Z",
+                            "due": "2026-11-18T02:00:00Z",
+                            "fired": [],
+                            "state": "running",
+                            "paused_at": None,
+                            "extensions": [],
+                            "cycle": 1,
+                        }
+                    },
+                    "investigation": None,
+                    "remedies": [
+                        {
+                            "kind": "return",
+                            "amount": "2400.00",
+                            "quantity": 12,
+                            "unit_price": "200.00",
+                            "part_no": "PCB-7731",
+                        }
+                    ],
+                    "actions": [],
+                    "total_amount": "2400.00",
+                    "currency": "CNY",
+                    "approval": None,
+                    "memos": [],
+                    "follow_up": {},
+                    "late_steps": [],
+                    "version": 9,
+                }
+            ]
+        }
+    )
     number: str
     status: str
     cycle: int
@@ -183,6 +312,21 @@ class CaseRead(BaseModel):
 
 
 class QueueItem(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "number": "2611-0042",
+                    "unit": "quality_management",
+                    "status": "assigned",
+                    "severity": "level_2",
+                    "cycle": 1,
+                    "escalation": "unit_handler",
+                    "next_due": "2026-11-06T02:00:00Z",
+                }
+            ]
+        }
+    )
     number: str
     unit: str | None
     status: str
@@ -193,11 +337,45 @@ class QueueItem(BaseModel):
 
 
 class QueuePage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "number": "2611-0042",
+                            "unit": "quality_management",
+                            "status": "assigned",
+                            "severity": "level_2",
+                            "cycle": 1,
+                            "escalation": "unit_handler",
+                            "next_due": "2026-11-06T02:00:00Z",
+                        }
+                    ],
+                    "next_cursor": None,
+                }
+            ]
+        }
+    )
     items: list[QueueItem]
     next_cursor: str | None
 
 
 class DryRun(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "facts": {
+                        "nature": "network",
+                        "sim_ok": True,
+                        "handset_ok": True,
+                        "signal_dbm": -97,
+                    }
+                }
+            ]
+        }
+    )
     facts: dict[str, Any] = Field(
         max_length=50,
         examples=[{"nature": "network", "sim_ok": True, "handset_ok": True, "signal_dbm": -97}],

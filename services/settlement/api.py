@@ -22,21 +22,50 @@ class Strict(BaseModel):
 
 
 class By(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"by": "fin-zhou"}]})
     by: str = Field(min_length=1, max_length=200, description="Who acts (until auth lands)")
 
 
 class Receipt(By):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"by": "wh-sun", "part_no": "PCB-7731", "quantity": 7}]}
+    )
     part_no: str = Field(min_length=1, max_length=100)
     quantity: int = Field(gt=0, le=10**9)
 
 
 class Decision(By):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "by": "fin-zhou",
+                    "part_no": "PCB-7731",
+                    "accept": False,
+                    "reason": "one board extra: send it back",
+                }
+            ]
+        }
+    )
     part_no: str = Field(min_length=1, max_length=100)
     accept: bool = Field(description="Refund the actual quantity (true) or the approved one")
     reason: str = Field(min_length=1, max_length=2000)
 
 
 class OrderRequest(By):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "by": "fin-zhou",
+                    "kind": "replacement",
+                    "part_no": "PCB-7731",
+                    "quantity": 12,
+                    "unit_cost": "150.00",
+                }
+            ]
+        }
+    )
     kind: Literal["replacement", "rework"]
     part_no: str = Field(min_length=1, max_length=100)
     quantity: int = Field(gt=0, le=10**9)
@@ -51,18 +80,57 @@ class InvoicedLine(Strict):
 
 
 class Allowance(By):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "by": "fin-zhou",
+                    "mode": "percent",
+                    "value": "5",
+                    "lines": [
+                        {
+                            "part_no": "PCB-7731",
+                            "quantity": 488,
+                            "unit_price": "200.00",
+                            "tax_rate": "0.13",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
     mode: Literal["per_unit", "percent"]
     value: Money
     lines: list[InvoicedLine] = Field(min_length=1, max_length=200)
 
 
 class Compensation(By):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"by": "fin-zhou", "amount": "300.00", "kind": "compensation", "payee": "C-1001"}
+            ]
+        }
+    )
     amount: Money
     kind: Literal["compensation", "batch_recall"] = "compensation"
     payee: str = Field(min_length=1, max_length=200)
 
 
 class Cost(By):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "by": "cqe-ma",
+                    "item": "sorting_at_customer",
+                    "amount": "680.00",
+                    "accounting_unit": "quality",
+                    "owner": "cqe-ma",
+                }
+            ]
+        }
+    )
     item: str = Field(min_length=1, max_length=100, examples=["return_freight"])
     amount: Money
     accounting_unit: str = Field(min_length=1, max_length=100)
@@ -70,11 +138,17 @@ class Cost(By):
 
 
 class CostHeader(By):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"by": "cqe-ma", "inspected": 500, "defective": 12}]}
+    )
     inspected: int = Field(gt=0, le=10**12)
     defective: int = Field(ge=0, le=10**12)
 
 
 class SignOff(By):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"by": "fin-zhou", "role": "finance"}]}
+    )
     role: Literal["manager", "finance", "customer_quality_engineer", "product_management"]
 
 
@@ -91,10 +165,38 @@ class Share(Strict):
 
 
 class Apportionment(By):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "by": "fin-zhou",
+                    "parties": [
+                        {"kind": "carrier", "name": "SF Express", "ratio": "40"},
+                        {"kind": "supplier", "name": "StencilCo", "ratio": "30"},
+                        {"kind": "internal_unit", "name": "SMT", "ratio": "30"},
+                    ],
+                }
+            ]
+        }
+    )
     parties: list[Share] = Field(min_length=1, max_length=50)
 
 
 class Penalty(By):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "by": "hr-gao",
+                    "target_kind": "person",
+                    "target": "li-lei",
+                    "basis": "fine",
+                    "value": "20.00",
+                    "reason": "first-contact responsibility broken",
+                }
+            ]
+        }
+    )
     target_kind: Literal["person", "unit"]
     target: str = Field(min_length=1, max_length=200)
     basis: Literal["share_of_loss", "fine"]
@@ -103,11 +205,72 @@ class Penalty(By):
 
 
 class Reversal(By):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"by": "fin-zhou", "voucher": "JV-2026-000042", "reason": "booked twice"}]
+        }
+    )
     voucher: str = Field(min_length=1, max_length=40)
     reason: str = Field(min_length=1, max_length=2000)
 
 
 class SettlementRead(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "number": "2611-0042",
+                    "cycle": 1,
+                    "status": "open",
+                    "currency": "CNY",
+                    "customer": {
+                        "name": "Zhang San",
+                        "type": "key_account",
+                        "customer_id": "C-1001",
+                    },
+                    "remedies": [
+                        {
+                            "kind": "return",
+                            "amount": "2400.00",
+                            "quantity": 12,
+                            "unit_price": "200.00",
+                            "part_no": "PCB-7731",
+                            "tax_rate": "0.13",
+                        }
+                    ],
+                    "approved_total": "2400.00",
+                    "return_note": "RN-2026-000042",
+                    "received": {"PCB-7731": 12},
+                    "held": {},
+                    "credit_note": {
+                        "document": "CN-2026-000042",
+                        "net": "2400.00",
+                        "tax": "312.00",
+                        "gross": "2712.00",
+                    },
+                    "allowances": [],
+                    "compensations": [],
+                    "orders": [],
+                    "costs": [],
+                    "cost_header": None,
+                    "sign_offs": {},
+                    "costs_confirmed": False,
+                    "apportionment": None,
+                    "penalties": [],
+                    "vouchers": {
+                        "JV-2026-000101": {
+                            "source": "credit_note:CN-2026-000042",
+                            "lines": [],
+                            "reverses": None,
+                            "reversed_by": None,
+                        }
+                    },
+                    "customer_total": "2712.00",
+                    "version": 5,
+                }
+            ]
+        }
+    )
     number: str
     cycle: int
     status: str
