@@ -10,13 +10,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from services.intake.domain import Channel, Complaint, Nature
 from services.intake.taxonomy import LEVEL_1_FLAGS, LEVEL_2_FLAGS, labelled
-from shared.money import MINOR_UNITS
+from shared.schemas import By, Currency, Strict
 
 Text200 = Field(min_length=1, max_length=200)
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class Complainant(Strict):
@@ -81,14 +77,7 @@ class Demands(Strict):
         | None
     ) = None
     amount: Decimal | None = Field(default=None, ge=0, max_digits=18, decimal_places=6)
-    currency: str | None = None
-
-    @field_validator("currency")
-    @classmethod
-    def _known_currency(cls, value: str | None) -> str | None:
-        if value is not None and value not in MINOR_UNITS:
-            raise ValueError(f"unknown currency {value!r}")
-        return value
+    currency: Currency | None = None
 
     @model_validator(mode="after")
     def _amount_needs_currency(self) -> Demands:
@@ -278,10 +267,6 @@ class ComplaintPage(BaseModel):
     )
     items: list[ComplaintSummary]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page")
-
-
-class By(Strict):
-    by: str = Field(min_length=1, max_length=200, description="Who acts (until auth lands)")
 
 
 class Acknowledgement(By):

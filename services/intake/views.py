@@ -6,8 +6,6 @@ from the event store. The index lags commands by at most a poll interval.
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.intake.domain import Complaint
 from shared import migrations
-from shared.errors import Invalid
+from shared.schemas import decode_cursor, encode_cursor
 from shared.sqlviews import UTCDateTime, tracking_table, upsert
 
 metadata = MetaData()
@@ -126,22 +124,6 @@ class ListFilter:
     text: str | None = None
 
 
-def encode_cursor(row: Any) -> str:
-    raw = json.dumps([row.received_at.isoformat(), row.number]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        received_at, number = json.loads(base64.urlsafe_b64decode(padded))
-        return datetime.fromisoformat(received_at), str(number)
-    except (ValueError, TypeError):
-        raise Invalid(
-            "not a cursor returned by this list", field="cursor", rule="opaque_cursor"
-        ) from None
-
-
 async def list_complaints(
     engine: AsyncEngine, where: ListFilter, cursor: str | None, limit: int
 ) -> tuple[list[dict[str, Any]], str | None]:
@@ -184,7 +166,8 @@ async def list_complaints(
     async with engine.connect() as conn:
         rows = (await conn.execute(query)).all()
     page, more = rows[:limit], len(rows) > limit
-    return [dict(r._mapping) for r in page], (encode_cursor(page[-1]) if more else None)
+    cursor_out = encode_cursor(page[-1].received_at, page[-1].number) if more else None
+    return [dict(r._mapping) for r in page], cursor_out
 
 
 async def repeat_candidates(

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import json
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
@@ -29,9 +27,9 @@ from services.routing.schemas import (
 )
 from shared import clock
 from shared.envelope import Actor
-from shared.errors import Invalid
 from shared.http import etagged
 from shared.meta import command_meta
+from shared.schemas import decode_cursor, encode_cursor
 
 RULES_EXAMPLE = {
     "version": "2026.12-1",
@@ -51,23 +49,6 @@ Cursor = Annotated[str | None, Query(max_length=300)]
 Limit = Annotated[int, Query(ge=1, le=views.MAX_PAGE_SIZE)]
 
 
-def _cursor(row: dict[str, Any]) -> str:
-    raw = json.dumps([row["next_due"].isoformat(), row["number"]]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _after(cursor: str | None) -> tuple[datetime, str] | None:
-    if not cursor:
-        return None
-    try:
-        due, number = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(due), str(number)
-    except (ValueError, TypeError):
-        raise Invalid(
-            "not a cursor returned by this list", field="cursor", rule="opaque_cursor"
-        ) from None
-
-
 def router(app: RoutingApplication, engine: AsyncEngine) -> APIRouter:
     api = APIRouter()
 
@@ -79,10 +60,17 @@ def router(app: RoutingApplication, engine: AsyncEngine) -> APIRouter:
 
     async def page(unit: str | None, overdue: bool, cursor: str | None, limit: int) -> QueuePage:
         rows = await views.queue(
-            engine, unit, clock.now() if overdue else None, _after(cursor), limit + 1
+            engine,
+            unit,
+            clock.now() if overdue else None,
+            decode_cursor(cursor) if cursor else None,
+            limit + 1,
         )
-        more = len(rows) > limit
-        return QueuePage(items=rows[:limit], next_cursor=_cursor(rows[limit - 1]) if more else None)
+        if len(rows) <= limit:
+            return QueuePage(items=rows, next_cursor=None)
+        last = rows[limit - 1]
+        cursor = encode_cursor(last["next_due"], last["number"])
+        return QueuePage(items=rows[:limit], next_cursor=cursor)
 
     cases = APIRouter(prefix="/cases", tags=["cases"])
 

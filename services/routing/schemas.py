@@ -6,18 +6,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.routing.domain import FISHBONE, LADDER, PARTY_KINDS, Case
-from shared.money import MINOR_UNITS
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class By(Strict):
-    by: str = Field(min_length=1, max_length=200, description="Who acts (until auth lands)")
+from shared.schemas import By, Currency, Strict
 
 
 class Reason(By):
@@ -153,15 +145,8 @@ class Proposal(By):
         },
     )
     remedies: list[RemedyLine] = Field(min_length=1, max_length=100)
-    currency: str
+    currency: Currency
     actions: list[Action] = Field(default_factory=list, max_length=50)
-
-    @field_validator("currency")
-    @classmethod
-    def _known_currency(cls, value: str) -> str:
-        if value not in MINOR_UNITS:
-            raise ValueError(f"unknown currency {value!r}")
-        return value
 
 
 class Memo(By):

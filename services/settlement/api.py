@@ -13,17 +13,9 @@ from services.settlement.domain import Settlement
 from shared.envelope import Actor
 from shared.http import etagged
 from shared.meta import command_meta
+from shared.schemas import By, Strict
 
 Money = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=6)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class By(Strict):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"by": "fin-zhou"}]})
-    by: str = Field(min_length=1, max_length=200, description="Who acts (until auth lands)")
 
 
 class Receipt(By):

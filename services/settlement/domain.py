@@ -176,6 +176,28 @@ class Settlement(ClockedAggregate):
         )
         return number
 
+    def _credit_customer(
+        self,
+        numbering: Numbering,
+        kind: str,
+        revenue_account: str,
+        document: str,
+        net: Money,
+        tax: Money,
+        meta: Meta,
+    ) -> str:
+        """Revenue down by the net, output VAT given back, the receivable credited gross."""
+        return self._post(
+            numbering,
+            f"{kind}:{document}",
+            [
+                dr(revenue_account, net, f"{kind} {document}"),
+                dr("output_vat", tax, f"output VAT reversed {document}"),
+                cr("accounts_receivable", net + tax, document, self.customer.get("customer_id")),
+            ],
+            meta,
+        )
+
     @event("VoucherPosted")
     def _voucher_posted(
         self,
@@ -324,16 +346,7 @@ class Settlement(ClockedAggregate):
             currency=self.currency,
             meta=meta,
         )
-        self._post(
-            numbering,
-            f"credit_note:{document}",
-            [
-                dr("sales_returns", net, f"returns {document}"),
-                dr("output_vat", tax, f"output VAT reversed {document}"),
-                cr("accounts_receivable", gross, document, self.customer.get("customer_id")),
-            ],
-            meta,
-        )
+        self._credit_customer(numbering, "credit_note", "sales_returns", document, net, tax, meta)
 
     @event("RefundApproved")
     def _refund_approved(
@@ -445,16 +458,7 @@ class Settlement(ClockedAggregate):
             currency=self.currency,
             meta=meta,
         )
-        self._post(
-            numbering,
-            f"allowance:{document}",
-            [
-                dr("sales_allowances", net, f"allowance {document}"),
-                dr("output_vat", tax, f"output VAT reversed {document}"),
-                cr("accounts_receivable", gross, document, self.customer.get("customer_id")),
-            ],
-            meta,
-        )
+        self._credit_customer(numbering, "allowance", "sales_allowances", document, net, tax, meta)
 
     @event("AllowanceIssued")
     def _allowance_issued(
