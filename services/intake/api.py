@@ -243,6 +243,7 @@ def router(
         number: str,
         file: Annotated[UploadFile, File()],
         by: Annotated[str, Form(min_length=1, max_length=200)],
+        response: Response,
     ) -> ComplaintRead:
         await run_sync(app.complaint, number)
         content = await file.read(evidence.max_bytes + 1)
@@ -258,6 +259,7 @@ def router(
             content_type=content_type,
             size=len(content),
         )
+        response.headers["Location"] = f"/complaints/{number}/evidence/{sha256}"
         return ComplaintRead.of(complaint)
 
     @api.get("/complaints/{number}/evidence/{sha256}", response_class=FileResponse)

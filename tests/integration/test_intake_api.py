@@ -167,6 +167,7 @@ def test_evidence_is_stored_by_content_and_served_back(desk):
     )
     assert uploaded.status_code == 201, uploaded.text
     [item] = uploaded.json()["evidence"]
+    assert uploaded.headers["location"] == f"/complaints/{number}/evidence/{item['sha256']}"
     downloaded = desk.get(f"/complaints/{number}/evidence/{item['sha256']}")
     assert downloaded.content == PNG
     assert downloaded.headers["content-type"] == "image/png"
