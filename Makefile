@@ -50,6 +50,8 @@ bench: $(STAMP)
 	deploy/postgres/postgres.sh install
 	$(BIN)/python -m bench.intake_registration
 	$(BIN)/python -m bench.routing_scale
+	$(BIN)/python -m bench.analytics_scale
+
 
 
 lint: $(STAMP)
