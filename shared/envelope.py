@@ -9,7 +9,6 @@ causation/correlation ids so one complaint can be followed through every service
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -70,7 +69,3 @@ def envelope_json_schema() -> dict[str, Any]:
 
 def dumps_schema(schema: dict[str, Any]) -> str:
     return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
-def as_datetime(value: str | datetime) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)

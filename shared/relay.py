@@ -38,7 +38,6 @@ class Relay:
         self.publisher = publisher
         self.batch_size = batch_size
         self.poll_interval = poll_interval
-        self.published_position = 0
         self.busy = False
 
     async def run_once(self) -> int:
@@ -59,14 +58,12 @@ class Relay:
         after = await run_sync(self.app.tracked_position, RELAY_STREAM) or 0
         page = await run_sync(self.outbox.read, after, self.batch_size)
         if page.next_after == after:
-            self.published_position = after
             return 0
         if page.events:
             await self.publisher.publish(page.events)
         await run_sync(
             self.app.process_recorder.insert_tracking, Tracking(RELAY_STREAM, page.next_after)
         )
-        self.published_position = page.next_after
         log.debug("relayed %d events up to %d", len(page.events), page.next_after)
         return page.next_after - after
 

@@ -65,9 +65,6 @@ def _number(value: str) -> Any:
     return int(number) if number == number.to_integral() and "." not in value else float(number)
 
 
-CHARTS = ("trend", "causes", "costs")
-
-
 def chart(name: str, months: list[dict[str, Any]], fmt: str) -> bytes:
     """trend: received and closed per month; causes: Pareto; costs: by responsible party."""
     import matplotlib
