@@ -16,6 +16,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper
 
+from shared.contracts.common import version_of
 from shared.envelope import Actor, IntegrationEvent, stable_event_id
 
 
@@ -31,6 +32,54 @@ class Published:
 
 
 Contract = Callable[[Any], Published | None]
+Builder = Callable[[Any], Any]
+
+
+def copied(model: type) -> Builder:
+    """Build a contract from the event's attributes of the same names.
+
+    An absent or None attribute leaves an optional field to its default (older events lack
+    newer fields); a required field gets the value as it is.
+    """
+
+    def build(event: Any) -> Any:
+        values = {}
+        for name, spec in model.model_fields.items():
+            value = getattr(event, name, None)
+            if value is not None or spec.is_required():
+                values[name] = value
+        return model(**values)
+
+    return build
+
+
+def contract_for(
+    mappings: dict[type, tuple[str, Builder]],
+    occurred_at: dict[type, Callable[[Any], datetime]] | None = None,
+) -> Contract:
+    """A service's contract: domain event type -> (public type, payload builder).
+
+    The case number comes from the event's meta; the time it occurred is the event's
+    timestamp unless `occurred_at` says otherwise for a type (e.g. when it was received).
+    """
+    times = occurred_at or {}
+
+    def to_integration(event: Any) -> Published | None:
+        mapping = mappings.get(type(event))
+        if mapping is None:
+            return None
+        type_, build = mapping
+        data = build(event)
+        at = times.get(type(event), lambda e: e.timestamp)(event)
+        return Published(
+            type_,
+            version_of(type(data)),
+            event.meta["case_number"],
+            at,
+            data.model_dump(mode="json"),
+        )
+
+    return to_integration
 
 
 @dataclass(frozen=True)

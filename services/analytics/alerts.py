@@ -13,7 +13,7 @@ from eventsourcing.domain import event
 
 from shared.case_number import aggregate_id
 from shared.eventstore import ClockedAggregate, ServiceApplication
-from shared.meta import Meta
+from shared.meta import Meta, for_case
 
 
 class BatchAlert(ClockedAggregate):
@@ -60,6 +60,8 @@ class AnalyticsApplication(ServiceApplication):
     ) -> bool:
         if ReportPublication.create_id(period, version) in self.repository:
             return False
+        # A report is about no single case: its partition key names the period instead.
+        meta = for_case(meta, f"report-{period}")
         self.save(
             ReportPublication(
                 period=period, version=version, kind=kind, headline=headline, meta=meta

@@ -18,6 +18,7 @@ from services.routing.authority import covers, levels, required_level
 from services.routing.deadlines import TIMERS, DeadlinePolicy
 from shared import clock
 from shared.case_number import aggregate_id
+from shared.contracts.common import PARTY_KINDS
 from shared.errors import Conflict, Invalid
 from shared.eventstore import ClockedAggregate
 from shared.meta import Meta
@@ -28,7 +29,6 @@ LADDER = ("unit_handler", "unit_manager", "deputy_general_manager", "senior_mana
 
 ACTIVE = {"assigned", "investigated", "proposed", "approved", "settled"}
 FISHBONE = ("man", "machine", "material", "method", "measurement", "environment")
-PARTY_KINDS = ("internal_unit", "person", "carrier", "supplier", "distributor", "customer")
 
 
 def _iso(moment: datetime) -> str:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.settlement.application import SettlementApplication
 from services.settlement.domain import Settlement
+from shared.contracts.common import PARTY_KINDS
 from shared.envelope import Actor
 from shared.http import etagged
 from shared.meta import command_meta
@@ -145,7 +146,7 @@ class SignOff(By):
 
 
 class Share(Strict):
-    kind: Literal["internal_unit", "person", "carrier", "supplier", "distributor", "customer"]
+    kind: Literal[PARTY_KINDS]  # type: ignore[valid-type]
     name: str = Field(min_length=1, max_length=200)
     ratio: Decimal = Field(
         ge=0,

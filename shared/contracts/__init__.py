@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from shared.contracts import analytics, intake, routing, settlement
+from shared.contracts.common import version_of
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class ContractSpec:
 
     @property
     def version(self) -> int:
-        return int(self.model.__name__.rsplit("V", 1)[1])
+        return version_of(self.model)
 
 
 S = ContractSpec

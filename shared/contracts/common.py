@@ -7,6 +7,15 @@ from pydantic import BaseModel, ConfigDict, Field
 DECIMAL_PATTERN = r"^-?\d+(\.\d+)?$"
 
 
+#: Who can bear responsibility for a complaint (investigation, apportionment, charge-backs).
+PARTY_KINDS = ("internal_unit", "person", "carrier", "supplier", "distributor", "customer")
+
+
+def version_of(model: type[BaseModel]) -> int:
+    """A contract model's schema version, from its name: `...V2` is version 2."""
+    return int(model.__name__.rsplit("V", 1)[1])
+
+
 class Contract(BaseModel):
     """Base of every payload: unknown fields are kept by consumers, so producers may add."""
 
