@@ -12,7 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "COMPLAINTS_"
@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     #: Consumer group; defaults to `<topic prefix>.<service>`. A new group starts from the
     #: earliest offset, which is how a full redelivery (replay) is done.
     kafka_group_id: str | None = None
+    #: PLAINTEXT on loopback (tests, embedded); SASL_SSL with SCRAM in production.
+    kafka_security_protocol: str = Field(default="PLAINTEXT", pattern="^(PLAINTEXT|SASL_SSL)$")
+    kafka_sasl_mechanism: str = Field(default="SCRAM-SHA-512", pattern="^SCRAM-SHA-(256|512)$")
+    kafka_username: str | None = None
+    kafka_password_file: Path | None = None
+    #: The CA that signed the brokers' certificates; the system CAs when unset.
+    kafka_ca_file: Path | None = None
 
     intake_url: str = "http://127.0.0.1:8001"
     routing_url: str = "http://127.0.0.1:8002"
@@ -93,6 +100,23 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     #: Browser origins allowed to call the API (CORS), comma-separated; none by default.
     cors_origins: str = ""
+    #: A request still running after this long is answered 503 (its work may still finish).
+    request_timeout_seconds: float = Field(default=30, gt=0, le=3600)
+
+    #: Bearer tokens must name this issuer and audience.
+    auth_issuer: str = Field(default="complaints", min_length=1)
+    auth_audience: str = Field(default="complaints-api", min_length=1)
+    #: HS256 with a generated installation secret (embedded default), or RS256 with the
+    #: identity provider's public key (`auth_public_key_file` or `auth_jwks_url`).
+    auth_algorithm: str = Field(default="HS256", pattern="^(HS256|RS256)$")
+    auth_secret_file: Path = Path("var/auth/hs256.secret")
+    auth_public_key_file: Path | None = None
+    auth_jwks_url: str | None = None
+    auth_leeway_seconds: int = Field(default=30, ge=0, le=600)
+    #: A token this service presents to read other services' feeds under RS256.
+    service_token_file: Path | None = None
+    #: Requests per minute per token subject (burst up to the same); 0 turns the limit off.
+    rate_limit_per_minute: int = Field(default=600, ge=0, le=1_000_000)
 
     #: Start the process clock at this instant (then real speed): drills and fault tests.
     clock_start: datetime | None = None
@@ -120,6 +144,27 @@ class Settings(BaseSettings):
         if parts.scheme not in ("postgresql", "postgres") or not parts.hostname:
             raise ValueError("must look like postgresql://user:password@host:port")
         return value
+
+    @model_validator(mode="after")
+    def _sasl_has_credentials(self) -> Settings:
+        if self.kafka_security_protocol == "SASL_SSL" and not (
+            self.kafka_username and self.kafka_password_file
+        ):
+            raise ValueError(
+                "kafka_security_protocol SASL_SSL needs COMPLAINTS_KAFKA_USERNAME and "
+                "COMPLAINTS_KAFKA_PASSWORD_FILE"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _rs256_has_a_key(self) -> Settings:
+
+        if self.auth_algorithm == "RS256" and not (self.auth_public_key_file or self.auth_jwks_url):
+            raise ValueError(
+                "auth_algorithm RS256 needs COMPLAINTS_AUTH_PUBLIC_KEY_FILE or "
+                "COMPLAINTS_AUTH_JWKS_URL"
+            )
+        return self
 
     @property
     def allowed_origins(self) -> list[str]:
@@ -162,6 +207,9 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as error:
         problems = []
         for item in error.errors():
-            field = str(item["loc"][0]) if item["loc"] else "?"
-            problems.append(f"{ENV_PREFIX}{field.upper()}: {item['msg']}")
+            if item["loc"]:
+                problems.append(f"{ENV_PREFIX}{str(item['loc'][0]).upper()}: {item['msg']}")
+            else:
+                problems.append(item["msg"].removeprefix("Value error, "))
+
         raise SettingsError("invalid settings: " + "; ".join(problems)) from None

@@ -11,10 +11,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.helpers import create_ssl_context
 
 from shared import tracing
 from shared.bus import Delivery, parse_delivery
@@ -24,9 +26,24 @@ from shared.settings import ServiceName, Settings
 log = logging.getLogger(__name__)
 
 
+def connection(settings: Settings) -> dict[str, Any]:
+    """How every client reaches the brokers: plaintext on loopback, SASL/SCRAM over TLS in
+    production (see deploy/kafka/production/)."""
+    options: dict[str, Any] = {"bootstrap_servers": settings.kafka_bootstrap}
+    if settings.kafka_security_protocol == "SASL_SSL":
+        options.update(
+            security_protocol="SASL_SSL",
+            sasl_mechanism=settings.kafka_sasl_mechanism,
+            sasl_plain_username=settings.kafka_username,
+            sasl_plain_password=settings.kafka_password_file.read_text(encoding="utf-8").strip(),
+            ssl_context=create_ssl_context(cafile=settings.kafka_ca_file),
+        )
+    return options
+
+
 async def ensure_topics(settings: Settings, topics: Sequence[str]) -> None:
     """Create the topics with the configured partitions if they do not exist yet."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**connection(settings))
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -47,7 +64,7 @@ class KafkaPublisher:
         self.settings = settings
         self.topic = settings.topic(settings.service)
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap,
+            **connection(settings),
             enable_idempotence=True,
             acks="all",
             linger_ms=5,
@@ -85,7 +102,7 @@ class KafkaSubscription:
         self.topics = [settings.topic(p) for p in producers]
         self._consumer = AIOKafkaConsumer(
             *self.topics,
-            bootstrap_servers=settings.kafka_bootstrap,
+            **connection(settings),
             group_id=settings.consumer_group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -95,7 +112,7 @@ class KafkaSubscription:
         self._offsets: dict[TopicPartition, int] = {}
         self._committed: dict[TopicPartition, int] = {}
         self._dead_letters = AIOKafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap, enable_idempotence=True, acks="all"
+            **connection(settings), enable_idempotence=True, acks="all"
         )
 
     async def start(self) -> None:
