@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from tests.support.auth import bearer
 from tests.support.infra import start_postgres, unique_prefix
 from tests.support.processes import ServiceProcesses
 
@@ -89,7 +90,9 @@ async def closed_loop(
                 raise RuntimeError(f"{response.status_code}: {response.text}")
 
     limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
+    async with httpx.AsyncClient(
+        base_url=url, timeout=60, limits=limits, headers=bearer("clerk")
+    ) as http:
         started = time.perf_counter()
         await asyncio.gather(*(client(http) for _ in range(concurrency)))
         return time.perf_counter() - started, latencies
@@ -109,7 +112,10 @@ async def open_loop(
             raise RuntimeError(f"{response.status_code}: {response.text}")
 
     async with httpx.AsyncClient(
-        base_url=url, timeout=60, limits=httpx.Limits(max_connections=200)
+        base_url=url,
+        timeout=60,
+        limits=httpx.Limits(max_connections=200),
+        headers=bearer("clerk"),
     ) as http:
         started = time.perf_counter()
         tasks = []

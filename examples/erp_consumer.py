@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import sys
 import time
 from collections import defaultdict
@@ -117,9 +118,12 @@ async def from_feed(args: argparse.Namespace, ledger: Ledger) -> None:
     import httpx
 
     after, quiet_since = 0, time.monotonic()
-    async with httpx.AsyncClient(base_url=args.feed, timeout=10) as client:
+    headers = {"Authorization": f"Bearer {args.token}"} if args.token else {}
+    async with httpx.AsyncClient(base_url=args.feed, timeout=10, headers=headers) as client:
         while True:
-            page = (await client.get("/events", params={"after": after, "limit": 500})).json()
+            response = await client.get("/events", params={"after": after, "limit": 500})
+            response.raise_for_status()
+            page = response.json()
             for envelope in page["events"]:
                 ledger.take(envelope)
             if page["next_after"] > after:
@@ -135,6 +139,11 @@ def main() -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--kafka", help="bootstrap servers")
     source.add_argument("--feed", help="settlement service base URL (HTTP feed)")
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("COMPLAINTS_TOKEN"),
+        help="bearer token for --feed (role service; `complaints token service erp`)",
+    )
     parser.add_argument("--topic", default="complaints.settlement.v1")
     parser.add_argument("--group", default="erp-example")
     parser.add_argument(

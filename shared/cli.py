@@ -2,6 +2,7 @@
 
 complaints serve intake        one service over HTTP (with its relay and consumers)
 complaints run                 all four services as separate processes; Ctrl-C stops all
+complaints token clerk clerk-wang            a bearer token for local use (see --help)
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import time
 
+from shared.auth.principal import Role
 from shared.settings import ServiceName, SettingsError, load_settings
 
 
@@ -121,6 +123,27 @@ def run_all() -> int:
     return exit_code
 
 
+def token(args: argparse.Namespace) -> None:
+    """Print a bearer token signed the way the services are configured to check."""
+    from datetime import timedelta
+
+    from shared.auth.principal import BINDINGS
+    from shared.auth.tokens import mint
+
+    role = Role(args.role)
+    bindings = {}
+    if role in BINDINGS:
+        claim = BINDINGS[role]
+        value = getattr(args, claim)
+        if not value:
+            raise SystemExit(f"a {role} token needs --{claim.replace('_', '-')}")
+        bindings[claim] = value
+    settings = load_settings(service=ServiceName.intake)
+    private_key = args.private_key.read() if args.private_key else None
+    ttl = timedelta(hours=args.hours)
+    print(mint(settings, args.subject, role, ttl, private_key, **bindings))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="complaints")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -131,6 +154,16 @@ def main(argv: list[str] | None = None) -> None:
     rebuild_parser = commands.add_parser("rebuild", help="rebuild a service's read models")
     rebuild_parser.add_argument("service", choices=["analytics"])
     commands.add_parser("run", help="run all four services")
+    token_parser = commands.add_parser("token", help="mint a bearer token for local use")
+    token_parser.add_argument("role", choices=[r.value for r in Role])
+    token_parser.add_argument("subject", help="who the token is for, e.g. clerk-wang")
+    token_parser.add_argument("--unit", help="a handler's unit")
+    token_parser.add_argument("--authority", help="a manager's authority level")
+    token_parser.add_argument("--customer-id", help="a customer's customer id")
+    token_parser.add_argument("--hours", type=float, default=8, help="lifetime (default 8)")
+    token_parser.add_argument(
+        "--private-key", type=argparse.FileType("rb"), help="PEM key, for RS256"
+    )
     args = parser.parse_args(argv)
     if args.command == "serve":
         serve(args.service)
@@ -138,6 +171,8 @@ def main(argv: list[str] | None = None) -> None:
         work(args.service)
     elif args.command == "rebuild":
         rebuild(args.service)
+    elif args.command == "token":
+        token(args)
     else:
         raise SystemExit(run_all())
 

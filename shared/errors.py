@@ -29,6 +29,13 @@ class NotFound(DomainError):
     title = "Not found"
 
 
+class Forbidden(DomainError):
+    """The caller is known but may not do this: its role, its unit, or its authority."""
+
+    status = 403
+    title = "Forbidden"
+
+
 class Conflict(DomainError):
     """The command does not fit the current state (e.g. judging a complaint twice)."""
 

@@ -6,11 +6,12 @@ show the message next to the field; validation errors name the field and the rul
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -18,6 +19,10 @@ from opentelemetry.trace import SpanKind
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import tracing
+from shared.auth.access import allow
+from shared.auth.limits import RateLimited
+from shared.auth.principal import Role
+from shared.auth.tokens import Unauthenticated
 from shared.errors import DomainError
 from shared.logs import correlation_id
 from shared.outbox import OutboxReader
@@ -47,6 +52,18 @@ def install_error_handlers(app: FastAPI) -> None:
                 {"field": error.field, "rule": error.rule or "invalid", "message": error.detail}
             ]
         return problem(error.status, error.title, error.detail, errors)
+
+    @app.exception_handler(Unauthenticated)
+    async def _unauthenticated(_: Request, error: Unauthenticated) -> JSONResponse:
+        response = problem(401, "Unauthorized", f"not authenticated: {error}")
+        response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+        return response
+
+    @app.exception_handler(RateLimited)
+    async def _rate_limited(_: Request, error: RateLimited) -> JSONResponse:
+        response = problem(429, "Too many requests", str(error))
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, error: RequestValidationError) -> JSONResponse:
@@ -112,6 +129,39 @@ class _TooLarge(Exception):
     pass
 
 
+class RequestTimeout:
+    """Answer 503 when a request runs longer than the limit, so callers are never left hanging.
+
+    A synchronous route keeps running in its worker thread after the answer; commands are
+    atomic (one event-store transaction), so it lands whole or not at all, and reading the
+    case (or retrying a registration with its Idempotency-Key) tells which.
+    """
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            async with asyncio.timeout(self.seconds):
+                await self.app(scope, receive, sending)
+        except TimeoutError:
+            if started:
+                raise
+            response = problem(503, "Request timeout", f"no answer within {self.seconds} s")
+            await response(scope, receive, send)
+
+
 def etagged(request: Request, body: Any, version: int) -> Response:
     """A read with an ETag (the aggregate's version): If-None-Match answers 304 Not Modified."""
     tag = f'"{version}"'
@@ -166,7 +216,11 @@ def dead_letter_router(handler: Any) -> APIRouter:
     """Inspect and re-drive the messages this service's consumers could not process."""
     router = APIRouter(prefix="/dead-letters", tags=["operations"])
 
-    @router.get("", summary="Dead letters, oldest first")
+    @router.get(
+        "",
+        summary="Dead letters, oldest first",
+        dependencies=[Depends(allow(Role.admin, Role.auditor))],
+    )
     async def list_letters(
         after: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500)
     ) -> dict[str, Any]:
@@ -176,6 +230,7 @@ def dead_letter_router(handler: Any) -> APIRouter:
     @router.post(
         "/{letter_id}/redrive",
         summary="Process a dead letter now, once (the cause must be fixed first)",
+        dependencies=[Depends(allow(Role.admin))],
     )
     async def redrive(letter_id: UUID) -> dict[str, Any]:
         return await handler.redrive(letter_id)
@@ -193,6 +248,7 @@ def feed_router(outbox: OutboxReader) -> APIRouter:
             "Integration events with a position greater than `after`, oldest first. "
             "Poll with `after=next_after` to follow. Positions may have gaps (internal events)."
         ),
+        dependencies=[Depends(allow(Role.service, Role.auditor, Role.admin))],
     )
     def events(
         after: int = Query(0, ge=0, description="Return events after this position."),

@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from shared.auth.tokens import ServiceCredentials
 from shared.bus.httpfeed import HttpFeedSubscription
 from shared.consumer import Handler, TrackingConsumer
 from shared.eventstore import ServiceApplication
@@ -79,12 +80,17 @@ class ServiceRuntime:
         if s.transport == "kafka":
             await self._start_kafka()
         elif s.consumers_enabled and self.handler:
+            credentials = ServiceCredentials(s)
             for upstream in s.upstreams:
                 start_after = 0
                 if self.tracked_position:
                     start_after = await self.tracked_position(f"{upstream.value}#feed") or 0
                 subscription = HttpFeedSubscription(
-                    upstream.value, s.upstream_url(upstream), start_after, s.poll_interval_seconds
+                    upstream.value,
+                    s.upstream_url(upstream),
+                    start_after,
+                    s.poll_interval_seconds,
+                    credentials.headers,
                 )
                 self._consume(f"{s.service.value}<-{upstream.value}", subscription)
 

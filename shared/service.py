@@ -9,8 +9,10 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from shared.auth.access import Access
 from shared.http import (
     BodyLimit,
+    RequestTimeout,
     correlation_middleware,
     dead_letter_router,
     feed_router,
@@ -19,6 +21,7 @@ from shared.http import (
 )
 from shared.metrics import Refresh, ServiceMetrics
 from shared.metrics import install as install_metrics
+from shared.openapi import document_problems
 from shared.runtime import ServiceRuntime
 from shared.threads import run_sync
 
@@ -56,10 +59,14 @@ def create_service(
                 await on_close()
 
     app = FastAPI(title=title, version="1", lifespan=lifespan)
+    document_problems(app)
     app.state.runtime = runtime
+    app.state.access = Access(settings)
     install_error_handlers(app)
     correlation_middleware(app, settings.service.value)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, larger=larger_bodies)
+    app.add_middleware(RequestTimeout, seconds=settings.request_timeout_seconds)
+
     if settings.allowed_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import HTMLResponse
 from pydantic import AwareDatetime
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -15,16 +15,21 @@ from services.analytics import exports, queries, reports, versions
 from services.analytics.dashboard import render
 from services.analytics.rebuild import rebuild
 from shared import clock
-from shared.errors import Conflict, NotFound
+from shared.auth.access import allow
+from shared.auth.principal import STAFF, Role
+from shared.errors import Conflict, Invalid, NotFound
 
-Month = Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])]
-Week = Annotated[str, Path(pattern=r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$", examples=["2026-W47"])]
+#: Years 2000-2999: earlier periods cannot hold complaints, and year 0 has no calendar.
+MONTH = r"^2\d{3}-(0[1-9]|1[0-2])$"
+Month = Annotated[str, Path(pattern=MONTH, examples=["2026-11"])]
+Week = Annotated[str, Path(pattern=r"^2\d{3}-W(0[1-9]|[1-4]\d|5[0-3])$", examples=["2026-W47"])]
 Format = Annotated[str, Query(pattern="^(json|csv|xlsx)$")]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def router(engine: AsyncEngine, zone: ZoneInfo, final_day: int, keeper) -> APIRouter:
-    api = APIRouter(tags=["reports"])
+    api = APIRouter(tags=["reports"], dependencies=[Depends(allow(*STAFF))])
+    admin = APIRouter(tags=["operations"], dependencies=[Depends(allow(Role.admin))])
 
     async def month_report(month: str, as_of: datetime | None) -> dict[str, Any]:
         now = clock.now()
@@ -64,6 +69,15 @@ def router(engine: AsyncEngine, zone: ZoneInfo, final_day: int, keeper) -> APIRo
         description="Available from the 1st of the next month; final (frozen) from the "
         "final day; later events add amended versions. `as_of` recomputes "
         "the report from the events known at that time.",
+        responses={
+            200: {
+                "content": {
+                    "application/json": {},
+                    "text/csv": {"schema": {"type": "string"}},
+                    XLSX: {"schema": {"type": "string", "format": "binary"}},
+                }
+            }
+        },
     )
     async def monthly(
         month: Month, format: Format = "json", as_of: AwareDatetime | None = None
@@ -97,6 +111,12 @@ def router(engine: AsyncEngine, zone: ZoneInfo, final_day: int, keeper) -> APIRo
 
     @api.get("/reports/weekly/{week}", summary="A week's summary (published each Monday)")
     async def weekly(week: Week) -> dict[str, Any]:
+        try:
+            date.fromisocalendar(int(week[:4]), int(week[6:]), 1)
+        except ValueError:
+            raise Invalid(
+                f"{week[:4]} has no week {week[6:]}", field="week", rule="iso_week"
+            ) from None
         stored = await versions.stored(engine, week)
         if stored:
             return _jsonable({"stage": "published", "report": stored[0]["body"]})
@@ -105,6 +125,15 @@ def router(engine: AsyncEngine, zone: ZoneInfo, final_day: int, keeper) -> APIRo
     @api.get(
         "/reports/monthly/{month}/charts/{name}.{fmt}",
         summary="Charts: trend, causes (Pareto), costs by party; SVG or PNG",
+        response_class=Response,
+        responses={
+            200: {
+                "content": {
+                    "image/svg+xml": {"schema": {"type": "string"}},
+                    "image/png": {"schema": {"type": "string", "format": "binary"}},
+                }
+            }
+        },
     )
     async def chart(
         month: Month,
@@ -126,7 +155,7 @@ def router(engine: AsyncEngine, zone: ZoneInfo, final_day: int, keeper) -> APIRo
         summary="Read-only HTML dashboard of a month's report",
     )
     async def dashboard(
-        month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
+        month: Annotated[str, Query(pattern=MONTH)],
     ) -> HTMLResponse:
         try:
             result = await month_report(month, None)
@@ -138,22 +167,21 @@ def router(engine: AsyncEngine, zone: ZoneInfo, final_day: int, keeper) -> APIRo
             }
         return HTMLResponse(render(result["report"], result["stage"], result["version"]))
 
-    @api.post(
+    @admin.post(
         "/admin/rebuild",
-        tags=["operations"],
         summary="Drop the read models and rebuild them from the inbox",
     )
     async def admin_rebuild() -> dict[str, Any]:
         return await rebuild(engine, zone)
 
-    @api.post(
+    @admin.post(
         "/admin/reports/keep",
-        tags=["operations"],
         summary="Finalise or amend due reports now (the keeper also runs periodically)",
     )
     async def keep_now() -> dict[str, Any]:
         return {"stored": await keeper()}
 
+    api.include_router(admin)
     return api
 
 

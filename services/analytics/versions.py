@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.analytics import queries, reports
@@ -81,9 +82,7 @@ async def keep_month(
         "created_at": now,
         "body": body,
     }
-    async with engine.begin() as conn:
-        await conn.execute(report_versions.insert().values(**version))
-    return version
+    return await _store(engine, version)
 
 
 async def keep_week(engine: AsyncEngine, now: datetime, zone: ZoneInfo) -> dict[str, Any] | None:
@@ -96,8 +95,18 @@ async def keep_week(engine: AsyncEngine, now: datetime, zone: ZoneInfo) -> dict[
         return None
     body = await compute_week(engine, week, zone)
     version = {"period": week, "version": 1, "kind": "weekly", "created_at": now, "body": body}
-    async with engine.begin() as conn:
-        await conn.execute(report_versions.insert().values(**version))
+    return await _store(engine, version)
+
+
+async def _store(engine: AsyncEngine, version: dict[str, Any]) -> dict[str, Any] | None:
+    """Store a version once: when two keepers race (the periodic one and an operator's
+    `POST /admin/reports/keep`, or two replicas), the unique (period, version) key lets one
+    win and the other learns it has nothing new to publish."""
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(report_versions.insert().values(**version))
+    except IntegrityError:
+        return None
     return version
 
 

@@ -6,12 +6,13 @@ import hashlib
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Header, Query, Request, Response, UploadFile, status
+from fastapi import APIRouter, Depends, File, Header, Query, Request, Response, UploadFile, status
 from fastapi.responses import FileResponse
 from pydantic import AwareDatetime
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.intake import views
+from services.intake.access import READERS, complaint_access
 from services.intake.application import IntakeApplication, Registration
 from services.intake.domain import Channel, Status
 from services.intake.evidence import EvidenceStore
@@ -30,8 +31,9 @@ from services.intake.schemas import (
 )
 from services.intake.taxonomy import taxonomies
 from shared import clock
-from shared.envelope import Actor
-from shared.errors import Invalid, NotFound
+from shared.auth.access import allow
+from shared.auth.principal import STAFF, Principal, Role
+from shared.errors import Forbidden, Invalid, NotFound
 from shared.http import etagged
 from shared.meta import command_meta
 from shared.threads import run_sync
@@ -54,9 +56,10 @@ def router(
     app: IntakeApplication, engine: AsyncEngine, evidence: EvidenceStore, repeat_window: timedelta
 ) -> APIRouter:
     api = APIRouter(tags=["complaints"])
-
-    def as_clerk(by: str):
-        return command_meta(Actor(id=by, role="clerk"))
+    clerk = complaint_access(app, Role.clerk)
+    clerk_or_customer = complaint_access(app, Role.clerk, Role.customer)
+    reader = complaint_access(app, *READERS)
+    staff = allow(*STAFF)
 
     @api.post(
         "/complaints",
@@ -65,8 +68,17 @@ def router(
         summary="Register a complaint (受理登记); numbered YYMM-NNNN",
     )
     async def register(
-        body: ComplaintCreate, response: Response, idempotency_key: IdempotencyKeyHeader = None
+        body: ComplaintCreate,
+        response: Response,
+        who: Annotated[Principal, Depends(allow(Role.clerk, Role.customer))],
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> ComplaintRead:
+        if who.role is Role.customer and body.complainant.customer_id != who.customer_id:
+            raise Forbidden(
+                "a customer files complaints under its own customer id",
+                field="complainant.customer_id",
+                rule="own_customer",
+            )
         now = clock.now()
         received_at = body.received_at or now
         if received_at > now + RECEIPT_TIME_TOLERANCE:
@@ -80,7 +92,7 @@ def router(
             problem=body.problem.model_dump(mode="json"),
             description=body.description,
             demands=body.demands.model_dump(mode="json"),
-            taken_by=body.taken_by,
+            taken_by=who.subject,
             flags=tuple(body.flags),
         )
         idempotency = None
@@ -91,7 +103,7 @@ def router(
             engine, registration.complainant, registration.subject, received_at - repeat_window
         )
         result = await run_sync(
-            app.register, registration, as_clerk(body.taken_by), idempotency, repeats
+            app.register, registration, command_meta(who.actor), idempotency, repeats
         )
         if result.replayed:
             response.headers["Idempotent-Replayed"] = "true"
@@ -104,6 +116,7 @@ def router(
         summary="List complaints, newest first, with filters and cursor pagination",
     )
     async def list_complaints(
+        who: Annotated[Principal, Depends(allow(*READERS))],
         status_: Annotated[Status | None, Query(alias="status")] = None,
         channel: Channel | None = None,
         severity: Annotated[str | None, Query(pattern="^level_[123]$")] = None,
@@ -114,6 +127,14 @@ def router(
         cursor: Annotated[str | None, Query(max_length=500)] = None,
         limit: Annotated[int, Query(ge=1, le=views.MAX_PAGE_SIZE)] = 20,
     ) -> ComplaintPage:
+        if who.role is Role.customer:
+            if customer not in (None, who.customer_id):
+                raise Forbidden(
+                    "a customer lists only its own complaints",
+                    field="customer",
+                    rule="own_customer",
+                )
+            customer = who.customer_id
         where = views.ListFilter(
             status=status_.value if status_ else None,
             channel=channel.value if channel else None,
@@ -131,7 +152,7 @@ def router(
         response_model=ComplaintRead,
         summary="The complaint; ETag is its version (If-None-Match gives 304)",
     )
-    def read(number: str, request: Request) -> Response:
+    def read(number: str, request: Request, who: Principal = Depends(reader)) -> Response:
         complaint = app.complaint(number)
         return etagged(request, ComplaintRead.of(complaint), complaint.version)
 
@@ -140,7 +161,7 @@ def router(
         response_model=list[TimelineEntry],
         summary="Intake's part of the case timeline, from the event store",
     )
-    def timeline(number: str) -> list[TimelineEntry]:
+    def timeline(number: str, who: Principal = Depends(staff)) -> list[TimelineEntry]:
         entries = []
         for e in app.history(number):
             meta = getattr(e, "meta", None) or {}
@@ -173,7 +194,9 @@ def router(
         response_model=list[RepeatCandidate],
         summary="Earlier complaints of the same customer on the same order, part or batch",
     )
-    async def repeat_candidates(number: str) -> list[RepeatCandidate]:
+    async def repeat_candidates(
+        number: str, who: Principal = Depends(staff)
+    ) -> list[RepeatCandidate]:
         complaint = await run_sync(app.complaint, number)
         found = await views.repeat_candidates(
             engine,
@@ -189,24 +212,30 @@ def router(
         ]
 
     @api.post("/complaints/{number}/repeat-links", response_model=ComplaintRead)
-    def link_repeat(number: str, body: RepeatLink) -> ComplaintRead:
-        return ComplaintRead.of(app.link_repeat(number, body.earlier, as_clerk(body.by)))
+    def link_repeat(
+        number: str, body: RepeatLink, who: Principal = Depends(clerk)
+    ) -> ComplaintRead:
+        return ComplaintRead.of(app.link_repeat(number, body.earlier, command_meta(who.actor)))
 
     @api.delete("/complaints/{number}/repeat-links/{earlier}", response_model=ComplaintRead)
     def unlink_repeat(
         number: str,
         earlier: str,
-        by: Annotated[str, Query(min_length=1, max_length=200)],
         reason: Annotated[str, Query(min_length=1, max_length=2000)],
+        who: Principal = Depends(clerk),
     ) -> ComplaintRead:
         return ComplaintRead.of(
-            app.change(number, "unlink_repeat", as_clerk(by), earlier=earlier, reason=reason)
+            app.change(
+                number, "unlink_repeat", command_meta(who.actor), earlier=earlier, reason=reason
+            )
         )
 
     @api.post("/complaints/{number}/acknowledgement", response_model=ComplaintRead)
-    def acknowledge(number: str, body: Acknowledgement) -> ComplaintRead:
+    def acknowledge(
+        number: str, body: Acknowledgement, who: Principal = Depends(clerk)
+    ) -> ComplaintRead:
         return ComplaintRead.of(
-            app.change(number, "acknowledge", as_clerk(body.by), reply=body.reply)
+            app.change(number, "acknowledge", command_meta(who.actor), reply=body.reply)
         )
 
     @api.post(
@@ -214,12 +243,12 @@ def router(
         response_model=ComplaintRead,
         summary="Judge validity; not valid closes it with the explained reply",
     )
-    def judge(number: str, body: Judgement) -> ComplaintRead:
+    def judge(number: str, body: Judgement, who: Principal = Depends(clerk)) -> ComplaintRead:
         return ComplaintRead.of(
             app.change(
                 number,
                 "judge",
-                as_clerk(body.by),
+                command_meta(who.actor),
                 valid=body.valid,
                 reason=body.reason,
                 reply=body.reply,
@@ -227,10 +256,16 @@ def router(
         )
 
     @api.post("/complaints/{number}/classification", response_model=ComplaintRead)
-    def classify(number: str, body: Classification) -> ComplaintRead:
+    def classify(
+        number: str, body: Classification, who: Principal = Depends(clerk)
+    ) -> ComplaintRead:
         return ComplaintRead.of(
             app.change(
-                number, "classify", as_clerk(body.by), changes=body.changes(), reason=body.reason
+                number,
+                "classify",
+                command_meta(who.actor),
+                changes=body.changes(),
+                reason=body.reason,
             )
         )
 
@@ -242,8 +277,8 @@ def router(
     async def upload_evidence(
         number: str,
         file: Annotated[UploadFile, File()],
-        by: Annotated[str, Form(min_length=1, max_length=200)],
         response: Response,
+        who: Principal = Depends(clerk_or_customer),
     ) -> ComplaintRead:
         await run_sync(app.complaint, number)
         content = await file.read(evidence.max_bytes + 1)
@@ -253,7 +288,7 @@ def router(
             app.change,
             number,
             "attach_evidence",
-            as_clerk(by),
+            command_meta(who.actor),
             sha256=sha256,
             filename=(file.filename or "evidence")[:255],
             content_type=content_type,
@@ -263,7 +298,9 @@ def router(
         return ComplaintRead.of(complaint)
 
     @api.get("/complaints/{number}/evidence/{sha256}", response_class=FileResponse)
-    def download_evidence(number: str, sha256: str) -> FileResponse:
+    def download_evidence(
+        number: str, sha256: str, who: Principal = Depends(reader)
+    ) -> FileResponse:
         complaint = app.complaint(number)
         if sha256 not in complaint.evidence:
             raise NotFound(f"complaint {number} has no evidence {sha256}")
@@ -277,12 +314,14 @@ def router(
         response_model=ComplaintRead,
         summary="The customer confirms the outcome (书面确认) with satisfaction 1-5",
     )
-    def confirm(number: str, body: Confirmation) -> ComplaintRead:
+    def confirm(
+        number: str, body: Confirmation, who: Principal = Depends(clerk_or_customer)
+    ) -> ComplaintRead:
         return ComplaintRead.of(
             app.change(
                 number,
                 "confirm",
-                as_clerk(body.by),
+                command_meta(who.actor),
                 satisfaction=body.satisfaction,
                 comment=body.comment,
             )
@@ -293,21 +332,25 @@ def router(
         response_model=ComplaintRead,
         summary="The customer rejects the outcome: reopened as a new handling cycle",
     )
-    def reject(number: str, body: Reason) -> ComplaintRead:
+    def reject(
+        number: str, body: Reason, who: Principal = Depends(clerk_or_customer)
+    ) -> ComplaintRead:
         return ComplaintRead.of(
-            app.change(number, "reject_outcome", as_clerk(body.by), reason=body.reason)
+            app.change(number, "reject_outcome", command_meta(who.actor), reason=body.reason)
         )
 
     @api.post("/complaints/{number}/withdrawal", response_model=ComplaintRead)
-    def withdraw(number: str, body: Reason) -> ComplaintRead:
+    def withdraw(
+        number: str, body: Reason, who: Principal = Depends(clerk_or_customer)
+    ) -> ComplaintRead:
         return ComplaintRead.of(
-            app.change(number, "withdraw", as_clerk(body.by), reason=body.reason)
+            app.change(number, "withdraw", command_meta(who.actor), reason=body.reason)
         )
 
     @api.get(
         "/taxonomies", tags=["reference"], summary="Classification schemes with zh-CN and en labels"
     )
-    def list_taxonomies() -> dict:
+    def list_taxonomies(who: Annotated[Principal, Depends(allow(*READERS))]) -> dict:
         return taxonomies()
 
     return api

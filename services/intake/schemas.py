@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from services.intake.domain import Channel, Complaint, Nature
 from services.intake.taxonomy import LEVEL_1_FLAGS, LEVEL_2_FLAGS, labelled
-from shared.schemas import By, Currency, Strict
+from shared.schemas import Currency, Strict
 
 Text200 = Field(min_length=1, max_length=200)
 
@@ -108,7 +108,6 @@ class ComplaintCreate(Strict):
                     },
                     "problem": {"what": "solder bridges on J3", "where": "customer's SMT line 2"},
                     "description": "12 of 500 boards short on J3",
-                    "taken_by": "clerk-wang",
                     "demands": {"remedy": "return", "amount": "2400.00", "currency": "CNY"},
                 }
             ]
@@ -123,7 +122,6 @@ class ComplaintCreate(Strict):
     problem: ProblemStatement
     description: str = Field(min_length=1, max_length=20_000)
     demands: Demands = Demands()
-    taken_by: str = Field(min_length=1, max_length=200, description="首问负责人")
     flags: list[Literal[tuple(sorted(LEVEL_1_FLAGS | LEVEL_2_FLAGS))]] = Field(  # type: ignore[misc]
         default_factory=list,
         max_length=10,
@@ -269,12 +267,11 @@ class ComplaintPage(BaseModel):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page")
 
 
-class Acknowledgement(By):
+class Acknowledgement(Strict):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "by": "cs-chen",
                     "reply": "We received your complaint and will answer within 3 working days.",
                 }
             ]
@@ -283,12 +280,11 @@ class Acknowledgement(By):
     reply: str = Field(min_length=1, max_length=5000)
 
 
-class Judgement(By):
+class Judgement(Strict):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "by": "qa-liu",
                     "valid": False,
                     "reason": "damage from storage in a wet warehouse",
                     "reply": "Stored at 90% humidity; see the handling guide, p. 4.",
@@ -303,12 +299,11 @@ class Judgement(By):
     )
 
 
-class Classification(By):
+class Classification(Strict):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "by": "qa-liu",
                     "reason": "confirmed by lab",
                     "cause": "technical_defect",
                     "severity": "level_2",
@@ -324,34 +319,28 @@ class Classification(By):
     cause: str | None = None
 
     def changes(self) -> dict[str, str]:
-        return {k: v for k, v in self.model_dump(exclude={"by", "reason"}).items() if v is not None}
+        return {k: v for k, v in self.model_dump(exclude={"reason"}).items() if v is not None}
 
 
-class RepeatLink(By):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"by": "clerk-wang", "earlier": "2611-0007"}]}
-    )
+class RepeatLink(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"earlier": "2611-0007"}]})
     earlier: str = Field(min_length=1, max_length=20)
 
 
-class Confirmation(By):
+class Confirmation(Strict):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [
-                {"by": "cs-chen", "satisfaction": 4, "comment": "Replacement arrived on time."}
-            ]
+            "examples": [{"satisfaction": 4, "comment": "Replacement arrived on time."}]
         }
     )
     satisfaction: int = Field(ge=1, le=5)
     comment: str | None = Field(default=None, max_length=5000)
 
 
-class Reason(By):
+class Reason(Strict):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [
-                {"by": "cs-chen", "reason": "The customer settled it with the distributor."}
-            ]
+            "examples": [{"reason": "The customer settled it with the distributor."}]
         }
     )
     reason: str = Field(min_length=1, max_length=5000)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.routing import views
+from services.routing.access import READERS, case_access, own_unit
 from services.routing.application import RoutingApplication
 from services.routing.deadlines import POLICY_FILE
 from services.routing.schemas import (
-    Approval,
     CaseRead,
     DryRun,
     Extension,
@@ -26,7 +26,8 @@ from services.routing.schemas import (
     Rejection,
 )
 from shared import clock
-from shared.envelope import Actor
+from shared.auth.access import allow
+from shared.auth.principal import Principal, Role
 from shared.http import etagged
 from shared.meta import command_meta
 from shared.schemas import decode_cursor, encode_cursor
@@ -51,12 +52,11 @@ Limit = Annotated[int, Query(ge=1, le=views.MAX_PAGE_SIZE)]
 
 def router(app: RoutingApplication, engine: AsyncEngine) -> APIRouter:
     api = APIRouter()
-
-    def handler(by: str):
-        return command_meta(Actor(id=by, role="handler"))
-
-    def manager(by: str):
-        return command_meta(Actor(id=by, role="manager"))
+    reader = case_access(app, *READERS)
+    handler = case_access(app, Role.handler)
+    handler_or_manager = case_access(app, Role.handler, Role.manager)
+    manager = allow(Role.manager)
+    staff = allow(*READERS)
 
     async def page(unit: str | None, overdue: bool, cursor: str | None, limit: int) -> QueuePage:
         rows = await views.queue(
@@ -79,27 +79,29 @@ def router(app: RoutingApplication, engine: AsyncEngine) -> APIRouter:
         response_model=CaseRead,
         summary="The case; ETag is its version (If-None-Match gives 304)",
     )
-    def read(number: str, request: Request) -> Response:
+    def read(number: str, request: Request, who: Principal = Depends(reader)) -> Response:
         case = app.case(number)
         return etagged(request, CaseRead.of(case), case.version)
 
     @cases.get(
         "/{number}/closing-gate", summary="What still stops the case from closing (四不放过)"
     )
-    def closing_gate(number: str) -> dict[str, Any]:
+    def closing_gate(number: str, who: Principal = Depends(reader)) -> dict[str, Any]:
         missing = app.case(number).missing_to_close(clock.now())
         return {"can_close": not missing, "missing": missing}
 
     @cases.get(
         "/{number}/late-steps", summary="Steps that ran late, for review after closing (洽办)"
     )
-    def late_steps(number: str) -> list[dict[str, Any]]:
+    def late_steps(number: str, who: Principal = Depends(reader)) -> list[dict[str, Any]]:
         return app.case(number).late_steps
 
     @cases.post("/{number}/reassignment", response_model=CaseRead)
-    def reassign(number: str, body: Reassignment) -> CaseRead:
+    def reassign(number: str, body: Reassignment, who: Principal = Depends(manager)) -> CaseRead:
         return CaseRead.of(
-            app.change(number, "reassign", manager(body.by), unit=body.unit, reason=body.reason)
+            app.change(
+                number, "reassign", command_meta(who.actor), unit=body.unit, reason=body.reason
+            )
         )
 
     @cases.post(
@@ -107,24 +109,34 @@ def router(app: RoutingApplication, engine: AsyncEngine) -> APIRouter:
         response_model=CaseRead,
         summary="Pause a clock, e.g. while waiting for the customer",
     )
-    def pause(number: str, name: str, body: Reason) -> CaseRead:
+    def pause(
+        number: str, name: str, body: Reason, who: Principal = Depends(handler_or_manager)
+    ) -> CaseRead:
         return CaseRead.of(
-            app.change(number, "pause_clock", handler(body.by), name=name, reason=body.reason)
+            app.change(
+                number, "pause_clock", command_meta(who.actor), name=name, reason=body.reason
+            )
         )
 
     @cases.post("/{number}/clocks/{name}/resume", response_model=CaseRead)
-    def resume(number: str, name: str, body: Reason) -> CaseRead:
+    def resume(
+        number: str, name: str, body: Reason, who: Principal = Depends(handler_or_manager)
+    ) -> CaseRead:
         return CaseRead.of(
-            app.change(number, "resume_clock", handler(body.by), name=name, reason=body.reason)
+            app.change(
+                number, "resume_clock", command_meta(who.actor), name=name, reason=body.reason
+            )
         )
 
     @cases.post("/{number}/clocks/{name}/extension", response_model=CaseRead)
-    def extend(number: str, name: str, body: Extension) -> CaseRead:
+    def extend(
+        number: str, name: str, body: Extension, who: Principal = Depends(manager)
+    ) -> CaseRead:
         return CaseRead.of(
             app.change(
                 number,
                 "extend_clock",
-                manager(body.by),
+                command_meta(who.actor),
                 name=name,
                 due=body.due,
                 reason=body.reason,
@@ -137,25 +149,27 @@ def router(app: RoutingApplication, engine: AsyncEngine) -> APIRouter:
         response_model=CaseRead,
         summary="Apply the deadline policy in force to this open case's clocks",
     )
-    def rebaseline(number: str, body: Reason) -> CaseRead:
+    def rebaseline(number: str, body: Reason, who: Principal = Depends(manager)) -> CaseRead:
         return CaseRead.of(
             app.change(
                 number,
                 "rebaseline",
-                manager(body.by),
+                command_meta(who.actor),
                 policy=app.policy_in_force,
                 reason=body.reason,
             )
         )
 
     @cases.post("/{number}/investigation", response_model=CaseRead)
-    def investigate(number: str, body: Investigation) -> CaseRead:
+    def investigate(
+        number: str, body: Investigation, who: Principal = Depends(handler)
+    ) -> CaseRead:
         parties = [p.model_dump(mode="json") for p in body.responsible_parties]
         return CaseRead.of(
             app.change(
                 number,
                 "record_investigation",
-                handler(body.by),
+                command_meta(who.actor),
                 problem=body.problem,
                 five_whys=body.five_whys,
                 fishbone=body.fishbone,
@@ -169,12 +183,12 @@ def router(app: RoutingApplication, engine: AsyncEngine) -> APIRouter:
         response_model=CaseRead,
         summary="Propose remedies and corrective/preventive actions",
     )
-    def propose(number: str, body: Proposal) -> CaseRead:
+    def propose(number: str, body: Proposal, who: Principal = Depends(handler)) -> CaseRead:
         return CaseRead.of(
             app.change(
                 number,
                 "propose",
-                handler(body.by),
+                command_meta(who.actor),
                 remedies=[r.model_dump(mode="json", exclude_none=True) for r in body.remedies],
                 currency=body.currency,
                 actions=[a.model_dump(mode="json") for a in body.actions],
@@ -182,14 +196,14 @@ def router(app: RoutingApplication, engine: AsyncEngine) -> APIRouter:
         )
 
     @cases.post("/{number}/memos", response_model=CaseRead, summary="File a memo (签呈)")
-    def memo(number: str, body: Memo) -> CaseRead:
+    def memo(number: str, body: Memo, who: Principal = Depends(handler_or_manager)) -> CaseRead:
         return CaseRead.of(
             app.change(
                 number,
                 "file_memo",
-                handler(body.by),
+                command_meta(who.actor),
                 from_unit=body.from_unit,
-                author=body.by,
+                author=who.subject,
                 text=body.text,
             )
         )
@@ -199,14 +213,14 @@ def router(app: RoutingApplication, engine: AsyncEngine) -> APIRouter:
         response_model=CaseRead,
         summary="Approve; refused below the authority the amount needs (核决权限)",
     )
-    def approve(number: str, body: Approval) -> CaseRead:
+    def approve(number: str, who: Principal = Depends(manager)) -> CaseRead:
         return CaseRead.of(
             app.change(
                 number,
                 "approve",
-                manager(body.approver_id),
-                approver_id=body.approver_id,
-                approver_level=body.approver_level,
+                command_meta(who.actor),
+                approver_id=who.subject,
+                approver_level=who.authority,
             )
         )
 
@@ -215,13 +229,13 @@ def router(app: RoutingApplication, engine: AsyncEngine) -> APIRouter:
         response_model=CaseRead,
         summary="Reject the proposal; back to the unit with the reason",
     )
-    def reject(number: str, body: Rejection) -> CaseRead:
+    def reject(number: str, body: Rejection, who: Principal = Depends(manager)) -> CaseRead:
         return CaseRead.of(
             app.change(
                 number,
                 "reject",
-                manager(body.approver_id),
-                approver_id=body.approver_id,
+                command_meta(who.actor),
+                approver_id=who.subject,
                 reason=body.reason,
             )
         )
@@ -231,12 +245,12 @@ def router(app: RoutingApplication, engine: AsyncEngine) -> APIRouter:
         response_model=CaseRead,
         summary="Record that responsible people were dealt with and people briefed",
     )
-    def follow_up(number: str, body: FollowUp) -> CaseRead:
+    def follow_up(number: str, body: FollowUp, who: Principal = Depends(handler)) -> CaseRead:
         return CaseRead.of(
             app.change(
                 number,
                 "record_follow_up",
-                handler(body.by),
+                command_meta(who.actor),
                 responsible_dealt_with=body.responsible_dealt_with,
                 people_briefed=body.people_briefed,
             )
@@ -247,8 +261,8 @@ def router(app: RoutingApplication, engine: AsyncEngine) -> APIRouter:
         response_model=CaseRead,
         summary="Close; refused with every missing condition named",
     )
-    def close(number: str, body: Reason) -> CaseRead:
-        return CaseRead.of(app.change(number, "close", manager(body.by)))
+    def close(number: str, body: Reason, who: Principal = Depends(manager)) -> CaseRead:
+        return CaseRead.of(app.change(number, "close", command_meta(who.actor)))
 
     work = APIRouter(tags=["work queues"])
 
@@ -257,28 +271,36 @@ def router(app: RoutingApplication, engine: AsyncEngine) -> APIRouter:
         response_model=QueuePage,
         summary="A unit's open cases by next deadline",
     )
-    async def unit_queue(unit: str, cursor: Cursor = None, limit: Limit = 20) -> QueuePage:
+    async def unit_queue(
+        unit: str, who: Principal = Depends(staff), cursor: Cursor = None, limit: Limit = 20
+    ) -> QueuePage:
+        own_unit(unit, who)
         return await page(unit, False, cursor, limit)
 
     @work.get("/overdue", response_model=QueuePage, summary="Open cases past a deadline")
-    async def overdue(cursor: Cursor = None, limit: Limit = 20) -> QueuePage:
-        return await page(None, True, cursor, limit)
+    async def overdue(
+        who: Principal = Depends(staff), cursor: Cursor = None, limit: Limit = 20
+    ) -> QueuePage:
+        """A handler sees its own unit's overdue cases; other staff see every unit's."""
+        return await page(who.unit if who.role is Role.handler else None, True, cursor, limit)
 
     rules = APIRouter(prefix="/routing-rules", tags=["routing rules"])
 
     @rules.get("", summary="The rule set in force")
-    def current_rules() -> dict[str, Any]:
+    def current_rules(who: Principal = Depends(staff)) -> dict[str, Any]:
         return app.rules().to_dict()
 
     @rules.put("", summary="Publish a new rule-set version (recorded as an event)")
     def publish_rules(
         body: Annotated[dict[str, Any], Body(examples=[RULES_EXAMPLE])],
-        by: Annotated[str, Query(min_length=1, max_length=200)],
+        who: Annotated[Principal, Depends(allow(Role.admin))],
     ) -> dict[str, Any]:
-        return app.publish_rules(body, command_meta(Actor(id=by, role="admin"))).to_dict()
+        return app.publish_rules(body, command_meta(who.actor)).to_dict()
 
     @rules.post("/dry-run", summary="Which rule would fire for these facts, and why")
-    def dry_run(body: DryRun) -> dict[str, Any]:
+    def dry_run(
+        body: DryRun, who: Annotated[Principal, Depends(allow(Role.admin, Role.manager))]
+    ) -> dict[str, Any]:
         decision = app.dry_run(body.facts)
         return {
             "rule_id": decision.rule.id,
@@ -289,7 +311,7 @@ def router(app: RoutingApplication, engine: AsyncEngine) -> APIRouter:
         }
 
     @api.get("/deadline-policy", tags=["deadlines"], summary="The deadline policy in force")
-    def deadline_policy() -> dict[str, Any]:
+    def deadline_policy(who: Principal = Depends(staff)) -> dict[str, Any]:
         return json.loads(POLICY_FILE.read_text(encoding="utf-8"))
 
     for part in (cases, work, rules):

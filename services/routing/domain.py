@@ -19,7 +19,7 @@ from services.routing.deadlines import TIMERS, DeadlinePolicy
 from shared import clock
 from shared.case_number import aggregate_id
 from shared.contracts.common import PARTY_KINDS
-from shared.errors import Conflict, Invalid
+from shared.errors import Conflict, Forbidden, Invalid
 from shared.eventstore import ClockedAggregate
 from shared.meta import Meta
 from shared.money import Money
@@ -443,14 +443,16 @@ class Case(ClockedAggregate):
         if self.status != "proposed" or self.total is None:
             raise Conflict(f"case {self.number} is {self.status}; nothing to approve")
         if approver_level not in levels():
-            raise Invalid(
-                f"unknown authority level {approver_level!r}", field="approver_level", rule="enum"
+            raise Forbidden(
+                f"authority level {approver_level!r} is not one of {', '.join(levels())}",
+                field="authority",
+                rule="known_level",
             )
         required = required_level(self.total.amount, self.total.currency)
         if not covers(approver_level, required):
-            raise Conflict(
+            raise Forbidden(
                 f"{self.total} needs approval by {required}; {approver_level} cannot approve it",
-                field="approver_level",
+                field="authority",
                 rule="authority",
             )
         parties = (self.investigation or {}).get("responsible_parties", [])

@@ -9,14 +9,12 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.routing.domain import FISHBONE, LADDER, PARTY_KINDS, Case
-from shared.schemas import By, Currency, Strict
+from shared.schemas import Currency, Strict
 
 
-class Reason(By):
+class Reason(Strict):
     model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"by": "mgr-li", "reason": "waiting for the customer's samples"}]
-        }
+        json_schema_extra={"examples": [{"reason": "waiting for the customer's samples"}]}
     )
     reason: str = Field(min_length=1, max_length=2000)
 
@@ -24,9 +22,7 @@ class Reason(By):
 class Reassignment(Reason):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [
-                {"by": "mgr-li", "reason": "the carrier damaged it: logistics", "unit": "logistics"}
-            ]
+            "examples": [{"reason": "the carrier damaged it: logistics", "unit": "logistics"}]
         }
     )
     unit: str = Field(min_length=1, max_length=100)
@@ -37,7 +33,6 @@ class Extension(Reason):
         json_schema_extra={
             "examples": [
                 {
-                    "by": "mgr-li",
                     "reason": "supplier analysis pending",
                     "due": "2026-11-12T02:00:00Z",
                 }
@@ -59,12 +54,11 @@ class Party(Strict):
     )
 
 
-class Investigation(By):
+class Investigation(Strict):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "by": "qa-liu",
                     "problem": {
                         "who": "SMT line 2",
                         "what": "solder bridges",
@@ -115,13 +109,12 @@ class Action(Strict):
     due: date
 
 
-class Proposal(By):
+class Proposal(Strict):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
             "examples": [
                 {
-                    "by": "qa-liu",
                     "currency": "CNY",
                     "remedies": [
                         {
@@ -149,12 +142,11 @@ class Proposal(By):
     actions: list[Action] = Field(default_factory=list, max_length=50)
 
 
-class Memo(By):
+class Memo(Strict):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "by": "fin-zhou",
                     "from_unit": "finance",
                     "text": "The allowance exceeds the customer's annual rebate.",
                 }
@@ -165,30 +157,18 @@ class Memo(By):
     text: str = Field(min_length=1, max_length=5000)
 
 
-class Approval(Strict):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"approver_id": "mgr-li", "approver_level": "manager"}]}
-    )
-    approver_id: str = Field(min_length=1, max_length=200)
-    approver_level: str = Field(min_length=1, max_length=50)
-
-
 class Rejection(Strict):
     model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"approver_id": "mgr-li", "reason": "Propose rework before a refund."}]
-        }
+        json_schema_extra={"examples": [{"reason": "Propose rework before a refund."}]}
     )
-    approver_id: str = Field(min_length=1, max_length=200)
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class FollowUp(By):
+class FollowUp(Strict):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "by": "qa-liu",
                     "responsible_dealt_with": "SMT lead warned per reward/penalty notice",
                     "people_briefed": "SMT shift briefed on stencil checks",
                 }

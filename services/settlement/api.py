@@ -5,34 +5,34 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.settlement.application import SettlementApplication
 from services.settlement.domain import Settlement
+from shared.auth.access import allow
+from shared.auth.principal import Principal, Role
 from shared.contracts.common import PARTY_KINDS
-from shared.envelope import Actor
 from shared.http import etagged
 from shared.meta import command_meta
-from shared.schemas import By, Strict
+from shared.schemas import Strict
 
 Money = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=6)]
 
 
-class Receipt(By):
+class Receipt(Strict):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"by": "wh-sun", "part_no": "PCB-7731", "quantity": 7}]}
+        json_schema_extra={"examples": [{"part_no": "PCB-7731", "quantity": 7}]}
     )
     part_no: str = Field(min_length=1, max_length=100)
     quantity: int = Field(gt=0, le=10**9)
 
 
-class Decision(By):
+class Decision(Strict):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "by": "fin-zhou",
                     "part_no": "PCB-7731",
                     "accept": False,
                     "reason": "one board extra: send it back",
@@ -45,12 +45,11 @@ class Decision(By):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class OrderRequest(By):
+class OrderRequest(Strict):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "by": "fin-zhou",
                     "kind": "replacement",
                     "part_no": "PCB-7731",
                     "quantity": 12,
@@ -72,12 +71,11 @@ class InvoicedLine(Strict):
     tax_rate: Decimal = Field(default=Decimal(0), ge=0, le=1, max_digits=6, decimal_places=4)
 
 
-class Allowance(By):
+class Allowance(Strict):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "by": "fin-zhou",
                     "mode": "percent",
                     "value": "5",
                     "lines": [
@@ -97,12 +95,10 @@ class Allowance(By):
     lines: list[InvoicedLine] = Field(min_length=1, max_length=200)
 
 
-class Compensation(By):
+class Compensation(Strict):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [
-                {"by": "fin-zhou", "amount": "300.00", "kind": "compensation", "payee": "C-1001"}
-            ]
+            "examples": [{"amount": "300.00", "kind": "compensation", "payee": "C-1001"}]
         }
     )
     amount: Money
@@ -110,12 +106,11 @@ class Compensation(By):
     payee: str = Field(min_length=1, max_length=200)
 
 
-class Cost(By):
+class Cost(Strict):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "by": "cqe-ma",
                     "item": "sorting_at_customer",
                     "amount": "680.00",
                     "accounting_unit": "quality",
@@ -130,18 +125,14 @@ class Cost(By):
     owner: str = Field(min_length=1, max_length=200)
 
 
-class CostHeader(By):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"by": "cqe-ma", "inspected": 500, "defective": 12}]}
-    )
+class CostHeader(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"inspected": 500, "defective": 12}]})
     inspected: int = Field(gt=0, le=10**12)
     defective: int = Field(ge=0, le=10**12)
 
 
-class SignOff(By):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"by": "fin-zhou", "role": "finance"}]}
-    )
+class SignOff(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"role": "finance"}]})
     role: Literal["manager", "finance", "customer_quality_engineer", "product_management"]
 
 
@@ -157,12 +148,11 @@ class Share(Strict):
     )
 
 
-class Apportionment(By):
+class Apportionment(Strict):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "by": "fin-zhou",
                     "parties": [
                         {"kind": "carrier", "name": "SF Express", "ratio": "40"},
                         {"kind": "supplier", "name": "StencilCo", "ratio": "30"},
@@ -175,12 +165,11 @@ class Apportionment(By):
     parties: list[Share] = Field(min_length=1, max_length=50)
 
 
-class Penalty(By):
+class Penalty(Strict):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "by": "hr-gao",
                     "target_kind": "person",
                     "target": "li-lei",
                     "basis": "fine",
@@ -197,11 +186,9 @@ class Penalty(By):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class Reversal(By):
+class Reversal(Strict):
     model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"by": "fin-zhou", "voucher": "JV-2026-000042", "reason": "booked twice"}]
-        }
+        json_schema_extra={"examples": [{"voucher": "JV-2026-000042", "reason": "booked twice"}]}
     )
     voucher: str = Field(min_length=1, max_length=40)
     reason: str = Field(min_length=1, max_length=2000)
@@ -317,12 +304,18 @@ class SettlementRead(BaseModel):
         )
 
 
+#: Who reads settlements. Acting on them is finance's alone; settlement does not know a
+#: case's unit, so handlers read their case's money through routing and analytics instead.
+READERS = (Role.finance, Role.manager, Role.auditor, Role.admin)
+
+
 def router(app: SettlementApplication) -> APIRouter:
     api = APIRouter(prefix="/settlements", tags=["settlements"])
 
-    def act(number: str, command: str, body: By, **arguments: Any) -> SettlementRead:
-        meta = command_meta(Actor(id=body.by, role="finance"))
-        return SettlementRead.of(app.act(number, command, meta, **arguments))
+    finance = allow(Role.finance)
+
+    def act(number: str, command: str, who: Principal, **arguments: Any) -> SettlementRead:
+        return SettlementRead.of(app.act(number, command, command_meta(who.actor), **arguments))
 
     @api.get(
         "/{number}",
@@ -330,7 +323,10 @@ def router(app: SettlementApplication) -> APIRouter:
         summary="A case's settlement (the latest cycle unless `cycle` is given)",
     )
     def read(
-        number: str, request: Request, cycle: Annotated[int | None, Query(ge=1, le=999)] = None
+        number: str,
+        request: Request,
+        who: Annotated[Principal, Depends(allow(*READERS))],
+        cycle: Annotated[int | None, Query(ge=1, le=999)] = None,
     ) -> Response:
         settlement = app.settlement(number, cycle)
         return etagged(request, SettlementRead.of(settlement), settlement.version)
@@ -340,22 +336,22 @@ def router(app: SettlementApplication) -> APIRouter:
         response_model=SettlementRead,
         summary="The warehouse signs for returned goods that actually arrived",
     )
-    def receive(number: str, body: Receipt) -> SettlementRead:
+    def receive(number: str, body: Receipt, who: Principal = Depends(finance)) -> SettlementRead:
         return act(
             number,
             "receive",
-            body,
+            who,
             part_no=body.part_no,
             quantity=body.quantity,
-            received_by=body.by,
+            received_by=who.subject,
         )
 
     @api.post("/{number}/over-receipt-decisions", response_model=SettlementRead)
-    def decide(number: str, body: Decision) -> SettlementRead:
+    def decide(number: str, body: Decision, who: Principal = Depends(finance)) -> SettlementRead:
         return act(
             number,
             "decide_over_receipt",
-            body,
+            who,
             part_no=body.part_no,
             accept=body.accept,
             reason=body.reason,
@@ -366,19 +362,19 @@ def router(app: SettlementApplication) -> APIRouter:
         response_model=SettlementRead,
         summary="Issue the credit note for the refund (once); posts its voucher",
     )
-    def credit_note(number: str, body: By) -> SettlementRead:
-        return act(number, "issue_credit_note", body)
+    def credit_note(number: str, who: Principal = Depends(finance)) -> SettlementRead:
+        return act(number, "issue_credit_note", who)
 
     @api.post(
         "/{number}/orders",
         response_model=SettlementRead,
         summary="A replacement (换货) or rework (维修) order with its cost",
     )
-    def order(number: str, body: OrderRequest) -> SettlementRead:
+    def order(number: str, body: OrderRequest, who: Principal = Depends(finance)) -> SettlementRead:
         return act(
             number,
             "order",
-            body,
+            who,
             kind=body.kind,
             part_no=body.part_no,
             quantity=body.quantity,
@@ -390,18 +386,22 @@ def router(app: SettlementApplication) -> APIRouter:
         response_model=SettlementRead,
         summary="A sales allowance certificate (销货折让证明单)",
     )
-    def allowance(number: str, body: Allowance) -> SettlementRead:
+    def allowance(
+        number: str, body: Allowance, who: Principal = Depends(finance)
+    ) -> SettlementRead:
         lines = [{**line.model_dump(mode="json")} for line in body.lines]
         return act(
-            number, "issue_allowance", body, mode=body.mode, value=str(body.value), lines=lines
+            number, "issue_allowance", who, mode=body.mode, value=str(body.value), lines=lines
         )
 
     @api.post("/{number}/compensations", response_model=SettlementRead)
-    def compensation(number: str, body: Compensation) -> SettlementRead:
+    def compensation(
+        number: str, body: Compensation, who: Principal = Depends(finance)
+    ) -> SettlementRead:
         return act(
             number,
             "agree_compensation",
-            body,
+            who,
             amount=str(body.amount),
             kind=body.kind,
             payee=body.payee,
@@ -412,11 +412,11 @@ def router(app: SettlementApplication) -> APIRouter:
         response_model=SettlementRead,
         summary="A cost item of the cost confirmation sheet (客户投诉费用确认单)",
     )
-    def cost(number: str, body: Cost) -> SettlementRead:
+    def cost(number: str, body: Cost, who: Principal = Depends(finance)) -> SettlementRead:
         return act(
             number,
             "record_cost",
-            body,
+            who,
             item=body.item,
             amount=str(body.amount),
             accounting_unit=body.accounting_unit,
@@ -424,30 +424,34 @@ def router(app: SettlementApplication) -> APIRouter:
         )
 
     @api.post("/{number}/cost-header", response_model=SettlementRead)
-    def cost_header(number: str, body: CostHeader) -> SettlementRead:
+    def cost_header(
+        number: str, body: CostHeader, who: Principal = Depends(finance)
+    ) -> SettlementRead:
         return act(
-            number, "set_cost_header", body, inspected=body.inspected, defective=body.defective
+            number, "set_cost_header", who, inspected=body.inspected, defective=body.defective
         )
 
     @api.post("/{number}/cost-sign-offs", response_model=SettlementRead)
-    def sign_off(number: str, body: SignOff) -> SettlementRead:
-        return act(number, "sign_off_costs", body, role=body.role, by=body.by)
+    def sign_off(number: str, body: SignOff, who: Principal = Depends(finance)) -> SettlementRead:
+        return act(number, "sign_off_costs", who, role=body.role, by=who.subject)
 
     @api.post(
         "/{number}/apportionment",
         response_model=SettlementRead,
         summary="Split the confirmed costs by ratio (total exactly 100%); frozen",
     )
-    def apportionment(number: str, body: Apportionment) -> SettlementRead:
+    def apportionment(
+        number: str, body: Apportionment, who: Principal = Depends(finance)
+    ) -> SettlementRead:
         parties = [p.model_dump(mode="json") for p in body.parties]
-        return act(number, "apportion_costs", body, parties=parties)
+        return act(number, "apportion_costs", who, parties=parties)
 
     @api.post("/{number}/penalties", response_model=SettlementRead)
-    def penalty(number: str, body: Penalty) -> SettlementRead:
+    def penalty(number: str, body: Penalty, who: Principal = Depends(finance)) -> SettlementRead:
         return act(
             number,
             "assess_penalty",
-            body,
+            who,
             target_kind=body.target_kind,
             target=body.target,
             basis=body.basis,
@@ -460,11 +464,11 @@ def router(app: SettlementApplication) -> APIRouter:
         response_model=SettlementRead,
         summary="Correct a voucher by a reversal voucher (never an edit)",
     )
-    def reversal(number: str, body: Reversal) -> SettlementRead:
-        return act(number, "reverse_voucher", body, voucher=body.voucher, reason=body.reason)
+    def reversal(number: str, body: Reversal, who: Principal = Depends(finance)) -> SettlementRead:
+        return act(number, "reverse_voucher", who, voucher=body.voucher, reason=body.reason)
 
     @api.post("/{number}/completion", response_model=SettlementRead)
-    def complete(number: str, body: By) -> SettlementRead:
-        return act(number, "complete", body, completed_by=body.by)
+    def complete(number: str, who: Principal = Depends(finance)) -> SettlementRead:
+        return act(number, "complete", who, completed_by=who.subject)
 
     return api

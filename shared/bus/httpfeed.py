@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 
 import httpx
 
@@ -22,8 +22,15 @@ FEED_PAGE_LIMIT = 500
 
 class HttpFeedSubscription:
     def __init__(
-        self, producer: str, base_url: str, start_after: int, poll_interval: float
+        self,
+        producer: str,
+        base_url: str,
+        start_after: int,
+        poll_interval: float,
+        credentials: Callable[[], dict[str, str]],
     ) -> None:
+        """`credentials` gives the Authorization header for each poll (tokens expire)."""
+        self.credentials = credentials
         self.producer = producer
         self.base_url = base_url.rstrip("/")
         self.after = start_after
@@ -40,6 +47,7 @@ class HttpFeedSubscription:
                 response = await self._client.get(
                     f"{self.base_url}/events",
                     params={"after": self.after, "limit": FEED_PAGE_LIMIT},
+                    headers=self.credentials(),
                 )
                 response.raise_for_status()
                 page = response.json()

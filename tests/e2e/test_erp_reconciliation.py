@@ -16,6 +16,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from tests.support.auth import bearer
 from tests.support.infra import ROOT, group_caught_up
 from tests.support.waiting import wait_until
 
@@ -33,12 +34,12 @@ def system(production_env, tmp_path):
 
 
 def get(url):
-    response = httpx.get(url, timeout=5)
+    response = httpx.get(url, headers=bearer("auditor"), timeout=5)
     return response.json() if response.status_code == 200 else None
 
 
-def post(url, body):
-    response = httpx.post(url, json=body, timeout=10)
+def post(url, body, role):
+    response = httpx.post(url, json=body, headers=bearer(role), timeout=10)
     assert response.status_code < 300, response.text
     return response.json()
 
@@ -89,14 +90,13 @@ def test_the_erp_consumer_reconciles_with_settlement_and_redelivery_changes_noth
             },
             "problem": {"what": "solder bridges on J3", "where": "SMT line 2"},
             "description": "12 boards short",
-            "taken_by": "clerk-wang",
         },
+        "clerk",
     )["number"]
     wait_until(lambda: get(f"{routing}/cases/{number}"), what="case opened")
     post(
         f"{routing}/cases/{number}/remedies",
         {
-            "by": "qa-liu",
             "currency": "CNY",
             "remedies": [
                 {
@@ -110,31 +110,30 @@ def test_the_erp_consumer_reconciles_with_settlement_and_redelivery_changes_noth
                 {"kind": "compensation", "amount": "300.00"},
             ],
         },
+        "handler",
     )
-    post(
-        f"{routing}/cases/{number}/approval", {"approver_id": "mgr-li", "approver_level": "manager"}
-    )
+    post(f"{routing}/cases/{number}/approval", {}, "manager")
     wait_until(lambda: get(f"{settlement}/settlements/{number}"), what="settlement opened")
 
     base = f"{settlement}/settlements/{number}"
-    post(f"{base}/receipts", {"by": "wh-sun", "part_no": "PCB-7731", "quantity": 7})
-    post(f"{base}/receipts", {"by": "wh-sun", "part_no": "PCB-7731", "quantity": 5})
-    note = post(f"{base}/credit-note", {"by": "fin-zhou"})["credit_note"]
-    retried = httpx.post(f"{base}/credit-note", json={"by": "fin-zhou"}, timeout=10)
+    post(f"{base}/receipts", {"part_no": "PCB-7731", "quantity": 7}, "finance")
+    post(f"{base}/receipts", {"part_no": "PCB-7731", "quantity": 5}, "finance")
+    note = post(f"{base}/credit-note", {}, "finance")["credit_note"]
+    retried = httpx.post(f"{base}/credit-note", headers=bearer("finance"), timeout=10)
     assert retried.status_code == 409
     post(
         f"{base}/allowances",
         {
-            "by": "fin-zhou",
             "mode": "per_unit",
             "value": "1.50",
             "lines": [
                 {"part_no": "PCB-7731", "quantity": 488, "unit_price": "200.00", "tax_rate": "0.13"}
             ],
         },
+        "finance",
     )
-    post(f"{base}/compensations", {"by": "fin-zhou", "amount": "300.00", "payee": "C-1001"})
-    final = post(f"{base}/completion", {"by": "fin-zhou"})
+    post(f"{base}/compensations", {"amount": "300.00", "payee": "C-1001"}, "finance")
+    final = post(f"{base}/completion", {}, "finance")
     assert (note["net"], note["tax"], note["gross"]) == ("2400.00", "312.00", "2712.00")
 
     erp = run_erp_consumer(env, tmp_path, "erp-first")

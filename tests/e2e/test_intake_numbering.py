@@ -12,6 +12,7 @@ from collections import defaultdict
 import httpx
 import pytest
 
+from tests.support.auth import bearer
 from tests.support.processes import ServiceProcesses
 
 pytestmark = pytest.mark.e2e
@@ -30,7 +31,6 @@ def complaint(received_at):
         "complainant": {"name": "Zhang San"},
         "problem": {"what": "cracked housing", "where": "on delivery"},
         "description": "cracked housing",
-        "taken_by": "clerk-wang",
     }
 
 
@@ -59,9 +59,10 @@ async def desk(client, index, numbers, replays):
     for i in range(PER_CLIENT):
         body = complaint(LAST_OF_OCTOBER if (index + i) % 2 else FIRST_OF_NOVEMBER)
         key = str(uuid.uuid4())
-        first = await client.post("/complaints", json=body, headers={"Idempotency-Key": key})
+        headers = {**bearer("clerk", f"clerk-{index}"), "Idempotency-Key": key}
+        first = await client.post("/complaints", json=body, headers=headers)
         assert first.status_code == 201, first.text
-        retry = await client.post("/complaints", json=body, headers={"Idempotency-Key": key})
+        retry = await client.post("/complaints", json=body, headers=headers)
         assert retry.headers.get("idempotent-replayed") == "true"
         replays.append(retry.json()["number"] == first.json()["number"])
         numbers.append(first.json()["number"])

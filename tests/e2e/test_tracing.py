@@ -19,6 +19,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from shared.settings import ServiceName, Settings
+from tests.support.auth import bearer
 from tests.support.infra import free_port
 from tests.support.waiting import wait_until
 
@@ -87,7 +88,7 @@ def test_one_trace_follows_a_complaint_through_all_four_services(four_services):
     response = httpx.post(
         f"{four_services['intake']}/complaints",
         timeout=10,
-        headers={"traceparent": f"00-{trace_id.hex}-{'ab' * 8}-01"},
+        headers={"traceparent": f"00-{trace_id.hex}-{'ab' * 8}-01", **bearer("clerk")},
         json={
             "channel": "phone",
             "nature": "quality",
@@ -96,7 +97,6 @@ def test_one_trace_follows_a_complaint_through_all_four_services(four_services):
             "subject": {"part_no": "PCB-7731"},
             "problem": {"what": "bridges", "where": "J3"},
             "description": "d",
-            "taken_by": "c",
         },
     )
     assert response.status_code == 201
@@ -105,7 +105,9 @@ def test_one_trace_follows_a_complaint_through_all_four_services(four_services):
         what="spans of all four services in the complaint's trace",
     )
     number = response.json()["number"]
-    timeline = httpx.get(f"{four_services['intake']}/complaints/{number}/timeline").json()
+    timeline = httpx.get(
+        f"{four_services['intake']}/complaints/{number}/timeline", headers=bearer("auditor")
+    ).json()
     assert timeline[0]["correlation_id"] == str(trace_id)
 
     def consumed():

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from tests.support.auth import bearer
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -22,7 +23,7 @@ def now_iso():
 
 
 def get_json(url: str):
-    response = httpx.get(url, timeout=5)
+    response = httpx.get(url, headers=bearer("auditor"), timeout=5)
     return response.json() if response.status_code == 200 else None
 
 
@@ -46,8 +47,8 @@ def test_a_quality_complaint_is_routed_approved_settled_and_counted(system):
             "problem": {"what": "solder bridges on J3", "where": "SMT line 2"},
             "description": "solder bridges on connector J3",
             "demands": {"remedy": "return", "amount": "100000.00", "currency": "CNY"},
-            "taken_by": "clerk-wang",
         },
+        headers=bearer("clerk"),
         timeout=10,
     )
     assert registered.status_code == 201, registered.text
@@ -70,15 +71,13 @@ def test_a_quality_complaint_is_routed_approved_settled_and_counted(system):
                 }
             ],
             "currency": "CNY",
-            "by": "qa-liu",
         },
+        headers=bearer("handler"),
         timeout=10,
     )
     assert proposed.status_code == 200, proposed.text
     approved = httpx.post(
-        f"{routing}/cases/{number}/approval",
-        json={"approver_id": "mgr-li", "approver_level": "manager"},
-        timeout=10,
+        f"{routing}/cases/{number}/approval", headers=bearer("manager"), timeout=10
     )
     assert approved.json()["status"] == "approved", approved.text
 
@@ -90,10 +89,11 @@ def test_a_quality_complaint_is_routed_approved_settled_and_counted(system):
     base = f"{settlement}/settlements/{number}"
     httpx.post(
         f"{base}/receipts",
-        json={"by": "wh-sun", "part_no": "PCB-7731", "quantity": 500},
+        json={"part_no": "PCB-7731", "quantity": 500},
+        headers=bearer("finance"),
         timeout=10,
     ).raise_for_status()
-    note = httpx.post(f"{base}/credit-note", json={"by": "fin-zhou"}, timeout=10).json()
+    note = httpx.post(f"{base}/credit-note", headers=bearer("finance"), timeout=10).json()
     assert note["credit_note"]["gross"] == "100000.00"
 
     def as_of_now(month):

@@ -16,6 +16,7 @@ from shared.clock import ManualClock
 from shared.envelope import IntegrationEvent
 from shared.settings import Settings
 from tests.support.analytics_scenario import Publisher
+from tests.support.auth import SigningProxy, bearer
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +32,7 @@ def desk(tmp_path):
         report_keeper_interval_seconds=3600,
     )
     api = create_app(settings)
-    with TestClient(api) as client:
+    with TestClient(api, headers=bearer("admin")) as client:
         client.machine = machine
         client.publisher = Publisher()
         client.runtime = api.state.runtime
@@ -61,7 +62,6 @@ def register(desk, case, at, batch="B7", region="East", recorded_at=None):
             "subject": {"batch": batch, "region": region, "product": "PCB-A"},
             "description": "x",
             "demands": {},
-            "taken_by": "clerk",
         },
         recorded_at,
     )
@@ -151,6 +151,7 @@ def test_the_dashboard_renders_in_a_real_browser(desk, tmp_path):
         {"COMPLAINTS_DATA_DIR": str(data_dir), "COMPLAINTS_CONSUMERS_ENABLED": "false"}, tmp_path
     )
     processes.start("analytics")
+    gateway = SigningProxy(processes.url("analytics"), bearer("manager"))
     try:
         shot = tmp_path / "dashboard.png"
         with tempfile.TemporaryDirectory() as profile:
@@ -169,13 +170,14 @@ def test_the_dashboard_renders_in_a_real_browser(desk, tmp_path):
                     "--window-size=1400,1600",
                     "--virtual-time-budget=15000",
                     f"--screenshot={shot}",
-                    f"{processes.url('analytics')}/dashboard?month=2026-10",
+                    f"{gateway.url}/dashboard?month=2026-10",
                 ],
                 check=True,
                 timeout=120,
                 capture_output=True,
             )
     finally:
+        gateway.close()
         processes.stop_all()
     import matplotlib.image
 

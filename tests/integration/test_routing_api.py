@@ -12,6 +12,7 @@ from shared import clock
 from shared.clock import ManualClock
 from shared.outbox import OutboxReader
 from shared.settings import Settings
+from tests.support.auth import bearer
 from tests.support.builders import clerk_meta, intake_app, registration
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
@@ -29,7 +30,7 @@ def desk(tmp_path):
         scheduler_interval_seconds=0.05,
     )
     api = create_app(settings)
-    with TestClient(api) as client:
+    with TestClient(api, headers=bearer("manager")) as client:
         client.machine = machine
         client.routing = api.state.runtime.app
         yield client
@@ -102,7 +103,7 @@ def test_a_dry_run_explains_the_decision(desk):
 
 def test_a_refused_close_lists_every_missing_condition(desk):
     number = open_case(desk, received_at=NOW)
-    response = desk.post(f"/cases/{number}/closure", json={"by": "mgr-li", "reason": "done"})
+    response = desk.post(f"/cases/{number}/closure", json={"reason": "done"})
     assert response.status_code == 409
     fields = {e["field"] for e in response.json()["errors"]}
     assert fields == {
@@ -118,27 +119,25 @@ def test_a_refused_close_lists_every_missing_condition(desk):
     assert gate["can_close"] is False
 
 
-def test_approval_below_authority_is_409_naming_who_must_approve(desk):
+def test_approval_above_the_approvers_authority_is_403_naming_who_must_approve(desk):
     number = open_case(desk, received_at=NOW)
     proposal = {
-        "by": "qa-liu",
         "currency": "CNY",
         "remedies": [{"kind": "compensation", "amount": "150000.01"}],
     }
-    assert desk.post(f"/cases/{number}/remedies", json=proposal).status_code == 200
-    refused = desk.post(
-        f"/cases/{number}/approval",
-        json={"approver_id": "dgm", "approver_level": "deputy_general_manager"},
-    )
-    assert refused.status_code == 409
+    proposed = desk.post(f"/cases/{number}/remedies", json=proposal, headers=bearer("handler"))
+    assert proposed.status_code == 200
+    deputy = bearer("manager", "dgm-zhao", authority="deputy_general_manager")
+    refused = desk.post(f"/cases/{number}/approval", headers=deputy)
+    assert refused.status_code == 403
     assert "general_manager" in refused.json()["detail"]
-    assert refused.json()["errors"][0]["field"] == "approver_level"
+    assert refused.json()["errors"][0]["field"] == "authority"
 
 
 def test_a_broken_rule_set_is_422_naming_the_field(desk):
     rules = desk.get("/routing-rules").json()
     rules["version"] = "broken"
     rules["rules"] = rules["rules"][:-1]
-    response = desk.put("/routing-rules", json=rules, params={"by": "admin"})
+    response = desk.put("/routing-rules", json=rules, headers=bearer("admin"))
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "rules"

@@ -7,7 +7,7 @@ import pytest
 from services.routing.authority import required_level
 from shared import clock
 from shared.clock import ManualClock
-from shared.errors import Conflict, Invalid
+from shared.errors import Conflict, Forbidden, Invalid
 from tests.support.routing_story import (
     HANDLER,
     MANAGER,
@@ -46,7 +46,7 @@ def test_the_approver_must_have_the_authority_the_amount_needs(amount, required,
     proposed(routing, number, amount)
     if refused:
         version = routing.case(number).version
-        with pytest.raises(Conflict, match=f"needs approval by {required}"):
+        with pytest.raises(Forbidden, match=f"needs approval by {required}"):
             routing.change(number, "approve", MANAGER, approver_id="x", approver_level=refused)
         assert routing.case(number).version == version
     routing.change(number, "approve", MANAGER, approver_id="boss", approver_level=accepted)

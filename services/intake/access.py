@@ -1,0 +1,36 @@
+"""Who may touch which complaint at the desk.
+
+Staff roles are admitted by role alone: intake does not know which unit a case went to, so
+units are enforced where they are known (routing). A customer (the portal) reaches only
+complaints filed under its own customer id; anyone else's complaint answers 404, so a
+customer cannot even learn that another's complaint number exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import Depends
+
+from services.intake.application import IntakeApplication
+from shared.auth.access import allow
+from shared.auth.principal import STAFF, Principal, Role
+from shared.errors import NotFound
+from shared.threads import run_sync
+
+#: Who reads complaints (a customer only its own).
+READERS = (*STAFF, Role.customer)
+
+
+def complaint_access(app: IntakeApplication, *roles: Role) -> Callable[..., Awaitable[Principal]]:
+    """A dependency admitting `roles` on the complaint in the path, customers on their own."""
+    admitted = allow(*roles)
+
+    async def on_complaint(number: str, who: Principal = Depends(admitted)) -> Principal:
+        if who.role is Role.customer:
+            complaint = await run_sync(app.complaint, number)
+            if complaint.complainant.get("customer_id") != who.customer_id:
+                raise NotFound(f"no complaint {number}")
+        return who
+
+    return on_complaint

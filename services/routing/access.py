@@ -1,0 +1,43 @@
+"""Who may touch which case in routing: handlers only their unit's cases.
+
+A handler's token names its unit; a case's unit is the one it is assigned to now, so a
+reassigned case leaves the old unit's reach at once. Managers act across units (within the
+authority their token carries, checked by the case itself at approval). Auditors and the
+other staff read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import Depends
+
+from services.routing.application import RoutingApplication
+from shared.auth.access import allow
+from shared.auth.principal import STAFF, Principal, Role
+from shared.errors import Forbidden
+from shared.threads import run_sync
+
+READERS = tuple(STAFF)
+
+
+def case_access(app: RoutingApplication, *roles: Role) -> Callable[..., Awaitable[Principal]]:
+    """A dependency admitting `roles` on the case in the path, handlers on their unit's."""
+    admitted = allow(*roles)
+
+    async def on_case(number: str, who: Principal = Depends(admitted)) -> Principal:
+        if who.role is Role.handler:
+            case = await run_sync(app.case, number)
+            if case.unit != who.unit:
+                raise Forbidden(
+                    f"case {number} belongs to unit {case.unit}, not {who.unit}", rule="own_unit"
+                )
+        return who
+
+    return on_case
+
+
+def own_unit(unit: str, who: Principal) -> None:
+    """A handler sees only its own unit's queue."""
+    if who.role is Role.handler and unit != who.unit:
+        raise Forbidden(f"a handler of {who.unit} may not read {unit}'s queue", rule="own_unit")
