@@ -191,3 +191,13 @@ def test_rs256_without_a_key_stops_the_service_naming_the_variables():
 
     with pytest.raises(SettingsError, match="COMPLAINTS_AUTH_PUBLIC_KEY_FILE"):
         load_settings(service="intake", auth_algorithm="RS256")
+
+
+def test_the_cli_mints_tokens_the_services_accept_and_refuses_unbound_roles(desk, capsys):
+    from shared.cli import main
+
+    main(["token", "handler", "qa-zhao", "--unit", "logistics", "--hours", "1"])
+    minted = capsys.readouterr().out.strip()
+    assert desk.get("/complaints", headers={"Authorization": f"Bearer {minted}"}).is_success
+    with pytest.raises(SystemExit, match="--unit"):
+        main(["token", "handler", "qa-zhao"])

@@ -141,3 +141,14 @@ def test_a_broken_rule_set_is_422_naming_the_field(desk):
     response = desk.put("/routing-rules", json=rules, headers=bearer("admin"))
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "rules"
+
+
+def test_the_approval_records_the_manager_and_authority_from_the_token(desk):
+    number = open_case(desk, received_at=NOW)
+    proposal = {"currency": "CNY", "remedies": [{"kind": "compensation", "amount": "800.00"}]}
+    desk.post(f"/cases/{number}/remedies", json=proposal, headers=bearer("handler"))
+    approved = desk.post(f"/cases/{number}/approval", headers=bearer("manager", "mgr-zhang"))
+    assert approved.json()["approval"] == {"approver_id": "mgr-zhang", "level": "manager"}
+    stored = list(desk.routing.events.get(desk.routing.case(number).id))
+    assert stored[-1].meta["actor"] == {"id": "mgr-zhang", "role": "manager"}
+    assert stored[-2].meta["actor"] == {"id": "qa-liu", "role": "handler"}
