@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run up test test-unit bench lint infra-up infra-down kafka-jars clean
+.PHONY: run up test test-unit faults bench lint infra-up infra-down kafka-jars clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,11 +39,16 @@ test: $(STAMP)
 	deploy/postgres/postgres.sh install
 	deploy/kafka/kafka.sh fetch
 	deploy/browser/chromium.sh
-
 	$(BIN)/pytest -q
 
 test-unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit tests/contract
+
+## The fault tests alone (kill -9, redelivery, graceful stop), verbose; also part of `make test`.
+faults: $(STAMP)
+	deploy/postgres/postgres.sh install
+	deploy/kafka/kafka.sh fetch
+	$(BIN)/pytest -v tests/faults
 
 ## Benchmarks: scripts that print their figures (see README, "Benchmarks").
 bench: $(STAMP)
@@ -52,10 +57,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.routing_scale
 	$(BIN)/python -m bench.analytics_scale
 
-
-
 lint: $(STAMP)
-
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 

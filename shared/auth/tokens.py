@@ -141,14 +141,24 @@ class ServiceCredentials:
         self.settings = settings
         self._token: str | None = None
         self._expires = wall_clock()
+        self._read_at = 0
 
     def headers(self) -> dict[str, str]:
         if self.settings.service_token_file is not None:
-            token = self.settings.service_token_file.read_text(encoding="utf-8").strip()
-            return {"Authorization": f"Bearer {token}"}
+            return {"Authorization": f"Bearer {self._configured_token()}"}
         if self._token is None or wall_clock() > self._expires - self.LIFETIME / 3:
             self._expires = wall_clock() + self.LIFETIME
             self._token = mint(
                 self.settings, f"service:{self.settings.service.value}", Role.service, self.LIFETIME
             )
         return {"Authorization": f"Bearer {self._token}"}
+
+    def _configured_token(self) -> str:
+        """The configured token, re-read only when the file changes (a sidecar renews it)."""
+        path = self.settings.service_token_file
+        assert path is not None
+        changed = path.stat().st_mtime_ns
+        if self._token is None or changed != self._read_at:
+            self._token = path.read_text(encoding="utf-8").strip()
+            self._read_at = changed
+        return self._token

@@ -201,3 +201,17 @@ def test_the_cli_mints_tokens_the_services_accept_and_refuses_unbound_roles(desk
     assert desk.get("/complaints", headers={"Authorization": f"Bearer {minted}"}).is_success
     with pytest.raises(SystemExit, match="--unit"):
         main(["token", "handler", "qa-zhao"])
+
+
+def test_a_service_presents_the_configured_token_and_notices_its_renewal(tmp_path):
+    import os
+
+    from shared.auth.tokens import ServiceCredentials
+
+    path = tmp_path / "service.token"
+    path.write_text("first\n")
+    credentials = ServiceCredentials(Settings(service="routing", service_token_file=path))
+    assert credentials.headers() == {"Authorization": "Bearer first"}
+    path.write_text("renewed\n")
+    os.utime(path, ns=(1, 10**18))
+    assert credentials.headers() == {"Authorization": "Bearer renewed"}
