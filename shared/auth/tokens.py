@@ -12,15 +12,13 @@ Only the configured algorithm is accepted, so `alg=none` and algorithm-confusion
 
 from __future__ import annotations
 
-import os
-import secrets
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import jwt
 
 from shared.auth.principal import Principal, Role
+from shared.secrets import installation_secret
 from shared.settings import Settings
 
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
@@ -39,26 +37,6 @@ class Unauthenticated(Exception):
     """No token, or a token that is not genuine, current and meant for us."""
 
 
-def shared_secret(path: Path) -> bytes:
-    """The installation's HS256 secret, created on first use by whichever service is first.
-
-    Written to a temporary file and hard-linked into place, so services starting together
-    never read a half-written secret and all end up with the same one.
-    """
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        staging = path.with_name(f".{path.name}.{os.getpid()}")
-        staging.write_bytes(secrets.token_bytes(32))
-        staging.chmod(0o600)
-        try:
-            os.link(staging, path)
-        except FileExistsError:
-            pass
-        finally:
-            staging.unlink()
-    return path.read_bytes()
-
-
 class TokenVerifier:
     def __init__(self, settings: Settings) -> None:
         self.algorithm = settings.auth_algorithm
@@ -68,7 +46,7 @@ class TokenVerifier:
         self._key: Any = None
         self._jwks: jwt.PyJWKClient | None = None
         if self.algorithm == "HS256":
-            self._key = shared_secret(settings.auth_secret_file)
+            self._key = installation_secret(settings.auth_secret_file)
         elif settings.auth_public_key_file is not None:
             self._key = settings.auth_public_key_file.read_bytes()
         else:
@@ -122,7 +100,7 @@ def mint(
         **bindings,
     }
     if settings.auth_algorithm == "HS256":
-        return jwt.encode(claims, shared_secret(settings.auth_secret_file), algorithm="HS256")
+        return jwt.encode(claims, installation_secret(settings.auth_secret_file), algorithm="HS256")
     if private_key is None:
         raise ValueError("RS256 tokens need the private key")
     return jwt.encode(claims, private_key, algorithm="RS256")
