@@ -468,10 +468,38 @@ class Case(ClockedAggregate):
             responsible_parties=parties,
             cycle=self.cycle,
             subject=self.subject,
+            authority_verified=True,
             meta=meta,
         )
 
-    @event("RemedyApproved")
+    class RemedyApproved(ClockedAggregate.Event):
+        """Version 2 adds `authority_verified`.
+
+        Before bearer tokens, an approver stated its own authority level in the request;
+        since, the level comes from a verified token. Stored version-1 approvals are
+        upcast as unverified, so an auditor can tell the two apart.
+        """
+
+        class_version = 2
+        approver_id: str
+        approver_level: str
+        required_level: str
+        remedies: list[dict[str, Any]]
+        total_amount: str
+        currency: str
+        customer: dict[str, Any]
+        unit: str
+        meta: Meta
+        responsible_parties: list[dict[str, Any]] | None
+        cycle: int
+        subject: dict[str, Any] | None
+        authority_verified: bool
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["authority_verified"] = False
+
+    @event(RemedyApproved)
     def _approved(
         self,
         approver_id: str,
@@ -486,8 +514,13 @@ class Case(ClockedAggregate):
         responsible_parties: list[dict[str, Any]] | None = None,
         cycle: int = 1,
         subject: dict[str, Any] | None = None,
+        authority_verified: bool = False,
     ) -> None:
-        self.approval = {"approver_id": approver_id, "level": approver_level}
+        self.approval = {
+            "approver_id": approver_id,
+            "level": approver_level,
+            "authority_verified": authority_verified,
+        }
         self.status = "approved"
 
     def reject(self, approver_id: str, reason: str, meta: Meta) -> None:

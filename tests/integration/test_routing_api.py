@@ -148,7 +148,11 @@ def test_the_approval_records_the_manager_and_authority_from_the_token(desk):
     proposal = {"currency": "CNY", "remedies": [{"kind": "compensation", "amount": "800.00"}]}
     desk.post(f"/cases/{number}/remedies", json=proposal, headers=bearer("handler"))
     approved = desk.post(f"/cases/{number}/approval", headers=bearer("manager", "mgr-zhang"))
-    assert approved.json()["approval"] == {"approver_id": "mgr-zhang", "level": "manager"}
+    assert approved.json()["approval"] == {
+        "approver_id": "mgr-zhang",
+        "level": "manager",
+        "authority_verified": True,
+    }
     stored = list(desk.routing.events.get(desk.routing.case(number).id))
     assert stored[-1].meta["actor"] == {"id": "mgr-zhang", "role": "manager"}
     assert stored[-2].meta["actor"] == {"id": "qa-liu", "role": "handler"}
