@@ -3,6 +3,9 @@
 complaints serve intake        one service over HTTP (with its relay and consumers)
 complaints run                 all four services as separate processes; Ctrl-C stops all
 complaints token clerk clerk-wang            a bearer token for local use (see --help)
+complaints audit verify [SERVICE ...]        recompute links and log chains of the stores
+complaints audit show 2611-0001 [--as-of T] [--format json|html]
+complaints audit export 2611-0001 --out case.jsonl
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 
 from shared.auth.principal import Role
 from shared.settings import ServiceName, SettingsError, load_settings
@@ -144,6 +148,54 @@ def token(args: argparse.Namespace) -> None:
     print(mint(settings, args.subject, role, ttl, private_key, **bindings))
 
 
+def audit(args: argparse.Namespace) -> None:
+    """Verify stores directly; show or export a case through the services' audit API."""
+    import json
+
+    from shared.audit import report
+
+    if args.action == "verify":
+        broken = False
+        for service in args.services or [s.value for s in ServiceName]:
+            outcome = verify_store(service)
+            broken = broken or not outcome["ok"]
+            print(json.dumps(outcome, ensure_ascii=False))
+        raise SystemExit(1 if broken else 0)
+    settings = load_settings(service=ServiceName.intake)
+    token = args.token or os.environ.get("COMPLAINTS_TOKEN")
+    if not token:
+        from shared.auth.tokens import mint
+
+        token = mint(settings, "audit-cli", Role.auditor)
+    urls = {s: settings.upstream_url(ServiceName(s)) for s in report.SERVICES}
+    headers = {"Authorization": f"Bearer {token}"}
+    case = report.fetch_case(urls, args.number, headers, args.as_of)
+    if args.action == "export":
+        with open(args.out, "w", encoding="utf-8") as out:
+            out.write(report.export_lines(case))
+        print(f"{len(case['events'])} events of {args.number} written to {args.out}")
+    elif args.format == "html":
+        print(report.timeline_html(case))
+    else:
+        print(json.dumps(case, ensure_ascii=False, indent=2))
+
+
+def verify_store(service: str) -> dict:
+    """Open a service's own store (as configured) and verify it against its checkpoints."""
+    from shared.audit.checkpoints import CheckpointFile
+    from shared.audit.verify import verify
+
+    settings = load_settings(service=service)
+    module = importlib.import_module(f"services.{service}.main")
+    app = module.create_app(settings).state.runtime.app
+    try:
+        checkpoints = CheckpointFile(settings.checkpoint_dir, settings.database_name()).all()
+        report = verify(settings.database_name(), app.recorder, app.mapper.key, checkpoints)
+        return {"service": service, **report.to_dict()}
+    finally:
+        app.close()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="complaints")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -164,6 +216,19 @@ def main(argv: list[str] | None = None) -> None:
     token_parser.add_argument(
         "--private-key", type=argparse.FileType("rb"), help="PEM key, for RS256"
     )
+    audit_parser = commands.add_parser("audit", help="verify stores; show or export a case")
+    actions = audit_parser.add_subparsers(dest="action", required=True)
+    verify_parser = actions.add_parser("verify", help="check links, log chains, checkpoints")
+    verify_parser.add_argument("services", nargs="*", help="default: all four")
+    for name in ("show", "export"):
+        action = actions.add_parser(name, help=f"{name} a case's history across services")
+        action.add_argument("number", help="case number, e.g. 2611-0001")
+        action.add_argument("--as-of", type=datetime.fromisoformat, help="also its state then")
+        action.add_argument("--token", help="bearer token (default: $COMPLAINTS_TOKEN)")
+        if name == "show":
+            action.add_argument("--format", choices=["json", "html"], default="json")
+        else:
+            action.add_argument("--out", required=True, help="JSON-lines file to write")
     args = parser.parse_args(argv)
     if args.command == "serve":
         serve(args.service)
@@ -173,6 +238,8 @@ def main(argv: list[str] | None = None) -> None:
         rebuild(args.service)
     elif args.command == "token":
         token(args)
+    elif args.command == "audit":
+        audit(args)
     else:
         raise SystemExit(run_all())
 

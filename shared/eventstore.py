@@ -8,23 +8,35 @@ transaction: that is what makes consumers idempotent by construction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, ClassVar
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import unquote, urlsplit
+from uuid import UUID
 
 from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
+    EventStore,
     IntegrityError,
     JSONTranscoder,
+    Mapper,
     ProcessRecorder,
     Tracking,
     Transcoding,
 )
 
 from shared import clock
+from shared.audit.chain import ChainMapper
+from shared.errors import Conflict
+from shared.secrets import installation_secret
 from shared.settings import Settings
+
+A = TypeVar("A")
+#: Attempts at a command whose aggregate keeps being changed by other writers.
+CONCURRENT_ATTEMPTS = 20
 
 
 def persistence_env(settings: Settings) -> dict[str, str]:
@@ -32,12 +44,14 @@ def persistence_env(settings: Settings) -> dict[str, str]:
     if settings.store == "sqlite":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         return {
+            "AUDIT_KEY_FILE": str(settings.audit_key_file),
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(settings.data_dir / f"{settings.database_name()}.sqlite"),
             "SQLITE_LOCK_TIMEOUT": "10",
         }
     url = urlsplit(settings.postgres_url)
     return {
+        "AUDIT_KEY_FILE": str(settings.audit_key_file),
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "POSTGRES_DBNAME": settings.database_name(),
         "POSTGRES_HOST": url.hostname or "127.0.0.1",
@@ -70,8 +84,24 @@ class ServiceApplication(Application):
 
     def __init__(self, env: Any = None) -> None:
         super().__init__(env)
+        self.mapper.recorder = self.recorder
         #: Called with the domain events of every recorded transaction (e.g. for metrics).
         self.on_recorded: list[Any] = []
+
+    def construct_mapper(self) -> ChainMapper:
+        """Every stored event is sealed with its stream link (see `shared.audit.chain`).
+
+        The key comes from `AUDIT_KEY_FILE` (the service's settings); an in-memory store,
+        which lives and dies with the process, gets a random one.
+        """
+        key_file = self.env.get("AUDIT_KEY_FILE")
+        key = installation_secret(Path(key_file)) if key_file else os.urandom(32)
+        return ChainMapper(self.construct_transcoder(), key)
+
+    def construct_snapshot_store(self) -> EventStore:
+        """Snapshots are a cache of state, not history: stored unsealed, outside the chain."""
+        recorder = self.factory.aggregate_recorder(purpose="snapshots")
+        return self.factory.event_store(mapper=Mapper(self.mapper.transcoder), recorder=recorder)
 
     def _record(self, processing_event: ProcessingEvent) -> Any:
         recordings = super()._record(processing_event)
@@ -92,6 +122,28 @@ class ServiceApplication(Application):
         super().register_transcodings(transcoder)
         for transcoding in self.transcodings:
             transcoder.register(transcoding())
+
+    def change_retrying(self, load: Callable[[], A], command: Callable[[A], object]) -> A:
+        """Run `command` on a freshly loaded aggregate and save it, again if need be.
+
+        Another writer (a consumer applying an upstream event, a concurrent request) may save
+        the same aggregate between our load and our save; the store then refuses our events
+        (optimistic concurrency). We reload and run the command again, so it decides on the
+        newer state, rather than answer a 500.
+        """
+        for _ in range(CONCURRENT_ATTEMPTS):
+            aggregate = load()
+            command(aggregate)
+            try:
+                self.save(aggregate)
+            except IntegrityError:
+                continue
+            return aggregate
+        raise Conflict("too many concurrent changes; retry the request")
+
+    def case_streams(self, number: str) -> list[UUID]:
+        """The ids of this store's aggregates that belong to case `number` (for audit)."""
+        return []
 
     def ping(self) -> bool:
         """Readiness: the store answers a query (raises if it cannot)."""

@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from shared.audit.checkpoints import Sealer
 from shared.auth.tokens import ServiceCredentials
 from shared.bus.httpfeed import HttpFeedSubscription
 from shared.consumer import Handler, TrackingConsumer
@@ -31,6 +32,16 @@ log = logging.getLogger(__name__)
 GRACE_SECONDS = 10.0
 
 PositionOf = Callable[[str], Awaitable[int | None]]
+
+
+def sealer_for(settings: Settings, app: ServiceApplication) -> Sealer:
+    return Sealer(
+        settings.database_name(),
+        app.recorder,
+        app.mapper.key,
+        settings.checkpoint_dir,
+        settings.audit_checkpoint_interval_seconds,
+    )
 
 
 @dataclass
@@ -64,13 +75,16 @@ class ServiceRuntime:
         async def app_position(stream: str) -> int | None:
             return await run_sync(app.tracked_position, stream)
 
+        work = dict(background or {})
+        if settings.relay_enabled:  # one sealer per store: where its single relay runs
+            work["audit-sealer"] = sealer_for(settings, app).run
         return cls(
             settings,
             app=app,
             outbox=OutboxReader(settings.service.value, app.recorder, app.mapper, contract),
             handler=handler or (ApplicationHandler(app, policy) if policy else None),
             tracked_position=tracked_position or app_position,
-            background=background or {},
+            background=work,
         )
 
     async def start(self) -> None:

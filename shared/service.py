@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from shared.audit.http import audit_router
 from shared.auth.access import Access
 from shared.http import (
     BodyLimit,
@@ -104,6 +105,8 @@ def create_service(
         app.include_router(feed_router(runtime.outbox))
     if runtime.handler is not None:
         app.include_router(dead_letter_router(runtime.handler))
+    if runtime.app is not None:
+        app.include_router(audit_router(runtime.app, settings))
     for router in routers:
         app.include_router(router)
     return app

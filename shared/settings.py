@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     intake_url: str = "http://127.0.0.1:8001"
     routing_url: str = "http://127.0.0.1:8002"
     settlement_url: str = "http://127.0.0.1:8003"
+    #: Read by `complaints audit show|export` only; no service consumes analytics.
+    analytics_url: str = "http://127.0.0.1:8004"
 
     relay_enabled: bool = True
     consumers_enabled: bool = True
@@ -117,6 +119,15 @@ class Settings(BaseSettings):
     service_token_file: Path | None = None
     #: Requests per minute per token subject (burst up to the same); 0 turns the limit off.
     rate_limit_per_minute: int = Field(default=600, ge=0, le=1_000_000)
+
+    #: Key of the per-stream event links and of the checkpoint signatures; generated on
+    #: first use, shared by the services of an installation, never stored in a database.
+    audit_key_file: Path = Path("var/audit/chain.key")
+    #: Append-only location of the signed checkpoints (`<database>.jsonl`), e.g. a WORM
+    #: mount; `<data dir>/audit-checkpoints` when unset.
+    audit_checkpoint_dir: Path | None = None
+    #: How often the log chain is pinned by a new checkpoint (when there are new events).
+    audit_checkpoint_interval_seconds: float = Field(default=10, gt=0, le=86400)
 
     #: Start the process clock at this instant (then real speed): drills and fault tests.
     clock_start: datetime | None = None
@@ -191,6 +202,10 @@ class Settings(BaseSettings):
     @property
     def dead_letter_topic(self) -> str:
         return f"{self.kafka_topic_prefix}.deadletter.v1"
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.audit_checkpoint_dir or self.data_dir / "audit-checkpoints"
 
     def database_name(self) -> str:
         return f"{self.database_prefix}{self.service.value}"

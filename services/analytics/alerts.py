@@ -8,8 +8,10 @@ analytics' own small event store and published through its outbox like any servi
 from __future__ import annotations
 
 from typing import Any, ClassVar
+from uuid import UUID
 
 from eventsourcing.domain import event
+from eventsourcing.utils import get_topic
 
 from shared.case_number import aggregate_id
 from shared.eventstore import ClockedAggregate, ServiceApplication
@@ -45,6 +47,23 @@ class ReportPublication(ClockedAggregate):
 class AnalyticsApplication(ServiceApplication):
     name = "analytics"
     env: ClassVar[dict[str, str]] = {}
+
+    def case_streams(self, number: str) -> list[UUID]:
+        """Batch alerts the case triggered or is counted in (alerts are few: a topic scan)."""
+        topic = get_topic(BatchAlert.Raised)
+        streams, position = [], 0
+        while True:
+            page = self.recorder.select_notifications(
+                position, 1000, topics=[topic], inclusive_of_start=False
+            )
+            for row in page:
+                raised = self.mapper.to_domain_event(row)
+                cases = {n for numbers in raised.regions.values() for n in numbers}
+                if number in cases or raised.meta.get("case_number") == number:
+                    streams.append(row.originator_id)
+                position = row.id
+            if len(page) < 1000:
+                return streams
 
     def raise_alert(
         self, batch: str, regions: dict[str, list[str]], window_days: int, meta: Meta

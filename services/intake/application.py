@@ -6,6 +6,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
@@ -150,6 +151,10 @@ class IntakeApplication(ServiceApplication):
         except AggregateNotFoundError:
             raise NotFound(f"no complaint {number}") from None
 
+    def case_streams(self, number: str) -> list[UUID]:
+        stream = aggregate_id("intake.complaint", number)
+        return [stream] if stream in self.repository else []
+
     def history(self, number: str) -> list[Any]:
         """The complaint's stored events, oldest first: intake's part of the case timeline."""
         complaint = self.complaint(number)
@@ -159,10 +164,10 @@ class IntakeApplication(ServiceApplication):
 
     def change(self, number: str, command: str, meta: Meta, **arguments: Any) -> Complaint:
         """Run one command method of the complaint and save what it recorded."""
-        complaint = self.complaint(number)
-        getattr(complaint, command)(**arguments, meta=for_case(meta, number))
-        self.save(complaint)
-        return complaint
+        return self.change_retrying(
+            lambda: self.complaint(number),
+            lambda complaint: getattr(complaint, command)(**arguments, meta=for_case(meta, number)),
+        )
 
     def link_repeat(self, number: str, earlier: str, meta: Meta) -> Complaint:
         later, before = self.complaint(number), self.complaint(earlier)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, ClassVar
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import event
@@ -54,6 +55,10 @@ class RoutingApplication(ServiceApplication):
             return self.repository.get(aggregate_id("routing.case", number))
         except AggregateNotFoundError:
             raise NotFound(f"no case {number}") from None
+
+    def case_streams(self, number: str) -> list[UUID]:
+        stream = aggregate_id("routing.case", number)
+        return [stream] if stream in self.repository else []
 
     def rules(self) -> RuleSet:
         try:
@@ -134,10 +139,10 @@ class RoutingApplication(ServiceApplication):
 
     def change(self, number: str, command: str, meta: Meta, **arguments: Any) -> Case:
         """Run one command method of the case and save what it recorded."""
-        case = self.case(number)
-        getattr(case, command)(**arguments, meta=for_case(meta, number))
-        self.save(case)
-        return case
+        return self.change_retrying(
+            lambda: self.case(number),
+            lambda case: getattr(case, command)(**arguments, meta=for_case(meta, number)),
+        )
 
     # Scheduler ------------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from typing import Any, ClassVar
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
@@ -48,6 +49,16 @@ class SettlementApplication(ServiceApplication):
         if latest is None:
             raise NotFound(f"no settlement for case {number}")
         return self.repository.get(settlement_id(number, latest))
+
+    def case_streams(self, number: str) -> list[UUID]:
+        """Every cycle's settlement, then the receivable hold, of those that exist."""
+        streams = []
+        for cycle in range(1, 1000):
+            if settlement_id(number, cycle) not in self.repository:
+                break
+            streams.append(settlement_id(number, cycle))
+        hold = ReceivableHold.create_id(number)
+        return streams + ([hold] if hold in self.repository else [])
 
     def hold(self, number: str) -> ReceivableHold | None:
         try:

@@ -1,12 +1,11 @@
 """Event contracts are public APIs: documented, generated from code, and honoured."""
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import jsonschema
 import pytest
 
-from services.analytics.alerts import AnalyticsApplication
 from services.analytics.contracts import to_integration as analytics_contract
 from services.intake.contracts import to_integration as intake_contract
 from services.routing.contracts import to_integration as routing_contract
@@ -15,19 +14,8 @@ from shared import clock
 from shared.clock import ManualClock
 from shared.contracts import CATALOG
 from shared.contracts.documents import SCHEMAS, schema_files
-from shared.envelope import Actor
-from shared.meta import command_meta
-from shared.outbox import OutboxReader
-from tests.support.builders import (
-    clerk_meta,
-    intake_app,
-    registration,
-    routing_app,
-    settlement_app,
-)
-from tests.support.routing_story import HANDLER, MANAGER, investigated, proposed
-
-FINANCE = command_meta(Actor(id="fin-zhou", role="finance"))
+from tests.support.builders import analytics_app, intake_app, routing_app, settlement_app
+from tests.support.lifecycle_story import lifecycle, outbox
 
 
 def test_the_committed_documents_are_what_the_code_generates():
@@ -44,229 +32,21 @@ def test_every_contract_has_a_schema_and_an_asyncapi_message():
         assert f"{item.type}.v{item.version}" in asyncapi["components"]["messages"]
 
 
-def outbox(app, producer, contract):
-    return OutboxReader(producer, app.recorder, app.mapper, contract).read(0, 10_000).events
-
-
-def pump(source, producer, contract, target, seen):
-    """Deliver `source`'s new events to `target`'s policy, like a consumer would."""
-    for event in outbox(source, producer, contract):
-        if (target.name, event.event_id) not in seen:
-            seen.add((target.name, event.event_id))
-            target.save(*target.policy(event))
-
-
 def published_events():
-    """Two cases through the three producers, touching every published event type."""
-    received = datetime(2026, 11, 5, 2, 0, tzinfo=UTC)
-    machine = ManualClock(received)
+    """Every published type, from the lifecycle story on in-memory stores."""
+    machine = ManualClock(datetime(2026, 11, 5, 2, 0, tzinfo=UTC))
     clock.install_clock(machine)
     try:
-        intake, routing, settlement = intake_app(), routing_app(), settlement_app()
-        seen: set = set()
-
-        def flow():
-            pump(intake, "intake", intake_contract, settlement, seen)
-            pump(intake, "intake", intake_contract, routing, seen)
-            pump(routing, "routing", routing_contract, settlement, seen)
-            pump(settlement, "settlement", settlement_contract, intake, seen)
-            pump(settlement, "settlement", settlement_contract, routing, seen)
-
-        first = intake.register(registration(received_at=received), clerk_meta()).complaint.number
-        second = intake.register(
-            registration(received_at=received, channel="media"), clerk_meta()
-        ).complaint.number
-        intake.link_repeat(second, first, clerk_meta())
-        intake.change(second, "unlink_repeat", clerk_meta(), earlier=first, reason="other defect")
-        intake.change(first, "acknowledge", clerk_meta(), reply="noted")
-        intake.change(
-            first,
-            "classify",
-            clerk_meta(),
-            changes={"cause": "technical_defect"},
-            reason="confirmed",
-        )
-        intake.change(
-            first,
-            "attach_evidence",
-            clerk_meta(),
-            sha256="a" * 64,
-            filename="j3.jpg",
-            content_type="image/jpeg",
-            size=10,
-        )
-        intake.change(first, "judge", clerk_meta(), valid=True, reason="ok", reply=None)
-        flow()
-
-        routing.change(first, "reassign", MANAGER, unit="after_sales", reason="repair issue")
-        routing.change(first, "pause_clock", HANDLER, name="close", reason="waiting")
-        routing.change(first, "resume_clock", HANDLER, name="close", reason="back")
-        due = routing.case(first).clocks["close"]["due"]
-        routing.change(
-            first,
-            "extend_clock",
-            MANAGER,
-            name="close",
-            due=due + timedelta(days=1),
-            reason="lab",
-            policy=routing.policy_in_force,
-        )
-        routing.change(
-            first, "rebaseline", MANAGER, policy=routing.policy_in_force, reason="policy check"
-        )
-        machine.advance(timedelta(days=2, hours=17))
-        routing.fire_due_timers([first], machine.now())
-        investigated(routing, first)
-        routing.change(first, "file_memo", HANDLER, from_unit="finance", author="f", text="ok")
-        proposed(routing, first)
-        routing.change(first, "reject", MANAGER, approver_id="m", reason="redo")
-        routing.change(
-            first,
-            "propose",
-            HANDLER,
-            currency="CNY",
-            actions=[
-                {
-                    "kind": "corrective",
-                    "description": "new stencil",
-                    "owner": "pe",
-                    "due": "2026-12-01",
-                }
-            ],
-            remedies=[
-                {
-                    "kind": "return",
-                    "amount": "2400.00",
-                    "quantity": 12,
-                    "unit_price": "200.00",
-                    "part_no": "PCB-7731",
-                    "tax_rate": "0.13",
-                },
-                {"kind": "compensation", "amount": "500.00"},
-            ],
-        )
-        routing.change(first, "approve", MANAGER, approver_id="m", approver_level="manager")
-        flow()
-        money_story(settlement, first)
-        flow()
-        intake.change(first, "reject_outcome", clerk_meta(), reason="too little")
-        flow()
-        intake.change(second, "withdraw", clerk_meta(), reason="solved")
-        flow()
-        investigated(routing, first)
-        proposed(routing, first)
-
-        routing.change(first, "approve", MANAGER, approver_id="m", approver_level="manager")
-        flow()
-        settlement.act(first, "complete", FINANCE, completed_by="fin-zhou")
-        flow()
-        intake.change(first, "confirm", clerk_meta(), satisfaction=4, comment="fine")
-        flow()
-        routing.change(
-            first,
-            "record_follow_up",
-            HANDLER,
-            responsible_dealt_with="fined",
-            people_briefed="briefed",
-        )
-        routing.change(first, "close", MANAGER)
-        settlement_events = outbox(settlement, "settlement", settlement_contract)
-        analytics = AnalyticsApplication({"PERSISTENCE_MODULE": "eventsourcing.popo"})
-        analytics.raise_alert(
-            "2645",
-            {"East": [first], "West": ["2611-0007"], "North": ["2611-0009"]},
-            30,
-            {**clerk_meta(), "case_number": first},
-        )
-        analytics.publish("2026-10", 1, "final", {"received": 2}, clerk_meta())
+        apps = intake_app(), routing_app(), settlement_app(), analytics_app()
+        lifecycle(*apps, machine)
         return [
-            *outbox(intake, "intake", intake_contract),
-            *outbox(routing, "routing", routing_contract),
-            *settlement_events,
-            *outbox(analytics, "analytics", analytics_contract),
+            *outbox(apps[0], "intake", intake_contract),
+            *outbox(apps[1], "routing", routing_contract),
+            *outbox(apps[2], "settlement", settlement_contract),
+            *outbox(apps[3], "analytics", analytics_contract),
         ]
     finally:
         clock.install_clock(clock.SystemClock())
-
-
-def money_story(settlement, number):
-    """Every effect finance books on a settlement, in the order a case would see them."""
-    act = settlement.act
-    act(number, "receive", FINANCE, part_no="PCB-7731", quantity=10, received_by="wh-sun")
-    act(number, "receive", FINANCE, part_no="PCB-7731", quantity=3, received_by="wh-sun")
-    act(
-        number,
-        "decide_over_receipt",
-        FINANCE,
-        part_no="PCB-7731",
-        accept=False,
-        reason="one board extra: send back",
-    )
-    act(number, "issue_credit_note", FINANCE)
-    act(
-        number,
-        "order",
-        FINANCE,
-        kind="replacement",
-        part_no="PCB-7731",
-        quantity=2,
-        unit_cost="150.00",
-    )
-    act(
-        number,
-        "issue_allowance",
-        FINANCE,
-        mode="percent",
-        value="5",
-        lines=[
-            {"part_no": "PCB-7731", "quantity": 100, "unit_price": "200.00", "tax_rate": "0.13"}
-        ],
-    )
-    act(number, "agree_compensation", FINANCE, amount="500.00", kind="compensation", payee="C-1001")
-    act(
-        number,
-        "record_cost",
-        FINANCE,
-        item="return_freight",
-        amount="320.00",
-        accounting_unit="logistics",
-        owner="log-he",
-    )
-    act(
-        number,
-        "record_cost",
-        FINANCE,
-        item="sorting_at_customer",
-        amount="680.00",
-        accounting_unit="quality",
-        owner="cqe-ma",
-    )
-    act(number, "set_cost_header", FINANCE, inspected=500, defective=12)
-    for role in ("manager", "finance", "customer_quality_engineer", "product_management"):
-        act(number, "sign_off_costs", FINANCE, role=role, by=f"{role}-signer")
-    act(
-        number,
-        "apportion_costs",
-        FINANCE,
-        parties=[
-            {"kind": "carrier", "name": "SF Express", "ratio": "40"},
-            {"kind": "supplier", "name": "StencilCo", "ratio": "30"},
-            {"kind": "internal_unit", "name": "SMT", "ratio": "30"},
-        ],
-    )
-    act(
-        number,
-        "assess_penalty",
-        FINANCE,
-        target_kind="person",
-        target="li-lei",
-        basis="fine",
-        value="20.00",
-        reason="first-contact responsibility broken",
-    )
-    first_voucher = sorted(settlement.settlement(number).vouchers)[0]
-    act(number, "reverse_voucher", FINANCE, voucher=first_voucher, reason="booked twice")
-    act(number, "complete", FINANCE, completed_by="fin-zhou")
 
 
 PUBLISHED = published_events()

@@ -15,7 +15,8 @@ def system(request, tmp_path):
             "COMPLAINTS_POLL_INTERVAL_SECONDS": "0.05",
         }
     else:
-        env = request.getfixturevalue("production_env")
+        env = dict(request.getfixturevalue("production_env"))
+    env["COMPLAINTS_AUDIT_CHECKPOINT_INTERVAL_SECONDS"] = "0.5"
     processes = ServiceProcesses(env, tmp_path)
     processes.start_all()
     yield processes

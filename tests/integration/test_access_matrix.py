@@ -91,7 +91,8 @@ def call(client, operation: str, case: dict, headers: dict[str, str]):
     path = template.format(**values)
     if method in ("POST", "PUT"):
         return client.request(method, path, json={}, headers=headers)
-    return client.request(method, path, params={"reason": "x"}, headers=headers)
+    query = {"reason": "x", "as_of": "2026-11-05T03:00:00+00:00"}
+    return client.request(method, path, params=query, headers=headers)
 
 
 def stored_events(clients) -> dict[str, int]:

@@ -21,6 +21,9 @@ KERNEL = {
     "GET /events": {SERVICE, AUDITOR, ADMIN},
     "GET /dead-letters": {AUDITOR, ADMIN},
     "POST /dead-letters/{letter_id}/redrive": {ADMIN},
+    "GET /audit/cases/{number}": {AUDITOR, ADMIN},
+    "GET /audit/cases/{number}/state": {AUDITOR, ADMIN},
+    "GET /audit/verify": {AUDITOR, ADMIN},
 }
 
 ALLOWED: dict[str, dict[str, frozenset[str] | set[str] | None]] = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from services.analytics.alerts import AnalyticsApplication
 from services.intake.application import IntakeApplication, Registration
 from services.routing.application import RoutingApplication
 from services.settlement.application import SettlementApplication
@@ -25,6 +26,10 @@ def routing_app() -> RoutingApplication:
 
 def settlement_app() -> SettlementApplication:
     return SettlementApplication(dict(IN_MEMORY))
+
+
+def analytics_app() -> AnalyticsApplication:
+    return AnalyticsApplication(dict(IN_MEMORY))
 
 
 def registration(**changes: Any) -> Registration:

@@ -1,0 +1,110 @@
+"""Per-stream hash links inside each stored event (an HMAC keyed from configuration).
+
+Link of version v = HMAC-SHA256(key, link of v-1 | stream id | v | topic | state), the
+first version chained to a zero link. The link is written into the stored JSON state as a
+final `"_chain"` member, so the row stays valid JSON for anyone querying the database, and
+the library's table layout is untouched. The key is not in the database: someone who can
+write rows but has no key cannot make a link that verifies.
+
+Links are computed by the mapper as events are stored. The predecessor's link is usually
+known already, because the aggregate was just loaded (its events decoded by this mapper) or
+its previous event is in the same transaction; otherwise it is read by primary key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+from collections import OrderedDict
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
+
+GENESIS = bytes(32)
+MARKER = b'"_chain":"'
+#: `"_chain":"` + 64 hex digits + `"}`
+SUFFIX_LENGTH = len(MARKER) + 64 + 2
+#: Predecessor links remembered per process (about 150 bytes each).
+CACHE_SIZE = 100_000
+
+
+def link(key: bytes, previous: bytes, stream: UUID | str, version: int, topic: str, state: bytes):
+    message = b"\x00".join((str(stream).encode(), str(version).encode(), topic.encode(), state))
+    return hmac.new(key, previous + message, hashlib.sha256).digest()
+
+
+def seal(state: bytes, chain_link: bytes) -> bytes:
+    """The state with the link as its last member."""
+    body = state[:-1]
+    separator = b"" if body == b"{" else b","
+    return body + separator + MARKER + chain_link.hex().encode() + b'"}'
+
+
+def unseal(state: bytes) -> tuple[bytes, bytes | None]:
+    """The state as it was before sealing, and its link (None if it carries none)."""
+    start = len(state) - SUFFIX_LENGTH
+    if start < 1 or state[start : start + len(MARKER)] != MARKER or not state.endswith(b'"}'):
+        return state, None
+    try:
+        chain_link = bytes.fromhex(state[start + len(MARKER) : -2].decode())
+    except ValueError:
+        return state, None
+    body = state[:start]
+    if body.endswith(b","):
+        body = body[:-1]
+    return body + b"}", chain_link
+
+
+class ChainMapper(Mapper):
+    """A mapper that seals each stored event with its stream link and strips it on reading."""
+
+    def __init__(self, transcoder: Transcoder, key: bytes) -> None:
+        super().__init__(transcoder)
+        self.key = key
+        self.recorder: Any = None  # set once the application has built its recorder
+        self._links: OrderedDict[tuple[str, int], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        stored = super().to_stored_event(domain_event)
+        stream, version = stored.originator_id, stored.originator_version
+        previous = GENESIS if version == 1 else self._link_of(stream, version - 1)
+        chain_link = link(self.key, previous, stream, version, stored.topic, stored.state)
+        self._remember(stream, version, chain_link)
+        return StoredEvent(
+            originator_id=stream,
+            originator_version=version,
+            topic=stored.topic,
+            state=seal(stored.state, chain_link),
+        )
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        state, chain_link = unseal(stored_event.state)
+        if chain_link is not None:
+            self._remember(stored_event.originator_id, stored_event.originator_version, chain_link)
+        return super().to_domain_event(
+            StoredEvent(
+                originator_id=stored_event.originator_id,
+                originator_version=stored_event.originator_version,
+                topic=stored_event.topic,
+                state=state,
+            )
+        )
+
+    def _remember(self, stream: UUID | str, version: int, chain_link: bytes) -> None:
+        with self._lock:
+            self._links[(str(stream), version)] = chain_link
+            self._links.move_to_end((str(stream), version))
+            if len(self._links) > CACHE_SIZE:
+                self._links.popitem(last=False)
+
+    def _link_of(self, stream: UUID | str, version: int) -> bytes:
+        with self._lock:
+            known = self._links.get((str(stream), version))
+        if known is not None:
+            return known
+        [row] = self.recorder.select_events(stream, gt=version - 1, lte=version, limit=1)
+        chain_link = unseal(row.state)[1]
+        return GENESIS if chain_link is None else chain_link

@@ -1,0 +1,128 @@
+"""The log chain over a store's notification log, pinned by signed checkpoints.
+
+log hash at position p = SHA-256(log hash before | p | link of the event at p). Per-stream
+links catch what happens inside a stream; the log chain also catches a whole row moved to
+another position or the last event of a stream dropped. A sealer, running beside the relay
+(one per service), appends a checkpoint (position, log hash, event count, time, HMAC
+signature) to `<checkpoint dir>/<database>.jsonl` whenever new events were stored: the file
+is only ever appended to, and belongs on append-only storage (a WORM mount, an object-lock
+bucket) where the database's writers cannot reach it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from shared import clock
+from shared.audit.chain import GENESIS, unseal
+from shared.threads import run_sync
+
+log = logging.getLogger(__name__)
+
+PAGE = 5_000
+
+
+def log_step(previous: bytes, position: int, chain_link: bytes | None) -> bytes:
+    return hashlib.sha256(previous + position.to_bytes(8, "big") + (chain_link or GENESIS)).digest()
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    store: str
+    position: int
+    log_hash: str
+    events: int
+    at: str
+    signature: str = ""
+
+    def signed(self, key: bytes) -> Checkpoint:
+        return Checkpoint(**{**asdict(self), "signature": self._mac(key)})
+
+    def genuine(self, key: bytes) -> bool:
+        return hmac.compare_digest(self.signature, self._mac(key))
+
+    def _mac(self, key: bytes) -> str:
+        fields = {k: v for k, v in asdict(self).items() if k != "signature"}
+        message = json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+class CheckpointFile:
+    """`<directory>/<store>.jsonl`: one signed checkpoint per line, appended, fsynced."""
+
+    def __init__(self, directory: Path, store: str) -> None:
+        self.path = directory / f"{store}.jsonl"
+
+    def all(self) -> list[Checkpoint]:
+        if not self.path.exists():
+            return []
+        with self.path.open(encoding="utf-8") as lines:
+            return [Checkpoint(**json.loads(line)) for line in lines if line.strip()]
+
+    def last(self) -> Checkpoint | None:
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            return None
+        with self.path.open("rb") as file:
+            file.seek(max(0, self.path.stat().st_size - 4096))
+            tail = file.read().splitlines()
+        return Checkpoint(**json.loads(tail[-1]))
+
+    def append(self, checkpoint: Checkpoint) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as file:
+            file.write(json.dumps(asdict(checkpoint), sort_keys=True) + "\n")
+            file.flush()
+            os.fsync(file.fileno())
+
+
+class Sealer:
+    def __init__(
+        self, store: str, recorder: Any, key: bytes, directory: Path, interval: float
+    ) -> None:
+        self.store = store
+        self.recorder = recorder
+        self.key = key
+        self.file = CheckpointFile(directory, store)
+        self.interval = interval
+
+    def seal(self) -> Checkpoint | None:
+        """Extend the log chain from the last checkpoint over the new events, and pin it."""
+        last = self.file.last()
+        if last is not None and not last.genuine(self.key):
+            raise RuntimeError(f"the last checkpoint in {self.file.path} is not genuine")
+        position = last.position if last else 0
+        log_hash = bytes.fromhex(last.log_hash) if last else GENESIS
+        events = last.events if last else 0
+        while True:
+            page = self.recorder.select_notifications(position, PAGE, inclusive_of_start=False)
+            for notification in page:
+                log_hash = log_step(log_hash, notification.id, unseal(notification.state)[1])
+                position = notification.id
+                events += 1
+            if len(page) < PAGE:
+                break
+        if last is not None and position == last.position:
+            return None
+        if position == 0:
+            return None
+        checkpoint = Checkpoint(
+            self.store, position, log_hash.hex(), events, clock.now().isoformat()
+        ).signed(self.key)
+        self.file.append(checkpoint)
+        return checkpoint
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await run_sync(self.seal)
+            except Exception:
+                log.exception("audit sealer failed; retrying")
+            await asyncio.sleep(self.interval)

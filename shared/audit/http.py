@@ -1,0 +1,64 @@
+"""The audit endpoints every service serves, for auditors and admins only.
+
+`complaints audit show|export` merges the four services' answers into one case history;
+`complaints audit verify` checks a store directly (large stores take longer than an HTTP
+request should).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import AwareDatetime
+
+from shared.audit.checkpoints import CheckpointFile
+from shared.audit.history import case_history, state_as_of
+from shared.audit.verify import verify
+from shared.auth.access import allow
+from shared.auth.principal import Role
+from shared.case_number import CaseNumber
+from shared.settings import Settings
+from shared.threads import run_sync
+
+MAX_PAGE = 1000
+
+
+def audit_router(app: Any, settings: Settings) -> APIRouter:
+    router = APIRouter(
+        prefix="/audit", tags=["audit"], dependencies=[Depends(allow(Role.auditor, Role.admin))]
+    )
+
+    @router.get(
+        "/cases/{number}",
+        summary="The case's events in this service, from the event store, with chain links",
+    )
+    async def history(
+        number: str,
+        offset: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 200,
+    ) -> dict[str, Any]:
+        CaseNumber.parse(number)
+        entries = await run_sync(case_history, app, number)
+        page = entries[offset : offset + limit]
+        following = offset + limit if offset + limit < len(entries) else None
+        return {"service": settings.service.value, "events": page, "next_offset": following}
+
+    @router.get(
+        "/cases/{number}/state",
+        summary="The case's aggregates in this service replayed up to a moment",
+    )
+    async def state(number: str, as_of: AwareDatetime) -> dict[str, Any]:
+        CaseNumber.parse(number)
+        aggregates = await run_sync(state_as_of, app, number, as_of)
+        return {"service": settings.service.value, "as_of": as_of, "aggregates": aggregates}
+
+    @router.get("/verify", summary="Recompute every link and the log chain against checkpoints")
+    async def check() -> dict[str, Any]:
+        checkpoints = CheckpointFile(settings.checkpoint_dir, settings.database_name()).all()
+        report = await run_sync(
+            verify, settings.database_name(), app.recorder, app.mapper.key, checkpoints
+        )
+        return report.to_dict()
+
+    return router

@@ -1,0 +1,147 @@
+"""An auditor replays a whole case: every service's events, merged, at any past moment.
+
+A complaint is registered, judged, investigated, remedied, approved, settled, confirmed by
+the customer and closed, each step by the role that may take it. Between approval and
+settlement the test looks at routing and settlement; afterwards the audit API, asked for
+that moment, must give back exactly what was seen then. The merged history has every
+service's events, effects after their causes, each with its actor; the stores verify.
+"""
+
+import time
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from shared.audit.report import export_lines, fetch_case, timeline_html
+from tests.support.auth import bearer
+from tests.support.waiting import wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_closed_case_replays_step_by_step_across_all_four_services(system, tmp_path):
+    urls = {s: system.url(s) for s in ("intake", "routing", "settlement", "analytics")}
+    intake, routing, settlement = urls["intake"], urls["routing"], urls["settlement"]
+
+    def call(method, url, role, body=None):
+        answer = httpx.request(method, url, json=body, headers=bearer(role), timeout=10)
+        assert answer.status_code < 300, answer.text
+        return answer.json()
+
+    def seen(url, check):
+        def probe():
+            answer = httpx.get(url, headers=bearer("auditor"), timeout=5)
+            return answer.status_code == 200 and check(answer.json()) and answer.json()
+
+        return wait_until(probe, what=url)
+
+    number = call(
+        "POST",
+        f"{intake}/complaints",
+        "clerk",
+        {
+            "channel": "phone",
+            "nature": "quality",
+            "complainant": {"name": "Zhang San", "type": "key_account", "customer_id": "C-1001"},
+            "subject": {"part_no": "PCB-7731", "batch": "2645", "quantity_defective": 12},
+            "problem": {"what": "solder bridges on J3", "where": "SMT line 2"},
+            "description": "12 boards short",
+            "demands": {"remedy": "return", "amount": "2400.00", "currency": "CNY"},
+        },
+    )["number"]
+    case = f"{routing}/cases/{number}"
+    seen(case, lambda c: c["status"] == "assigned")
+    call(
+        "POST", f"{intake}/complaints/{number}/judgement", "clerk", {"valid": True, "reason": "ok"}
+    )
+    call(
+        "POST",
+        f"{case}/investigation",
+        "handler",
+        {
+            "problem": {"what": "solder bridges", "where": "J3"},
+            "five_whys": ["bridges", "paste too thick", "stencil worn"],
+            "root_cause": "stencil used beyond its life",
+            "responsible_parties": [{"kind": "internal_unit", "name": "SMT", "share": "100"}],
+        },
+    )
+    call(
+        "POST",
+        f"{case}/remedies",
+        "handler",
+        {
+            "currency": "CNY",
+            "remedies": [
+                {
+                    "kind": "return",
+                    "amount": "2400.00",
+                    "quantity": 12,
+                    "unit_price": "200.00",
+                    "part_no": "PCB-7731",
+                }
+            ],
+            "actions": [
+                {
+                    "kind": "corrective",
+                    "description": "stencil life limit",
+                    "owner": "pe-zhao",
+                    "due": "2026-12-31",
+                }
+            ],
+        },
+    )
+    call("POST", f"{case}/approval", "manager")
+
+    observed_case = seen(case, lambda c: c["status"] == "approved")
+    observed_settlement = seen(f"{settlement}/settlements/{number}", lambda s: True)
+    moment = datetime.now(UTC)
+    time.sleep(0.05)
+
+    money = f"{settlement}/settlements/{number}"
+    call("POST", f"{money}/receipts", "finance", {"part_no": "PCB-7731", "quantity": 12})
+    call("POST", f"{money}/credit-note", "finance")
+    call("POST", f"{money}/completion", "finance")
+    call(
+        "POST",
+        f"{case}/follow-up",
+        "handler",
+        {"responsible_dealt_with": "SMT lead warned", "people_briefed": "shift briefed"},
+    )
+    seen(f"{intake}/complaints/{number}", lambda c: c["status"] == "settled")
+    call("POST", f"{intake}/complaints/{number}/confirmation", "customer", {"satisfaction": 4})
+    seen(f"{case}/closing-gate", lambda g: g["can_close"])
+    call("POST", f"{case}/closure", "manager", {"reason": "all four conditions met"})
+
+    history = fetch_case(urls, number, bearer("auditor"), as_of=moment)
+    events = history["events"]
+    kinds = [(e["service"], e["type"]) for e in events]
+    assert kinds[0] == ("intake", "Complaint.Registered")
+    assert ("routing", "Case.RemedyApproved") in kinds
+    assert ("settlement", "Settlement.CreditNoteIssued") in kinds
+    assert kinds[-1] == ("routing", "Case.Closed")
+    position = {e["event_id"]: i for i, e in enumerate(events)}
+    for i, event in enumerate(events):
+        if event["causation_id"] in position:
+            assert position[event["causation_id"]] < i, "an effect came before its cause"
+    approval = next(e for e in events if e["type"] == "Case.RemedyApproved")
+    assert approval["actor"] == {"id": "mgr-li", "role": "manager"}
+    assert approval["data"]["authority_verified"] is True
+    assert all(len(e["link"]) == 64 for e in events)
+
+    [routing_then] = history["state"]["routing"].values()
+    assert routing_then["state"]["status"] == observed_case["status"] == "approved"
+    assert routing_then["state"]["approval"] == observed_case["approval"]
+    settlement_then = next(
+        s["state"] for s in history["state"]["settlement"].values() if s["type"] == "Settlement"
+    )
+    assert settlement_then["status"] == observed_settlement["status"]
+    assert settlement_then["received"] == observed_settlement["received"] == {}
+    assert settlement_then["credit_note"] is observed_settlement["credit_note"] is None
+
+    exported = export_lines(history).splitlines()
+    assert len(exported) == len(events) + 1
+    assert f"Case {number}" in timeline_html(history)
+    for service, url in urls.items():
+        report = httpx.get(f"{url}/audit/verify", headers=bearer("auditor"), timeout=60).json()
+        assert report["ok"], (service, report)

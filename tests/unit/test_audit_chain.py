@@ -1,0 +1,52 @@
+"""The pieces of tamper evidence and case replay that need no store."""
+
+from __future__ import annotations
+
+import json
+
+from shared.audit.chain import GENESIS, link, seal, unseal
+from shared.audit.checkpoints import Checkpoint
+from shared.audit.history import causal_order
+
+KEY = b"k" * 32
+
+
+def test_a_sealed_state_is_still_json_and_unseals_to_the_original():
+    for state in (b"{}", b'{"reply":"noted","amount":"12.50"}'):
+        chain_link = link(KEY, GENESIS, "stream", 1, "m:Complaint.Registered", state)
+        sealed = seal(state, chain_link)
+        assert json.loads(sealed)["_chain"] == chain_link.hex()
+        assert unseal(sealed) == (state, chain_link)
+    assert unseal(b'{"reply":"noted"}') == (b'{"reply":"noted"}', None)
+
+
+def test_a_link_binds_the_predecessor_the_stream_the_version_the_type_and_the_state():
+    base = ("s", 2, "m:Case.Approved", b'{"a":1}')
+    reference = link(KEY, GENESIS, *base)
+    assert link(KEY, b"\x01" * 32, *base) != reference
+    assert link(KEY, GENESIS, "t", *base[1:]) != reference
+    assert link(KEY, GENESIS, "s", 3, *base[2:]) != reference
+    assert link(KEY, GENESIS, "s", 2, "m:Case.Rejected", b'{"a":1}') != reference
+    assert link(KEY, GENESIS, "s", 2, "m:Case.Approved", b'{"a":2}') != reference
+    assert link(b"x" * 32, GENESIS, *base) != reference
+
+
+def test_a_checkpoint_signature_covers_every_field():
+    checkpoint = Checkpoint("intake", 10, "ab" * 32, 10, "2026-11-23T00:00:00+00:00").signed(KEY)
+    assert checkpoint.genuine(KEY)
+    assert not Checkpoint(**{**checkpoint.__dict__, "events": 11}).genuine(KEY)
+    assert not checkpoint.genuine(b"x" * 32)
+
+
+def test_merged_histories_never_put_an_effect_before_its_cause():
+    registered = {"event_id": "a", "service": "intake", "version": 1, "at": "10:00:02"}
+    opened = {
+        "event_id": "b",
+        "service": "routing",
+        "version": 1,
+        "at": "10:00:01",  # the routing host's clock runs a second behind
+        "causation_id": "a",
+    }
+    acknowledged = {"event_id": "c", "service": "intake", "version": 2, "at": "10:00:03"}
+    merged = causal_order([acknowledged, opened, registered])
+    assert [e["event_id"] for e in merged] == ["a", "b", "c"]
