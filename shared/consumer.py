@@ -5,6 +5,10 @@ handler runs, writing its effects and the position in one transaction. A handler
 failing is retried a bounded number of times, then the delivery is dead-lettered with the
 reason and its position recorded, so one poison message never stalls its partition for long.
 Offsets are committed only after all of that (`Subscription.commit`).
+
+An unavailable store is not a bad message: while the database is down or restarting, the
+delivery waits and is tried again (backing off up to `MAX_PAUSE`), without using up its
+attempts, so an outage stalls the partition but never dead-letters a good event.
 """
 
 from __future__ import annotations
@@ -16,12 +20,33 @@ import signal
 from collections.abc import Sequence
 from typing import Protocol
 
+from eventsourcing import persistence
+from sqlalchemy import exc as sqlalchemy_exc
+
 from shared import tracing
 from shared.bus import Delivery, Subscription
 from shared.envelope import IntegrationEvent
 from shared.logs import correlation_id
 
 log = logging.getLogger(__name__)
+
+MAX_PAUSE = 5.0
+OUTAGES = (
+    ConnectionError,
+    TimeoutError,
+    persistence.OperationalError,
+    persistence.InterfaceError,
+    persistence.ConnectionUnavailableError,
+    sqlalchemy_exc.OperationalError,
+    sqlalchemy_exc.InterfaceError,
+)
+
+
+def store_unavailable(error: BaseException) -> bool:
+    """Whether the error says the store (or the way to it) is down, not that the work is bad."""
+    if isinstance(error, sqlalchemy_exc.DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, OUTAGES)
 
 
 class Handler(Protocol):
@@ -69,13 +94,33 @@ class TrackingConsumer:
         self.busy = True
         try:
             for delivery in batch:
-                await self._process(delivery)
+                await self._process_through_outages(delivery)
             if self.kill_after_effect and self.processed:
                 # Fault injection for tests: effects and positions are committed, offsets not.
                 os.kill(os.getpid(), signal.SIGKILL)
             await self.subscription.commit(batch)
         finally:
             self.busy = False
+
+    async def _process_through_outages(self, delivery: Delivery) -> None:
+        pause = 0.1
+        while True:
+            try:
+                await self._process(delivery)
+                return
+            except Exception as error:
+                if not store_unavailable(error):
+                    raise
+                log.warning(
+                    "%s: store unavailable (%s: %s); %s waits %.1f s",
+                    self.name,
+                    type(error).__name__,
+                    error,
+                    delivery.source,
+                    pause,
+                )
+                await asyncio.sleep(pause)
+                pause = min(MAX_PAUSE, pause * 2)
 
     async def _process(self, delivery: Delivery) -> None:
         event = delivery.event
@@ -98,6 +143,8 @@ class TrackingConsumer:
                     self.skipped += 1
                 return
             except Exception as error:
+                if store_unavailable(error):
+                    raise
                 reason = f"{type(error).__name__}: {error}"
                 if attempt == self.max_attempts:
                     log.exception("%s: giving up on %s", self.name, delivery.source)

@@ -109,3 +109,28 @@ async def test_unreadable_bytes_are_dead_lettered_once():
     assert isinstance(stored, Aggregate)
     assert stored.version == 1
     assert "not a valid envelope" in stored.reason
+
+
+async def test_a_store_outage_waits_instead_of_dead_lettering_a_good_event():
+    from eventsourcing.persistence import OperationalError
+
+    routing = routing_app()
+    [event] = registrations(1)
+    handler = ApplicationHandler(routing, routing.policy)
+    outages = iter([OperationalError("server closed the connection")] * 2)
+    handle = handler.handle
+
+    async def flaky(event, stream):
+        failure = next(outages, None)
+        if failure is not None:
+            raise failure
+        return await handle(event, stream)
+
+    handler.handle = flaky
+    consumer = TrackingConsumer(
+        "routing", handler, ListSubscription([feed_delivery(event)]), max_attempts=1
+    )
+    await consumer.run()
+
+    assert (consumer.processed, consumer.dead_lettered) == (1, 0)
+    assert len(cases_in(routing)) == 1
