@@ -101,8 +101,8 @@ class ProjectionHandler:
                 source=delivery.source,
                 stream=delivery.stream,
                 position=delivery.event.position if delivery.event else None,
-                reason=reason[:4000],
-                raw=delivery.raw.decode("utf-8", "replace")[:100_000],
+                reason=_storable(reason)[:4000],
+                raw=_storable(delivery.raw.decode("utf-8", "replace"))[:100_000],
                 recorded_at=clock.now(),
                 letter_id=str(aggregate_id("deadletter", delivery.source)),
             )
@@ -169,6 +169,12 @@ async def refold(conn: AsyncConnection, case_number: str, zone: ZoneInfo) -> Non
     await conn.execute(delete(case_facts).where(case_facts.c.case_number == case_number))
     if fact is not None:
         await conn.execute(case_facts.insert().values(**_row(fact)))
+
+
+def _storable(text: str) -> str:
+    """PostgreSQL text cannot hold NUL. A message containing a raw NUL is not JSON, so it
+    could never be re-driven anyway; replacing NUL keeps the rest of it as evidence."""
+    return text.replace("\x00", "\ufffd")
 
 
 def _letter(row: Any) -> dict[str, Any]:
