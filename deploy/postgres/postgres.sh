@@ -4,6 +4,7 @@
 #   deploy/postgres/postgres.sh install       install PostgreSQL from Debian's packages if absent
 #   deploy/postgres/postgres.sh start [PORT]  initdb under $PG_HOME_DIR, start, create databases
 #   deploy/postgres/postgres.sh stop          stop it
+#   deploy/postgres/postgres.sh restart       fast stop, start again on the same data
 #   deploy/postgres/postgres.sh status        print the DSN prefix if running
 #
 # One database per service (intake, routing, settlement, analytics), user `complaints`.
@@ -66,10 +67,18 @@ status() {
   fi
 }
 
+# Stop (fast: connections are cut) and start again on the same data and port.
+restart() {
+  local bin; bin=$(bindir)
+  as_owner "$bin/pg_ctl" -D "$home/data" -l "$home/postgres.log" -w -t 60 -m fast restart >/dev/null
+  status
+}
+
 case "${1:-}" in
   install) install ;;
   start) start ;;
   stop) stop ;;
+  restart) restart ;;
   status) status ;;
-  *) echo "usage: $0 install|start [PORT]|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 install|start [PORT]|stop|restart|status" >&2; exit 2 ;;
 esac

@@ -11,9 +11,9 @@ import re
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from tests.support.auth import bearer
+from tests.support.infra import poison
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -23,16 +23,6 @@ def gauge(url: str, name: str, labels: str = "") -> float | None:
     text = httpx.get(f"{url}/metrics", timeout=5).text
     match = re.search(rf"^{name}{re.escape(labels)} ([0-9.e+]+)$", text, re.MULTILINE)
     return float(match.group(1)) if match else None
-
-
-async def poison(bootstrap: str, topic: str, count: int) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-    await producer.start()
-    try:
-        for i in range(count):
-            await producer.send_and_wait(topic, b"\x00not an envelope", key=f"p{i}".encode())
-    finally:
-        await producer.stop()
 
 
 def test_relay_lag_drains_and_dead_letters_are_counted(production_env, tmp_path):
