@@ -53,9 +53,12 @@ faults: $(STAMP)
 ## Benchmarks: scripts that print their figures (see README, "Benchmarks").
 bench: $(STAMP)
 	deploy/postgres/postgres.sh install
+	deploy/kafka/kafka.sh fetch
 	$(BIN)/python -m bench.intake_registration
+	$(BIN)/python -m bench.end_to_end
 	$(BIN)/python -m bench.routing_scale
 	$(BIN)/python -m bench.analytics_scale
+	$(BIN)/python -m bench.audit_verify
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
