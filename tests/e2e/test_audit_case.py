@@ -7,7 +7,6 @@ that moment, must give back exactly what was seen then. The merged history has e
 service's events, effects after their causes, each with its actor; the stores verify.
 """
 
-import time
 from datetime import UTC, datetime
 
 import httpx
@@ -96,7 +95,6 @@ def test_a_closed_case_replays_step_by_step_across_all_four_services(system, tmp
     observed_case = seen(case, lambda c: c["status"] == "approved")
     observed_settlement = seen(f"{settlement}/settlements/{number}", lambda s: True)
     moment = datetime.now(UTC)
-    time.sleep(0.05)
 
     money = f"{settlement}/settlements/{number}"
     call("POST", f"{money}/receipts", "finance", {"part_no": "PCB-7731", "quantity": 12})

@@ -8,16 +8,14 @@ redelivered (a fresh consumer group replays the topic) and the credit note retri
 """
 
 import asyncio
-import json
-import subprocess
-import sys
 from decimal import Decimal
 
 import httpx
 import pytest
 
 from tests.support.auth import bearer
-from tests.support.infra import ROOT, group_caught_up
+from tests.support.erp import run_erp_consumer
+from tests.support.infra import group_caught_up
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -42,31 +40,6 @@ def post(url, body, role):
     response = httpx.post(url, json=body, headers=bearer(role), timeout=10)
     assert response.status_code < 300, response.text
     return response.json()
-
-
-def run_erp_consumer(env, tmp_path, group):
-    summary = tmp_path / f"{group}.json"
-    subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "examples" / "erp_consumer.py"),
-            "--kafka",
-            env["COMPLAINTS_KAFKA_BOOTSTRAP"],
-            "--topic",
-            f"{env['COMPLAINTS_KAFKA_TOPIC_PREFIX']}.settlement.v1",
-            "--group",
-            group,
-            "--idle-exit",
-            "4",
-            "--summary",
-            str(summary),
-            "--quiet",
-        ],
-        check=True,
-        timeout=120,
-        capture_output=True,
-    )
-    return json.loads(summary.read_text())
 
 
 def test_the_erp_consumer_reconciles_with_settlement_and_redelivery_changes_nothing(

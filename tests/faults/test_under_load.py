@@ -16,10 +16,7 @@ analytics.
 from __future__ import annotations
 
 import asyncio
-import json
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, datetime
@@ -30,7 +27,8 @@ import httpx
 import pytest
 
 from tests.support.auth import bearer
-from tests.support.infra import ROOT, poison
+from tests.support.erp import run_erp_consumer
+from tests.support.infra import poison
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.faults
@@ -252,28 +250,7 @@ def test_nothing_is_lost_or_doubled_while_everything_fails(
     gross = Decimal(0)
     for number in acknowledged:
         gross += Decimal(driver.get("settlement", f"/settlements/{number}")["credit_note"]["gross"])
-    summary = tmp_path / "erp.json"
-    subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "examples" / "erp_consumer.py"),
-            "--kafka",
-            kafka.bootstrap,
-            "--topic",
-            f"{prefix}.settlement.v1",
-            "--group",
-            f"{prefix}.erp",
-            "--idle-exit",
-            "4",
-            "--summary",
-            str(summary),
-            "--quiet",
-        ],
-        check=True,
-        timeout=120,
-        capture_output=True,
-    )
-    erp = json.loads(summary.read_text())
+    erp = run_erp_consumer(processes.env, tmp_path, f"{prefix}.erp")
     erp_gross = Decimal(erp["documents"]["credit_notes"]["CNY"])
     month = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
 
