@@ -4,7 +4,7 @@ complaints serve intake        one service over HTTP (with its relay and consume
 complaints run                 all four services as separate processes; Ctrl-C stops all
 complaints token clerk clerk-wang            a bearer token for local use (see --help)
 complaints audit verify [SERVICE ...]        recompute links and log chains of the stores
-complaints audit show 2611-0001 [--as-of T] [--format json|html]
+complaints audit show 2611-0001 [--as-of T | --as-of-event ID] [--format json|html]
 complaints audit export 2611-0001 --out case.jsonl
 """
 
@@ -169,7 +169,10 @@ def audit(args: argparse.Namespace) -> None:
         token = mint(settings, "audit-cli", Role.auditor)
     urls = {s: settings.upstream_url(ServiceName(s)) for s in report.SERVICES}
     headers = {"Authorization": f"Bearer {token}"}
-    case = report.fetch_case(urls, args.number, headers, args.as_of)
+    as_of = args.as_of
+    if args.as_of_event:
+        as_of = report.moment_of(report.fetch_case(urls, args.number, headers), args.as_of_event)
+    case = report.fetch_case(urls, args.number, headers, as_of)
     if args.action == "export":
         with open(args.out, "w", encoding="utf-8") as out:
             out.write(report.export_lines(case))
@@ -223,7 +226,11 @@ def main(argv: list[str] | None = None) -> None:
     for name in ("show", "export"):
         action = actions.add_parser(name, help=f"{name} a case's history across services")
         action.add_argument("number", help="case number, e.g. 2611-0001")
-        action.add_argument("--as-of", type=datetime.fromisoformat, help="also its state then")
+        moment = action.add_mutually_exclusive_group()
+        moment.add_argument("--as-of", type=datetime.fromisoformat, help="also its state then")
+        moment.add_argument(
+            "--as-of-event", help="also its state in every service just after this event id"
+        )
         action.add_argument("--token", help="bearer token (default: $COMPLAINTS_TOKEN)")
         if name == "show":
             action.add_argument("--format", choices=["json", "html"], default="json")

@@ -51,6 +51,14 @@ def fetch_case(
     return case
 
 
+def moment_of(case: dict[str, Any], event_id: str) -> datetime:
+    """When an event of the case happened: "as of this event" is as of that moment."""
+    for event in case["events"]:
+        if event["event_id"] == event_id:
+            return datetime.fromisoformat(event["at"])
+    raise SystemExit(f"case {case['case_number']} has no event {event_id}")
+
+
 def export_lines(case: dict[str, Any]) -> str:
     lines = [json.dumps(e, sort_keys=True, ensure_ascii=False) for e in case["events"]]
     digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()

@@ -25,10 +25,10 @@ from shared.clock import ManualClock
 from shared.eventstore import persistence_env
 from shared.settings import Settings
 from tests.support.lifecycle_story import lifecycle
-from tests.support.routing_story import MANAGER, investigated, proposed
+from tests.support.routing_story import MANAGER, investigated, proposed, registered_event
 
 pytestmark = pytest.mark.integration
-STORIES = 6
+STORIES = 10
 
 
 def build(folder):
@@ -87,8 +87,6 @@ def test_every_aggregate_rebuilt_from_its_events_equals_the_live_one(tmp_path):
 
 def test_an_approval_stored_before_tokens_replays_as_unverified(tmp_path):
     routing = RoutingApplication(persistence_env(Settings(service="routing", data_dir=tmp_path)))
-    from tests.support.routing_story import registered_event
-
     event = registered_event()
     routing.save(*routing.policy(event))
     number = event.case_number

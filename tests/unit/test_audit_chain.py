@@ -6,7 +6,7 @@ import json
 
 from shared.audit.chain import GENESIS, link, seal, unseal
 from shared.audit.checkpoints import Checkpoint
-from shared.audit.history import causal_order
+from shared.audit.history import case_history, causal_order
 
 KEY = b"k" * 32
 
@@ -50,3 +50,16 @@ def test_merged_histories_never_put_an_effect_before_its_cause():
     acknowledged = {"event_id": "c", "service": "intake", "version": 2, "at": "10:00:03"}
     merged = causal_order([acknowledged, opened, registered])
     assert [e["event_id"] for e in merged] == ["a", "b", "c"]
+
+
+def test_a_batch_alert_belongs_to_the_history_of_every_case_it_counts():
+    from tests.support.builders import analytics_app, clerk_meta
+
+    analytics = analytics_app()
+    regions = {"East": ["2611-0001"], "West": ["2611-0007"], "North": ["2611-0009"]}
+    analytics.raise_alert("2645", regions, 30, {**clerk_meta(), "case_number": "2611-0009"})
+    for number in ("2611-0001", "2611-0007", "2611-0009"):
+        [alert] = case_history(analytics, number)
+        assert (alert["service"], alert["type"]) == ("analytics", "BatchAlert.Raised")
+        assert alert["data"]["regions"] == regions
+    assert case_history(analytics, "2611-0002") == []
