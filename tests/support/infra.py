@@ -7,6 +7,7 @@ each test isolates itself with its own database prefix and topic prefix.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import uuid
@@ -68,7 +69,9 @@ class Postgres:
         return psycopg.connect(f"{self.url}/{database}", autocommit=True)
 
     def stop(self) -> None:
+        """Stop the server and delete its data: it was only ever for this session."""
         _script("deploy/postgres/postgres.sh", "stop", env={"PG_HOME_DIR": str(self.home)})
+        shutil.rmtree(self.home, ignore_errors=True)
 
     def restart(self) -> None:
         """Fast shutdown (every connection cut) and start on the same data and port."""
@@ -81,7 +84,9 @@ class Kafka:
     home: Path
 
     def stop(self) -> None:
+        """Stop the broker and delete its data: it was only ever for this session."""
         _script("deploy/kafka/kafka.sh", "stop", env={"KAFKA_HOME_DIR": str(self.home)})
+        shutil.rmtree(self.home, ignore_errors=True)
 
     def restart(self) -> None:
         """Stop the broker and start it again on the same data: topics and offsets kept."""
