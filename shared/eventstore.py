@@ -31,6 +31,7 @@ from eventsourcing.persistence import (
 from shared import clock
 from shared.audit.chain import ChainMapper
 from shared.errors import Conflict
+from shared.meta import Meta, for_case
 from shared.secrets import installation_secret
 from shared.settings import Settings
 
@@ -123,23 +124,36 @@ class ServiceApplication(Application):
         for transcoding in self.transcodings:
             transcoder.register(transcoding())
 
-    def change_retrying(self, load: Callable[[], A], command: Callable[[A], object]) -> A:
+    def change_retrying(
+        self, load: Callable[[], A], command: Callable[[A], Sequence[Any] | None]
+    ) -> A:
         """Run `command` on a freshly loaded aggregate and save it, again if need be.
 
         Another writer (a consumer applying an upstream event, a concurrent request) may save
         the same aggregate between our load and our save; the store then refuses our events
         (optimistic concurrency). We reload and run the command again, so it decides on the
-        newer state, rather than answer a 500.
+        newer state, rather than answer a 500. `command` may return further aggregates it
+        changed (e.g. document sequences), saved in the same transaction.
         """
         for _ in range(CONCURRENT_ATTEMPTS):
             aggregate = load()
-            command(aggregate)
+            changed = command(aggregate) or ()
             try:
-                self.save(aggregate)
+                self.save(aggregate, *changed)
             except IntegrityError:
                 continue
             return aggregate
         raise Conflict("too many concurrent changes; retry the request")
+
+    def run_command(
+        self, load: Callable[[], A], number: str, command: str, meta: Meta, /, **arguments: Any
+    ) -> A:
+        """Run one command method of a case's aggregate and save what it recorded."""
+
+        def run(aggregate: A) -> None:
+            getattr(aggregate, command)(**arguments, meta=for_case(meta, number))
+
+        return self.change_retrying(load, run)
 
     def case_streams(self, number: str) -> list[UUID]:
         """The ids of this store's aggregates that belong to case `number` (for audit)."""

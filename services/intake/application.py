@@ -164,10 +164,7 @@ class IntakeApplication(ServiceApplication):
 
     def change(self, number: str, command: str, meta: Meta, **arguments: Any) -> Complaint:
         """Run one command method of the complaint and save what it recorded."""
-        return self.change_retrying(
-            lambda: self.complaint(number),
-            lambda complaint: getattr(complaint, command)(**arguments, meta=for_case(meta, number)),
-        )
+        return self.run_command(lambda: self.complaint(number), number, command, meta, **arguments)
 
     def link_repeat(self, number: str, earlier: str, meta: Meta) -> Complaint:
         later, before = self.complaint(number), self.complaint(earlier)

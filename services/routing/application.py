@@ -139,10 +139,7 @@ class RoutingApplication(ServiceApplication):
 
     def change(self, number: str, command: str, meta: Meta, **arguments: Any) -> Case:
         """Run one command method of the case and save what it recorded."""
-        return self.change_retrying(
-            lambda: self.case(number),
-            lambda case: getattr(case, command)(**arguments, meta=for_case(meta, number)),
-        )
+        return self.run_command(lambda: self.case(number), number, command, meta, **arguments)
 
     # Scheduler ------------------------------------------------------------------------------
 

@@ -8,17 +8,14 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
 
 from services.settlement.domain import DocumentSequence, ReceivableHold, Settlement, settlement_id
 from shared import clock
 from shared.case_number import CaseNumber
 from shared.envelope import IntegrationEvent
-from shared.errors import Conflict, NotFound
+from shared.errors import NotFound
 from shared.eventstore import ServiceApplication
 from shared.meta import Meta, caused_by, for_case
-
-MAX_ATTEMPTS = 20
 
 
 class SettlementApplication(ServiceApplication):
@@ -41,24 +38,24 @@ class SettlementApplication(ServiceApplication):
                 return self.repository.get(settlement_id(number, cycle))
             except AggregateNotFoundError:
                 raise NotFound(f"no settlement for case {number} cycle {cycle}") from None
-        latest = None
-        for candidate in range(1, 1000):
-            if settlement_id(number, candidate) not in self.repository:
-                break
-            latest = candidate
-        if latest is None:
+        cycles = self._cycles(number)
+        if not cycles:
             raise NotFound(f"no settlement for case {number}")
-        return self.repository.get(settlement_id(number, latest))
+        return self.repository.get(cycles[-1])
 
-    def case_streams(self, number: str) -> list[UUID]:
-        """Every cycle's settlement, then the receivable hold, of those that exist."""
-        streams = []
+    def _cycles(self, number: str) -> list[UUID]:
+        """The ids of the case's settlements, one per handling cycle, oldest first."""
+        ids = []
         for cycle in range(1, 1000):
             if settlement_id(number, cycle) not in self.repository:
                 break
-            streams.append(settlement_id(number, cycle))
+            ids.append(settlement_id(number, cycle))
+        return ids
+
+    def case_streams(self, number: str) -> list[UUID]:
+        """Every cycle's settlement, then the receivable hold, of those that exist."""
         hold = ReceivableHold.create_id(number)
-        return streams + ([hold] if hold in self.repository else [])
+        return self._cycles(number) + ([hold] if hold in self.repository else [])
 
     def hold(self, number: str) -> ReceivableHold | None:
         try:
@@ -71,25 +68,21 @@ class SettlementApplication(ServiceApplication):
     def act(self, number: str, command: str, meta: Meta, **arguments: Any) -> Settlement:
         """Run a settlement command with document numbering; all of it saved at once."""
         meta = for_case(meta, number)
+
+        def run(settlement: Settlement) -> list[Any]:
+            sequences: dict[str, DocumentSequence] = {}
+            if command in _NUMBERED:
+                arguments["numbering"] = self._numbering_into(sequences)
+            getattr(settlement, command)(**arguments, meta=meta)
+            changed: list[Any] = list(sequences.values())
+            if command == "complete":
+                hold = self.hold(number)
+                if hold and hold.release("settlement completed", False, meta):
+                    changed.append(hold)
+            return changed
+
         with self._numbering:
-            for _ in range(MAX_ATTEMPTS):
-                settlement = self.settlement(number)
-                sequences: dict[str, DocumentSequence] = {}
-                method = getattr(settlement, command)
-                if command in _NUMBERED:
-                    arguments["numbering"] = self._numbering_into(sequences)
-                method(**arguments, meta=meta)
-                extra: list[Any] = list(sequences.values())
-                if command == "complete":
-                    hold = self.hold(number)
-                    if hold and hold.release("settlement completed", False, meta):
-                        extra.append(hold)
-                try:
-                    self.save(settlement, *extra)
-                except IntegrityError:
-                    continue
-                return settlement
-        raise Conflict("too many concurrent changes; retry the request")
+            return self.change_retrying(lambda: self.settlement(number), run)
 
     def _numbering_into(self, sequences: dict[str, DocumentSequence]):
         year = clock.now().year
