@@ -31,8 +31,10 @@ from services.intake.schemas import (
 )
 from services.intake.taxonomy import taxonomies
 from shared import clock
+from shared.audit.history import case_history
 from shared.auth.access import allow
 from shared.auth.principal import STAFF, Principal, Role
+from shared.case_number import CaseNumber
 from shared.errors import Forbidden, Invalid, NotFound
 from shared.http import etagged
 from shared.meta import command_meta
@@ -162,32 +164,21 @@ def router(
         summary="Intake's part of the case timeline, from the event store",
     )
     def timeline(number: str, who: Principal = Depends(staff)) -> list[TimelineEntry]:
-        entries = []
-        for e in app.history(number):
-            meta = getattr(e, "meta", None) or {}
-            data = {
-                k: v
-                for k, v in e.__dict__.items()
-                if k
-                not in (
-                    "originator_id",
-                    "originator_version",
-                    "timestamp",
-                    "meta",
-                    "originator_topic",
-                )
-            }
-            entries.append(
-                TimelineEntry(
-                    position=e.originator_version,
-                    type=type(e).__name__,
-                    at=e.timestamp,
-                    actor=meta.get("actor"),
-                    correlation_id=meta.get("correlation_id"),
-                    data=data,
-                )
+        CaseNumber.parse(number)
+        entries = case_history(app, number)
+        if not entries:
+            raise NotFound(f"no complaint {number}")
+        return [
+            TimelineEntry(
+                position=e["version"],
+                type=e["type"].rsplit(".", 1)[-1],
+                at=e["at"],
+                actor=e["actor"],
+                correlation_id=e["correlation_id"],
+                data=e["data"],
             )
-        return entries
+            for e in entries
+        ]
 
     @api.get(
         "/complaints/{number}/repeat-candidates",

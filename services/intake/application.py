@@ -155,11 +155,6 @@ class IntakeApplication(ServiceApplication):
         stream = aggregate_id("intake.complaint", number)
         return [stream] if stream in self.repository else []
 
-    def history(self, number: str) -> list[Any]:
-        """The complaint's stored events, oldest first: intake's part of the case timeline."""
-        complaint = self.complaint(number)
-        return list(self.events.get(complaint.id))
-
     # Commands on a complaint ----------------------------------------------------------------
 
     def change(self, number: str, command: str, meta: Meta, **arguments: Any) -> Complaint:
