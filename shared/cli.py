@@ -169,10 +169,7 @@ def audit(args: argparse.Namespace) -> None:
         token = mint(settings, "audit-cli", Role.auditor)
     urls = {s: settings.upstream_url(ServiceName(s)) for s in report.SERVICES}
     headers = {"Authorization": f"Bearer {token}"}
-    as_of = args.as_of
-    if args.as_of_event:
-        as_of = report.moment_of(report.fetch_case(urls, args.number, headers), args.as_of_event)
-    case = report.fetch_case(urls, args.number, headers, as_of)
+    case = report.fetch_case(urls, args.number, headers, args.as_of, args.as_of_event)
     if args.action == "export":
         with open(args.out, "w", encoding="utf-8") as out:
             out.write(report.export_lines(case))

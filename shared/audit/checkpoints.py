@@ -109,10 +109,8 @@ class Sealer:
                 events += 1
             if len(page) < PAGE:
                 break
-        if last is not None and position == last.position:
-            return None
-        if position == 0:
-            return None
+        if position == (last.position if last else 0):
+            return None  # nothing new to pin
         checkpoint = Checkpoint(
             self.store, position, log_hash.hex(), events, clock.now().isoformat()
         ).signed(self.key)

@@ -22,10 +22,15 @@ SERVICES = ("intake", "routing", "settlement", "analytics")
 
 
 def fetch_case(
-    urls: dict[str, str], number: str, headers: dict[str, str], as_of: datetime | None = None
+    urls: dict[str, str],
+    number: str,
+    headers: dict[str, str],
+    as_of: datetime | None = None,
+    as_of_event: str | None = None,
 ) -> dict[str, Any]:
+    """The merged history; with `as_of` (or the moment of `as_of_event`), every service's
+    state then too."""
     events: list[dict[str, Any]] = []
-    states: dict[str, Any] = {}
     with httpx.Client(headers=headers, timeout=60) as client:
         for service in SERVICES:
             offset: int | None = 0
@@ -37,17 +42,19 @@ def fetch_case(
                 page.raise_for_status()
                 events += page.json()["events"]
                 offset = page.json()["next_offset"]
-            if as_of is not None:
+        case: dict[str, Any] = {"case_number": number, "events": causal_order(events)}
+        if as_of_event is not None:
+            as_of = moment_of(case, as_of_event)
+        if as_of is not None:
+            case["as_of"] = as_of.isoformat()
+            case["state"] = {}
+            for service in SERVICES:
                 answer = client.get(
                     f"{urls[service]}/audit/cases/{number}/state",
                     params={"as_of": as_of.isoformat()},
                 )
                 answer.raise_for_status()
-                states[service] = answer.json()["aggregates"]
-    case: dict[str, Any] = {"case_number": number, "events": causal_order(events)}
-    if as_of is not None:
-        case["as_of"] = as_of.isoformat()
-        case["state"] = states
+                case["state"][service] = answer.json()["aggregates"]
     return case
 
 

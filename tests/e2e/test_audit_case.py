@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from shared.audit.report import export_lines, fetch_case, moment_of, timeline_html
+from shared.audit.report import export_lines, fetch_case, timeline_html
 from tests.support.auth import bearer
 from tests.support.waiting import wait_until
 
@@ -137,9 +137,7 @@ def test_a_closed_case_replays_step_by_step_across_all_four_services(system, tmp
     assert settlement_then["received"] == observed_settlement["received"] == {}
     assert settlement_then["credit_note"] is observed_settlement["credit_note"] is None
 
-    just_approved = fetch_case(
-        urls, number, bearer("auditor"), as_of=moment_of(history, approval["event_id"])
-    )
+    just_approved = fetch_case(urls, number, bearer("auditor"), as_of_event=approval["event_id"])
     [routing_at_approval] = just_approved["state"]["routing"].values()
     assert routing_at_approval["state"]["status"] == "approved"
     assert "Settlement" not in {s["type"] for s in just_approved["state"]["settlement"].values()}
