@@ -42,10 +42,17 @@ OUTAGES = (
 )
 
 
+#: SQLSTATE classes of a database that is unreachable or going away, not of a bad statement:
+#: connection exception, insufficient resources, operator intervention (shutting down).
+OUTAGE_SQLSTATE_CLASSES = ("08", "53", "57")
+
+
 def store_unavailable(error: BaseException) -> bool:
     """Whether the error says the store (or the way to it) is down, not that the work is bad."""
-    if isinstance(error, sqlalchemy_exc.DBAPIError) and error.connection_invalidated:
-        return True
+    if isinstance(error, sqlalchemy_exc.DBAPIError):
+        sqlstate = getattr(error.orig, "sqlstate", None) or ""
+        if error.connection_invalidated or sqlstate[:2] in OUTAGE_SQLSTATE_CLASSES:
+            return True
     return isinstance(error, OUTAGES)
 
 

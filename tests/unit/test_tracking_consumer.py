@@ -134,3 +134,21 @@ async def test_a_store_outage_waits_instead_of_dead_lettering_a_good_event():
 
     assert (consumer.processed, consumer.dead_lettered) == (1, 0)
     assert len(cases_in(routing)) == 1
+
+
+def test_a_database_shutting_down_is_an_outage_and_a_bad_statement_is_not():
+    from sqlalchemy.exc import DBAPIError
+
+    from shared.consumer import store_unavailable
+
+    class DriverError(Exception):
+        def __init__(self, sqlstate):
+            super().__init__(sqlstate)
+            self.sqlstate = sqlstate
+
+    def wrapped(sqlstate):
+        return DBAPIError("INSERT ...", {}, DriverError(sqlstate))
+
+    assert store_unavailable(wrapped("57P03"))  # the database system is shutting down
+    assert store_unavailable(wrapped("08006"))  # connection failure
+    assert not store_unavailable(wrapped("22021"))  # invalid byte sequence: a bad message
