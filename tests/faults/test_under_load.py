@@ -54,6 +54,7 @@ class Driver:
         self.routed: dict[str, float] = {}
         self.done: dict[str, float] = {}
         self.stop = threading.Event()
+        self.faults_over = threading.Event()
 
     def get(self, service: str, path: str):
         try:
@@ -93,9 +94,12 @@ class Driver:
         raise AssertionError(f"complaint {index} was never acknowledged")
 
     def arrive(self) -> None:
-        for index in range(COMPLAINTS):
+        """At a steady rate: at least COMPLAINTS, and on until every fault has happened."""
+        index = 0
+        while not self.stop.is_set() and (index < COMPLAINTS or not self.faults_over.is_set()):
             started = time.monotonic()
             self.register(index)
+            index += 1
             time.sleep(max(0.0, 1 / RATE_PER_SECOND - (time.monotonic() - started)))
 
     def advance(self, number: str) -> None:
@@ -173,10 +177,12 @@ def test_nothing_is_lost_or_doubled_while_everything_fails(
     faults: list[str] = []
 
     def fault(name: str, action) -> None:
+        """Do it under load, then wait until a case gets all the way through again."""
         wait_until(lambda: len(driver.acknowledged) > 0, what="load under way")
+        completed = len(driver.done)
         action()
         faults.append(name)
-        time.sleep(1.5)
+        wait_until(lambda: len(driver.done) > completed, timeout=90, what=f"progress after: {name}")
 
     def kill_and_restart(service: str, name: str | None = None, **extra: str) -> None:
         system.kill(name or service)
@@ -207,13 +213,15 @@ def test_nothing_is_lost_or_doubled_while_everything_fails(
             f"{POISON} poison messages on the intake topic",
             lambda: asyncio.run(poison(kafka.bootstrap, f"{prefix}.intake.v1", POISON)),
         )
+        driver.faults_over.set()
         arrivals.join(timeout=300)
         wait_until(
-            lambda: len(driver.done) == len(driver.acknowledged) == COMPLAINTS,
+            lambda: len(driver.done) == len(driver.acknowledged) >= COMPLAINTS,
             timeout=240,
             what="every acknowledged complaint through to its credit note",
         )
     finally:
+        driver.faults_over.set()
         driver.stop.set()
         lifecycle.join(timeout=30)
 
@@ -282,9 +290,9 @@ def test_nothing_is_lost_or_doubled_while_everything_fails(
             ]
         )
     )
-    assert len(acknowledged) == COMPLAINTS
+    assert len(acknowledged) >= COMPLAINTS
     assert lost == set()
     assert duplicated == {}
     assert dead_lettered() == {"routing": POISON, "settlement": POISON, "analytics": POISON}
     assert erp["unbalanced"] == []
-    assert gross == erp_gross == counted == PRICE * COMPLAINTS
+    assert gross == erp_gross == counted == PRICE * len(acknowledged)
