@@ -21,9 +21,10 @@ from typing import Any
 from eventsourcing.domain import event
 
 from bench.harness import postgres_env
+from shared.aggregate import ClockedAggregate
 from shared.audit.checkpoints import PAGE, CheckpointFile
 from shared.audit.verify import verify
-from shared.eventstore import ClockedAggregate, ServiceApplication, persistence_env
+from shared.eventstore import ServiceApplication, persistence_env
 from shared.runtime import sealer_for
 from shared.settings import Settings
 

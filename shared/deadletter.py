@@ -13,9 +13,9 @@ from typing import Any
 
 from eventsourcing.domain import event
 
+from shared.aggregate import ClockedAggregate
 from shared.case_number import aggregate_id
 from shared.errors import Conflict
-from shared.eventstore import ClockedAggregate
 from shared.meta import Meta
 
 

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import unquote, urlsplit
 from uuid import UUID
 
-from eventsourcing.application import Application, ProcessingEvent
-from eventsourcing.domain import Aggregate
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import (
     EventStore,
     IntegrityError,
@@ -28,9 +26,10 @@ from eventsourcing.persistence import (
     Transcoding,
 )
 
-from shared import clock
+from shared import idempotency
 from shared.audit.chain import ChainMapper
 from shared.errors import Conflict
+from shared.idempotency import AnsweredRequest, IdempotentRequest
 from shared.meta import Meta, for_case
 from shared.secrets import installation_secret
 from shared.settings import Settings
@@ -64,18 +63,6 @@ def persistence_env(settings: Settings) -> dict[str, str]:
         "POSTGRES_CONNECT_TIMEOUT": "10",
         "POSTGRES_LOCK_TIMEOUT": "10",
     }
-
-
-class ClockedAggregate(Aggregate):
-    """An aggregate whose event timestamps come from the injectable clock."""
-
-    class Event(Aggregate.Event):
-        @staticmethod
-        def create_timestamp() -> datetime:
-            return clock.now()
-
-    class Created(Event, Aggregate.Created):
-        pass
 
 
 class ServiceApplication(Application):
@@ -134,16 +121,38 @@ class ServiceApplication(Application):
         (optimistic concurrency). We reload and run the command again, so it decides on the
         newer state, rather than answer a 500. `command` may return further aggregates it
         changed (e.g. document sequences), saved in the same transaction.
+
+        A request with an Idempotency-Key (`shared.idempotency`) is recorded in that same
+        transaction, so a retry, even after a crash between commit and answer, is answered
+        with the aggregate as this command left it, and runs nothing again.
         """
+        request = idempotency.take()
         for _ in range(CONCURRENT_ATTEMPTS):
+            if request is not None and (answered := self.answered(request)) is not None:
+                return answered
             aggregate = load()
-            changed = command(aggregate) or ()
+            changed = [*(command(aggregate) or ())]
+            if request is not None:
+                changed.append(AnsweredRequest.of(request, aggregate))
             try:
                 self.save(aggregate, *changed)
             except IntegrityError:
                 continue
             return aggregate
         raise Conflict("too many concurrent changes; retry the request")
+
+    def answered(self, request: IdempotentRequest) -> Any:
+        """The aggregate as a request with this Idempotency-Key was first answered, or None.
+
+        Checked inside the retry loop: a concurrent twin that saved first is then replayed.
+        """
+        try:
+            record: AnsweredRequest = self.repository.get(request.record_id)
+        except AggregateNotFoundError:
+            return None
+        record.check(request)
+        request.replayed = True
+        return self.repository.get(UUID(record.stream), version=record.version)
 
     def run_command(
         self, load: Callable[[], A], number: str, command: str, meta: Meta, /, **arguments: Any

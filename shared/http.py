@@ -8,26 +8,31 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from opentelemetry.trace import SpanKind
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared import tracing
-from shared.auth.access import allow
+from shared import idempotency, tracing
+from shared.auth.access import allow, authenticated
 from shared.auth.limits import RateLimited
-from shared.auth.principal import Role
+from shared.auth.principal import Principal, Role
 from shared.auth.tokens import Unauthenticated
 from shared.errors import DomainError
+from shared.idempotency import IdempotentRequest, fingerprint
 from shared.logs import correlation_id
 from shared.outbox import OutboxReader
 
 PROBLEM = "application/problem+json"
+#: The methods whose routes take an Idempotency-Key.
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_FEED_LIMIT = 1000
 
 
@@ -262,3 +267,70 @@ def feed_router(outbox: OutboxReader) -> APIRouter:
         }
 
     return router
+
+
+async def idempotent_request(
+    request: Request,
+    who: Annotated[Principal, Depends(authenticated)],
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=200,
+            pattern=r"^[\x21-\x7e]+$",
+            description="Retrying with the same key (and the same request) returns the first "
+            "answer, with `Idempotent-Replayed: true`; another request with the key is a 409. "
+            "Keys are scoped to the caller and the operation.",
+        ),
+    ] = None,
+) -> None:
+    """Carry the request's Idempotency-Key, if any, to the command it runs."""
+    if key is None:
+        idempotency.serve(None)
+        return
+    route = request.scope.get("route")
+    template = route.path if isinstance(route, Route) else request.url.path
+    served = IdempotentRequest(
+        key=key,
+        scope=f"{who.subject} {request.method} {template}",
+        fingerprint=fingerprint(request.method, request.url.path, await request.body()),
+    )
+    request.state.idempotency = served
+    idempotency.serve(served)
+
+
+class ReplayedHeader:
+    """Marks a replayed answer with `Idempotent-Replayed: true`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def marked(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                served = scope.get("state", {}).get("idempotency")
+                if served is not None and served.replayed:
+                    headers = list(message.get("headers", []))
+                    headers.append((b"idempotent-replayed", b"true"))
+                    message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, marked)
+
+
+class CommandRoute(APIRoute):
+    """A route whose state-changing methods take an `Idempotency-Key` (see
+    `shared.idempotency`); every service's routers are made of these."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        if set(kwargs.get("methods") or ()) & STATE_CHANGING:
+            kwargs["dependencies"] = [
+                *(kwargs.get("dependencies") or ()),
+                Depends(idempotent_request),
+            ]
+        super().__init__(path, endpoint, **kwargs)

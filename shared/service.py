@@ -13,6 +13,7 @@ from shared.audit.http import audit_router
 from shared.auth.access import Access
 from shared.http import (
     BodyLimit,
+    ReplayedHeader,
     RequestTimeout,
     correlation_middleware,
     dead_letter_router,
@@ -67,6 +68,7 @@ def create_service(
     correlation_middleware(app, settings.service.value)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, larger=larger_bodies)
     app.add_middleware(RequestTimeout, seconds=settings.request_timeout_seconds)
+    app.add_middleware(ReplayedHeader)
 
     if settings.allowed_origins:
         app.add_middleware(

@@ -9,6 +9,7 @@ future, and shutdown `drain`s them before stores are closed.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -19,8 +20,11 @@ _in_flight: set[asyncio.Future[Any]] = set()
 
 
 async def run_sync(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run `fn` in a worker thread, in a copy of the caller's context (as FastAPI's own
+    thread pool does), so the request's correlation id and Idempotency-Key go with it."""
     loop = asyncio.get_running_loop()
-    future = loop.run_in_executor(None, functools.partial(fn, *args, **kwargs))
+    context = contextvars.copy_context()
+    future = loop.run_in_executor(None, functools.partial(context.run, fn, *args, **kwargs))
     _in_flight.add(future)
     future.add_done_callback(_in_flight.discard)
     return await asyncio.shield(future)

@@ -13,8 +13,9 @@ from uuid import UUID
 from eventsourcing.domain import event
 from eventsourcing.utils import get_topic
 
+from shared.aggregate import ClockedAggregate
 from shared.case_number import aggregate_id
-from shared.eventstore import ClockedAggregate, ServiceApplication
+from shared.eventstore import ServiceApplication
 from shared.meta import Meta, for_case
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Header, Query, Request, Response, UploadFile, status
+from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile, status
 from fastapi.responses import FileResponse
 from pydantic import AwareDatetime
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -36,28 +35,18 @@ from shared.auth.access import allow
 from shared.auth.principal import STAFF, Principal, Role
 from shared.case_number import CaseNumber
 from shared.errors import Forbidden, Invalid, NotFound
-from shared.http import etagged
+from shared.http import CommandRoute, etagged
 from shared.meta import command_meta
 from shared.threads import run_sync
 
 #: How far in the future a receipt time may be (clock skew between desks) before refusal.
 RECEIPT_TIME_TOLERANCE = timedelta(minutes=5)
 
-IdempotencyKeyHeader = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=200,
-        description="Retrying a POST with the same key returns the first result.",
-    ),
-]
-
 
 def router(
     app: IntakeApplication, engine: AsyncEngine, evidence: EvidenceStore, repeat_window: timedelta
 ) -> APIRouter:
-    api = APIRouter(tags=["complaints"])
+    api = APIRouter(tags=["complaints"], route_class=CommandRoute)
     clerk = complaint_access(app, Role.clerk)
     clerk_or_customer = complaint_access(app, Role.clerk, Role.customer)
     reader = complaint_access(app, *READERS)
@@ -73,7 +62,6 @@ def router(
         body: ComplaintCreate,
         response: Response,
         who: Annotated[Principal, Depends(allow(Role.clerk, Role.customer))],
-        idempotency_key: IdempotencyKeyHeader = None,
     ) -> ComplaintRead:
         if who.role is Role.customer and body.complainant.customer_id != who.customer_id:
             raise Forbidden(
@@ -97,18 +85,10 @@ def router(
             taken_by=who.subject,
             flags=tuple(body.flags),
         )
-        idempotency = None
-        if idempotency_key:
-            request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
-            idempotency = (idempotency_key, request_hash)
         repeats = await views.repeat_candidates(
             engine, registration.complainant, registration.subject, received_at - repeat_window
         )
-        result = await run_sync(
-            app.register, registration, command_meta(who.actor), idempotency, repeats
-        )
-        if result.replayed:
-            response.headers["Idempotent-Replayed"] = "true"
+        result = await run_sync(app.register, registration, command_meta(who.actor), repeats)
         response.headers["Location"] = f"/complaints/{result.complaint.number}"
         return ComplaintRead.of(result.complaint)
 

@@ -11,12 +11,14 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from services.intake.domain import Complaint, IdempotencyKey, NumberSequence
+from services.intake.domain import Complaint, NumberSequence
 from services.intake.taxonomy import severity_for
+from shared import idempotency
 from shared.case_number import CaseNumber, aggregate_id, numbering_period
 from shared.envelope import IntegrationEvent
 from shared.errors import Conflict, NotFound
 from shared.eventstore import ServiceApplication
+from shared.idempotency import AnsweredRequest
 from shared.meta import Meta, caused_by, for_case
 
 #: Optimistic retries when another process numbers in the same month at the same moment.
@@ -68,14 +70,13 @@ class IntakeApplication(ServiceApplication):
         self,
         registration: Registration,
         meta: Meta,
-        idempotency: tuple[str, str] | None = None,
         repeats: list[dict[str, Any]] | tuple = (),
     ) -> Registered:
-        """Number and record a complaint, atomically with its serial and idempotency key.
-
-        `idempotency` is (key, request hash): a key seen before returns its complaint when the
-        request is the same, and is refused when it is not.
+        """Number and record a complaint, atomically with its serial and, when the request
+        carries an Idempotency-Key, its answer (`shared.idempotency`): a retry is answered
+        with the complaint as first registered, and is refused if it is another request.
         """
+        request = idempotency.take()
         period = numbering_period(registration.received_at, self.business_timezone)
         severity = severity_for(
             registration.channel,
@@ -85,7 +86,7 @@ class IntakeApplication(ServiceApplication):
         )
         with self._numbering:
             for _ in range(MAX_NUMBERING_ATTEMPTS):
-                if idempotency and (earlier := self._replay(*idempotency)):
+                if request and (earlier := self.answered(request)):
                     return Registered(earlier, replayed=True)
                 sequence = self._sequence(period)
                 number = sequence.next_case_number()
@@ -110,31 +111,14 @@ class IntakeApplication(ServiceApplication):
                 for candidate in repeats:
                     complaint.link_repeat(candidate["number"], candidate["matched_on"], case_meta)
                 to_save: list[Any] = [sequence, complaint]
-                if idempotency:
-                    to_save.append(
-                        IdempotencyKey(
-                            key=idempotency[0], request_hash=idempotency[1], case_number=number
-                        )
-                    )
+                if request:
+                    to_save.append(AnsweredRequest.of(request, complaint))
                 try:
                     self.save(*to_save)
                 except IntegrityError:
                     continue
                 return Registered(complaint, replayed=False)
         raise Conflict("too many concurrent registrations; retry the request")
-
-    def _replay(self, key: str, request_hash: str) -> Complaint | None:
-        try:
-            used: IdempotencyKey = self.repository.get(IdempotencyKey.create_id(key))
-        except AggregateNotFoundError:
-            return None
-        if used.request_hash != request_hash:
-            raise Conflict(
-                "this Idempotency-Key was used for a different request; use a new key",
-                field="Idempotency-Key",
-                rule="same_key_same_request",
-            )
-        return self.complaint(used.case_number)
 
     def _sequence(self, period: str) -> NumberSequence:
         try:

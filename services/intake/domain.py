@@ -15,9 +15,9 @@ from eventsourcing.domain import event
 
 from services.intake.taxonomy import codes
 from shared import clock
+from shared.aggregate import ClockedAggregate
 from shared.case_number import aggregate_id
 from shared.errors import Conflict, Invalid
-from shared.eventstore import ClockedAggregate
 from shared.meta import Meta
 
 
@@ -96,7 +96,11 @@ class NumberSequence(ClockedAggregate):
 
 
 class IdempotencyKey(ClockedAggregate):
-    """A client's `Idempotency-Key`, saved with the complaint it created (one transaction)."""
+    """Keys recorded by registrations before every command took an Idempotency-Key.
+
+    Superseded by `shared.idempotency.AnsweredRequest`; kept so that stored events of this
+    type still decode when the log is read again (feeds, audit).
+    """
 
     @staticmethod
     def create_id(key: str, **_: Any) -> Any:

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from services.intake.domain import Channel, Complaint, Nature
 from services.intake.taxonomy import LEVEL_1_FLAGS, LEVEL_2_FLAGS, labelled
 from shared.schemas import Currency, Strict
+from shared.values import MINOR_UNIT_RULE, Amount, Instant, Rate, below_minor_unit
 
 Text200 = Field(min_length=1, max_length=200)
 
@@ -21,6 +29,11 @@ class Complainant(Strict):
     customer_id: str | None = Field(default=None, max_length=100)
     contact: str | None = Field(default=None, max_length=200)
     foreign: bool = Field(default=False, description="A foreign customer (longer deadlines)")
+    over_receipt_tolerance: Rate | None = Field(
+        default=None,
+        description="The customer's own over-receipt ratio (客户超量允收比率, 0 to 1), used "
+        "instead of the company default when returns are booked",
+    )
 
 
 class Subject(Strict):
@@ -76,14 +89,18 @@ class Demands(Strict):
         Literal["return", "exchange", "repair", "allowance", "compensation", "apology", "other"]
         | None
     ) = None
-    amount: Decimal | None = Field(default=None, ge=0, max_digits=18, decimal_places=6)
     currency: Currency | None = None
+    amount: Amount | None = None
 
-    @model_validator(mode="after")
-    def _amount_needs_currency(self) -> Demands:
-        if self.amount is not None and self.currency is None:
+    @field_validator("amount")
+    @classmethod
+    def _money(cls, amount: str | None, info: ValidationInfo) -> str | None:
+        currency = info.data.get("currency")
+        if amount is not None and currency is None:
             raise ValueError("an amount claimed needs its currency")
-        return self
+        if amount is not None and (problem := below_minor_unit(amount, currency)):
+            raise PydanticCustomError(MINOR_UNIT_RULE, problem)
+        return amount
 
 
 class ComplaintCreate(Strict):
@@ -116,7 +133,7 @@ class ComplaintCreate(Strict):
 
     channel: Channel
     nature: Nature
-    received_at: AwareDatetime | None = Field(default=None, description="Defaults to now.")
+    received_at: Instant | None = Field(default=None, description="Defaults to now.")
     complainant: Complainant
     subject: Subject = Subject()
     problem: ProblemStatement

@@ -28,7 +28,7 @@ from services.routing.schemas import (
 from shared import clock
 from shared.auth.access import allow
 from shared.auth.principal import Principal, Role
-from shared.http import etagged
+from shared.http import CommandRoute, etagged
 from shared.meta import command_meta
 from shared.schemas import decode_cursor, encode_cursor
 
@@ -51,7 +51,7 @@ Limit = Annotated[int, Query(ge=1, le=views.MAX_PAGE_SIZE)]
 
 
 def router(app: RoutingApplication, engine: AsyncEngine) -> APIRouter:
-    api = APIRouter()
+    api = APIRouter(route_class=CommandRoute)
     reader = case_access(app, *READERS)
     handler = case_access(app, Role.handler)
     handler_or_manager = case_access(app, Role.handler, Role.manager)
@@ -72,7 +72,7 @@ def router(app: RoutingApplication, engine: AsyncEngine) -> APIRouter:
         cursor = encode_cursor(last["next_due"], last["number"])
         return QueuePage(items=rows[:limit], next_cursor=cursor)
 
-    cases = APIRouter(prefix="/cases", tags=["cases"])
+    cases = APIRouter(prefix="/cases", tags=["cases"], route_class=CommandRoute)
 
     @cases.get(
         "/{number}",
@@ -284,7 +284,7 @@ def router(app: RoutingApplication, engine: AsyncEngine) -> APIRouter:
         """A handler sees its own unit's overdue cases; other staff see every unit's."""
         return await page(who.unit if who.role is Role.handler else None, True, cursor, limit)
 
-    rules = APIRouter(prefix="/routing-rules", tags=["routing rules"])
+    rules = APIRouter(prefix="/routing-rules", tags=["routing rules"], route_class=CommandRoute)
 
     @rules.get("", summary="The rule set in force")
     def current_rules(who: Principal = Depends(staff)) -> dict[str, Any]:

@@ -14,10 +14,11 @@ from eventsourcing.persistence import IntegrityError
 from services.routing.deadlines import DeadlinePolicy, default_policy
 from services.routing.domain import Case
 from services.routing.rules import Decision, RuleSet, case_facts, shipped_rules
+from shared.aggregate import ClockedAggregate
 from shared.case_number import CaseNumber, aggregate_id
 from shared.envelope import SYSTEM_ACTOR, IntegrationEvent
 from shared.errors import Conflict, NotFound
-from shared.eventstore import ClockedAggregate, ServiceApplication
+from shared.eventstore import ServiceApplication
 from shared.meta import Meta, caused_by, command_meta, for_case
 
 RULES_ID = aggregate_id("routing.rule-set", "current")

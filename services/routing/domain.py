@@ -17,12 +17,13 @@ from eventsourcing.domain import event
 from services.routing.authority import covers, levels, required_level
 from services.routing.deadlines import TIMERS, DeadlinePolicy
 from shared import clock
+from shared.aggregate import ClockedAggregate
 from shared.case_number import aggregate_id
 from shared.contracts.common import PARTY_KINDS
 from shared.errors import Conflict, Forbidden, Invalid
-from shared.eventstore import ClockedAggregate
 from shared.meta import Meta
 from shared.money import Money
+from shared.values import MINOR_UNIT_RULE, below_minor_unit
 
 #: Escalation ladder: each escalation goes one level up; level-1 cases start at the top.
 LADDER = ("unit_handler", "unit_manager", "deputy_general_manager", "senior_management")
@@ -79,6 +80,11 @@ class Case(ClockedAggregate):
         self.actions: list[dict[str, Any]] = []
         self.total: Money | None = None
         self.approval: dict[str, Any] | None = None
+        #: Every approval of this cycle, the first and its supplements, oldest first.
+        self.approvals: list[dict[str, Any]] = []
+        #: What this cycle's approvals cover together; the authority a supplement needs is
+        #: that of this total plus the supplement (no splitting past a limit).
+        self.approved_total: Money | None = None
         self.memos: list[dict[str, Any]] = []
         self.follow_up: dict[str, str] = {}
         self.settled = False
@@ -386,6 +392,11 @@ class Case(ClockedAggregate):
 
     # Proposal and approval ------------------------------------------------------------------
 
+    @property
+    def supplementing(self) -> bool:
+        """A proposal made after an approval of this cycle adds to it (a supplement)."""
+        return bool(self.approvals)
+
     def propose(
         self,
         remedies: list[dict[str, Any]],
@@ -393,24 +404,27 @@ class Case(ClockedAggregate):
         actions: list[dict[str, Any]],
         meta: Meta,
     ) -> None:
-        if self.status not in ("assigned", "investigated", "proposed"):
+        """Propose remedies; after an approval, a supplement to it (paying more than approved).
+
+        A supplement may add allowances, compensation, exchanges and repairs. Returns are
+        bounded by their approved lines and the over-receipt rule of the seed (a decision on
+        what came back beyond the tolerance), so a supplement cannot add return lines.
+        """
+        if self.status not in ("assigned", "investigated", "proposed", "approved"):
             raise Conflict(f"case {self.number} is {self.status}; a remedy cannot be proposed")
         if not remedies:
             raise Invalid("at least one remedy is needed", field="remedies", rule="min_items")
         for index, line in enumerate(remedies):
-            if line.get("quantity") is not None and line.get("unit_price") is not None:
-                expected = Decimal(str(line["quantity"])) * Decimal(str(line["unit_price"]))
-                if Decimal(str(line["amount"])) != expected:
-                    raise Invalid(
-                        f"amount {line['amount']} is not quantity × unit price ({expected})",
-                        field=f"remedies[{index}].amount",
-                        rule="quantity_times_price",
-                    )
+            self._check_line(index, line, currency)
+        if self.supplementing:
+            self._check_supplement(remedies, currency)
         total = sum(
             (Money(Decimal(str(r["amount"])), currency) for r in remedies),
             Money(Decimal(0), currency),
         ).rounded()
         required_level(total.amount, currency)  # refuses a currency without thresholds
+        if total.amount <= 0 and self.supplementing:
+            raise Invalid("a supplement adds money", field="remedies", rule="positive_total")
         self._proposed(
             remedies=remedies,
             total_amount=str(total.amount),
@@ -419,6 +433,38 @@ class Case(ClockedAggregate):
             meta=meta,
         )
         self.stop_clock("unit_conclusion", meta, reason="the unit concluded with a proposal")
+
+    @staticmethod
+    def _check_line(index: int, line: dict[str, Any], currency: str) -> None:
+        field = f"remedies[{index}].amount"
+        if problem := below_minor_unit(line["amount"], currency):
+            raise Invalid(problem, field=field, rule=MINOR_UNIT_RULE)
+        if line.get("quantity") is not None and line.get("unit_price") is not None:
+            line_total = Money(Decimal(line["unit_price"]), currency) * int(line["quantity"])
+            expected = line_total.rounded().amount
+            if Decimal(line["amount"]) != expected:
+                raise Invalid(
+                    f"amount {line['amount']} is not quantity × unit price ({expected})",
+                    field=field,
+                    rule="quantity_times_price",
+                )
+
+    def _check_supplement(self, remedies: list[dict[str, Any]], currency: str) -> None:
+        assert self.approved_total is not None
+        if currency != self.approved_total.currency:
+            raise Invalid(
+                f"a supplement is in the approved currency {self.approved_total.currency}",
+                field="currency",
+                rule="same_currency",
+            )
+        for index, line in enumerate(remedies):
+            if line["kind"] == "return":
+                raise Invalid(
+                    "a supplement cannot add returns: what came back beyond the approved "
+                    "quantity is decided on the settlement (over-receipt decision)",
+                    field=f"remedies[{index}].kind",
+                    rule="supplement_kinds",
+                )
 
     @event("RemedyProposed")
     def _proposed(
@@ -440,6 +486,11 @@ class Case(ClockedAggregate):
         self.memos.append({"from_unit": from_unit, "author": author, "text": text})
 
     def approve(self, approver_id: str, approver_level: str, meta: Meta) -> None:
+        """Approve the proposal if the approver's authority covers the cycle's cumulative total.
+
+        For a supplement the amount that needs authority is what the cycle's approvals then
+        cover together: a manager cannot approve 60,000 and then 60,000 more.
+        """
         if self.status != "proposed" or self.total is None:
             raise Conflict(f"case {self.number} is {self.status}; nothing to approve")
         if approver_level not in levels():
@@ -448,10 +499,13 @@ class Case(ClockedAggregate):
                 field="authority",
                 rule="known_level",
             )
-        required = required_level(self.total.amount, self.total.currency)
+        cumulative = self.total + self.approved_total if self.approved_total else self.total
+        required = required_level(cumulative.amount, cumulative.currency)
         if not covers(approver_level, required):
+            what = f"{cumulative} (this cycle's approvals together)" if self.approvals else ""
             raise Forbidden(
-                f"{self.total} needs approval by {required}; {approver_level} cannot approve it",
+                f"{what or self.total} needs approval by {required}; "
+                f"{approver_level} cannot approve it",
                 field="authority",
                 rule="authority",
             )
@@ -469,18 +523,21 @@ class Case(ClockedAggregate):
             cycle=self.cycle,
             subject=self.subject,
             authority_verified=True,
+            approval_no=len(self.approvals) + 1,
+            cumulative_total=str(cumulative.amount),
             meta=meta,
         )
 
     class RemedyApproved(ClockedAggregate.Event):
-        """Version 2 adds `authority_verified`.
+        """Version 2 adds `authority_verified`; version 3 `approval_no` and `cumulative_total`.
 
         Before bearer tokens, an approver stated its own authority level in the request;
         since, the level comes from a verified token. Stored version-1 approvals are
-        upcast as unverified, so an auditor can tell the two apart.
+        upcast as unverified, so an auditor can tell the two apart. Before supplements, a
+        cycle had one approval, so stored version-2 approvals are the first of their cycle.
         """
 
-        class_version = 2
+        class_version = 3
         approver_id: str
         approver_level: str
         required_level: str
@@ -494,10 +551,17 @@ class Case(ClockedAggregate):
         cycle: int
         subject: dict[str, Any] | None
         authority_verified: bool
+        approval_no: int
+        cumulative_total: str
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["authority_verified"] = False
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["approval_no"] = 1
+            state["cumulative_total"] = state["total_amount"]
 
     @event(RemedyApproved)
     def _approved(
@@ -515,12 +579,17 @@ class Case(ClockedAggregate):
         cycle: int = 1,
         subject: dict[str, Any] | None = None,
         authority_verified: bool = False,
+        approval_no: int = 1,
+        cumulative_total: str | None = None,
     ) -> None:
         self.approval = {
             "approver_id": approver_id,
             "level": approver_level,
             "authority_verified": authority_verified,
+            "approval_no": approval_no,
         }
+        self.approvals.append({**self.approval, "remedies": remedies, "total_amount": total_amount})
+        self.approved_total = Money(Decimal(cumulative_total or total_amount), currency)
         self.status = "approved"
 
     def reject(self, approver_id: str, reason: str, meta: Meta) -> None:
@@ -530,7 +599,11 @@ class Case(ClockedAggregate):
 
     @event("RemedyRejected")
     def _rejected(self, approver_id: str, reason: str, meta: Meta) -> None:
-        self.status = "investigated" if self.investigation else "assigned"
+        """A rejected supplement leaves the earlier approval standing."""
+        if self.approvals:
+            self.status = "approved"
+        else:
+            self.status = "investigated" if self.investigation else "assigned"
 
     # Reactions to intake and settlement -----------------------------------------------------
 
@@ -549,7 +622,8 @@ class Case(ClockedAggregate):
         self._closed(outcome="withdrawn", reason=reason, meta=meta)
 
     def mark_settled(self, policy: DeadlinePolicy, meta: Meta) -> bool:
-        if self.status != "approved":
+        """Finance completed the settlement; a supplement still pending then lapses."""
+        if not (self.status == "approved" or (self.status == "proposed" and self.approvals)):
             return False
         now = clock.now()
         self._settled(at=now, meta=meta)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.routing.domain import FISHBONE, LADDER, PARTY_KINDS, Case
 from shared.schemas import Currency, Strict
+from shared.values import Amount, Instant, Rate, Share, UnitPrice
 
 
 class Reason(Strict):
@@ -39,19 +39,13 @@ class Extension(Reason):
             ]
         }
     )
-    due: AwareDatetime
+    due: Instant
 
 
 class Party(Strict):
     kind: Literal[PARTY_KINDS]  # type: ignore[valid-type]
     name: str = Field(min_length=1, max_length=200)
-    share: Decimal = Field(
-        gt=0,
-        le=100,
-        max_digits=7,
-        decimal_places=4,
-        description="Percent of responsibility; all shares total 100",
-    )
+    share: Share = Field(description="Percent of responsibility; all shares total 100")
 
 
 class Investigation(Strict):
@@ -95,11 +89,14 @@ class Investigation(Strict):
 
 class RemedyLine(Strict):
     kind: Literal["return", "exchange", "repair", "allowance", "compensation"]
-    amount: Decimal = Field(ge=0, max_digits=18, decimal_places=6)
-    quantity: int | None = Field(default=None, ge=0)
-    unit_price: Decimal | None = Field(default=None, ge=0, max_digits=18, decimal_places=6)
+    amount: Amount = Field(
+        description="Exact to the currency's minor unit; with a quantity and unit price, "
+        "quantity × unit price rounded half-up to it"
+    )
+    quantity: int | None = Field(default=None, ge=0, le=10**9)
+    unit_price: UnitPrice | None = None
     part_no: str | None = Field(default=None, max_length=100)
-    tax_rate: Decimal | None = Field(default=None, ge=0, le=1, max_digits=6, decimal_places=4)
+    tax_rate: Rate | None = None
 
 
 class Action(Strict):
@@ -218,6 +215,8 @@ class CaseRead(BaseModel):
                     "total_amount": "2400.00",
                     "currency": "CNY",
                     "approval": None,
+                    "approvals": [],
+                    "approved_total": None,
                     "memos": [],
                     "follow_up": {},
                     "late_steps": [],
@@ -242,6 +241,10 @@ class CaseRead(BaseModel):
     total_amount: str | None
     currency: str | None
     approval: dict[str, Any] | None
+    approvals: list[dict[str, Any]] = Field(
+        description="This cycle's approvals, the first and its supplements"
+    )
+    approved_total: str | None = Field(description="What this cycle's approvals cover together")
     memos: list[dict[str, Any]]
     follow_up: dict[str, str]
     late_steps: list[dict[str, Any]]
@@ -269,6 +272,8 @@ class CaseRead(BaseModel):
             total_amount=str(case.total.amount) if case.total else None,
             currency=case.total.currency if case.total else None,
             approval=case.approval,
+            approvals=case.approvals,
+            approved_total=str(case.approved_total.amount) if case.approved_total else None,
             memos=case.memos,
             follow_up=case.follow_up,
             late_steps=case.late_steps,

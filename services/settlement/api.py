@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -13,11 +12,11 @@ from services.settlement.domain import Settlement
 from shared.auth.access import allow
 from shared.auth.principal import Principal, Role
 from shared.contracts.common import PARTY_KINDS
-from shared.http import etagged
+from shared.errors import Forbidden
+from shared.http import CommandRoute, etagged
 from shared.meta import command_meta
 from shared.schemas import Strict
-
-Money = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=6)]
+from shared.values import Percent, PositiveAmount, Rate, UnitPrice
 
 
 class Receipt(Strict):
@@ -61,14 +60,14 @@ class OrderRequest(Strict):
     kind: Literal["replacement", "rework"]
     part_no: str = Field(min_length=1, max_length=100)
     quantity: int = Field(gt=0, le=10**9)
-    unit_cost: Money
+    unit_cost: UnitPrice
 
 
 class InvoicedLine(Strict):
     part_no: str | None = Field(default=None, max_length=100)
     quantity: int = Field(gt=0, le=10**9)
-    unit_price: Money
-    tax_rate: Decimal = Field(default=Decimal(0), ge=0, le=1, max_digits=6, decimal_places=4)
+    unit_price: UnitPrice
+    tax_rate: Rate = "0"
 
 
 class Allowance(Strict):
@@ -91,7 +90,7 @@ class Allowance(Strict):
         }
     )
     mode: Literal["per_unit", "percent"]
-    value: Money
+    value: PositiveAmount = Field(description="Per unit: an amount; percent: 0 to 100")
     lines: list[InvoicedLine] = Field(min_length=1, max_length=200)
 
 
@@ -101,7 +100,7 @@ class Compensation(Strict):
             "examples": [{"amount": "300.00", "kind": "compensation", "payee": "C-1001"}]
         }
     )
-    amount: Money
+    amount: PositiveAmount
     kind: Literal["compensation", "batch_recall"] = "compensation"
     payee: str = Field(min_length=1, max_length=200)
 
@@ -120,7 +119,7 @@ class Cost(Strict):
         }
     )
     item: str = Field(min_length=1, max_length=100, examples=["return_freight"])
-    amount: Money
+    amount: PositiveAmount
     accounting_unit: str = Field(min_length=1, max_length=100)
     owner: str = Field(min_length=1, max_length=200)
 
@@ -131,21 +130,40 @@ class CostHeader(Strict):
     defective: int = Field(ge=0, le=10**12)
 
 
+#: The sign-off of the cost sheet each role gives: the signer's role comes from the token.
+SIGN_OFF_BY_ROLE = {
+    Role.manager: "manager",
+    Role.finance: "finance",
+    Role.quality_engineer: "customer_quality_engineer",
+    Role.product_manager: "product_management",
+}
+
+
 class SignOff(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [{"role": "finance"}]})
-    role: Literal["manager", "finance", "customer_quality_engineer", "product_management"]
+    role: (
+        Literal["manager", "finance", "customer_quality_engineer", "product_management"] | None
+    ) = Field(
+        default=None,
+        description="Optional: the sign-off is the one the token's role gives; "
+        "if given, it must be that one",
+    )
+
+
+class ToleranceChange(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"tolerance": "0.02", "reason": "framework contract §7: 2% over-receipt"}]
+        }
+    )
+    tolerance: Rate = Field(description="The customer's over-receipt ratio, 0 to 1")
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 class Share(Strict):
     kind: Literal[PARTY_KINDS]  # type: ignore[valid-type]
     name: str = Field(min_length=1, max_length=200)
-    ratio: Decimal = Field(
-        ge=0,
-        le=100,
-        max_digits=8,
-        decimal_places=4,
-        description="Percent; all ratios total exactly 100",
-    )
+    ratio: Percent = Field(description="Percent; all ratios total exactly 100")
 
 
 class Apportionment(Strict):
@@ -182,7 +200,7 @@ class Penalty(Strict):
     target_kind: Literal["person", "unit"]
     target: str = Field(min_length=1, max_length=200)
     basis: Literal["share_of_loss", "fine"]
-    value: Money
+    value: PositiveAmount = Field(description="Fine: an amount; share of the loss: a percent")
     reason: str = Field(min_length=1, max_length=2000)
 
 
@@ -246,6 +264,16 @@ class SettlementRead(BaseModel):
                         }
                     },
                     "customer_total": "2712.00",
+                    "approvals": [
+                        {
+                            "event_id": "0b6f2f0e-4a51-5d1e-9a53-6f3d3c1f5a10",
+                            "approval_no": 1,
+                            "approver_id": "mgr-li",
+                            "level": "manager",
+                            "remedies": [{"kind": "return", "amount": "2400.00"}],
+                        }
+                    ],
+                    "tolerance": {"ratio": "0.05", "source": "company_default"},
                     "version": 5,
                 }
             ]
@@ -273,6 +301,13 @@ class SettlementRead(BaseModel):
     penalties: list[dict[str, Any]]
     vouchers: dict[str, dict[str, Any]]
     customer_total: str
+    approvals: list[dict[str, Any]] = Field(
+        description="The approvals that bound what is paid: the first, then supplements"
+    )
+    tolerance: dict[str, str] = Field(
+        description="The over-receipt ratio in force and its source "
+        "(settlement, customer or company_default)"
+    )
     version: int
 
     @classmethod
@@ -300,17 +335,27 @@ class SettlementRead(BaseModel):
             penalties=s.penalties,
             vouchers=s.vouchers,
             customer_total=str(s.customer_total.amount),
+            approvals=s.approvals,
+            tolerance=dict(zip(("ratio", "source"), map(str, s.tolerance_in_force()), strict=True)),
             version=s.version,
         )
 
 
-#: Who reads settlements. Acting on them is finance's alone; settlement does not know a
-#: case's unit, so handlers read their case's money through routing and analytics instead.
-READERS = (Role.finance, Role.manager, Role.auditor, Role.admin)
+#: Who reads settlements. Acting on them is finance's, but for the sign-offs of the cost
+#: sheet; settlement does not know a case's unit, so handlers read their case's money
+#: through routing and analytics instead.
+READERS = (
+    Role.finance,
+    Role.manager,
+    Role.auditor,
+    Role.admin,
+    Role.quality_engineer,
+    Role.product_manager,
+)
 
 
 def router(app: SettlementApplication) -> APIRouter:
-    api = APIRouter(prefix="/settlements", tags=["settlements"])
+    api = APIRouter(prefix="/settlements", tags=["settlements"], route_class=CommandRoute)
 
     finance = allow(Role.finance)
 
@@ -378,7 +423,7 @@ def router(app: SettlementApplication) -> APIRouter:
             kind=body.kind,
             part_no=body.part_no,
             quantity=body.quantity,
-            unit_cost=str(body.unit_cost),
+            unit_cost=body.unit_cost,
         )
 
     @api.post(
@@ -389,10 +434,8 @@ def router(app: SettlementApplication) -> APIRouter:
     def allowance(
         number: str, body: Allowance, who: Principal = Depends(finance)
     ) -> SettlementRead:
-        lines = [{**line.model_dump(mode="json")} for line in body.lines]
-        return act(
-            number, "issue_allowance", who, mode=body.mode, value=str(body.value), lines=lines
-        )
+        lines = [line.model_dump(mode="json") for line in body.lines]
+        return act(number, "issue_allowance", who, mode=body.mode, value=body.value, lines=lines)
 
     @api.post("/{number}/compensations", response_model=SettlementRead)
     def compensation(
@@ -402,7 +445,7 @@ def router(app: SettlementApplication) -> APIRouter:
             number,
             "agree_compensation",
             who,
-            amount=str(body.amount),
+            amount=body.amount,
             kind=body.kind,
             payee=body.payee,
         )
@@ -418,7 +461,7 @@ def router(app: SettlementApplication) -> APIRouter:
             "record_cost",
             who,
             item=body.item,
-            amount=str(body.amount),
+            amount=body.amount,
             accounting_unit=body.accounting_unit,
             owner=body.owner,
         )
@@ -431,9 +474,33 @@ def router(app: SettlementApplication) -> APIRouter:
             number, "set_cost_header", who, inspected=body.inspected, defective=body.defective
         )
 
-    @api.post("/{number}/cost-sign-offs", response_model=SettlementRead)
-    def sign_off(number: str, body: SignOff, who: Principal = Depends(finance)) -> SettlementRead:
-        return act(number, "sign_off_costs", who, role=body.role, by=who.subject)
+    @api.post(
+        "/{number}/cost-sign-offs",
+        response_model=SettlementRead,
+        summary="Sign the cost sheet: the manager, finance, the CQE and product management, "
+        "each a different person",
+    )
+    def sign_off(
+        number: str, body: SignOff, who: Principal = Depends(allow(*SIGN_OFF_BY_ROLE))
+    ) -> SettlementRead:
+        role = SIGN_OFF_BY_ROLE[who.role]
+        if body.role not in (None, role):
+            raise Forbidden(
+                f"a {who.role} token signs off as {role}, not {body.role}",
+                field="role",
+                rule="sign_off_role",
+            )
+        return act(number, "sign_off_costs", who, role=role, by=who.subject)
+
+    @api.post(
+        "/{number}/over-receipt-tolerance",
+        response_model=SettlementRead,
+        summary="Record the customer's own over-receipt ratio on the settlement, with a reason",
+    )
+    def tolerance(
+        number: str, body: ToleranceChange, who: Principal = Depends(finance)
+    ) -> SettlementRead:
+        return act(number, "change_tolerance", who, tolerance=body.tolerance, reason=body.reason)
 
     @api.post(
         "/{number}/apportionment",
@@ -455,7 +522,7 @@ def router(app: SettlementApplication) -> APIRouter:
             target_kind=body.target_kind,
             target=body.target,
             basis=body.basis,
-            value=str(body.value),
+            value=body.value,
             reason=body.reason,
         )
 

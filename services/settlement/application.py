@@ -109,11 +109,20 @@ class SettlementApplication(ServiceApplication):
         return []
 
     def _open(self, event: IntegrationEvent) -> list[Any]:
-        cycle = event.data.get("cycle", 1)
-        if settlement_id(event.case_number, cycle) in self.repository:
-            return []
+        """The cycle's first approval opens its settlement; a supplement raises its bounds."""
         data = event.data
+        cycle = data.get("cycle", 1)
         meta = caused_by(event)
+        approval = {
+            "event_id": str(event.event_id),
+            "approval_no": data.get("approval_no", 1),
+            "approver_id": data["approver_id"],
+            "level": data["approver_level"],
+        }
+        if settlement_id(event.case_number, cycle) in self.repository:
+            settlement = self.settlement(event.case_number, cycle)
+            added = settlement.add_approval(approval, data["remedies"], data["total_amount"], meta)
+            return [settlement] if added else []
         settlement = Settlement(
             number=event.case_number,
             cycle=cycle,
@@ -123,6 +132,7 @@ class SettlementApplication(ServiceApplication):
             currency=data["currency"],
             responsible_parties=data.get("responsible_parties"),
             subject=data.get("subject"),
+            approval=approval,
             meta=meta,
         )
         sequences: dict[str, DocumentSequence] = {}

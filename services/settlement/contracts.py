@@ -9,6 +9,14 @@ from shared.outbox import contract_for, copied
 to_integration = contract_for(
     {
         Settlement.Opened: ("settlement.SettlementOpened", copied(c.SettlementOpenedV1)),
+        Settlement.Supplemented: (
+            "settlement.SettlementSupplemented",
+            copied(c.SettlementSupplementedV1),
+        ),
+        Settlement.ToleranceChanged: (
+            "settlement.ToleranceChanged",
+            copied(c.ToleranceChangedV1),
+        ),
         Settlement.ReturnNoteIssued: ("settlement.ReturnNoteIssued", copied(c.ReturnNoteIssuedV1)),
         Settlement.ReturnReceived: ("settlement.ReturnReceived", copied(c.ReturnReceivedV1)),
         Settlement.HeldForDecision: ("settlement.HeldForDecision", copied(c.HeldForDecisionV1)),

@@ -6,6 +6,12 @@ to the currency's minor unit, then its tax (net × rate) is rounded half-up; tot
 rounded lines. Apportioned shares are exact by construction (`shared.money.apportion`).
 Every financial effect posts a balanced voucher in the same event batch; documents and
 vouchers are numbered from their own gapless sequences.
+
+Money goes to the customer only as approved (核决权限, 002 §九.11): credit notes by the
+approved return lines (with the over-receipt rule), allowances and compensation up to the
+approved amounts of their kind, replacement and rework orders up to the approved exchange and
+repair amounts, all summed over the cycle's approvals (the first and its supplements). Every
+such document names the approval in force that covers it.
 """
 
 from __future__ import annotations
@@ -20,11 +26,12 @@ from typing import Any
 from eventsourcing.domain import event
 
 from services.settlement.accounting import cr, dr, reversed_lines, voucher_lines
+from shared.aggregate import ClockedAggregate
 from shared.case_number import aggregate_id
 from shared.errors import Conflict, Invalid
-from shared.eventstore import ClockedAggregate
 from shared.meta import Meta
 from shared.money import ApportionmentError, Money, apportion
+from shared.values import MINOR_UNIT_RULE, below_minor_unit
 
 POLICY_FILE = Path(__file__).with_name("settlement_policy.json")
 
@@ -102,6 +109,21 @@ def _sum(lines: list[dict[str, Any]], key: str, currency: str) -> Money:
     return sum((Money(Decimal(x[key]), currency) for x in lines), Money(Decimal(0), currency))
 
 
+#: Which approved remedy kind covers each kind of payment on the settlement.
+COVERED_BY = {
+    "allowance": "allowance",
+    "compensation": "compensation",
+    "batch_recall": "compensation",
+    "replacement": "exchange",
+    "rework": "repair",
+}
+
+
+def approval_ref(approval: dict[str, Any]) -> dict[str, Any]:
+    """How a document names the approval that covers it."""
+    return {k: approval.get(k) for k in ("event_id", "approval_no", "approver_id", "level")}
+
+
 class Settlement(ClockedAggregate):
     @staticmethod
     def create_id(number: str, cycle: int = 1, **_: Any) -> Any:
@@ -120,6 +142,7 @@ class Settlement(ClockedAggregate):
         cycle: int = 1,
         responsible_parties: list[dict[str, Any]] | None = None,
         subject: dict[str, Any] | None = None,
+        approval: dict[str, Any] | None = None,
     ) -> None:
         self.number = number
         self.cycle = cycle
@@ -145,20 +168,159 @@ class Settlement(ClockedAggregate):
         self.apportionment: list[dict[str, Any]] | None = None
         self.penalties: list[dict[str, Any]] = []
         self.vouchers: dict[str, dict[str, Any]] = {}
+        #: The approvals whose remedies bound what is paid: the first, then supplements.
+        #: Settlements opened before approvals were recorded carry their remedies only.
+        self.approvals: list[dict[str, Any]] = [
+            {**(approval or {"event_id": None, "approval_no": 1}), "remedies": remedies}
+        ]
+        #: Finance's override of the customer's over-receipt ratio, with its reason.
+        self.tolerance_override: dict[str, str] | None = None
 
     # Helpers --------------------------------------------------------------------------------
 
     def money(self, amount: Any) -> Money:
         return Money(Decimal(str(amount)), self.currency)
 
+    def _exact(self, amount: str, field: str) -> Money:
+        """An amount given for this settlement: money exact to its currency's minor unit."""
+        if problem := below_minor_unit(amount, self.currency):
+            raise Invalid(problem, field=field, rule=MINOR_UNIT_RULE)
+        return self.money(amount)
+
     @property
     def return_lines(self) -> list[dict[str, Any]]:
         return [r for r in self.remedies if r["kind"] == "return" and r.get("part_no")]
 
     def tolerance(self) -> Decimal:
-        """The customer's over-receipt ratio (超量允收比率) if given, else the company's."""
+        return self.tolerance_in_force()[0]
+
+    def tolerance_in_force(self) -> tuple[Decimal, str]:
+        """The over-receipt ratio (超量允收比率) and where it comes from: finance's change on
+        this settlement, else the customer's own, else the company default (002 §十三.2)."""
+        if self.tolerance_override is not None:
+            return Decimal(self.tolerance_override["tolerance"]), "settlement"
         own = self.customer.get("over_receipt_tolerance")
-        return Decimal(str(own if own is not None else policy()["default_over_receipt_tolerance"]))
+        if own is not None:
+            return Decimal(str(own)), "customer"
+        return Decimal(policy()["default_over_receipt_tolerance"]), "company_default"
+
+    def change_tolerance(self, tolerance: str, reason: str, meta: Meta) -> None:
+        """Finance records the customer's ratio on this settlement (e.g. from the contract)."""
+        self._check_open("change the over-receipt tolerance")
+        if self.credit_note:
+            raise Conflict(
+                "the credit note is issued; the tolerance it used stays",
+                field="tolerance",
+                rule="before_credit_note",
+            )
+        if self.held:
+            raise Conflict(
+                "decide the held over-receipts first: " + ", ".join(self.held),
+                field="tolerance",
+                rule="decision_pending",
+            )
+        self._tolerance_changed(
+            tolerance=tolerance, previous=str(self.tolerance()), reason=reason, meta=meta
+        )
+
+    @event("ToleranceChanged")
+    def _tolerance_changed(self, tolerance: str, previous: str, reason: str, meta: Meta) -> None:
+        self.tolerance_override = {"tolerance": tolerance, "reason": reason}
+
+    # Approvals ------------------------------------------------------------------------------
+
+    @property
+    def approval_in_force(self) -> dict[str, Any]:
+        """The latest approval: with those before it, what every payment is bounded by."""
+        return approval_ref(self.approvals[-1])
+
+    def approved(self, kind: str) -> Money:
+        """What the cycle's approvals cover of one remedy kind, together."""
+        return sum(
+            (
+                self.money(line["amount"])
+                for approval in self.approvals
+                for line in approval["remedies"]
+                if line["kind"] == kind
+            ),
+            Money(Decimal(0), self.currency),
+        )
+
+    def paid(self, kind: str) -> Money:
+        """What was already paid, credited or ordered that a remedy kind's approval covers."""
+        done = [
+            *(("allowance", a["net"]) for a in self.allowances),
+            *((c["kind"], c["amount"]) for c in self.compensations),
+            *((o["kind"], o["cost"]) for o in self.orders),
+        ]
+        return sum(
+            (self.money(amount) for what, amount in done if COVERED_BY[what] == kind),
+            Money(Decimal(0), self.currency),
+        )
+
+    def _check_approved(self, what: str, amount: Money, field: str) -> None:
+        """Refuse paying beyond the approvals, naming the approved figure and what is needed."""
+        kind = COVERED_BY[what]
+        approved, paid = self.approved(kind), self.paid(kind)
+        if (paid + amount).amount <= approved.amount:
+            return
+        needed = paid + amount - approved
+        raise Conflict(
+            f"{what} of {amount} would bring {kind} on this settlement to {paid + amount}, "
+            f"beyond the {approved} approved (approval {self.approvals[-1].get('approval_no')}"
+            f" by {self.approvals[-1].get('approver_id') or 'unknown'}); paying it needs a "
+            f"supplementary proposal of at least {needed} in routing, approved at the "
+            "authority the cycle's total then needs",
+            field=field,
+            rule="within_approval",
+            errors=[
+                {
+                    "field": field,
+                    "rule": "within_approval",
+                    "message": f"{kind} approved {approved.amount}, paid {paid.amount}",
+                    "approved": str(approved.amount),
+                    "already_paid": str(paid.amount),
+                    "supplement_needed": str(needed.amount),
+                }
+            ],
+        )
+
+    def add_approval(
+        self,
+        approval: dict[str, Any],
+        remedies: list[dict[str, Any]],
+        total_amount: str,
+        meta: Meta,
+    ) -> bool:
+        """A supplementary approval of this cycle raises what may be paid; once per approval.
+
+        A cycle's approvals reach settlement in order (one case, one partition), numbered
+        from 1, so an approval number already held is a redelivery.
+        """
+        if approval["approval_no"] <= len(self.approvals):
+            return False
+        self._supplemented(
+            approval=approval,
+            remedies=remedies,
+            total_amount=total_amount,
+            cumulative_total=str((self.money(self.total_amount) + self.money(total_amount)).amount),
+            currency=self.currency,
+            meta=meta,
+        )
+        return True
+
+    @event("Supplemented")
+    def _supplemented(
+        self,
+        approval: dict[str, Any],
+        remedies: list[dict[str, Any]],
+        total_amount: str,
+        cumulative_total: str,
+        currency: str,
+        meta: Meta,
+    ) -> None:
+        self.approvals.append({**approval, "remedies": remedies})
+        self.total_amount = cumulative_total
 
     def _check_open(self, action: str) -> None:
         if self.status != "open":
@@ -329,12 +491,15 @@ class Settlement(ClockedAggregate):
                     }
                 )
         net, tax, gross = (_sum(lines, k, self.currency) for k in ("net", "tax", "gross"))
+        tolerance, source = self.tolerance_in_force()
         self._refund_approved(
             lines=lines,
             net=str(net.amount),
             tax=str(tax.amount),
             gross=str(gross.amount),
             currency=self.currency,
+            tolerance=str(tolerance),
+            tolerance_source=source,
             meta=meta,
         )
         document = numbering("CN")
@@ -344,21 +509,43 @@ class Settlement(ClockedAggregate):
             tax=str(tax.amount),
             gross=str(gross.amount),
             currency=self.currency,
+            approval=approval_ref(self.approvals[0]),
             meta=meta,
         )
         self._credit_customer(numbering, "credit_note", "sales_returns", document, net, tax, meta)
 
     @event("RefundApproved")
     def _refund_approved(
-        self, lines: list[dict[str, Any]], net: str, tax: str, gross: str, currency: str, meta: Meta
+        self,
+        lines: list[dict[str, Any]],
+        net: str,
+        tax: str,
+        gross: str,
+        currency: str,
+        meta: Meta,
+        tolerance: str | None = None,
+        tolerance_source: str | None = None,
     ) -> None:
         pass
 
     @event("CreditNoteIssued")
     def _credit_note_issued(
-        self, document: str, net: str, tax: str, gross: str, currency: str, meta: Meta
+        self,
+        document: str,
+        net: str,
+        tax: str,
+        gross: str,
+        currency: str,
+        meta: Meta,
+        approval: dict[str, Any] | None = None,
     ) -> None:
-        self.credit_note = {"document": document, "net": net, "tax": tax, "gross": gross}
+        self.credit_note = {
+            "document": document,
+            "net": net,
+            "tax": tax,
+            "gross": gross,
+            "approval": approval,
+        }
 
     # Exchange and repair ---------------------------------------------------------------------
 
@@ -376,12 +563,14 @@ class Settlement(ClockedAggregate):
         if kind not in ("replacement", "rework"):
             raise Invalid("kind is replacement or rework", field="kind", rule="enum")
         cost = (self.money(unit_cost) * quantity).rounded()
+        self._check_approved(kind, cost, "unit_cost")
         self._ordered(
             kind=kind,
             part_no=part_no,
             quantity=quantity,
             cost=str(cost.amount),
             currency=self.currency,
+            approval=self.approval_in_force,
             meta=meta,
         )
         credit = "inventory" if kind == "replacement" else "accrued_complaint_costs"
@@ -397,9 +586,24 @@ class Settlement(ClockedAggregate):
 
     @event("Ordered")
     def _ordered(
-        self, kind: str, part_no: str, quantity: int, cost: str, currency: str, meta: Meta
+        self,
+        kind: str,
+        part_no: str,
+        quantity: int,
+        cost: str,
+        currency: str,
+        meta: Meta,
+        approval: dict[str, Any] | None = None,
     ) -> None:
-        self.orders.append({"kind": kind, "part_no": part_no, "quantity": quantity, "cost": cost})
+        self.orders.append(
+            {
+                "kind": kind,
+                "part_no": part_no,
+                "quantity": quantity,
+                "cost": cost,
+                "approval": approval,
+            }
+        )
 
     # Allowance (折让) and compensation (赔偿) --------------------------------------------------
 
@@ -446,6 +650,7 @@ class Settlement(ClockedAggregate):
                 field="value",
                 rule="rounds_to_zero",
             )
+        self._check_approved("allowance", net, "value")
         document = numbering("AC")
         self._allowance_issued(
             document=document,
@@ -456,6 +661,7 @@ class Settlement(ClockedAggregate):
             tax=str(tax.amount),
             gross=str(gross.amount),
             currency=self.currency,
+            approval=self.approval_in_force,
             meta=meta,
         )
         self._credit_customer(numbering, "allowance", "sales_allowances", document, net, tax, meta)
@@ -472,8 +678,11 @@ class Settlement(ClockedAggregate):
         gross: str,
         currency: str,
         meta: Meta,
+        approval: dict[str, Any] | None = None,
     ) -> None:
-        self.allowances.append({"document": document, "net": net, "tax": tax, "gross": gross})
+        self.allowances.append(
+            {"document": document, "net": net, "tax": tax, "gross": gross, "approval": approval}
+        )
 
     def agree_compensation(
         self, amount: str, kind: str, payee: str, numbering: Numbering, meta: Meta
@@ -482,15 +691,15 @@ class Settlement(ClockedAggregate):
         self._check_open("agree a compensation")
         if kind not in ("compensation", "batch_recall"):
             raise Invalid("kind is compensation or batch_recall", field="kind", rule="enum")
-        money = self.money(amount)
-        if not money.is_exact() or money.amount <= 0:
-            raise Invalid(
-                f"a positive amount exact to the {self.currency} minor unit",
-                field="amount",
-                rule="money",
-            )
+        money = self._exact(amount, "amount")
+        self._check_approved(kind, money, "amount")
         self._compensation_agreed(
-            amount=str(money.amount), kind=kind, payee=payee, currency=self.currency, meta=meta
+            amount=str(money.amount),
+            kind=kind,
+            payee=payee,
+            currency=self.currency,
+            approval=self.approval_in_force,
+            meta=meta,
         )
         self._post(
             numbering,
@@ -504,9 +713,17 @@ class Settlement(ClockedAggregate):
 
     @event("CompensationAgreed")
     def _compensation_agreed(
-        self, amount: str, kind: str, payee: str, currency: str, meta: Meta
+        self,
+        amount: str,
+        kind: str,
+        payee: str,
+        currency: str,
+        meta: Meta,
+        approval: dict[str, Any] | None = None,
     ) -> None:
-        self.compensations.append({"amount": amount, "kind": kind, "payee": payee})
+        self.compensations.append(
+            {"amount": amount, "kind": kind, "payee": payee, "approval": approval}
+        )
 
     # Cost confirmation (客户投诉费用确认单, seed 000) ------------------------------------------
 
@@ -526,9 +743,7 @@ class Settlement(ClockedAggregate):
                 field="item",
                 rule="enum",
             )
-        money = self.money(amount)
-        if not money.is_exact() or money.amount <= 0:
-            raise Invalid("a positive amount exact to the minor unit", field="amount", rule="money")
+        money = self._exact(amount, "amount")
         self._cost_recorded(
             item=item,
             amount=str(money.amount),
@@ -573,11 +788,24 @@ class Settlement(ClockedAggregate):
         return _sum(self.costs, "amount", self.currency)
 
     def sign_off_costs(self, role: str, by: str, numbering: Numbering, meta: Meta) -> None:
+        """One of the four sign-offs of the cost sheet (seed 000), each by a different person:
+        four eyes mean four people, so nobody signs twice under different roles."""
         roles = policy()["sign_off_roles"]
         if role not in roles:
             raise Invalid(f"sign-off roles are {', '.join(roles)}", field="role", rule="enum")
         if role in self.sign_offs:
-            raise Conflict(f"{role} signed off already")
+            raise Conflict(
+                f"{role} signed off already ({self.sign_offs[role]})",
+                field="role",
+                rule="once_per_role",
+            )
+        if by in self.sign_offs.values():
+            signed = next(r for r, who in self.sign_offs.items() if who == by)
+            raise Conflict(
+                f"{by} signed off already as {signed}; each sign-off is by another person",
+                field="role",
+                rule="distinct_signers",
+            )
         if not self.costs:
             raise Conflict("there are no costs to sign off")
         self._cost_signed_off(role=role, by=by, meta=meta)

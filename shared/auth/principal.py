@@ -22,6 +22,10 @@ class Role(StrEnum):
     auditor = "auditor"
     admin = "admin"
     customer = "customer"
+    #: Signs the cost confirmation sheet for quality (客户品质工程师, CQE; seed 000).
+    quality_engineer = "quality_engineer"
+    #: Signs the cost confirmation sheet for product management (seed 000).
+    product_manager = "product_manager"
     #: Another service of this system reading a feed (embedded transport).
     service = "service"
 
@@ -34,7 +38,18 @@ BINDINGS: dict[Role, str] = {
 }
 
 #: Roles that work inside the company; everyone but customers and machines.
-STAFF = frozenset({Role.clerk, Role.handler, Role.manager, Role.finance, Role.auditor, Role.admin})
+STAFF = frozenset(
+    {
+        Role.clerk,
+        Role.handler,
+        Role.manager,
+        Role.finance,
+        Role.auditor,
+        Role.admin,
+        Role.quality_engineer,
+        Role.product_manager,
+    }
+)
 
 
 class ClaimsRefused(ValueError):

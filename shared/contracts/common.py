@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-DECIMAL_PATTERN = r"^-?\d+(\.\d+)?$"
-
+from shared.values import DecimalText, Rate
 
 #: Who can bear responsibility for a complaint (investigation, apportionment, charge-backs).
 PARTY_KINDS = ("internal_unit", "person", "carrier", "supplier", "distributor", "customer")
@@ -28,11 +27,16 @@ class Party(Contract):
     customer_id: str | None = None
     contact: str | None = None
     foreign: bool = False
+    over_receipt_tolerance: Rate | None = Field(
+        default=None,
+        description="The customer's own over-receipt ratio (客户超量允收比率), 0 to 1; "
+        "absent: the company default applies",
+    )
 
 
 class RemedyLine(Contract):
     kind: str = Field(description="return, exchange, repair, allowance or compensation")
-    amount: str = Field(pattern=DECIMAL_PATTERN, description="Decimal as a string")
+    amount: DecimalText = Field(description="Decimal as a string")
     quantity: int | None = None
-    unit_price: str | None = Field(default=None, pattern=DECIMAL_PATTERN)
+    unit_price: DecimalText | None = None
     part_no: str | None = None

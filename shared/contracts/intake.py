@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
-from shared.contracts.common import DECIMAL_PATTERN, Contract, Party
+from shared.contracts.common import Contract, Party
+from shared.values import DecimalText, Instant
 
 
 class Subject(Contract):
@@ -21,7 +22,7 @@ class Subject(Contract):
 
 class Demands(Contract):
     remedy: str | None = None
-    amount: str | None = Field(default=None, pattern=DECIMAL_PATTERN)
+    amount: DecimalText | None = None
     currency: str | None = None
 
 
@@ -38,7 +39,7 @@ class ProblemStatement(Contract):
 
 class ComplaintRegisteredV1(Contract):
     number: str = Field(description="Case number YYMM-NNNN")
-    received_at: AwareDatetime
+    received_at: Instant
     channel: str
     nature: str
     complainant: Party
@@ -50,12 +51,12 @@ class ComplaintRegisteredV1(Contract):
     severity: str | None = Field(default=None, description="level_1..level_3 at registration")
     severity_rule: str | None = Field(default=None, description="Which rule set the severity")
     flags: list[str] = Field(default_factory=list)
-    acknowledge_due: AwareDatetime | None = None
+    acknowledge_due: Instant | None = None
 
 
 class ComplaintAcknowledgedV1(Contract):
     reply: str
-    acknowledged_at: AwareDatetime
+    acknowledged_at: Instant
     on_time: bool = Field(description="Within the acknowledgement deadline (24 h by default)")
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
-from shared.contracts.common import DECIMAL_PATTERN, Contract, Party, RemedyLine
+from shared.contracts.common import Contract, Party, RemedyLine
+from shared.values import DecimalText, Instant
 
 
 class CaseAssignedV1(Contract):
@@ -35,21 +36,21 @@ class ClockStartedV1(Contract):
         description="acknowledge, unit_conclusion, investigation_report, close, "
         "customer_confirmation"
     )
-    started_at: AwareDatetime
-    due: AwareDatetime
+    started_at: Instant
+    due: Instant
     policy_version: str
 
 
 class ClockChangedV1(Contract):
     clock: str
     change: Literal["paused", "resumed", "extended", "rebaselined"]
-    due: AwareDatetime | None = None
+    due: Instant | None = None
     reason: str
 
 
 class ClockStoppedV1(Contract):
     clock: str
-    at: AwareDatetime
+    at: Instant
     met: bool = Field(description="Stopped on or before its due time")
     reason: str
 
@@ -60,13 +61,13 @@ class TimerFiredV1(Contract):
         description="reminder = 催办 to the unit; escalation = one level up"
     )
     unit: str
-    due: AwareDatetime
+    due: Instant
 
 
 class ResponsibleParty(Contract):
     kind: str = Field(description="internal_unit, person, carrier, supplier, distributor, customer")
     name: str
-    share: str = Field(pattern=DECIMAL_PATTERN, description="Percent of responsibility")
+    share: DecimalText = Field(description="Percent of responsibility")
 
 
 class InvestigationRecordedV1(Contract):
@@ -86,7 +87,7 @@ class CorrectiveAction(Contract):
 
 class RemedyProposedV1(Contract):
     remedies: list[RemedyLine]
-    total_amount: str = Field(pattern=DECIMAL_PATTERN)
+    total_amount: DecimalText
     currency: str
     actions: list[CorrectiveAction] = Field(default_factory=list)
 
@@ -102,13 +103,27 @@ class RemedyApprovedV1(Contract):
     approver_level: str
     required_level: str
     remedies: list[RemedyLine]
-    total_amount: str = Field(pattern=DECIMAL_PATTERN)
+    total_amount: DecimalText
     currency: str
     customer: Party
     unit: str
     responsible_parties: list[ResponsibleParty] = Field(default_factory=list)
     cycle: int = 1
     subject: dict[str, Any] = Field(default_factory=dict)
+    approval_no: int = Field(
+        default=1,
+        description="1 for the cycle's first approval; 2, 3, ... for supplements to it. "
+        "`remedies` and `total_amount` are this approval's own; money may be paid up to "
+        "what all approvals of the cycle cover together",
+    )
+    cumulative_total: DecimalText | None = Field(
+        default=None,
+        description="What the cycle's approvals cover together; the authority was checked "
+        "against it",
+    )
+    authority_verified: bool | None = Field(
+        default=None, description="The approver's authority came from a verified token"
+    )
 
 
 class RemedyRejectedV1(Contract):

@@ -10,17 +10,44 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from shared.contracts.common import DECIMAL_PATTERN, Contract, Party, RemedyLine
+from shared.contracts.common import Contract, Party, RemedyLine
+from shared.values import DecimalText, Rate
 
-Amount = Field(pattern=DECIMAL_PATTERN, description="Decimal string, exact to the minor unit")
+Amount = Field(description="Decimal string, exact to the minor unit")
+
+
+class ApprovalRef(Contract):
+    """The approval (routing.RemedyApproved) that covers a settlement's money."""
+
+    event_id: str | None = Field(description="The approval's integration event id")
+    approval_no: int | None = Field(description="1 for the first approval, 2... supplements")
+    approver_id: str | None = None
+    level: str | None = Field(default=None, description="The approver's authority level")
 
 
 class SettlementOpenedV1(Contract):
     customer: Party
     remedies: list[RemedyLine]
-    total_amount: str = Amount
+    total_amount: DecimalText = Amount
     currency: str
     cycle: int = 1
+    approval: ApprovalRef | None = Field(
+        default=None, description="The approval in force that covers this document"
+    )
+
+
+class SettlementSupplementedV1(Contract):
+    approval: ApprovalRef
+    remedies: list[RemedyLine] = Field(description="The supplement's own remedies")
+    total_amount: DecimalText = Field(description="The supplement's own total")
+    cumulative_total: DecimalText = Field(description="What the cycle's approvals now cover")
+    currency: str
+
+
+class ToleranceChangedV1(Contract):
+    tolerance: Rate = Field(description="The over-receipt ratio now in force on the settlement")
+    previous: DecimalText
+    reason: str
 
 
 class ReturnNoteIssuedV1(Contract):
@@ -51,35 +78,49 @@ class OverReceiptDecidedV1(Contract):
 class MoneyLine(Contract):
     part_no: str | None = None
     quantity: int
-    unit_price: str = Amount
+    unit_price: DecimalText = Amount
     tax_rate: str
-    net: str = Amount
-    tax: str = Amount
-    gross: str = Amount
+    net: DecimalText = Amount
+    tax: DecimalText = Amount
+    gross: DecimalText = Amount
 
 
 class RefundApprovedV1(Contract):
     lines: list[MoneyLine]
-    net: str = Amount
-    tax: str = Amount
-    gross: str = Amount
+    net: DecimalText = Amount
+    tax: DecimalText = Amount
+    gross: DecimalText = Amount
     currency: str
+    tolerance: DecimalText | None = Field(
+        default=None, description="The over-receipt ratio the quantities were judged by"
+    )
+    tolerance_source: Literal["settlement", "customer", "company_default"] | None = Field(
+        default=None,
+        description="Where the ratio came from: finance's change on the settlement, the "
+        "customer's own, or the company default",
+    )
 
 
 class CreditNoteIssuedV1(Contract):
     document: str = Field(description="CN-YYYY-NNNNNN")
-    net: str = Amount
-    tax: str = Amount
-    gross: str = Amount
+    net: DecimalText = Amount
+    tax: DecimalText = Amount
+    gross: DecimalText = Amount
     currency: str
+    approval: ApprovalRef | None = Field(
+        default=None, description="The approval in force that covers this document"
+    )
 
 
 class OrderPlacedV1(Contract):
     kind: Literal["replacement", "rework"]
     part_no: str
     quantity: int
-    cost: str = Amount
+    cost: DecimalText = Amount
     currency: str
+    approval: ApprovalRef | None = Field(
+        default=None, description="The approval in force that covers this document"
+    )
 
 
 class AllowanceIssuedV1(Contract):
@@ -87,34 +128,40 @@ class AllowanceIssuedV1(Contract):
     mode: Literal["per_unit", "percent"]
     value: str
     lines: list[MoneyLine]
-    net: str = Amount
-    tax: str = Amount
-    gross: str = Amount
+    net: DecimalText = Amount
+    tax: DecimalText = Amount
+    gross: DecimalText = Amount
     currency: str
+    approval: ApprovalRef | None = Field(
+        default=None, description="The approval in force that covers this document"
+    )
 
 
 class CompensationAgreedV1(Contract):
-    amount: str = Amount
+    amount: DecimalText = Amount
     kind: Literal["compensation", "batch_recall"]
     payee: str
     currency: str
+    approval: ApprovalRef | None = Field(
+        default=None, description="The approval in force that covers this document"
+    )
 
 
 class CostRecordedV1(Contract):
     item: str
-    amount: str = Amount
+    amount: DecimalText = Amount
     accounting_unit: str
     owner: str
     currency: str
 
 
 class CostsConfirmedV1(Contract):
-    total: str = Amount
+    total: DecimalText = Amount
     currency: str
 
 
 class CostsApportionedV1(Contract):
-    total: str = Amount
+    total: DecimalText = Amount
     shares: list[dict[str, Any]] = Field(description="kind, name, ratio (percent), amount")
     currency: str
 
@@ -125,7 +172,7 @@ class ChargeBackRaisedV1(Contract):
     method: Literal[
         "deducted_from_freight_payable", "debit_note", "rebate_deduction", "customer_borne"
     ]
-    amount: str = Amount
+    amount: DecimalText = Amount
     document: str | None = Field(default=None, description="Debit note DN-YYYY-NNNNNN")
     currency: str
 
@@ -135,7 +182,7 @@ class PenaltyAssessedV1(Contract):
     target: str
     basis: Literal["share_of_loss", "fine"]
     value: str
-    amount: str = Amount
+    amount: DecimalText = Amount
     reason: str
     currency: str
 
@@ -144,8 +191,8 @@ class VoucherLine(Contract):
     account: str
     code: str
     name: str
-    debit: str = Amount
-    credit: str = Amount
+    debit: DecimalText = Amount
+    credit: DecimalText = Amount
     memo: str = ""
     party: str | None = None
 
@@ -172,8 +219,6 @@ class ReceivableHoldReleasedV1(Contract):
 
 
 class SettlementCompletedV1(Contract):
-    total_amount: str = Field(
-        pattern=DECIMAL_PATTERN, description="Credited or paid to the customer, gross"
-    )
+    total_amount: DecimalText = Field(description="Credited or paid to the customer, gross")
     currency: str
     completed_by: str

@@ -94,9 +94,29 @@ def test_a_registration_is_numbered_located_labelled_and_readable(desk):
         ),
         ({"channel": "pigeon"}, "channel", "enum"),
         ({"demands": {"amount": "10.00", "currency": "XYZ"}}, "demands.currency", "value_error"),
-        ({"demands": {"amount": "10.00"}}, "demands", "value_error"),
+        ({"demands": {"amount": "10.00"}}, "demands.amount", "value_error"),
+        *(
+            ({"demands": {"amount": amount, "currency": "CNY"}}, "demands.amount", rule)
+            for amount, rule in [
+                ("1e3", "string_pattern_mismatch"),
+                ("5_000", "string_pattern_mismatch"),
+                ("٥", "string_pattern_mismatch"),
+                (" 5", "string_pattern_mismatch"),
+                (0.1, "string_type"),
+                (True, "string_type"),
+                ("-1", "at_least"),
+                ("10.005", "minor_unit"),
+            ]
+        ),
+        (
+            {"complainant": {"name": "Li", "over_receipt_tolerance": "1.5"}},
+            "complainant.over_receipt_tolerance",
+            "at_most",
+        ),
+        ({"received_at": "0001-01-01T00:00:00Z"}, "received_at", "instant_range"),
         ({"received_at": "2026-11-05T02:00:00"}, "received_at", "timezone_aware"),
-        ({"received_at": "2999-01-01T00:00:00+00:00"}, "received_at", "not_future"),
+        ({"received_at": "2100-01-01T00:00:00+00:00"}, "received_at", "not_future"),
+        ({"received_at": "2999-01-01T00:00:00+00:00"}, "received_at", "instant_range"),
         ({"colour": "red"}, "colour", "extra_forbidden"),
     ],
 )

@@ -152,6 +152,7 @@ def test_the_approval_records_the_manager_and_authority_from_the_token(desk):
         "approver_id": "mgr-zhang",
         "level": "manager",
         "authority_verified": True,
+        "approval_no": 1,
     }
     stored = list(desk.routing.events.get(desk.routing.case(number).id))
     assert stored[-1].meta["actor"] == {"id": "mgr-zhang", "role": "manager"}

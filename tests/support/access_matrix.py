@@ -10,8 +10,11 @@ from __future__ import annotations
 
 CLERK, HANDLER, MANAGER, FINANCE = "clerk", "handler", "manager", "finance"
 AUDITOR, ADMIN, CUSTOMER, SERVICE = "auditor", "admin", "customer", "service"
-ROLES = (CLERK, HANDLER, MANAGER, FINANCE, AUDITOR, ADMIN, CUSTOMER, SERVICE)
-STAFF = frozenset({CLERK, HANDLER, MANAGER, FINANCE, AUDITOR, ADMIN})
+CQE, PRODUCT = "quality_engineer", "product_manager"
+ROLES = (CLERK, HANDLER, MANAGER, FINANCE, AUDITOR, ADMIN, CUSTOMER, SERVICE, CQE, PRODUCT)
+STAFF = frozenset({CLERK, HANDLER, MANAGER, FINANCE, AUDITOR, ADMIN, CQE, PRODUCT})
+#: The four who sign the cost confirmation sheet (seed 000), each a different person.
+SIGNERS = {MANAGER, FINANCE, CQE, PRODUCT}
 PUBLIC = None
 
 KERNEL = {
@@ -72,7 +75,8 @@ ALLOWED: dict[str, dict[str, frozenset[str] | set[str] | None]] = {
     },
     "settlement": {
         **KERNEL,
-        "GET /settlements/{number}": {FINANCE, MANAGER, AUDITOR, ADMIN},
+        "GET /settlements/{number}": {FINANCE, MANAGER, AUDITOR, ADMIN, CQE, PRODUCT},
+        "POST /settlements/{number}/cost-sign-offs": SIGNERS,
         **{
             f"POST /settlements/{{number}}/{action}": {FINANCE}
             for action in (
@@ -84,7 +88,7 @@ ALLOWED: dict[str, dict[str, frozenset[str] | set[str] | None]] = {
                 "compensations",
                 "costs",
                 "cost-header",
-                "cost-sign-offs",
+                "over-receipt-tolerance",
                 "apportionment",
                 "penalties",
                 "reversals",

@@ -22,6 +22,8 @@ PEOPLE: dict[str, tuple[str, dict[str, str]]] = {
     "admin": ("adm-root", {}),
     "customer": ("portal-c1001", {"customer_id": "C-1001"}),
     "service": ("service:test", {}),
+    "quality_engineer": ("cqe-ma", {}),
+    "product_manager": ("pm-gao", {}),
 }
 
 

@@ -123,7 +123,18 @@ def lifecycle(
                 "tax_rate": "0.13",
             },
             {"kind": "compensation", "amount": "500.00"},
+            {"kind": "exchange", "amount": "300.00"},
+            {"kind": "allowance", "amount": "1000.00"},
         ],
+    )
+    routing.change(first, "approve", MANAGER, approver_id="m", approver_level="manager")
+    routing.change(
+        first,
+        "propose",
+        HANDLER,
+        currency="CNY",
+        actions=[],
+        remedies=[{"kind": "compensation", "amount": "200.00"}],
     )
     routing.change(first, "approve", MANAGER, approver_id="m", approver_level="manager")
     flow()
@@ -163,6 +174,7 @@ def lifecycle(
 def money_story(settlement, number):
     """Every effect finance books on a settlement, in the order a case would see them."""
     act = settlement.act
+    act(number, "change_tolerance", FINANCE, tolerance="0.08", reason="contract §7")
     act(number, "receive", FINANCE, part_no="PCB-7731", quantity=10, received_by="wh-sun")
     act(number, "receive", FINANCE, part_no="PCB-7731", quantity=3, received_by="wh-sun")
     act(
@@ -194,6 +206,7 @@ def money_story(settlement, number):
         ],
     )
     act(number, "agree_compensation", FINANCE, amount="500.00", kind="compensation", payee="C-1001")
+    act(number, "agree_compensation", FINANCE, amount="200.00", kind="compensation", payee="C-1001")
     act(
         number,
         "record_cost",

@@ -6,7 +6,9 @@ from uuid import UUID
 import pytest
 
 from services.intake.contracts import to_integration
+from shared import idempotency
 from shared.errors import Conflict
+from shared.idempotency import IdempotentRequest
 from shared.logs import correlation_id
 from shared.meta import command_meta
 from shared.outbox import OutboxReader
@@ -58,13 +60,21 @@ def test_severity_follows_the_escalation_rules_and_records_which_fired(changes, 
     assert (event.data["severity"], event.data["severity_rule"]) == (level, rule)
 
 
+def keyed(key: str, fingerprint: str) -> None:
+    """The HTTP edge serves a request carrying an Idempotency-Key."""
+    idempotency.serve(IdempotentRequest(key, "clerk-wang POST /complaints", fingerprint))
+
+
 def test_a_retried_registration_with_the_same_key_returns_the_first_complaint():
     app = intake_app()
-    first = app.register(registration(), clerk_meta(), idempotency=("key-1", "hash-a"))
-    again = app.register(registration(), clerk_meta(), idempotency=("key-1", "hash-a"))
+    keyed("key-1", "hash-a")
+    first = app.register(registration(), clerk_meta())
+    keyed("key-1", "hash-a")
+    again = app.register(registration(), clerk_meta())
     assert (again.replayed, again.complaint.number) == (True, first.complaint.number)
+    keyed("key-1", "hash-b")
     with pytest.raises(Conflict, match="different request") as refused:
-        app.register(registration(), clerk_meta(), idempotency=("key-1", "hash-b"))
+        app.register(registration(), clerk_meta())
     assert refused.value.field == "Idempotency-Key"
     assert app.register(registration(), clerk_meta()).complaint.number == "2611-0002"
 

@@ -132,7 +132,7 @@ def test_a_redelivered_approval_opens_no_second_settlement():
 
 
 def test_an_allowance_per_unit_or_percent_is_certified_and_booked():
-    app, number = opened(remedies=[{"kind": "allowance", "amount": "600.00"}])
+    app, number = opened(remedies=[{"kind": "allowance", "amount": "605.00"}])
     act(
         app,
         number,
@@ -153,6 +153,17 @@ def test_an_allowance_per_unit_or_percent_is_certified_and_booked():
     assert (first["net"], first["tax"], first["gross"]) == ("600.00", "78.00", "678.00")
     assert second["net"] == "5.00"  # 3 × 33.33 × 5% = 4.9995 -> 5.00
     assert first["document"] != second["document"]
+    assert first["approval"]["approver_id"] == "mgr-li"
+    with pytest.raises(Conflict, match="beyond the 605.00 CNY approved") as refused:
+        act(
+            app,
+            number,
+            "issue_allowance",
+            mode="per_unit",
+            value="0.01",
+            lines=[{"quantity": 1, "unit_price": "10.00"}],
+        )
+    assert refused.value.rule == "within_approval"
     with pytest.raises(Invalid, match="exceed"):
         act(
             app,
@@ -299,7 +310,20 @@ def test_a_correction_is_a_reversal_voucher_never_an_edit():
 
 
 def test_every_voucher_of_a_full_settlement_balances_and_numbers_are_gapless():
-    app, number = opened()
+    app, number = opened(
+        remedies=[
+            {
+                "kind": "return",
+                "amount": "2400.00",
+                "quantity": 12,
+                "unit_price": "200.00",
+                "part_no": "PCB-7731",
+                "tax_rate": "0.13",
+            },
+            {"kind": "exchange", "amount": "300.00"},
+            {"kind": "compensation", "amount": "88.88"},
+        ]
+    )
     act(app, number, "receive", part_no="PCB-7731", quantity=12, received_by="wh")
     act(app, number, "issue_credit_note")
     act(
