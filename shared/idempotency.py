@@ -11,10 +11,11 @@ Keys are scoped by caller and operation (the token's subject, the method and the
 one customer's key can neither collide with nor replay another's.
 
 The HTTP edge (`shared.http.idempotent_request`, a dependency of every state-changing
-route) puts the request into a context variable (`serve`), the way the correlation id travels; the application takes
-it once, inside its command's retry loop (`ServiceApplication.change_retrying`).
-Only answers of commands that changed something are recorded: a refused command changed
-nothing, so its retry simply runs again against the state as it is then.
+route) puts the request into a context variable (`serve`), the way the correlation id
+travels; the application takes it once, inside its command's retry loop
+(`ServiceApplication.change_retrying`). Only answers of commands that changed something
+are recorded: a refused command changed nothing, so its retry simply runs again against
+the state as it is then.
 """
 
 from __future__ import annotations

@@ -154,7 +154,7 @@ def test_an_allowance_per_unit_or_percent_is_certified_and_booked():
     assert second["net"] == "5.00"  # 3 × 33.33 × 5% = 4.9995 -> 5.00
     assert first["document"] != second["document"]
     assert first["approval"]["approver_id"] == "mgr-li"
-    with pytest.raises(Conflict, match="beyond the 605.00 CNY approved") as refused:
+    with pytest.raises(Conflict, match=r"beyond the 605\.00 CNY approved") as refused:
         act(
             app,
             number,
