@@ -18,7 +18,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from shared.auth.principal import Role
 from shared.settings import ServiceName, SettingsError, load_settings
@@ -36,10 +36,10 @@ def _configured(service: str):
     from shared import tracing
 
     tracing.configure(service, settings.tracing_exporter)
-    if settings.clock_start:
-        from shared.clock import StartedClock, install_clock
+    if settings.clock_shift_seconds:
+        from shared.clock import ShiftedClock, install_clock
 
-        install_clock(StartedClock(settings.clock_start))
+        install_clock(ShiftedClock(timedelta(seconds=settings.clock_shift_seconds)))
 
     module = importlib.import_module(f"services.{service}.main")
     return settings, module.create_app(settings)

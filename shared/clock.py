@@ -7,7 +7,6 @@ calling `datetime.now()`, and the one clock of a process is installed at its boo
 from __future__ import annotations
 
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -23,15 +22,18 @@ class SystemClock:
         return datetime.now(tz=UTC)
 
 
-class StartedClock:
-    """A clock that started at a given instant and runs at real speed (drills, fault tests)."""
+class ShiftedClock:
+    """The wall clock moved by a fixed amount, at real speed (drills and tests).
 
-    def __init__(self, start: datetime) -> None:
-        self._start = ensure_utc(start)
-        self._origin = time.monotonic()
+    Every process of a drill given the same shift reads the same time, so effects never
+    appear before their causes across services, as they would with clocks started apart.
+    """
+
+    def __init__(self, shift: timedelta) -> None:
+        self.shift = shift
 
     def now(self) -> datetime:
-        return self._start + timedelta(seconds=time.monotonic() - self._origin)
+        return datetime.now(tz=UTC) + self.shift
 
 
 class ManualClock:

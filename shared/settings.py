@@ -7,7 +7,6 @@ the service at start with a message naming the variable.
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -129,8 +128,9 @@ class Settings(BaseSettings):
     #: How often the log chain is pinned by a new checkpoint (when there are new events).
     audit_checkpoint_interval_seconds: float = Field(default=10, gt=0, le=86400)
 
-    #: Start the process clock at this instant (then real speed): drills and fault tests.
-    clock_start: datetime | None = None
+    #: Shift the process clock by this many seconds from the wall clock (then real speed):
+    #: drills and tests, which give every process the same shift.
+    clock_shift_seconds: float = Field(default=0, ge=-(10**10), le=10**10)
 
     #: Test-only fault injection: a consumer SIGKILLs itself right after committing an
 

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from shared import clock
 from shared.settings import Settings
 from tests.support.infra import Kafka, Postgres, start_kafka, start_postgres, unique_prefix
+from tests.support.timing import business_clock
+
+
+@pytest.fixture(scope="session", autouse=True)
+def business_day():
+    """Every test lives on the same business day (see `tests.support.timing`)."""
+    clock.install_clock(business_clock())
 
 
 @pytest.fixture(scope="session")

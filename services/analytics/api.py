@@ -18,6 +18,7 @@ from shared import clock
 from shared.auth.access import allow
 from shared.auth.principal import STAFF, Role
 from shared.errors import Conflict, Invalid, NotFound
+from shared.periods import next_month
 
 #: Years 2000-2999: earlier periods cannot hold complaints, and year 0 has no calendar.
 MONTH = r"^2\d{3}-(0[1-9]|1[0-2])$"
@@ -39,7 +40,7 @@ def router(engine: AsyncEngine, zone: ZoneInfo, final_day: int, keeper) -> APIRo
             return {"stage": "as_of", "as_of": as_of.isoformat(), "version": None, "report": body}
         stage = versions.stage(month, now, final_day, zone)
         if stage == "not_available":
-            start, _ = reports.month_bounds(versions.next_month(month), zone)
+            start, _ = reports.month_bounds(next_month(month), zone)
             raise Conflict(
                 f"the report for {month} is available from {start.date()}",
                 field="month",

@@ -18,16 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.analytics import queries, reports
 from services.analytics.store import case_facts, report_versions
-
-
-def next_month(month: str) -> str:
-    year, number = (int(x) for x in month.split("-"))
-    return f"{year + number // 12}-{number % 12 + 1:02d}"
-
-
-def final_at(month: str, final_day: int, zone: ZoneInfo) -> datetime:
-    year, number = (int(x) for x in next_month(month).split("-"))
-    return datetime.combine(date(year, number, final_day), time(), zone)
+from shared.periods import final_at, next_month
 
 
 def stage(month: str, now: datetime, final_day: int, zone: ZoneInfo) -> str:

@@ -61,8 +61,14 @@ def router(
     async def register(
         body: ComplaintCreate,
         response: Response,
-        who: Annotated[Principal, Depends(allow(Role.clerk, Role.customer))],
+        who: Annotated[Principal, Depends(allow(Role.clerk, Role.customer, Role.admin))],
     ) -> ComplaintRead:
+        if body.backdating_reason and who.role is not Role.admin:
+            raise Forbidden(
+                "only an admin registers into a month whose report is final",
+                field="backdating_reason",
+                rule="admin_only",
+            )
         if who.role is Role.customer and body.complainant.customer_id != who.customer_id:
             raise Forbidden(
                 "a customer files complaints under its own customer id",
@@ -84,6 +90,7 @@ def router(
             demands=body.demands.model_dump(mode="json"),
             taken_by=who.subject,
             flags=tuple(body.flags),
+            backdating_reason=body.backdating_reason,
         )
         repeats = await views.repeat_candidates(
             engine, registration.complainant, registration.subject, received_at - repeat_window

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from services.intake.domain import Complaint, NumberSequence
 from services.intake.taxonomy import severity_for
-from shared import idempotency
+from shared import clock, idempotency
 from shared.case_number import CaseNumber, aggregate_id, numbering_period
 from shared.envelope import IntegrationEvent
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, Invalid, NotFound
 from shared.eventstore import ServiceApplication
 from shared.idempotency import AnsweredRequest
 from shared.meta import Meta, caused_by, for_case
+from shared.periods import final_at, month_of
 
 #: Optimistic retries when another process numbers in the same month at the same moment.
 MAX_NUMBERING_ATTEMPTS = 50
@@ -37,6 +39,8 @@ class Registration:
     taken_by: str
     problem: dict[str, Any] | None = None
     flags: tuple[str, ...] = ()
+    #: Why a complaint is registered into a month whose report is final (admins only).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,10 +61,12 @@ class IntakeApplication(ServiceApplication):
         env: dict[str, str],
         business_timezone: str,
         acknowledge_within: timedelta = timedelta(hours=24),
+        report_final_day: int = 10,
     ) -> None:
         super().__init__(env)
         self.business_timezone = business_timezone
         self.acknowledge_within = acknowledge_within
+        self.report_final_day = report_final_day
         # Within one process, number one at a time instead of colliding optimistically.
         self._numbering = threading.Lock()
 
@@ -77,6 +83,7 @@ class IntakeApplication(ServiceApplication):
         with the complaint as first registered, and is refused if it is another request.
         """
         request = idempotency.take()
+        self._check_backdating(registration)
         period = numbering_period(registration.received_at, self.business_timezone)
         severity = severity_for(
             registration.channel,
@@ -106,6 +113,7 @@ class IntakeApplication(ServiceApplication):
                     severity=severity.level,
                     severity_rule=severity.rule,
                     acknowledge_due=registration.received_at + self.acknowledge_within,
+                    backdating_reason=registration.backdating_reason,
                     meta=case_meta,
                 )
                 for candidate in repeats:
@@ -119,6 +127,27 @@ class IntakeApplication(ServiceApplication):
                     continue
                 return Registered(complaint, replayed=False)
         raise Conflict("too many concurrent registrations; retry the request")
+
+    def _check_backdating(self, registration: Registration) -> None:
+        """A month whose report is final is closed to registration, except by an admin who
+        says why (the reason is recorded, and analytics amends the month's report)."""
+        zone = ZoneInfo(self.business_timezone)
+        month = month_of(registration.received_at, zone)
+        frozen = final_at(month, self.report_final_day, zone)
+        if clock.now() < frozen and registration.backdating_reason:
+            raise Invalid(
+                f"{month}'s report is not final yet: register without a backdating reason",
+                field="backdating_reason",
+                rule="not_backdated",
+            )
+        if clock.now() >= frozen and not registration.backdating_reason:
+            raise Invalid(
+                f"received_at is in {month}, whose report is final since "
+                f"{frozen.astimezone(UTC).isoformat()}; only an admin may register into it, "
+                "with a backdating_reason",
+                field="received_at",
+                rule="report_final",
+            )
 
     def _sequence(self, period: str) -> NumberSequence:
         try:

@@ -136,6 +136,7 @@ class Complaint(ClockedAggregate):
         severity: str = "level_3",
         severity_rule: str = "default",
         acknowledge_due: datetime | None = None,
+        backdating_reason: str | None = None,
     ) -> None:
         self.number = number
         self.received_at = received_at
@@ -148,6 +149,7 @@ class Complaint(ClockedAggregate):
         self.taken_by = taken_by
         self.flags = flags or []
         self.acknowledge_due = acknowledge_due
+        self.backdating_reason = backdating_reason
         self.classification: dict[str, str | None] = {
             "nature": nature,
             "fault_class": None,

@@ -25,6 +25,7 @@ def create_app(settings: Settings) -> FastAPI:
         persistence_env(settings),
         settings.business_timezone,
         acknowledge_within=timedelta(hours=settings.acknowledge_within_hours),
+        report_final_day=settings.report_final_day,
     )
     engine = create_engine(settings, "intake-views.sqlite")
     projector = LocalProjector(

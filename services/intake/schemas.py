@@ -144,6 +144,13 @@ class ComplaintCreate(Strict):
         max_length=10,
         description="What the desk knows that raises severity (DOMAIN §3).",
     )
+    backdating_reason: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2000,
+        description="Admins only: why the complaint is registered into a month whose report "
+        "is final (the report is then amended)",
+    )
 
 
 class ComplaintRead(BaseModel):
@@ -210,6 +217,7 @@ class ComplaintRead(BaseModel):
     taken_by: str
     flags: list[str]
     acknowledge_due: datetime | None
+    backdating_reason: str | None = None
     acknowledged_at: datetime | None
     validity: dict[str, Any] | None
     repeat_of: dict[str, list[str]]
@@ -234,6 +242,7 @@ class ComplaintRead(BaseModel):
             taken_by=c.taken_by,
             flags=c.flags,
             acknowledge_due=c.acknowledge_due,
+            backdating_reason=c.backdating_reason,
             acknowledged_at=c.acknowledged_at,
             validity=c.validity,
             repeat_of=c.repeat_of,

@@ -28,7 +28,7 @@ def wall_clock() -> datetime:
     """Token times are real time, not the business clock.
 
     PyJWT checks `exp` against the system clock, and a drill that starts the business clock
-    elsewhere (`COMPLAINTS_CLOCK_START`) must not make every token expired or not yet valid.
+    elsewhere (`COMPLAINTS_CLOCK_SHIFT_SECONDS`) must not make every token expired or not yet valid.
     """
     return datetime.now(UTC)
 

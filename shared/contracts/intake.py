@@ -52,6 +52,11 @@ class ComplaintRegisteredV1(Contract):
     severity_rule: str | None = Field(default=None, description="Which rule set the severity")
     flags: list[str] = Field(default_factory=list)
     acknowledge_due: Instant | None = None
+    backdating_reason: str | None = Field(
+        default=None,
+        description="Why an admin registered this complaint into a month whose report was "
+        "final; the month's report is amended",
+    )
 
 
 class ComplaintAcknowledgedV1(Contract):

@@ -16,6 +16,7 @@ from shared.contracts import CATALOG
 from shared.contracts.documents import SCHEMAS, schema_files
 from tests.support.builders import analytics_app, intake_app, routing_app, settlement_app
 from tests.support.lifecycle_story import lifecycle, outbox
+from tests.support.timing import business_clock
 
 
 def test_the_committed_documents_are_what_the_code_generates():
@@ -46,7 +47,7 @@ def published_events():
             *outbox(apps[3], "analytics", analytics_contract),
         ]
     finally:
-        clock.install_clock(clock.SystemClock())
+        clock.install_clock(business_clock())
 
 
 PUBLISHED = published_events()

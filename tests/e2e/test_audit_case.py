@@ -7,11 +7,10 @@ that moment, must give back exactly what was seen then. The merged history has e
 service's events, effects after their causes, each with its actor; the stores verify.
 """
 
-from datetime import UTC, datetime
-
 import httpx
 import pytest
 
+from shared import clock
 from shared.audit.report import export_lines, fetch_case, timeline_html
 from tests.support.auth import bearer
 from tests.support.waiting import wait_until
@@ -94,7 +93,7 @@ def test_a_closed_case_replays_step_by_step_across_all_four_services(system, tmp
 
     observed_case = seen(case, lambda c: c["status"] == "approved")
     observed_settlement = seen(f"{settlement}/settlements/{number}", lambda s: True)
-    moment = datetime.now(UTC)
+    moment = clock.now()
 
     money = f"{settlement}/settlements/{number}"
     call("POST", f"{money}/receipts", "finance", {"part_no": "PCB-7731", "quantity": 12})

@@ -5,13 +5,13 @@ a settlement opened, and the case counted in the month's statistics — once on 
 default (SQLite, HTTP feeds) and once on PostgreSQL + Kafka.
 """
 
-from datetime import UTC, datetime
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
+from shared import clock
 from tests.support.auth import bearer
 from tests.support.waiting import wait_until
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.e2e
 
 
 def now_iso():
-    return datetime.now(UTC).isoformat()
+    return clock.now().isoformat()
 
 
 def get_json(url: str):
@@ -100,7 +100,7 @@ def test_a_quality_complaint_is_routed_approved_settled_and_counted(system):
         return get_json(f"{analytics}/reports/monthly/{month}?as_of={quote(now_iso())}")
 
     # Money counts in the month it was booked; the case in the month it was received.
-    booked = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    booked = clock.now().astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
     wait_until(
         lambda: (as_of_now(booked) or {}).get("report", {}).get("refunds"),
         what="analytics booked the refund",

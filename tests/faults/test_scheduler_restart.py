@@ -7,12 +7,13 @@ clock fired exactly once.
 """
 
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import httpx
 import pytest
 
 from tests.support.auth import bearer
+from tests.support.timing import clock_env
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.faults
@@ -79,16 +80,16 @@ def test_a_scheduler_killed_while_firing_loses_and_doubles_nothing(embedded):
     )
     processes.stop_all()
 
-    later = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    later = clock_env(timedelta(days=30))["COMPLAINTS_CLOCK_SHIFT_SECONDS"]
     processes.start("intake")
-    processes.start("routing", clock_start=later)
+    processes.start("routing", clock_shift_seconds=later)
     wait_until(lambda: len(timer_events(store)) > 0, timeout=60, what="firing began", interval=0.01)
 
     processes.kill("routing")
     fired_before_kill = len(timer_events(store))
     assert 0 < fired_before_kill < CASES * TIMERS_PER_CASE, "killed while firing"
 
-    processes.start("routing", clock_start=later)
+    processes.start("routing", clock_shift_seconds=later)
     wait_until(
         lambda: len(timer_events(store)) >= CASES * TIMERS_PER_CASE,
         timeout=120,

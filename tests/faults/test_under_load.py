@@ -19,13 +19,13 @@ import asyncio
 import statistics
 import threading
 import time
-from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
+from shared import clock
 from tests.support.auth import bearer
 from tests.support.erp import run_erp_consumer
 from tests.support.infra import poison
@@ -260,10 +260,10 @@ def test_nothing_is_lost_or_doubled_while_everything_fails(
         gross += Decimal(driver.get("settlement", f"/settlements/{number}")["credit_note"]["gross"])
     erp = run_erp_consumer(processes.env, tmp_path, f"{prefix}.erp")
     erp_gross = Decimal(erp["documents"]["credit_notes"]["CNY"])
-    month = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    month = clock.now().astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
 
     def analytics_refunds() -> Decimal:
-        now = datetime.now(UTC).isoformat()
+        now = clock.now().isoformat()
         report = driver.get(
             "analytics", f"/reports/monthly/{month}?as_of={now.replace('+', '%2B')}"
         )

@@ -24,6 +24,7 @@ from shared.settings import Settings
 from tests.support.access_matrix import ALLOWED, PUBLIC, ROLES, bound_to_own_case
 from tests.support.auth import bearer
 from tests.support.builders import clerk_meta, intake_app, registration
+from tests.support.timing import business_clock
 
 SAMPLE = {
     "name": "resolution",
@@ -82,7 +83,7 @@ def world(tmp_path_factory):
     yield clients
     for client in clients.values():
         client.__exit__(None, None, None)
-    clock.install_clock(clock.SystemClock())
+    clock.install_clock(business_clock())
 
 
 def call(client, operation: str, case: dict, headers: dict[str, str]):

@@ -17,6 +17,7 @@ from shared.envelope import IntegrationEvent
 from shared.settings import Settings
 from tests.support.analytics_scenario import Publisher
 from tests.support.auth import SigningProxy, bearer
+from tests.support.timing import business_clock
 
 pytestmark = pytest.mark.integration
 
@@ -37,7 +38,7 @@ def desk(tmp_path):
         client.publisher = Publisher()
         client.runtime = api.state.runtime
         yield client
-    clock.install_clock(clock.SystemClock())
+    clock.install_clock(business_clock())
 
 
 def feed(desk, producer, type_, case, at, data, recorded_at=None):

@@ -26,6 +26,7 @@ from shared.eventstore import persistence_env
 from shared.settings import Settings
 from tests.support.lifecycle_story import lifecycle
 from tests.support.routing_story import MANAGER, investigated, proposed, registered_event
+from tests.support.timing import business_clock
 
 pytestmark = pytest.mark.integration
 STORIES = 10
@@ -82,7 +83,7 @@ def test_every_aggregate_rebuilt_from_its_events_equals_the_live_one(tmp_path):
         assert len(set(numbers)) == 2 * STORIES
         assert len(live) > 8 * STORIES
     finally:
-        clock.install_clock(clock.SystemClock())
+        clock.install_clock(business_clock())
 
 
 def test_an_approval_stored_before_tokens_replays_as_unverified(tmp_path):
@@ -96,13 +97,20 @@ def test_an_approval_stored_before_tokens_replays_as_unverified(tmp_path):
     routing.close()
 
     # Rewrite the stored approval as the version-1 code stored it: no authority_verified,
-    # no class_version, and (before the audit chain) no link.
+    # no approval number or cumulative total (version 3), no class_version, and (before the
+    # audit chain) no link.
     db = sqlite3.connect(tmp_path / "routing.sqlite")
     [(rowid, raw)] = db.execute(
         "SELECT rowid, state FROM stored_events WHERE topic LIKE '%RemedyApproved'"
     ).fetchall()
     old = json.loads(raw)
-    for newer in ("authority_verified", "class_version", "_chain"):
+    for newer in (
+        "authority_verified",
+        "approval_no",
+        "cumulative_total",
+        "class_version",
+        "_chain",
+    ):
         old.pop(newer)
     db.execute(
         "UPDATE stored_events SET state = ? WHERE rowid = ?",
@@ -117,4 +125,6 @@ def test_an_approval_stored_before_tokens_replays_as_unverified(tmp_path):
         "approver_id": "mgr-li",
         "level": "manager",
         "authority_verified": False,
+        "approval_no": 1,
     }
+    assert case.approved_total == case.total

@@ -14,6 +14,7 @@ from shared.outbox import OutboxReader
 from shared.settings import Settings
 from tests.support.auth import bearer
 from tests.support.builders import clerk_meta, intake_app, registration
+from tests.support.timing import business_clock
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 
@@ -34,7 +35,7 @@ def desk(tmp_path):
         client.machine = machine
         client.routing = api.state.runtime.app
         yield client
-    clock.install_clock(clock.SystemClock())
+    clock.install_clock(business_clock())
 
 
 def open_case(desk, **changes):

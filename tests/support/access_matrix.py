@@ -32,7 +32,7 @@ KERNEL = {
 ALLOWED: dict[str, dict[str, frozenset[str] | set[str] | None]] = {
     "intake": {
         **KERNEL,
-        "POST /complaints": {CLERK, CUSTOMER},
+        "POST /complaints": {CLERK, CUSTOMER, ADMIN},
         "GET /complaints": STAFF | {CUSTOMER},
         "GET /complaints/{number}": STAFF | {CUSTOMER},
         "GET /complaints/{number}/timeline": STAFF,

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 
 from tests.support.infra import ROOT, free_port
+from tests.support.timing import clock_env
 from tests.support.waiting import wait_until
 
 SERVICES = ("intake", "routing", "settlement", "analytics")
@@ -22,9 +23,10 @@ class ServiceProcesses:
     def __init__(self, env: dict[str, str], log_dir: Path) -> None:
         self.ports = {service: free_port() for service in SERVICES}
         self.env = {
-            **env,
             **{f"COMPLAINTS_{s.upper()}_URL": self.url(s) for s in SERVICES[:3]},
             "COMPLAINTS_LOG_LEVEL": "WARNING",
+            **clock_env(),
+            **env,
         }
         self.log_dir = log_dir
         self.processes: dict[str, subprocess.Popen] = {}

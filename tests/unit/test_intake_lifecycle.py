@@ -12,6 +12,7 @@ from shared.clock import ManualClock
 from shared.envelope import IntegrationEvent
 from shared.errors import Conflict, Invalid
 from tests.support.builders import clerk_meta, intake_app, registration
+from tests.support.timing import business_clock
 
 
 @pytest.fixture
@@ -61,7 +62,7 @@ def test_an_acknowledgement_within_24_hours_is_on_time_and_only_once(desk):
         assert event.on_time
         refused(app, number, "acknowledge", reply="again")
     finally:
-        clock.install_clock(clock.SystemClock())
+        clock.install_clock(business_clock())
 
 
 def test_a_late_acknowledgement_is_recorded_as_late():
@@ -72,7 +73,7 @@ def test_a_late_acknowledgement_is_recorded_as_late():
     try:
         app.change(number, "acknowledge", clerk_meta(), reply="Sorry for the wait.")
     finally:
-        clock.install_clock(clock.SystemClock())
+        clock.install_clock(business_clock())
     [event] = [
         e for e in app.events.get(app.complaint(number).id) if type(e).__name__ == "Acknowledged"
     ]

@@ -17,6 +17,7 @@ from tests.support.routing_story import (
     react,
     upstream,
 )
+from tests.support.timing import business_clock
 
 RECEIVED = datetime(2026, 11, 5, 2, 0, tzinfo=UTC)
 
@@ -26,7 +27,7 @@ def time_machine():
     machine = ManualClock(RECEIVED)
     clock.install_clock(machine)
     yield machine
-    clock.install_clock(clock.SystemClock())
+    clock.install_clock(business_clock())
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from shared import clock
 from shared.clock import ManualClock
 from shared.errors import Conflict, Invalid
 from tests.support.routing_story import HANDLER, MANAGER, opened, react, upstream
+from tests.support.timing import business_clock
 
 RECEIVED = datetime(2026, 11, 5, 2, 0, tzinfo=UTC)  # Thursday 10:00 in Shanghai
 
@@ -20,7 +21,7 @@ def time_machine():
     machine = ManualClock(RECEIVED)
     clock.install_clock(machine)
     yield machine
-    clock.install_clock(clock.SystemClock())
+    clock.install_clock(business_clock())
 
 
 def test_working_days_skip_weekends_and_holidays_and_keep_the_local_time():
