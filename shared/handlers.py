@@ -77,13 +77,16 @@ class ApplicationHandler:
         return await run_sync(read)
 
     async def redrive(self, letter_id: UUID) -> dict[str, Any]:
-        """Apply the policy to the stored message now; the letter is marked in the same save."""
+        """Apply the policy to the stored message now; the letter is marked in the same save
+        (with the answer, when the request carries an Idempotency-Key)."""
 
-        def apply() -> dict[str, Any]:
+        def load() -> DeadLetter:
             try:
-                letter: DeadLetter = self.app.repository.get(letter_id)
+                return self.app.repository.get(letter_id)
             except AggregateNotFoundError:
                 raise NotFound(f"no dead letter {letter_id}") from None
+
+        def apply(letter: DeadLetter) -> list[Any]:
             try:
                 event = IntegrationEvent.model_validate_json(letter.raw)
             except ValueError:
@@ -101,7 +104,7 @@ class ApplicationHandler:
                     rule="still_failing",
                 ) from None
             letter.redrive(caused_by(event, SYSTEM_ACTOR))
-            self.app.save(letter, *aggregates)
-            return letter.summary()
+            return aggregates
 
-        return await run_sync(apply)
+        letter = await run_sync(self.app.change_retrying, load, apply)
+        return letter.summary()

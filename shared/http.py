@@ -7,6 +7,9 @@ show the message next to the field; validation errors name the field and the rul
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import os
+import signal
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from uuid import UUID
@@ -17,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from opentelemetry.trace import SpanKind
+from starlette.datastructures import UploadFile
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -219,7 +223,7 @@ def health_router(service: str, readiness: Callable[[], Awaitable[dict[str, bool
 
 def dead_letter_router(handler: Any) -> APIRouter:
     """Inspect and re-drive the messages this service's consumers could not process."""
-    router = APIRouter(prefix="/dead-letters", tags=["operations"])
+    router = APIRouter(prefix="/dead-letters", tags=["operations"], route_class=CommandRoute)
 
     @router.get(
         "",
@@ -269,6 +273,21 @@ def feed_router(outbox: OutboxReader) -> APIRouter:
     return router
 
 
+async def _body_of(request: Request) -> bytes:
+    """The request's body as data to compare: a multipart form has already been parsed (its
+    stream consumed), so its fields and each file's digest stand in for the raw bytes."""
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return await request.body()
+    parts = []
+    for name, value in (await request.form()).multi_items():
+        if isinstance(value, UploadFile):
+            content = await value.read()
+            await value.seek(0)
+            value = f"{value.filename}:{value.content_type}:{hashlib.sha256(content).hexdigest()}"
+        parts.append(f"{name}={value}")
+    return "\n".join(parts).encode()
+
+
 async def idempotent_request(
     request: Request,
     who: Annotated[Principal, Depends(authenticated)],
@@ -294,7 +313,7 @@ async def idempotent_request(
     served = IdempotentRequest(
         key=key,
         scope=f"{who.subject} {request.method} {template}",
-        fingerprint=fingerprint(request.method, request.url.path, await request.body()),
+        fingerprint=fingerprint(request.method, request.url.path, await _body_of(request)),
     )
     request.state.idempotency = served
     idempotency.serve(served)
@@ -321,6 +340,34 @@ class ReplayedHeader:
             await send(message)
 
         await self.app(scope, receive, marked)
+
+
+class KillBeforeAnswer:
+    """Fault injection for tests: SIGKILL this process once the `after`-th command has
+    committed, before its answer leaves, as a crash between commit and reply would.
+
+    A command's success answer starts only after its transaction committed, so killing at
+    the start of the `after`-th 2xx answer to a state-changing request is exactly that crash.
+    """
+
+    def __init__(self, app: ASGIApp, after: int) -> None:
+        self.app = app
+        self.after = after
+        self.answered = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in STATE_CHANGING:
+            await self.app(scope, receive, send)
+            return
+
+        async def maybe_die(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] < 300:
+                self.answered += 1
+                if self.answered >= self.after:
+                    os.kill(os.getpid(), signal.SIGKILL)
+            await send(message)
+
+        await self.app(scope, receive, maybe_die)
 
 
 class CommandRoute(APIRoute):

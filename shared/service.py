@@ -13,6 +13,7 @@ from shared.audit.http import audit_router
 from shared.auth.access import Access
 from shared.http import (
     BodyLimit,
+    KillBeforeAnswer,
     ReplayedHeader,
     RequestTimeout,
     correlation_middleware,
@@ -69,6 +70,8 @@ def create_service(
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, larger=larger_bodies)
     app.add_middleware(RequestTimeout, seconds=settings.request_timeout_seconds)
     app.add_middleware(ReplayedHeader)
+    if settings.fault_kill_before_answer:
+        app.add_middleware(KillBeforeAnswer, after=settings.fault_kill_before_answer)
 
     if settings.allowed_origins:
         app.add_middleware(

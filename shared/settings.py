@@ -133,9 +133,11 @@ class Settings(BaseSettings):
     clock_shift_seconds: float = Field(default=0, ge=-(10**10), le=10**10)
 
     #: Test-only fault injection: a consumer SIGKILLs itself right after committing an
-
     #: effect and before committing the Kafka offset. Never set in production.
     fault_kill_after_effect: bool = False
+    #: Test-only fault injection: the service SIGKILLs itself once the Nth command of this
+    #: process has committed, before its answer is sent (0: never). Never set in production.
+    fault_kill_before_answer: int = Field(default=0, ge=0)
 
     @field_validator("business_timezone")
     @classmethod

@@ -15,11 +15,15 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import BigInteger, Column, DateTime, MetaData, String, Table, select
+from fastapi.encoders import jsonable_encoder
+from sqlalchemy import JSON, BigInteger, Column, DateTime, MetaData, String, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
+from shared import clock, idempotency
+from shared.errors import Conflict
 from shared.eventstore import ServiceApplication
 from shared.settings import Settings
 from shared.threads import run_sync
@@ -58,6 +62,67 @@ def tracking_table(metadata: MetaData, name: str = "tracking") -> Table:
         Column("stream", String(300), primary_key=True),
         Column("position", BigInteger, nullable=False),
     )
+
+
+def answers_table(metadata: MetaData) -> Table:
+    """Answers of SQL-side commands that carried an Idempotency-Key (`answer_once`)."""
+    return Table(
+        "answered_requests",
+        metadata,
+        Column("scope", String(500), primary_key=True),
+        Column("key", String(200), primary_key=True),
+        Column("fingerprint", String(64), nullable=False),
+        Column("answer", JSON, nullable=False),
+        Column("answered_at", UTCDateTime, nullable=False),
+    )
+
+
+async def answer_once(
+    engine: AsyncEngine,
+    answers: Table,
+    command: Callable[[AsyncConnection], Awaitable[dict[str, Any]]],
+) -> dict[str, Any]:
+    """Run a SQL-side command in one transaction with its answer, if the request carries an
+    Idempotency-Key; a retry gets that answer back (see `shared.idempotency`), and a
+    concurrent twin that committed first is replayed."""
+    request = idempotency.take()
+    if request is None:
+        async with engine.begin() as conn:
+            return await command(conn)
+    for _ in range(2):
+        async with engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(answers).where(
+                        answers.c.scope == request.scope, answers.c.key == request.key
+                    )
+                )
+            ).first()
+        if row is not None:
+            if row.fingerprint != request.fingerprint:
+                raise Conflict(
+                    "this Idempotency-Key was used for a different request; use a new key",
+                    field="Idempotency-Key",
+                    rule="same_key_same_request",
+                )
+            request.replayed = True
+            return dict(row.answer)
+        try:
+            async with engine.begin() as conn:
+                answer = await command(conn)
+                await conn.execute(
+                    answers.insert().values(
+                        scope=request.scope,
+                        key=request.key,
+                        fingerprint=request.fingerprint,
+                        answer=jsonable_encoder(answer),
+                        answered_at=clock.now(),
+                    )
+                )
+            return answer
+        except IntegrityError:
+            continue  # a twin with the same key committed first: replay its answer
+    raise Conflict("too many concurrent requests with this Idempotency-Key; retry")
 
 
 def create_engine(settings: Settings, sqlite_file: str) -> AsyncEngine:

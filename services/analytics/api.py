@@ -13,12 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.analytics import exports, queries, reports, versions
 from services.analytics.dashboard import render
-from services.analytics.rebuild import rebuild
+from services.analytics.rebuild import rebuild_in
+from services.analytics.store import answered_requests
 from shared import clock
 from shared.auth.access import allow
 from shared.auth.principal import STAFF, Role
 from shared.errors import Conflict, Invalid, NotFound
+from shared.http import CommandRoute
 from shared.periods import next_month
+from shared.sqlviews import answer_once
 
 #: Years 2000-2999: earlier periods cannot hold complaints, and year 0 has no calendar.
 MONTH = r"^2\d{3}-(0[1-9]|1[0-2])$"
@@ -30,7 +33,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def router(engine: AsyncEngine, zone: ZoneInfo, final_day: int, keeper) -> APIRouter:
     api = APIRouter(tags=["reports"], dependencies=[Depends(allow(*STAFF))])
-    admin = APIRouter(tags=["operations"], dependencies=[Depends(allow(Role.admin))])
+    admin = APIRouter(
+        tags=["operations"],
+        dependencies=[Depends(allow(Role.admin))],
+        route_class=CommandRoute,
+    )
 
     async def month_report(month: str, as_of: datetime | None) -> dict[str, Any]:
         now = clock.now()
@@ -173,14 +180,14 @@ def router(engine: AsyncEngine, zone: ZoneInfo, final_day: int, keeper) -> APIRo
         summary="Drop the read models and rebuild them from the inbox",
     )
     async def admin_rebuild() -> dict[str, Any]:
-        return await rebuild(engine, zone)
+        return await answer_once(engine, answered_requests, lambda conn: rebuild_in(conn, zone))
 
     @admin.post(
         "/admin/reports/keep",
         summary="Finalise or amend due reports now (the keeper also runs periodically)",
     )
     async def keep_now() -> dict[str, Any]:
-        return {"stored": await keeper()}
+        return await keeper()
 
     api.include_router(admin)
     return api

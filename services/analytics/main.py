@@ -10,12 +10,14 @@ from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.analytics import api, versions
 from services.analytics.alerts import AnalyticsApplication
 from services.analytics.contracts import to_integration
 from services.analytics.projection import ProjectionHandler, cluster_regions, create_tables
+from services.analytics.store import answered_requests
 from shared import clock
 from shared.envelope import SYSTEM_ACTOR, IntegrationEvent
 from shared.eventstore import persistence_env
@@ -23,7 +25,7 @@ from shared.meta import caused_by, command_meta
 from shared.runtime import ServiceRuntime
 from shared.service import create_service
 from shared.settings import Settings
-from shared.sqlviews import create_engine
+from shared.sqlviews import answer_once, create_engine
 from shared.threads import run_sync
 
 log = logging.getLogger(__name__)
@@ -51,16 +53,33 @@ def create_app(settings: Settings) -> FastAPI:
 
     handler = ProjectionHandler(engine, settings.business_timezone, check_cluster)
 
-    async def keep() -> list[dict[str, Any]]:
+    async def keep() -> dict[str, Any]:
+        """Store the report versions now due, then publish them; what this call stored.
+
+        A replayed request (Idempotency-Key) stores and publishes nothing again.
+        """
         now = clock.now()
-        stored = []
-        for month in await versions.months_with_cases(engine, now, zone):
-            version = await versions.keep_month(engine, month, now, settings.report_final_day, zone)
-            if version:
-                stored.append(version)
-        weekly = await versions.keep_week(engine, now, zone)
-        if weekly:
-            stored.append(weekly)
+        due = [
+            version
+            for month in await versions.months_with_cases(engine, now, zone)
+            if (
+                version := await versions.due_month(
+                    engine, month, now, settings.report_final_day, zone
+                )
+            )
+        ]
+        if weekly := await versions.due_week(engine, now, zone):
+            due.append(weekly)
+        stored: list[dict[str, Any]] = []
+
+        async def store(conn: AsyncConnection) -> dict[str, Any]:
+            stored.extend(await versions.store(conn, due))
+            return {"stored": [{k: v[k] for k in ("period", "version", "kind")} for v in stored]}
+
+        try:
+            answer = await answer_once(engine, answered_requests, store)
+        except IntegrityError:
+            return {"stored": []}  # another keeper stored them first, and publishes them
         for version in stored:
             body = version["body"]
             headline = {
@@ -76,7 +95,7 @@ def create_app(settings: Settings) -> FastAPI:
                 headline,
                 command_meta(SYSTEM_ACTOR),
             )
-        return [{"period": v["period"], "version": v["version"], "kind": v["kind"]} for v in stored]
+        return answer
 
     async def keeper_loop() -> None:
         while True:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.analytics.facts import case_fact, money_rows
 from services.analytics.store import (
+    answered_requests,
     case_facts,
     dead_letters,
     inbox,
@@ -29,7 +30,7 @@ from shared.bus import Delivery
 from shared.case_number import aggregate_id
 from shared.envelope import IntegrationEvent
 from shared.errors import Conflict, Invalid, NotFound
-from shared.sqlviews import advance_tracking, tracked_position, upsert
+from shared.sqlviews import advance_tracking, answer_once, tracked_position, upsert
 
 #: Called with a registration's batch, region and time when it may complete a cluster.
 ClusterCheck = Callable[[AsyncConnection, IntegrationEvent], Awaitable[None]]
@@ -123,38 +124,43 @@ class ProjectionHandler:
         return [_letter(r._mapping) for r in rows], after + len(rows)
 
     async def redrive(self, letter_id: Any) -> dict[str, Any]:
-        """Project the stored message now, marking the letter in the same transaction."""
-        async with self.engine.begin() as conn:
-            row = (
-                await conn.execute(
-                    select(dead_letters).where(dead_letters.c.letter_id == str(letter_id))
-                )
-            ).first()
-            if row is None:
-                raise NotFound(f"no dead letter {letter_id}")
-            if row.redriven_at is not None:
-                raise Conflict(
-                    f"dead letter {row.source} was re-driven already",
-                    field="dead_letter",
-                    rule="once",
-                )
-            try:
-                event = IntegrationEvent.model_validate_json(row.raw)
-            except ValueError:
-                raise Invalid(
-                    "the message is not a valid envelope and cannot be re-driven",
-                    field="dead_letter",
-                    rule="valid_envelope",
-                ) from None
-            await self.project(conn, event.model_dump(mode="json"))
+        """Project the stored message now, marking the letter in the same transaction (with
+        the answer, when the request carries an Idempotency-Key)."""
+        return await answer_once(
+            self.engine, answered_requests, lambda conn: self._redrive(conn, letter_id)
+        )
+
+    async def _redrive(self, conn: AsyncConnection, letter_id: Any) -> dict[str, Any]:
+        row = (
             await conn.execute(
-                update(dead_letters)
-                .where(dead_letters.c.source == row.source)
-                .values(redriven_at=clock.now())
+                select(dead_letters).where(dead_letters.c.letter_id == str(letter_id))
             )
-            row = (
-                await conn.execute(select(dead_letters).where(dead_letters.c.source == row.source))
-            ).first()
+        ).first()
+        if row is None:
+            raise NotFound(f"no dead letter {letter_id}")
+        if row.redriven_at is not None:
+            raise Conflict(
+                f"dead letter {row.source} was re-driven already",
+                field="dead_letter",
+                rule="once",
+            )
+        try:
+            event = IntegrationEvent.model_validate_json(row.raw)
+        except ValueError:
+            raise Invalid(
+                "the message is not a valid envelope and cannot be re-driven",
+                field="dead_letter",
+                rule="valid_envelope",
+            ) from None
+        await self.project(conn, event.model_dump(mode="json"))
+        await conn.execute(
+            update(dead_letters)
+            .where(dead_letters.c.source == row.source)
+            .values(redriven_at=clock.now())
+        )
+        row = (
+            await conn.execute(select(dead_letters).where(dead_letters.c.source == row.source))
+        ).first()
         return _letter(row._mapping)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.analytics.facts import case_fact, money_rows
 from services.analytics.projection import _row
@@ -18,48 +18,53 @@ BATCH = 2000
 
 async def rebuild(engine: AsyncEngine, zone: ZoneInfo) -> dict[str, Any]:
     """One transaction: readers see the old figures until the new ones are complete."""
+    async with engine.begin() as conn:
+        return await rebuild_in(conn, zone)
+
+
+async def rebuild_in(conn: AsyncConnection, zone: ZoneInfo) -> dict[str, Any]:
+    """Rebuild inside the caller's transaction."""
     started = time.perf_counter()
     events = cases = 0
-    async with engine.begin() as conn:
-        for table in DERIVED:
-            await conn.execute(delete(table))
-        facts: list[dict[str, Any]] = []
-        money: list[dict[str, Any]] = []
-        current: str | None = None
-        envelopes: list[dict[str, Any]] = []
+    for table in DERIVED:
+        await conn.execute(delete(table))
+    facts: list[dict[str, Any]] = []
+    money: list[dict[str, Any]] = []
+    current: str | None = None
+    envelopes: list[dict[str, Any]] = []
 
-        async def flush_case() -> None:
-            nonlocal cases
-            fact = case_fact(envelopes, zone)
-            if fact is not None:
-                facts.append(_row(fact))
-                cases += 1
-            for envelope in envelopes:
-                money.extend(money_rows(envelope, zone))
+    async def flush_case() -> None:
+        nonlocal cases
+        fact = case_fact(envelopes, zone)
+        if fact is not None:
+            facts.append(_row(fact))
+            cases += 1
+        for envelope in envelopes:
+            money.extend(money_rows(envelope, zone))
 
-        async def flush_rows() -> None:
-            if facts:
-                await conn.execute(case_facts.insert(), facts)
-            if money:
-                await conn.execute(money_facts.insert(), money)
-            facts.clear()
-            money.clear()
+    async def flush_rows() -> None:
+        if facts:
+            await conn.execute(case_facts.insert(), facts)
+        if money:
+            await conn.execute(money_facts.insert(), money)
+        facts.clear()
+        money.clear()
 
-        stream = await conn.stream(
-            select(inbox.c.case_number, inbox.c.envelope).order_by(inbox.c.case_number)
-        )
-        async for number, envelope in stream:
-            events += 1
-            if number != current and envelopes:
-                await flush_case()
-                envelopes = []
-                if len(facts) >= BATCH:
-                    await flush_rows()
-            current = number
-            envelopes.append(envelope)
-        if envelopes:
+    stream = await conn.stream(
+        select(inbox.c.case_number, inbox.c.envelope).order_by(inbox.c.case_number)
+    )
+    async for number, envelope in stream:
+        events += 1
+        if number != current and envelopes:
             await flush_case()
-        await flush_rows()
+            envelopes = []
+            if len(facts) >= BATCH:
+                await flush_rows()
+        current = number
+        envelopes.append(envelope)
+    if envelopes:
+        await flush_case()
+    await flush_rows()
     seconds = time.perf_counter() - started
     return {
         "events": events,

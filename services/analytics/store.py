@@ -20,11 +20,12 @@ from sqlalchemy import (
     Text,
 )
 
-from shared.sqlviews import UTCDateTime, tracking_table
+from shared.sqlviews import UTCDateTime, answers_table, tracking_table
 
 metadata = MetaData()
 
 tracking = tracking_table(metadata)
+answered_requests = answers_table(metadata)
 
 dead_letters = Table(
     "dead_letters",

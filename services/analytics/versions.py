@@ -13,8 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.analytics import queries, reports
 from services.analytics.store import case_facts, report_versions
@@ -53,13 +52,10 @@ async def stored(engine: AsyncEngine, period: str) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in rows]
 
 
-async def keep_month(
+async def due_month(
     engine: AsyncEngine, month: str, now: datetime, final_day: int, zone: ZoneInfo
 ) -> dict[str, Any] | None:
-    """Store the final version when due, or an amended one when the figures changed.
-
-    Returns the newly stored version, if one was stored.
-    """
+    """The final version when due, or an amended one when the figures changed; to store."""
     if stage(month, now, final_day, zone) != "final":
         return None
     body = await compute_month(engine, month, zone)
@@ -73,11 +69,11 @@ async def keep_month(
         "created_at": now,
         "body": body,
     }
-    return await _store(engine, version)
+    return version
 
 
-async def keep_week(engine: AsyncEngine, now: datetime, zone: ZoneInfo) -> dict[str, Any] | None:
-    """On Monday or later, store last ISO week's summary once."""
+async def due_week(engine: AsyncEngine, now: datetime, zone: ZoneInfo) -> dict[str, Any] | None:
+    """On Monday or later, last ISO week's summary, once; to store."""
     local = now.astimezone(zone).date()
     last_week = local - timedelta(days=7)
     year, number, _ = last_week.isocalendar()
@@ -85,20 +81,19 @@ async def keep_week(engine: AsyncEngine, now: datetime, zone: ZoneInfo) -> dict[
     if await stored(engine, week):
         return None
     body = await compute_week(engine, week, zone)
-    version = {"period": week, "version": 1, "kind": "weekly", "created_at": now, "body": body}
-    return await _store(engine, version)
+    return {"period": week, "version": 1, "kind": "weekly", "created_at": now, "body": body}
 
 
-async def _store(engine: AsyncEngine, version: dict[str, Any]) -> dict[str, Any] | None:
-    """Store a version once: when two keepers race (the periodic one and an operator's
-    `POST /admin/reports/keep`, or two replicas), the unique (period, version) key lets one
-    win and the other learns it has nothing new to publish."""
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(report_versions.insert().values(**version))
-    except IntegrityError:
-        return None
-    return version
+async def store(conn: AsyncConnection, due: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Store the due versions in the caller's transaction.
+
+    When two keepers race (the periodic one and an operator's `POST /admin/reports/keep`,
+    or two replicas), the unique (period, version) key fails the later transaction whole,
+    and that keeper learns it has nothing new to publish.
+    """
+    if due:
+        await conn.execute(report_versions.insert(), due)
+    return due
 
 
 async def months_with_cases(engine: AsyncEngine, now: datetime, zone: ZoneInfo) -> list[str]:

@@ -1,9 +1,10 @@
 """Finance's view, end to end on PostgreSQL + Kafka, reconciled by the example ERP consumer.
 
-A key account returns twelve boards; the approval reaches settlement over Kafka; the
-warehouse receives them in two parts; finance issues the credit note, an allowance and a
-compensation, and completes. The example ERP consumer reads the settlement topic and its
-totals must equal settlement's to the cent, with every voucher balanced. Then the approval is
+A key account returns twelve boards; the approval (the return, an allowance and a
+compensation) reaches settlement over Kafka; the warehouse receives them in two parts;
+finance issues the credit note, the allowance and the compensation, and completes. The
+example ERP consumer reads the settlement topic and its totals must equal settlement's to
+the cent, with every voucher balanced. Then the approval is
 redelivered (a fresh consumer group replays the topic) and the credit note retried: still one.
 """
 
@@ -81,6 +82,7 @@ def test_the_erp_consumer_reconciles_with_settlement_and_redelivery_changes_noth
                     "tax_rate": "0.13",
                 },
                 {"kind": "compensation", "amount": "300.00"},
+                {"kind": "allowance", "amount": "732.00"},
             ],
         },
         "handler",

@@ -47,7 +47,7 @@ def feed(desk, producer, type_, case, at, data, recorded_at=None):
     desk.portal.call(desk.runtime.handler.handle, event, f"{producer}#feed")
 
 
-def register(desk, case, at, batch="B7", region="East", recorded_at=None):
+def register(desk, case, at, batch="B7", region="East", recorded_at=None, **more):
     feed(
         desk,
         "intake",
@@ -63,6 +63,7 @@ def register(desk, case, at, batch="B7", region="East", recorded_at=None):
             "subject": {"batch": batch, "region": region, "product": "PCB-A"},
             "description": "x",
             "demands": {},
+            **more,
         },
         recorded_at,
     )
@@ -78,15 +79,21 @@ def test_a_month_is_provisional_then_final_and_later_events_amend_it_keeping_bot
     final = desk.get("/reports/monthly/2026-10").json()
     assert (final["stage"], final["version"], final["report"]["received"]) == ("final", 1, 1)
 
-    # A complaint received in October but recorded late, after the report was final.
+    # A complaint received in October registered late by an admin, after the report was final
+    # (intake refuses anyone else, see test_intake_api).
     register(
         desk,
         "2610-0002",
         datetime(2026, 10, 30, tzinfo=UTC),
         recorded_at=datetime(2026, 11, 12, tzinfo=UTC),
+        backdating_reason="letter found in the October post",
     )
     assert desk.get("/reports/monthly/2026-10").json()["report"]["received"] == 1  # frozen
-    desk.post("/admin/reports/keep")
+    keyed = {"Idempotency-Key": "keep-after-backdating"}
+    kept = desk.post("/admin/reports/keep", headers=keyed)
+    assert kept.json() == {"stored": [{"period": "2026-10", "version": 2, "kind": "amended"}]}
+    again = desk.post("/admin/reports/keep", headers=keyed)
+    assert (again.json(), again.headers["Idempotent-Replayed"]) == (kept.json(), "true")
     amended = desk.get("/reports/monthly/2026-10").json()
     assert (amended["stage"], amended["version"]) == ("amended", 2)
     assert amended["report"]["received"] == 2

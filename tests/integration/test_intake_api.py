@@ -298,3 +298,33 @@ def test_receipt_times_with_offsets_sort_by_the_instant_not_the_wall_clock(desk)
     items = indexed(desk, 2)
     assert [i["number"] for i in items] == [utc_3am, shanghai_10am]
     assert items[1]["received_at"] == "2026-11-05T02:00:00Z"
+
+
+def test_a_month_whose_report_is_final_takes_complaints_only_from_an_admin_with_a_reason(desk):
+    # The business day is 6 November: September's report is final (since 10 October),
+    # October's is not yet (until 10 November).
+    september = complaint(received_at="2026-09-28T10:00:00+08:00")
+    refused = desk.post("/complaints", json=september)
+    assert refused.status_code == 422
+    assert ("received_at", "report_final") in field_errors(refused)
+
+    reason = {"backdating_reason": "letter found in the September post"}
+    clerk = desk.post("/complaints", json={**september, **reason})
+    assert (clerk.status_code, field_errors(clerk)) == (
+        403,
+        {("backdating_reason", "admin_only")},
+    )
+    admin = bearer("admin")
+    bare = desk.post("/complaints", json=september, headers=admin)
+    assert ("received_at", "report_final") in field_errors(bare)
+    registered = desk.post("/complaints", json={**september, **reason}, headers=admin)
+    assert registered.status_code == 201, registered.text
+    body = registered.json()
+    assert body["number"].startswith("2609-")
+    assert body["received_at"] == "2026-09-28T02:00:00Z"  # every instant returned is UTC
+    assert body["backdating_reason"] == reason["backdating_reason"]
+
+    october = complaint(received_at="2026-10-30T02:00:00Z", **reason)
+    not_backdated = desk.post("/complaints", json=october, headers=admin)
+    assert ("backdating_reason", "not_backdated") in field_errors(not_backdated)
+    assert desk.post("/complaints", json=complaint(received_at=october["received_at"])).is_success

@@ -7,10 +7,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.intake.main import create_app
+from shared import idempotency
 from shared.consumer import TrackingConsumer
 from shared.deadletter import DeadLetter
 from shared.errors import Conflict
 from shared.handlers import ApplicationHandler
+from shared.idempotency import IdempotentRequest
 from shared.settings import Settings
 from tests.support.auth import bearer
 from tests.support.builders import routing_app
@@ -128,7 +130,14 @@ async def test_a_dead_letter_is_redriven_once_after_the_cause_is_fixed():
     with pytest.raises(Conflict, match="failed again"):
         await handler.redrive(letter["id"])
     broken["yes"] = False
-    assert (await handler.redrive(letter["id"]))["redriven"] is True
+    keyed = IdempotentRequest("redrive-1", "adm-root POST /dead-letters/{letter_id}/redrive", "f")
+    idempotency.serve(keyed)
+    first = await handler.redrive(letter["id"])
+    assert first["redriven"] is True
+    idempotency.serve(keyed)
+    assert await handler.redrive(letter["id"]) == first  # a retry with the key: its answer
+    assert keyed.replayed
+    idempotency.serve(None)  # the next request carries no key
     with pytest.raises(Conflict, match="already"):
         await handler.redrive(letter["id"])
     opened = [
