@@ -56,6 +56,16 @@ REFUSALS = {
 }
 
 
+#: The header of a command's answer replayed for a retry with its Idempotency-Key.
+REPLAYED = {
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the first answer to an earlier request with the "
+        "same Idempotency-Key, replayed; absent otherwise",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
+
+
 def document_problems(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -67,10 +77,14 @@ def document_problems(app: FastAPI) -> None:
         components["Problem"] = PROBLEM_SCHEMA
         problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
         for operations in schema.get("paths", {}).values():
-            for operation in operations.values():
+            for method, operation in operations.items():
                 responses = operation.setdefault("responses", {})
                 for status, description in REFUSALS.items():
                     responses[status] = {"description": description, "content": problem}
+                if method.upper() in ("POST", "PUT", "PATCH", "DELETE"):
+                    for status, response in responses.items():
+                        if status.startswith("2"):
+                            response.setdefault("headers", {}).update(REPLAYED)
         app.openapi_schema = schema
         return schema
 

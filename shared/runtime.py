@@ -88,9 +88,8 @@ class ServiceRuntime:
         )
 
     async def start(self) -> None:
+        """Consumers first, then the background work, which may wait on their progress."""
         s = self.settings
-        for name, work in self.background.items():
-            self._spawn(name, work())
         if s.transport == "kafka":
             await self._start_kafka()
         elif s.consumers_enabled and self.handler:
@@ -107,6 +106,8 @@ class ServiceRuntime:
                     credentials.headers,
                 )
                 self._consume(f"{s.service.value}<-{upstream.value}", subscription)
+        for name, work in self.background.items():
+            self._spawn(name, work())
 
     async def _start_kafka(self) -> None:
         from shared.bus.kafka import KafkaPublisher, KafkaSubscription
@@ -152,6 +153,11 @@ class ServiceRuntime:
 
     def _busy(self) -> bool:
         return any(c.busy for c in self.consumers) or bool(self.relay and self.relay.busy)
+
+    def consumers_caught_up(self) -> bool:
+        """Whether this process's consumers have processed what their upstreams published
+        (True when it runs none: another process consumes)."""
+        return all(c.subscription.caught_up() for c in self.consumers)
 
     def tasks_alive(self) -> bool:
         return all(not t.done() for t in self._tasks)

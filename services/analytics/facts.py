@@ -13,6 +13,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from shared.contracts.routing import StopCause
+
 #: Producers in causal order, to break ties between events of the same instant.
 _PRODUCER_ORDER = {"intake": 0, "routing": 1, "settlement": 2}
 
@@ -88,10 +90,16 @@ def case_fact(events: Iterable[dict[str, Any]], zone: ZoneInfo) -> dict[str, Any
 
 def _completes_step(stop: dict[str, Any]) -> bool:
     """A clock stopped because its step was done (not cut short by closing, withdrawal,
-    a not-valid judgement or a reopening) counts towards the on-time rate of its step."""
-    if stop["reason"] in ("not valid", "withdrawn", "reopened"):
-        return False
-    return stop["reason"] != "closed" or stop["clock"] == "close"
+    a not-valid judgement or a reopening) counts towards the on-time rate of its step.
+
+    Stops published before `cause` existed are told by their reason's wording, once, here.
+    """
+    cause = stop.get("cause")
+    if cause is None:
+        if stop["reason"] in ("not valid", "withdrawn", "reopened"):
+            return False
+        return stop["reason"] != "closed" or stop["clock"] == "close"
+    return cause == StopCause.completed
 
 
 def _finish(fact: dict[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from services.routing.domain import Case
 from services.routing.rules import Decision, RuleSet, case_facts, shipped_rules
 from shared.aggregate import ClockedAggregate
 from shared.case_number import CaseNumber, aggregate_id
+from shared.contracts.routing import StopCause
 from shared.envelope import SYSTEM_ACTOR, IntegrationEvent
 from shared.errors import Conflict, NotFound
 from shared.eventstore import ServiceApplication
@@ -161,32 +162,36 @@ class RoutingApplication(ServiceApplication):
 
 
 def _acknowledged(app: RoutingApplication, case: Case, event: IntegrationEvent, meta: Meta) -> None:
-    case.stop_clock("acknowledge", meta, reason="acknowledged at intake")
+    at = event.occurred_at
+    case.stop_clock("acknowledge", meta, StopCause.completed, "acknowledged at intake", at)
 
 
 def _judged(app: RoutingApplication, case: Case, event: IntegrationEvent, meta: Meta) -> None:
     case.record_validity(valid=event.data["valid"], reason=event.data["reason"], meta=meta)
     if not event.data["valid"] and case.is_open:
-        case.close_not_valid(event.data["reason"], meta)
+        case.close_not_valid(event.data["reason"], meta, event.occurred_at)
 
 
 def _confirmed(app: RoutingApplication, case: Case, event: IntegrationEvent, meta: Meta) -> None:
     case.confirm_by_customer(satisfaction=event.data["satisfaction"], meta=meta)
-    case.stop_clock("customer_confirmation", meta, reason="confirmed")
+    at = event.occurred_at
+    case.stop_clock("customer_confirmation", meta, StopCause.completed, "confirmed", at)
 
 
 def _reopened(app: RoutingApplication, case: Case, event: IntegrationEvent, meta: Meta) -> None:
     if event.data["cycle"] > case.cycle:
-        case.reopen(event.data["cycle"], event.data["reason"], app.policy_in_force, meta)
+        case.reopen(
+            event.data["cycle"], event.data["reason"], app.policy_in_force, meta, event.occurred_at
+        )
 
 
 def _withdrawn(app: RoutingApplication, case: Case, event: IntegrationEvent, meta: Meta) -> None:
     if case.is_open:
-        case.withdraw(event.data["reason"], meta)
+        case.withdraw(event.data["reason"], meta, event.occurred_at)
 
 
 def _settled(app: RoutingApplication, case: Case, event: IntegrationEvent, meta: Meta) -> None:
-    case.mark_settled(app.policy_in_force, meta)
+    case.mark_settled(app.policy_in_force, meta, event.occurred_at)
 
 
 _REACTIONS = {

@@ -20,6 +20,7 @@ from shared import clock
 from shared.aggregate import ClockedAggregate
 from shared.case_number import aggregate_id
 from shared.contracts.common import PARTY_KINDS
+from shared.contracts.routing import StopCause
 from shared.errors import Conflict, Forbidden, Invalid
 from shared.meta import Meta
 from shared.money import Money
@@ -277,15 +278,52 @@ class Case(ClockedAggregate):
     ) -> None:
         self.clocks[clock].update(due=due, timers=timers, fired=[])
 
-    def stop_clock(self, name: str, meta: Meta, reason: str = "") -> None:
+    def stop_clock(
+        self,
+        name: str,
+        meta: Meta,
+        cause: StopCause,
+        reason: str,
+        at: datetime | None = None,
+    ) -> None:
+        """Stop a clock at the moment its step happened: `at`, the causing upstream event's
+        time, or now for a command of routing's own. On time is judged against that moment,
+        so a consumer that catches up late does not make an on-time step late."""
         state = self.clocks.get(name)
         if state is None or state["state"] == "stopped":
             return
-        now = clock.now()
-        self._clock_stopped(clock=name, at=now, met=now <= state["due"], reason=reason, meta=meta)
+        at = at or clock.now()
+        self._clock_stopped(
+            clock=name, at=at, met=at <= state["due"], reason=reason, cause=cause, meta=meta
+        )
 
-    @event("ClockStopped")
-    def _clock_stopped(self, clock: str, at: datetime, met: bool, reason: str, meta: Meta) -> None:
+    def _stop_all(self, meta: Meta, cause: StopCause, at: datetime | None) -> None:
+        for name in list(self.clocks):
+            self.stop_clock(name, meta, cause, cause.value.replace("_", " "), at)
+
+    class ClockStopped(ClockedAggregate.Event):
+        """Version 2 adds `cause`; version-1 stops are upcast from their reason's wording."""
+
+        class_version = 2
+        clock: str
+        at: datetime
+        met: bool
+        reason: str
+        cause: str
+        meta: Meta
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            legacy = {"not valid": "not_valid", "withdrawn": "withdrawn", "reopened": "reopened"}
+            cause = legacy.get(state["reason"], "completed")
+            if state["reason"] == "closed" and state["clock"] != "close":
+                cause = "closed"
+            state["cause"] = cause
+
+    @event(ClockStopped)
+    def _clock_stopped(
+        self, clock: str, at: datetime, met: bool, reason: str, cause: str, meta: Meta
+    ) -> None:
         state = self.clocks[clock]
         state.update(state="stopped", stopped_at=at, met=met)
         if not met:
@@ -368,7 +406,9 @@ class Case(ClockedAggregate):
             responsible_parties=responsible_parties,
             meta=meta,
         )
-        self.stop_clock("investigation_report", meta, reason="investigation report recorded")
+        self.stop_clock(
+            "investigation_report", meta, StopCause.completed, "investigation report recorded"
+        )
 
     @event("InvestigationRecorded")
     def _investigated(
@@ -432,7 +472,9 @@ class Case(ClockedAggregate):
             actions=actions,
             meta=meta,
         )
-        self.stop_clock("unit_conclusion", meta, reason="the unit concluded with a proposal")
+        self.stop_clock(
+            "unit_conclusion", meta, StopCause.completed, "the unit concluded with a proposal"
+        )
 
     @staticmethod
     def _check_line(index: int, line: dict[str, Any], currency: str) -> None:
@@ -611,21 +653,23 @@ class Case(ClockedAggregate):
     def record_validity(self, valid: bool, reason: str, meta: Meta) -> None:
         self.validity = valid
 
-    def close_not_valid(self, reason: str, meta: Meta) -> None:
-        for name in list(self.clocks):
-            self.stop_clock(name, meta, reason="not valid")
+    def close_not_valid(self, reason: str, meta: Meta, at: datetime | None = None) -> None:
+        self._stop_all(meta, StopCause.not_valid, at)
         self._closed(outcome="not_valid", reason=reason, meta=meta)
 
-    def withdraw(self, reason: str, meta: Meta) -> None:
-        for name in list(self.clocks):
-            self.stop_clock(name, meta, reason="withdrawn")
+    def withdraw(self, reason: str, meta: Meta, at: datetime | None = None) -> None:
+        self._stop_all(meta, StopCause.withdrawn, at)
         self._closed(outcome="withdrawn", reason=reason, meta=meta)
 
-    def mark_settled(self, policy: DeadlinePolicy, meta: Meta) -> bool:
-        """Finance completed the settlement; a supplement still pending then lapses."""
+    def mark_settled(self, policy: DeadlinePolicy, meta: Meta, at: datetime | None = None) -> bool:
+        """Finance completed the settlement (at `at`); a supplement still pending then lapses.
+
+        The customer's confirmation window runs from the completion, not from when routing
+        heard of it.
+        """
         if not (self.status == "approved" or (self.status == "proposed" and self.approvals)):
             return False
-        now = clock.now()
+        now = at or clock.now()
         self._settled(at=now, meta=meta)
         window = policy.confirmation_window.as_timedelta()
         self._clock_started(
@@ -651,11 +695,18 @@ class Case(ClockedAggregate):
     def confirm_by_customer(self, satisfaction: int, meta: Meta) -> None:
         self.customer_confirmed = True
 
-    def reopen(self, cycle: int, reason: str, policy: DeadlinePolicy, meta: Meta) -> None:
-        for name in list(self.clocks):
-            self.stop_clock(name, meta, reason="reopened")
+    def reopen(
+        self,
+        cycle: int,
+        reason: str,
+        policy: DeadlinePolicy,
+        meta: Meta,
+        at: datetime | None = None,
+    ) -> None:
+        """A new handling cycle from the moment the customer rejected the outcome (`at`)."""
+        self._stop_all(meta, StopCause.reopened, at)
         self._reopened(cycle=cycle, reason=reason, meta=meta)
-        now = clock.now()
+        now = at or clock.now()
         for name in ("unit_conclusion", "investigation_report", "close"):
             due = policy.due(name, now, self.severity, self.unit or "", self.foreign)
             self._start_clock(name, now, due, policy, meta)
@@ -712,8 +763,8 @@ class Case(ClockedAggregate):
             raise Conflict(
                 "the case cannot close: " + "; ".join(m["message"] for m in missing), errors=missing
             )
-        for name in list(self.clocks):
-            self.stop_clock(name, meta, reason="closed")
+        self.stop_clock("close", meta, StopCause.completed, "closed")
+        self._stop_all(meta, StopCause.closed, None)
         self._closed(outcome="closed", reason="closing gate passed", meta=meta)
 
     @event("Closed")

@@ -22,7 +22,16 @@ def create_app(settings: Settings) -> FastAPI:
     projector = LocalProjector(
         app, engine, views.tracking, views.project, settings.poll_interval_seconds
     )
-    scheduler = Scheduler(app, engine, projector, settings.scheduler_interval_seconds)
+    runtime = ServiceRuntime.for_application(
+        settings, app, to_integration, app.policy, background={"scheduler": lambda: scheduler.run()}
+    )
+    scheduler = Scheduler(
+        app,
+        engine,
+        projector,
+        settings.scheduler_interval_seconds,
+        upstream_caught_up=runtime.consumers_caught_up,
+    )
     hooks = application_hooks(app)
 
     async def start() -> None:
@@ -46,9 +55,7 @@ def create_app(settings: Settings) -> FastAPI:
         await engine.dispose()
 
     return create_service(
-        ServiceRuntime.for_application(
-            settings, app, to_integration, app.policy, background={"scheduler": scheduler.run}
-        ),
+        runtime,
         "Complaints — routing",
         [api.router(app, engine)],
         store_ready=hooks["store_ready"],

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -41,14 +42,21 @@ class Scheduler:
         engine: AsyncEngine,
         projector: LocalProjector,
         interval: float,
+        upstream_caught_up: Callable[[], bool] = lambda: True,
     ) -> None:
         self.app = app
         self.engine = engine
         self.projector = projector
         self.interval = interval
+        self.upstream_caught_up = upstream_caught_up
 
     async def tick(self) -> TickReport:
+        """Fire what is due, once the upstream events are in: a backlog of intake's events
+        (routing was down or behind) may hold the very step that stops a clock on time,
+        and a reminder fired before reading it would be a false one."""
         started = time.perf_counter()
+        if not self.upstream_caught_up():
+            return TickReport(0, 0, time.perf_counter() - started)
         await self.projector.catch_up()
         now = clock.now()
         numbers = await views.due_cases(self.engine, now, BATCH)

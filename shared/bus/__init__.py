@@ -47,6 +47,11 @@ class Subscription(Protocol):
         """Positions not yet consumed, per (upstream, partition), as last seen."""
         ...
 
+    def caught_up(self) -> bool:
+        """Everything upstream had published when last asked has been processed (False
+        until the subscription has asked at least once)."""
+        ...
+
     async def close(self) -> None: ...
 
 

@@ -36,6 +36,7 @@ class HttpFeedSubscription:
         self.after = start_after
         self.head = start_after
         self.poll_interval = poll_interval
+        self._caught_up = False
         self._client = httpx.AsyncClient(timeout=10.0)
 
     async def start(self) -> None:
@@ -69,8 +70,9 @@ class HttpFeedSubscription:
             self.after = page["next_after"]
             self.head = page["head"]
             if batch:
-                yield batch
-            if page["next_after"] >= page["head"]:
+                yield batch  # resumed once the consumer has processed the batch
+            self._caught_up = page["next_after"] >= page["head"]
+            if self._caught_up:
                 await asyncio.sleep(self.poll_interval)
 
     async def commit(self, batch: Sequence[Delivery]) -> None:
@@ -81,6 +83,9 @@ class HttpFeedSubscription:
 
     def lag(self) -> dict[tuple[str, str], int]:
         return {(self.producer, "feed"): max(0, self.head - self.after)}
+
+    def caught_up(self) -> bool:
+        return self._caught_up
 
     async def close(self) -> None:
         await self._client.aclose()

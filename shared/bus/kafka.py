@@ -111,6 +111,7 @@ class KafkaSubscription:
         )
         self._offsets: dict[TopicPartition, int] = {}
         self._committed: dict[TopicPartition, int] = {}
+        self._caught_up = False
         self._dead_letters = AIOKafkaProducer(
             **connection(settings), enable_idempotence=True, acks="all"
         )
@@ -136,7 +137,22 @@ class KafkaSubscription:
                 tp: messages[-1].offset + 1 for tp, messages in records.items() if messages
             }
             if batch:
-                yield batch
+                yield batch  # resumed once the consumer has processed the batch
+            self._caught_up = await self._at_high_water()
+
+    async def _at_high_water(self) -> bool:
+        """Every assigned partition read up to its high-water mark as last fetched."""
+        assigned = self._consumer.assignment()
+        if not assigned:
+            return False
+        for tp in assigned:
+            high = self._consumer.highwater(tp)
+            if high is None or await self._consumer.position(tp) < high:
+                return False
+        return True
+
+    def caught_up(self) -> bool:
+        return self._caught_up
 
     async def commit(self, batch: Sequence[Delivery]) -> None:
         if self._offsets:

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import Field
 
 from shared.contracts.common import Contract, Party, RemedyLine
 from shared.values import DecimalText, Instant
+
+
+class StopCause(StrEnum):
+    """Why a deadline clock stopped: its step was done, or the case cut it short."""
+
+    #: The step was done (acknowledged, concluded, reported, confirmed, closed).
+    completed = "completed"
+    not_valid = "not_valid"
+    withdrawn = "withdrawn"
+    reopened = "reopened"
+    #: The case closed while this step's clock still ran (a step that was never needed).
+    closed = "closed"
 
 
 class CaseAssignedV1(Contract):
@@ -50,9 +63,17 @@ class ClockChangedV1(Contract):
 
 class ClockStoppedV1(Contract):
     clock: str
-    at: Instant
+    at: Instant = Field(
+        description="When the step happened: the causing event's time, not when routing "
+        "processed it"
+    )
     met: bool = Field(description="Stopped on or before its due time")
     reason: str
+    cause: StopCause | None = Field(
+        default=None,
+        description="Why it stopped; `completed` counts towards the step's on-time rate "
+        "(absent only on events published before it was added)",
+    )
 
 
 class TimerFiredV1(Contract):

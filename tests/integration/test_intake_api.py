@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from services.intake.main import create_app
 from shared.settings import Settings
+from tests.conftest import settings_from
 from tests.support.auth import bearer
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -300,7 +301,22 @@ def test_receipt_times_with_offsets_sort_by_the_instant_not_the_wall_clock(desk)
     assert items[1]["received_at"] == "2026-11-05T02:00:00Z"
 
 
-def test_a_month_whose_report_is_final_takes_complaints_only_from_an_admin_with_a_reason(desk):
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_store_desk(request, tmp_path):
+    """The desk on each kind of store."""
+    values = {"data_dir": str(tmp_path / "data"), "consumers_enabled": False}
+    if request.param == "sqlite":
+        settings = Settings(service="intake", **values)
+    else:
+        settings = settings_from(request.getfixturevalue("production_env"), "intake", **values)
+    with TestClient(create_app(settings), headers=bearer("clerk")) as client:
+        yield client
+
+
+def test_a_month_whose_report_is_final_takes_complaints_only_from_an_admin_with_a_reason(
+    any_store_desk,
+):
+    desk = any_store_desk
     # The business day is 6 November: September's report is final (since 10 October),
     # October's is not yet (until 10 November).
     september = complaint(received_at="2026-09-28T10:00:00+08:00")

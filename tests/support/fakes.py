@@ -29,6 +29,9 @@ class ListSubscription:
     def lag(self) -> dict[tuple[str, str], int]:
         return {}
 
+    def caught_up(self) -> bool:
+        return True
+
     async def close(self) -> None:
         pass
 

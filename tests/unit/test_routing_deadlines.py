@@ -231,3 +231,31 @@ def test_the_customer_confirmation_window_runs_from_settlement(time_machine):
     )
     window = routing.case(number).clocks["customer_confirmation"]
     assert window["due"] == time_machine.now() + timedelta(days=7)
+
+
+def test_a_step_done_on_time_upstream_is_on_time_however_late_routing_hears_of_it(
+    time_machine,
+):
+    routing, number = opened(received_at=RECEIVED)
+    acknowledged = upstream(
+        number,
+        "intake.ComplaintAcknowledged",
+        {"reply": "noted", "acknowledged_at": RECEIVED.isoformat(), "on_time": True},
+        at=RECEIVED + timedelta(hours=2),
+    )
+    time_machine.advance(timedelta(days=2))  # routing was down; it catches up now
+    react(routing, acknowledged)
+    stop = routing.case(number).clocks["acknowledge"]
+    assert (stop["stopped_at"], stop["met"]) == (RECEIVED + timedelta(hours=2), True)
+    assert routing.case(number).late_steps == []
+    assert routing.case(number).due_timers(time_machine.now()) == []
+
+
+def test_a_clock_stop_names_its_cause_and_old_stops_are_read_by_their_wording():
+    upcast = {"clock": "acknowledge", "reason": "not valid"}
+    Case.ClockStopped.upcast_v1_v2(upcast)
+    assert upcast["cause"] == "not_valid"
+    for clock_name, cause in (("close", "completed"), ("acknowledge", "closed")):
+        state = {"clock": clock_name, "reason": "closed"}
+        Case.ClockStopped.upcast_v1_v2(state)
+        assert state["cause"] == cause

@@ -1,0 +1,98 @@
+"""A step is timed by when it happened, not by when routing heard of it.
+
+Routing is down when the desk acknowledges a complaint, on time. It comes back two days
+later, past the 24-hour deadline, and catches up on intake's events: the acknowledgement is
+on time in routing's clock stop, in its late steps (none), in its timers (no reminder fired
+for a step that was done) and in analytics' on-time rate — on both deployments.
+"""
+
+from datetime import datetime, timedelta
+from urllib.parse import quote
+
+import httpx
+import pytest
+
+from shared import clock
+from tests.support.auth import bearer
+from tests.support.timing import clock_env
+from tests.support.waiting import wait_until
+
+pytestmark = pytest.mark.e2e
+
+COMPLAINT = {
+    "channel": "phone",
+    "nature": "quality",
+    "complainant": {"name": "Zhang San", "customer_id": "C-1001"},
+    "problem": {"what": "cracked housing", "where": "on delivery"},
+    "description": "cracked housing",
+}
+LATER = timedelta(days=2)
+
+
+def routing_events(url: str, number: str) -> list[dict]:
+    page = httpx.get(f"{url}/events?limit=1000", headers=bearer("auditor"), timeout=5).json()
+    return [e for e in page["events"] if e["case_number"] == number]
+
+
+def test_an_on_time_step_stays_on_time_when_routing_catches_up_late(system):
+    intake, routing = system.url("intake"), system.url("routing")
+    registered = httpx.post(
+        f"{intake}/complaints", json=COMPLAINT, headers=bearer("clerk"), timeout=10
+    ).json()
+    number = registered["number"]
+    wait_until(
+        lambda: httpx.get(f"{routing}/cases/{number}", headers=bearer("auditor")).is_success,
+        what="case opened",
+    )
+    system.kill("routing")
+    system.kill("analytics")
+
+    acknowledged = httpx.post(
+        f"{intake}/complaints/{number}/acknowledgement",
+        json={"reply": "We are on it."},
+        headers=bearer("clerk"),
+        timeout=10,
+    ).json()
+    assert acknowledged["acknowledged_at"], acknowledged
+
+    two_days_on = clock_env(LATER)["COMPLAINTS_CLOCK_SHIFT_SECONDS"]
+    system.start("routing", clock_shift_seconds=two_days_on)
+    system.start("analytics", clock_shift_seconds=two_days_on)
+
+    def stopped():
+        case = httpx.get(f"{routing}/cases/{number}", headers=bearer("auditor")).json()
+        return case["clocks"]["acknowledge"].get("stopped_at") and case
+
+    case = wait_until(stopped, what="routing caught up on the acknowledgement")
+    assert case["clocks"]["acknowledge"]["met"] is True
+    late = httpx.get(f"{routing}/cases/{number}/late-steps", headers=bearer("auditor")).json()
+    assert late == []
+    events = routing_events(routing, number)
+    [stop] = [
+        e
+        for e in events
+        if e["type"] == "routing.ClockStopped" and e["data"]["clock"] == "acknowledge"
+    ]
+    assert stop["data"]["met"] is True
+    assert stop["data"]["cause"] == "completed"
+    assert datetime.fromisoformat(stop["data"]["at"]) < clock.now() + timedelta(hours=1)
+    fired = [
+        e
+        for e in events
+        if e["type"] == "routing.TimerFired" and e["data"]["clock"] == "acknowledge"
+    ]
+    assert fired == [], "no reminder for a step that was done on time"
+
+    month = f"20{number[:2]}-{number[2:4]}"
+    as_of = quote((clock.now() + LATER + timedelta(minutes=5)).isoformat())
+
+    def acknowledge_rate():
+        report = httpx.get(
+            f"{system.url('analytics')}/reports/monthly/{month}?as_of={as_of}",
+            headers=bearer("auditor"),
+            timeout=10,
+        ).json()["report"]
+        return report["on_time_rate"].get("acknowledge")
+
+    rate = wait_until(acknowledge_rate, what="analytics counted the step")
+    assert (rate["on_time"], rate["total"]) == (1, 1)
