@@ -25,6 +25,7 @@ from sqlalchemy import exc as sqlalchemy_exc
 
 from shared import tracing
 from shared.bus import Delivery, Subscription
+from shared.contracts import Unprocessable
 from shared.envelope import IntegrationEvent
 from shared.logs import correlation_id
 
@@ -153,7 +154,7 @@ class TrackingConsumer:
                 if store_unavailable(error):
                     raise
                 reason = f"{type(error).__name__}: {error}"
-                if attempt == self.max_attempts:
+                if attempt == self.max_attempts or isinstance(error, Unprocessable):
                     log.exception("%s: giving up on %s", self.name, delivery.source)
                     await self._dead_letter(delivery, reason)
                     return

@@ -19,6 +19,7 @@ from services.analytics.contracts import to_integration
 from services.analytics.projection import ProjectionHandler, cluster_regions, create_tables
 from services.analytics.store import answered_requests
 from shared import clock
+from shared.contracts.intake import ComplaintRegisteredV1
 from shared.envelope import SYSTEM_ACTOR, IntegrationEvent
 from shared.eventstore import persistence_env
 from shared.meta import caused_by, command_meta
@@ -37,9 +38,10 @@ def create_app(settings: Settings) -> FastAPI:
     events = AnalyticsApplication(persistence_env(settings))
     window = timedelta(days=settings.batch_cluster_days)
 
-    async def check_cluster(conn: AsyncConnection, event: IntegrationEvent) -> None:
-        subject = event.data.get("subject") or {}
-        batch, region = subject.get("batch"), subject.get("region")
+    async def check_cluster(
+        conn: AsyncConnection, event: IntegrationEvent, registered: ComplaintRegisteredV1
+    ) -> None:
+        batch, region = registered.subject.batch, registered.subject.region
         if not (batch and region):
             return
         regions = await cluster_regions(conn, batch, event.occurred_at, window)

@@ -28,12 +28,18 @@ from services.analytics.store import (
 from shared import clock, migrations
 from shared.bus import Delivery
 from shared.case_number import aggregate_id
+from shared.contracts import CATALOG, intake, parse
 from shared.envelope import IntegrationEvent
 from shared.errors import Conflict, Invalid, NotFound
 from shared.sqlviews import advance_tracking, answer_once, tracked_position, upsert
 
 #: Called with a registration's batch, region and time when it may complete a cluster.
-ClusterCheck = Callable[[AsyncConnection, IntegrationEvent], Awaitable[None]]
+#: Looks for a batch complained of in several regions, at each registration.
+ClusterCheck = Callable[
+    [AsyncConnection, IntegrationEvent, intake.ComplaintRegisteredV1], Awaitable[None]
+]
+#: The types a contract exists for: parsed and checked before they reach the inbox.
+PUBLISHED_TYPES = frozenset(spec.type for spec in CATALOG)
 
 
 class _AlreadyProcessed(Exception):
@@ -60,9 +66,20 @@ class ProjectionHandler:
             return await tracked_position(conn, tracking, stream)
 
     async def handle(self, event: IntegrationEvent, stream: str) -> bool:
-        if self.on_registration and event.type == "intake.ComplaintRegistered":
+        """Check the event against its contract, then keep it in the inbox and fold its case.
+
+        Every known type is parsed by (type, version) first: an unknown version or data that
+        breaks the contract is dead-lettered, never folded into the figures. Types published
+        after this code was written are kept in the inbox for a later fold to use.
+        """
+        payload = (
+            parse(event.type, event.schema_version, event.data)
+            if event.type in PUBLISHED_TYPES
+            else None
+        )
+        if self.on_registration and isinstance(payload, intake.ComplaintRegisteredV1):
             async with self.engine.connect() as conn:
-                await self.on_registration(conn, event)
+                await self.on_registration(conn, event, payload)
         try:
             async with self.engine.begin() as conn:
                 if not await advance_tracking(conn, tracking, stream, event.position):

@@ -16,12 +16,14 @@ from services.intake.domain import Complaint, NumberSequence
 from services.intake.taxonomy import severity_for
 from shared import clock, idempotency
 from shared.case_number import CaseNumber, aggregate_id, numbering_period
+from shared.contracts import settlement
 from shared.envelope import IntegrationEvent
 from shared.errors import Conflict, Invalid, NotFound
 from shared.eventstore import ServiceApplication
 from shared.idempotency import AnsweredRequest
 from shared.meta import Meta, caused_by, for_case
 from shared.periods import final_at, month_of
+from shared.reactions import Reactions
 
 #: Optimistic retries when another process numbers in the same month at the same moment.
 MAX_NUMBERING_ATTEMPTS = 50
@@ -67,6 +69,8 @@ class IntakeApplication(ServiceApplication):
         self.business_timezone = business_timezone
         self.acknowledge_within = acknowledge_within
         self.report_final_day = report_final_day
+        #: Reactions to upstream events, typed by their contracts (`shared.reactions`).
+        self.policy = self.reactions()
         # Within one process, number one at a time instead of colliding optimistically.
         self._numbering = threading.Lock()
 
@@ -185,16 +189,17 @@ class IntakeApplication(ServiceApplication):
 
     # Policy: reactions to other services' events --------------------------------------------
 
-    def policy(self, event: IntegrationEvent) -> list[Any]:
-        if event.type == "settlement.SettlementCompleted":
-            try:
-                complaint = self.complaint(event.case_number)
-            except NotFound:
-                return []
-            settled = {
-                "total_amount": event.data.get("total_amount"),
-                "currency": event.data.get("currency"),
-            }
-            if complaint.mark_settled(settled, caused_by(event)):
-                return [complaint]
+    def reactions(self) -> Reactions:
+        return Reactions({settlement.SettlementCompletedV1: self._settled})
+
+    def _settled(
+        self, event: IntegrationEvent, completed: settlement.SettlementCompletedV1
+    ) -> list[Any]:
+        try:
+            complaint = self.complaint(event.case_number)
+        except NotFound:
+            return []
+        settled = {"total_amount": completed.total_amount, "currency": completed.currency}
+        if complaint.mark_settled(settled, caused_by(event)):
+            return [complaint]
         return []

@@ -3,6 +3,7 @@ and takes the handling commands (investigation, proposal, approval, closing)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
@@ -16,11 +17,13 @@ from services.routing.domain import Case
 from services.routing.rules import Decision, RuleSet, case_facts, shipped_rules
 from shared.aggregate import ClockedAggregate
 from shared.case_number import CaseNumber, aggregate_id
+from shared.contracts import intake, settlement
 from shared.contracts.routing import StopCause
 from shared.envelope import SYSTEM_ACTOR, IntegrationEvent
 from shared.errors import Conflict, NotFound
 from shared.eventstore import ServiceApplication
 from shared.meta import Meta, caused_by, command_meta, for_case
+from shared.reactions import Reactions
 
 RULES_ID = aggregate_id("routing.rule-set", "current")
 
@@ -48,6 +51,8 @@ class RoutingApplication(ServiceApplication):
     def __init__(self, env: dict[str, str], policy: DeadlinePolicy | None = None) -> None:
         super().__init__(env)
         self.policy_in_force = policy or default_policy()
+        #: Reactions to upstream events, typed by their contracts (`shared.reactions`).
+        self.policy = self.reactions()
 
     # Queries --------------------------------------------------------------------------------
 
@@ -92,32 +97,46 @@ class RoutingApplication(ServiceApplication):
 
     # Policy: reactions to intake's and settlement's events ----------------------------------
 
-    def policy(self, event: IntegrationEvent) -> list[Any]:
-        if event.type == "intake.ComplaintRegistered":
-            return self._open(event)
-        reaction = _REACTIONS.get(event.type)
-        if reaction is None:
-            return []
-        try:
-            case = self.case(event.case_number)
-        except NotFound:
-            return []
-        reaction(self, case, event, caused_by(event))
-        return [case]
+    def reactions(self) -> Reactions:
+        on_case = self._on_case
+        return Reactions(
+            {
+                intake.ComplaintRegisteredV1: self._open,
+                intake.ComplaintAcknowledgedV1: on_case(_acknowledged),
+                intake.ComplaintJudgedV1: on_case(_judged),
+                intake.OutcomeConfirmedV1: on_case(_confirmed),
+                intake.ComplaintReopenedV1: on_case(_reopened),
+                intake.ComplaintWithdrawnV1: on_case(_withdrawn),
+                settlement.SettlementCompletedV1: on_case(_settled),
+            }
+        )
 
-    def _open(self, event: IntegrationEvent) -> list[Any]:
+    def _on_case(self, react: Callable[..., None]) -> Callable[[IntegrationEvent, Any], list[Any]]:
+        """A reaction to an event about an existing case (none: nothing to do)."""
+
+        def reaction(event: IntegrationEvent, payload: Any) -> list[Any]:
+            try:
+                case = self.case(event.case_number)
+            except NotFound:
+                return []
+            react(self, case, event, payload, caused_by(event))
+            return [case]
+
+        return reaction
+
+    def _open(self, event: IntegrationEvent, registered: intake.ComplaintRegisteredV1) -> list[Any]:
+        """Open the case, assign it by rule, and start its clocks from the complaint's receipt."""
         if aggregate_id("routing.case", event.case_number) in self.repository:
             return []
-        data = event.data
         meta = caused_by(event)
         case = Case(
-            number=data["number"],
-            received_at=event.occurred_at,
-            channel=data["channel"],
-            nature=data["nature"],
-            severity=data.get("severity") or "level_3",
-            customer=data["complainant"],
-            subject=data.get("subject") or {},
+            number=registered.number,
+            received_at=registered.received_at,
+            channel=registered.channel,
+            nature=registered.nature,
+            severity=registered.severity or "level_3",
+            customer=registered.complainant.model_dump(mode="json", exclude_unset=True),
+            subject=registered.subject.model_dump(mode="json", exclude_unset=True),
             meta=meta,
         )
         decision = self.rules().decide(
@@ -161,44 +180,68 @@ class RoutingApplication(ServiceApplication):
         return fired
 
 
-def _acknowledged(app: RoutingApplication, case: Case, event: IntegrationEvent, meta: Meta) -> None:
+def _acknowledged(
+    app: RoutingApplication,
+    case: Case,
+    event: IntegrationEvent,
+    acknowledged: intake.ComplaintAcknowledgedV1,
+    meta: Meta,
+) -> None:
     at = event.occurred_at
     case.stop_clock("acknowledge", meta, StopCause.completed, "acknowledged at intake", at)
 
 
-def _judged(app: RoutingApplication, case: Case, event: IntegrationEvent, meta: Meta) -> None:
-    case.record_validity(valid=event.data["valid"], reason=event.data["reason"], meta=meta)
-    if not event.data["valid"] and case.is_open:
-        case.close_not_valid(event.data["reason"], meta, event.occurred_at)
+def _judged(
+    app: RoutingApplication,
+    case: Case,
+    event: IntegrationEvent,
+    judged: intake.ComplaintJudgedV1,
+    meta: Meta,
+) -> None:
+    case.record_validity(valid=judged.valid, reason=judged.reason, meta=meta)
+    if not judged.valid and case.is_open:
+        case.close_not_valid(judged.reason, meta, event.occurred_at)
 
 
-def _confirmed(app: RoutingApplication, case: Case, event: IntegrationEvent, meta: Meta) -> None:
-    case.confirm_by_customer(satisfaction=event.data["satisfaction"], meta=meta)
+def _confirmed(
+    app: RoutingApplication,
+    case: Case,
+    event: IntegrationEvent,
+    confirmed: intake.OutcomeConfirmedV1,
+    meta: Meta,
+) -> None:
+    case.confirm_by_customer(satisfaction=confirmed.satisfaction, meta=meta)
     at = event.occurred_at
     case.stop_clock("customer_confirmation", meta, StopCause.completed, "confirmed", at)
 
 
-def _reopened(app: RoutingApplication, case: Case, event: IntegrationEvent, meta: Meta) -> None:
-    if event.data["cycle"] > case.cycle:
-        case.reopen(
-            event.data["cycle"], event.data["reason"], app.policy_in_force, meta, event.occurred_at
-        )
+def _reopened(
+    app: RoutingApplication,
+    case: Case,
+    event: IntegrationEvent,
+    reopened: intake.ComplaintReopenedV1,
+    meta: Meta,
+) -> None:
+    if reopened.cycle > case.cycle:
+        case.reopen(reopened.cycle, reopened.reason, app.policy_in_force, meta, event.occurred_at)
 
 
-def _withdrawn(app: RoutingApplication, case: Case, event: IntegrationEvent, meta: Meta) -> None:
+def _withdrawn(
+    app: RoutingApplication,
+    case: Case,
+    event: IntegrationEvent,
+    withdrawn: intake.ComplaintWithdrawnV1,
+    meta: Meta,
+) -> None:
     if case.is_open:
-        case.withdraw(event.data["reason"], meta, event.occurred_at)
+        case.withdraw(withdrawn.reason, meta, event.occurred_at)
 
 
-def _settled(app: RoutingApplication, case: Case, event: IntegrationEvent, meta: Meta) -> None:
+def _settled(
+    app: RoutingApplication,
+    case: Case,
+    event: IntegrationEvent,
+    completed: settlement.SettlementCompletedV1,
+    meta: Meta,
+) -> None:
     case.mark_settled(app.policy_in_force, meta, event.occurred_at)
-
-
-_REACTIONS = {
-    "intake.ComplaintAcknowledged": _acknowledged,
-    "intake.ComplaintJudged": _judged,
-    "intake.OutcomeConfirmed": _confirmed,
-    "intake.ComplaintReopened": _reopened,
-    "intake.ComplaintWithdrawn": _withdrawn,
-    "settlement.SettlementCompleted": _settled,
-}

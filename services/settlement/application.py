@@ -12,10 +12,12 @@ from eventsourcing.application import AggregateNotFoundError
 from services.settlement.domain import DocumentSequence, ReceivableHold, Settlement, settlement_id
 from shared import clock
 from shared.case_number import CaseNumber
+from shared.contracts import intake, routing
 from shared.envelope import IntegrationEvent
 from shared.errors import NotFound
 from shared.eventstore import ServiceApplication
 from shared.meta import Meta, caused_by, for_case
+from shared.reactions import Reactions
 
 
 class SettlementApplication(ServiceApplication):
@@ -24,6 +26,8 @@ class SettlementApplication(ServiceApplication):
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
+        #: Reactions to upstream events, typed by their contracts (`shared.reactions`).
+        self.policy = self.reactions()
         # Document numbers are issued one at a time per process; across processes the
         # sequences' optimistic versions keep them gapless and unique.
         self._numbering = threading.Lock()
@@ -99,39 +103,41 @@ class SettlementApplication(ServiceApplication):
 
     # Policy: reactions to routing's and intake's events -------------------------------------
 
-    def policy(self, event: IntegrationEvent) -> list[Any]:
-        if event.type == "routing.RemedyApproved":
-            return self._open(event)
-        if event.type == "intake.ComplaintRegistered":
-            return self._place_hold(event)
-        if event.type in ("intake.ComplaintJudged", "intake.ComplaintWithdrawn"):
-            return self._release_hold(event)
-        return []
+    def reactions(self) -> Reactions:
+        return Reactions(
+            {
+                routing.RemedyApprovedV1: self._open,
+                intake.ComplaintRegisteredV1: self._place_hold,
+                intake.ComplaintJudgedV1: self._release_hold,
+                intake.ComplaintWithdrawnV1: self._release_hold,
+            }
+        )
 
-    def _open(self, event: IntegrationEvent) -> list[Any]:
+    def _open(self, event: IntegrationEvent, approved: routing.RemedyApprovedV1) -> list[Any]:
         """The cycle's first approval opens its settlement; a supplement raises its bounds."""
-        data = event.data
-        cycle = data.get("cycle", 1)
         meta = caused_by(event)
+        remedies = [r.model_dump(mode="json", exclude_unset=True) for r in approved.remedies]
         approval = {
             "event_id": str(event.event_id),
-            "approval_no": data.get("approval_no", 1),
-            "approver_id": data["approver_id"],
-            "level": data["approver_level"],
+            "approval_no": approved.approval_no,
+            "approver_id": approved.approver_id,
+            "level": approved.approver_level,
         }
-        if settlement_id(event.case_number, cycle) in self.repository:
-            settlement = self.settlement(event.case_number, cycle)
-            added = settlement.add_approval(approval, data["remedies"], data["total_amount"], meta)
+        if settlement_id(event.case_number, approved.cycle) in self.repository:
+            settlement = self.settlement(event.case_number, approved.cycle)
+            added = settlement.add_approval(approval, remedies, approved.total_amount, meta)
             return [settlement] if added else []
         settlement = Settlement(
             number=event.case_number,
-            cycle=cycle,
-            customer=data["customer"],
-            remedies=data["remedies"],
-            total_amount=data["total_amount"],
-            currency=data["currency"],
-            responsible_parties=data.get("responsible_parties"),
-            subject=data.get("subject"),
+            cycle=approved.cycle,
+            customer=approved.customer.model_dump(mode="json", exclude_unset=True),
+            remedies=remedies,
+            total_amount=approved.total_amount,
+            currency=approved.currency,
+            responsible_parties=[
+                p.model_dump(mode="json", exclude_unset=True) for p in approved.responsible_parties
+            ],
+            subject=approved.subject,
             approval=approval,
             meta=meta,
         )
@@ -139,25 +145,31 @@ class SettlementApplication(ServiceApplication):
         settlement.issue_return_note(self._numbering_into(sequences), meta)
         return [settlement, *sequences.values()]
 
-    def _place_hold(self, event: IntegrationEvent) -> list[Any]:
-        part_no = (event.data.get("subject") or {}).get("part_no")
+    def _place_hold(
+        self, event: IntegrationEvent, registered: intake.ComplaintRegisteredV1
+    ) -> list[Any]:
+        part_no = registered.subject.part_no
         if not part_no or ReceivableHold.create_id(event.case_number) in self.repository:
             return []
         return [
             ReceivableHold(
                 number=event.case_number,
-                customer=event.data["complainant"],
+                customer=registered.complainant.model_dump(mode="json", exclude_unset=True),
                 part_nos=[part_no],
                 meta=caused_by(event),
             )
         ]
 
-    def _release_hold(self, event: IntegrationEvent) -> list[Any]:
-        if event.type == "intake.ComplaintJudged" and event.data["valid"]:
+    def _release_hold(
+        self,
+        event: IntegrationEvent,
+        ended: intake.ComplaintJudgedV1 | intake.ComplaintWithdrawnV1,
+    ) -> list[Any]:
+        not_valid = isinstance(ended, intake.ComplaintJudgedV1)
+        if not_valid and ended.valid:
             return []
-        hold = self.hold(event.case_number)
-        not_valid = event.type == "intake.ComplaintJudged"
         reason = "not valid: collect on normal terms (002 §九.14)" if not_valid else "withdrawn"
+        hold = self.hold(event.case_number)
         if hold and hold.release(reason, not_valid, caused_by(event)):
             return [hold]
         return []

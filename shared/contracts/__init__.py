@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from shared.contracts import analytics, intake, routing, settlement
 from shared.contracts.common import version_of
@@ -127,3 +127,22 @@ CATALOG: tuple[ContractSpec, ...] = (
       "A monthly report was made final or amended, or a weekly summary published."),
 )
 # fmt: on
+
+#: The contract model of each published (type, version).
+MODELS: dict[tuple[str, int], type[BaseModel]] = {(s.type, s.version): s.model for s in CATALOG}
+
+
+class Unprocessable(Exception):
+    """A message no retry can process (an unknown version, data that breaks its contract):
+    consumers dead-letter it at once, with this as the reason."""
+
+
+def parse(type_: str, version: int, data: dict) -> BaseModel:
+    """An event's data as its contract model, by type and version."""
+    model = MODELS.get((type_, version))
+    if model is None:
+        raise Unprocessable(f"{type_} version {version} is not a published contract")
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise Unprocessable(f"{type_} v{version} breaks its contract: {error}") from None

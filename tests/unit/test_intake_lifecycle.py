@@ -186,7 +186,7 @@ def test_a_settlement_completed_twice_marks_the_complaint_once(desk):
                     "position": 10,
                     "correlation_id": "6f1c3c55-8a4e-4f0e-9d6b-2b7f1a3c9e14",
                     "actor": {"id": "fin", "role": "finance"},
-                    "data": {},
+                    "data": {"total_amount": "0", "currency": "CNY", "completed_by": "fin"},
                 }
             )
         )

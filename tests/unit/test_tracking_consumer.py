@@ -10,6 +10,7 @@ from shared.handlers import ApplicationHandler
 from shared.outbox import OutboxReader
 from tests.support.builders import clerk_meta, intake_app, registration, routing_app
 from tests.support.fakes import ListSubscription, feed_delivery
+from tests.support.routing_story import registered_event
 
 
 def registrations(count):
@@ -152,3 +153,24 @@ def test_a_database_shutting_down_is_an_outage_and_a_bad_statement_is_not():
     assert store_unavailable(wrapped("57P03"))  # the database system is shutting down
     assert store_unavailable(wrapped("08006"))  # connection failure
     assert not store_unavailable(wrapped("22021"))  # invalid byte sequence: a bad message
+
+
+async def test_an_event_breaking_its_contract_or_of_an_unknown_version_is_dead_lettered_at_once():
+    routing = routing_app()
+    registered = registered_event()
+    broken = registered.model_copy(update={"data": {**registered.data, "received_at": "soon"}})
+    after = registered.position
+    future = registered.model_copy(update={"schema_version": 9, "position": after + 1})
+    unknown_type = registered.model_copy(
+        update={"type": "intake.Teleported", "position": after + 2}
+    )
+    subscription = ListSubscription([feed_delivery(e) for e in (broken, future, unknown_type)])
+    handler = ApplicationHandler(routing, routing.policy)
+    consumer = TrackingConsumer("routing", handler, subscription, max_attempts=5)
+    await consumer.run()
+    reasons = [reason for _, reason in subscription.dead_letters]
+    assert len(reasons) == 2, reasons
+    assert "breaks its contract" in reasons[0]
+    assert "received_at" in reasons[0]
+    assert "version 9 is not a published contract" in reasons[1]
+    assert consumer.processed == 1  # a type published later is skipped, not poison
