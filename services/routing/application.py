@@ -199,6 +199,8 @@ def _judged(
     meta: Meta,
 ) -> None:
     case.record_validity(valid=judged.valid, reason=judged.reason, meta=meta)
+    answered = "answered with the validity judgement"
+    case.stop_clock("answer", meta, StopCause.completed, answered, event.occurred_at)
     if not judged.valid and case.is_open:
         case.close_not_valid(judged.reason, meta, event.occurred_at)
 

@@ -1,7 +1,14 @@
 """The business calendar: when a deadline of N hours, days or working days falls due.
 
-Working days skip weekends and configured holidays and keep the local time of day, so a
-complaint received on Friday 16:00 with 3 working days is due Wednesday 16:00 (local).
+Working days skip days off and keep the local time of day, so a complaint received on
+Friday 16:00 with 3 working days is due Wednesday 16:00 (local) in an ordinary week.
+
+Which days are worked comes from China's official calendar, public holidays and make-up
+working days (调休) alike, through the maintained `chinesecalendar` package rather than a
+hand-kept list; the deadline policy may add days off and working days of its own (a site's
+own holiday, or next year's arrangement before the package covers it), and those win.
+Outside the years the package covers, and for `official: false`, the policy's weekdays
+decide.
 """
 
 from __future__ import annotations
@@ -9,7 +16,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
+
+import chinese_calendar
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(h|d|wd)$")
 
@@ -44,14 +54,32 @@ class Duration:
         return f"{amount}{self.unit}"
 
 
+@cache
+def official_years() -> range:
+    """The years China's official calendar package knows."""
+    known = chinese_calendar.holidays.keys()
+    return range(min(known).year, max(known).year + 1)
+
+
 @dataclass(frozen=True)
 class BusinessCalendar:
     timezone: str = "Asia/Shanghai"
-    workdays: frozenset[int] = frozenset({0, 1, 2, 3, 4})  # Monday = 0
+    #: Weekdays worked where the official calendar does not decide (Monday = 0).
+    workdays: frozenset[int] = frozenset({0, 1, 2, 3, 4})
+    #: The policy's own days off and working days; they win over everything else.
     holidays: frozenset[date] = field(default_factory=frozenset)
+    working_days: frozenset[date] = field(default_factory=frozenset)
+    #: Follow China's official calendar (public holidays and 调休) where it covers the year.
+    official: bool = True
 
     def is_working_day(self, day: date) -> bool:
-        return day.weekday() in self.workdays and day not in self.holidays
+        if day in self.working_days:
+            return True
+        if day in self.holidays:
+            return False
+        if self.official and day.year in official_years():
+            return bool(chinese_calendar.is_workday(day))
+        return day.weekday() in self.workdays
 
     def add(self, start: datetime, duration: Duration) -> datetime:
         if duration.unit == "h":

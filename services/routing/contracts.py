@@ -32,6 +32,10 @@ to_integration = contract_for(
         Case.ClockRebaselined: ("routing.ClockChanged", _changed("rebaselined")),
         Case.ClockStopped: ("routing.ClockStopped", copied(c.ClockStoppedV1)),
         Case.TimerFired: ("routing.TimerFired", copied(c.TimerFiredV1)),
+        Case.OverdueReviewRequested: (
+            "routing.OverdueReviewRequested",
+            copied(c.OverdueReviewRequestedV1),
+        ),
         Case.InvestigationRecorded: (
             "routing.InvestigationRecorded",
             copied(c.InvestigationRecordedV1),

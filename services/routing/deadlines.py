@@ -41,7 +41,9 @@ class DeadlinePolicy:
             calendar=BusinessCalendar(
                 timezone=calendar["timezone"],
                 workdays=frozenset(calendar["workdays"]),
-                holidays=frozenset(date.fromisoformat(d) for d in calendar["holidays"]),
+                holidays=frozenset(map(date.fromisoformat, calendar.get("holidays", []))),
+                working_days=frozenset(map(date.fromisoformat, calendar.get("working_days", []))),
+                official=calendar.get("official", True),
             ),
             clocks=data["clocks"],
             severity=data.get("severity", {}),

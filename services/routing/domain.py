@@ -72,6 +72,8 @@ class Case(ClockedAggregate):
         self.escalation_level = 0
         self.clocks: dict[str, dict[str, Any]] = {}
         self.late_steps: list[dict[str, Any]] = []
+        #: (clock, cycle) of the late steps sent for review after closing (洽办), once each.
+        self.reviewed: list[list[Any]] = []
         self.validity: bool | None = None
         self._reset_cycle()
 
@@ -349,23 +351,37 @@ class Case(ClockedAggregate):
         return due
 
     def fire_due_timers(self, now: datetime, meta: Meta) -> int:
-        """Warn, remind (催办) and escalate for every timer due; idempotent by construction."""
-        fired = 0
-        for name, timer in self.due_timers(now):
+        """Warn, remind (催办) and escalate for every timer due; idempotent by construction.
+
+        Escalation goes one level up per firing, however many clocks are overdue at that
+        moment (after a clock jump, three overdue clocks are one overdue period, not three
+        levels); the escalation names them all.
+        """
+        due = self.due_timers(now)
+        for name, timer in due:
             self._timer_fired(
                 clock=name,
                 timer=timer,
                 unit=self.unit or "",
                 due=self.clocks[name]["due"],
+                level=LADDER[self.escalation_level],
                 meta=meta,
             )
-            if timer == "escalation":
-                self.escalate(f"clock {name} overdue", meta)
-            fired += 1
-        return fired
+        overdue = sorted(name for name, timer in due if timer == "escalation")
+        if overdue:
+            self.escalate(f"overdue: {', '.join(overdue)}", meta)
+        return len(due)
 
     @event("TimerFired")
-    def _timer_fired(self, clock: str, timer: str, unit: str, due: datetime, meta: Meta) -> None:
+    def _timer_fired(
+        self,
+        clock: str,
+        timer: str,
+        unit: str,
+        due: datetime,
+        meta: Meta,
+        level: str | None = None,
+    ) -> None:
         self.clocks[clock]["fired"].append(timer)
 
     # Investigation --------------------------------------------------------------------------
@@ -656,10 +672,12 @@ class Case(ClockedAggregate):
     def close_not_valid(self, reason: str, meta: Meta, at: datetime | None = None) -> None:
         self._stop_all(meta, StopCause.not_valid, at)
         self._closed(outcome="not_valid", reason=reason, meta=meta)
+        self._review_late_steps(meta)
 
     def withdraw(self, reason: str, meta: Meta, at: datetime | None = None) -> None:
         self._stop_all(meta, StopCause.withdrawn, at)
         self._closed(outcome="withdrawn", reason=reason, meta=meta)
+        self._review_late_steps(meta)
 
     def mark_settled(self, policy: DeadlinePolicy, meta: Meta, at: datetime | None = None) -> bool:
         """Finance completed the settlement (at `at`); a supplement still pending then lapses.
@@ -766,6 +784,35 @@ class Case(ClockedAggregate):
         self.stop_clock("close", meta, StopCause.completed, "closed")
         self._stop_all(meta, StopCause.closed, None)
         self._closed(outcome="closed", reason="closing gate passed", meta=meta)
+        self._review_late_steps(meta)
+
+    def _review_late_steps(self, meta: Meta) -> None:
+        """After closing, each step that ran late goes to review for its reason (洽办单,
+        002 §十四), once, even if the case is reopened and closed again."""
+        for step in self.late_steps:
+            if [step["clock"], step["cycle"]] not in self.reviewed:
+                self._review_requested(
+                    clock=step["clock"],
+                    cycle=step["cycle"],
+                    unit=self.unit or "",
+                    due=step["due"],
+                    done_at=step["done_at"],
+                    extensions=step["extensions"],
+                    meta=meta,
+                )
+
+    @event("OverdueReviewRequested")
+    def _review_requested(
+        self,
+        clock: str,
+        cycle: int,
+        unit: str,
+        due: datetime,
+        done_at: datetime,
+        extensions: list[Any],
+        meta: Meta,
+    ) -> None:
+        self.reviewed.append([clock, cycle])
 
     @event("Closed")
     def _closed(self, outcome: str, reason: str, meta: Meta) -> None:

@@ -65,6 +65,8 @@ CATALOG: tuple[ContractSpec, ...] = (
       "A step finished; `met` says whether on time."),
     S("routing.TimerFired", routing.TimerFiredV1,
       "A deadline warning, reminder (催办) or escalation fired."),
+    S("routing.OverdueReviewRequested", routing.OverdueReviewRequestedV1,
+      "After closing, a step that ran late goes to review for its reason (洽办)."),
     S("routing.InvestigationRecorded", routing.InvestigationRecordedV1,
       "The cause was investigated (5W1H, 5-Why, fishbone, responsible parties)."),
     S("routing.RemedyProposed", routing.RemedyProposedV1,

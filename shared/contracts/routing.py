@@ -46,8 +46,8 @@ class CaseEscalatedV1(Contract):
 
 class ClockStartedV1(Contract):
     clock: str = Field(
-        description="acknowledge, unit_conclusion, investigation_report, close, "
-        "customer_confirmation"
+        description="acknowledge, answer, unit_conclusion, investigation_report, close, "
+        "customer_confirmation (the deadline policy may name others)"
     )
     started_at: Instant
     due: Instant
@@ -77,12 +77,32 @@ class ClockStoppedV1(Contract):
 
 
 class TimerFiredV1(Contract):
+    """A warning, reminder (催办单) or escalation: the envelope's `case_number` names the case."""
+
     clock: str
     timer: Literal["warning", "reminder", "escalation"] = Field(
         description="reminder = 催办 to the unit; escalation = one level up"
     )
-    unit: str
+    unit: str = Field(description="The unit the case is with, which the reminder is for")
     due: Instant
+    level: str | None = Field(
+        default=None,
+        description="The case's escalation level when it fired: unit_handler, unit_manager, "
+        "deputy_general_manager or senior_management (who is to be told)",
+    )
+
+
+class OverdueReviewRequestedV1(Contract):
+    """After closing, a step that ran late goes to review for its reason (洽办单, 002 §十四)."""
+
+    clock: str
+    cycle: int
+    unit: str = Field(description="The unit the case was with when it closed")
+    due: Instant
+    done_at: Instant = Field(description="When the step was done or cut short")
+    extensions: list[dict[str, Any]] = Field(
+        default_factory=list, description="Extensions granted, with their reasons"
+    )
 
 
 class ResponsibleParty(Contract):

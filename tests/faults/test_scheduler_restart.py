@@ -19,7 +19,7 @@ from tests.support.waiting import wait_until
 pytestmark = pytest.mark.faults
 
 CASES = 200
-TIMERS_PER_CASE = 4 * 3  # acknowledge, unit_conclusion, investigation_report, close
+TIMERS_PER_CASE = 5 * 3  # acknowledge, answer, unit_conclusion, investigation_report, close
 
 
 @pytest.fixture

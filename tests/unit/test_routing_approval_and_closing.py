@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.routing.authority import required_level
+from services.routing.domain import Case
 from shared import clock
 from shared.clock import ManualClock
 from shared.errors import Conflict, Forbidden, Invalid
@@ -220,6 +221,23 @@ def test_late_steps_are_listed_for_review_after_closing(time_machine):
     investigated(routing, number)
     late = routing.case(number).late_steps
     assert [step["clock"] for step in late] == ["investigation_report"]
+    assert reviews(routing, number) == []  # reviewed after closing, not before
+
+    react(routing, upstream(number, "intake.ComplaintWithdrawn", {"reason": "solved"}))
+    # Withdrawn on day 4: the acknowledgement and the unit's conclusion were overdue too.
+    late = [(step["clock"], step["cycle"]) for step in routing.case(number).late_steps]
+    assert ("investigation_report", 1) in late
+    assert reviews(routing, number) == late  # one review for each late step
+
+
+def reviews(routing, number):
+    """The overdue reviews (洽办) published for a case."""
+    case = routing.case(number)
+    return [
+        (e.clock, e.cycle)
+        for e in routing.events.get(case.id)
+        if isinstance(e, Case.OverdueReviewRequested)
+    ]
 
 
 def test_not_valid_at_intake_closes_the_case_and_stops_its_clocks(time_machine):

@@ -72,11 +72,11 @@ def test_a_working_day_policy_counts_over_the_national_holiday():
         "clocks": {"close": {"starts": "received", "domestic": "5wd", "foreign": "5wd"}},
     }
     policy = DeadlinePolicy.from_dict(data)
-    # Tue 29 Sep 2026, 10:00 local. Working days: Wed 30 Sep; 1-7 Oct are holidays or the
-    # weekend; then Thu 8, Fri 9, Mon 12, Tue 13 -> due Tue 13 Oct, 10:00 local.
+    # Tue 29 Sep 2026, 10:00 local. Working days: Wed 30 Sep; 1-7 Oct are the holiday; then
+    # Thu 8, Fri 9, Sat 10 (a make-up working day, 调休), Mon 12 -> due Mon 12 Oct, 10:00.
     received = datetime(2026, 9, 29, 2, 0, tzinfo=UTC)
     due = policy.due("close", received, "level_3", "", False)
-    assert due == datetime(2026, 10, 13, 2, 0, tzinfo=UTC)
+    assert due == datetime(2026, 10, 12, 2, 0, tzinfo=UTC)
 
 
 def _policy_dict():
@@ -259,3 +259,59 @@ def test_a_clock_stop_names_its_cause_and_old_stops_are_read_by_their_wording():
         state = {"clock": clock_name, "reason": "closed"}
         Case.ClockStopped.upcast_v1_v2(state)
         assert state["cause"] == cause
+
+
+def test_working_days_follow_chinas_calendar_across_the_spring_festival_and_its_make_up_day():
+    friday = datetime(2026, 2, 13, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, before the holiday
+    # Saturday the 14th is worked (调休), the 15th to the 23rd are off, then Tue 24, Wed 25.
+    official = BusinessCalendar()
+    assert official.add(friday, Duration.parse("3wd")) == datetime(2026, 2, 25, 2, 0, tzinfo=UTC)
+    weekdays_only = BusinessCalendar(official=False)
+    assert weekdays_only.add(friday, Duration.parse("3wd")) == datetime(
+        2026, 2, 18, 2, 0, tzinfo=UTC
+    )
+    # The policy's own days win: a site that works Monday the 23rd, and closes the 24th.
+    site = BusinessCalendar(
+        working_days=frozenset({date(2026, 2, 23)}), holidays=frozenset({date(2026, 2, 24)})
+    )
+    assert site.add(friday, Duration.parse("3wd")) == datetime(2026, 2, 25, 2, 0, tzinfo=UTC)
+    assert site.is_working_day(date(2026, 2, 23))
+    assert not site.is_working_day(date(2026, 2, 24))
+
+
+def test_the_answer_clock_counts_three_working_days_and_stops_at_the_judgement(time_machine):
+    routing, number = opened(received_at=RECEIVED)  # Thursday 5 November
+    answer = routing.case(number).clocks["answer"]
+    assert answer["due"] == datetime(2026, 11, 10, 2, 0, tzinfo=UTC)  # Tuesday: Thu+Fri,Mon,Tue
+    judged = upstream(
+        number,
+        "intake.ComplaintJudged",
+        {"valid": True, "reason": "defect confirmed", "reply": None},
+        at=RECEIVED + timedelta(days=1),
+    )
+    react(routing, judged)
+    stopped = routing.case(number).clocks["answer"]
+    assert (stopped["state"], stopped["met"]) == ("stopped", True)
+
+
+def test_clocks_overdue_at_one_moment_escalate_one_level_and_reminders_name_the_level(
+    time_machine,
+):
+    routing, number = opened(received_at=RECEIVED, complainant={"name": "Wu", "type": "consumer"})
+    time_machine.set(RECEIVED + timedelta(days=20))  # a clock jump: every clock overdue at once
+    routing.fire_due_timers([number], time_machine.now())
+    case = routing.case(number)
+    assert case.escalation_level == 1  # one overdue period, one level: the unit's manager
+    escalations = [e for e in routing.events.get(case.id) if isinstance(e, Case.Escalated)]
+    assert len(escalations) == 1
+    assert "acknowledge" in escalations[0].reason
+    assert "close" in escalations[0].reason
+    reminders = [
+        e
+        for e in routing.events.get(case.id)
+        if isinstance(e, Case.TimerFired) and e.timer == "reminder"
+    ]
+    assert {(e.unit, e.level) for e in reminders} == {("quality_management", "unit_handler")}
+    time_machine.advance(timedelta(days=30))
+    routing.fire_due_timers([number], time_machine.now())
+    assert routing.case(number).escalation_level == 1  # nothing new fell due
