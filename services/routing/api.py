@@ -19,6 +19,7 @@ from services.routing.schemas import (
     FollowUp,
     Investigation,
     Memo,
+    Pin,
     Proposal,
     QueuePage,
     Reason,
@@ -96,11 +97,33 @@ def router(app: RoutingApplication, engine: AsyncEngine) -> APIRouter:
     def late_steps(number: str, who: Principal = Depends(reader)) -> list[dict[str, Any]]:
         return app.case(number).late_steps
 
-    @cases.post("/{number}/reassignment", response_model=CaseRead)
+    @cases.post(
+        "/{number}/reassignment",
+        response_model=CaseRead,
+        summary="Move the case to another unit, with the reason; pinned there unless "
+        "`pin` is false",
+    )
     def reassign(number: str, body: Reassignment, who: Principal = Depends(manager)) -> CaseRead:
         return CaseRead.of(
             app.change(
-                number, "reassign", command_meta(who.actor), unit=body.unit, reason=body.reason
+                number,
+                "reassign",
+                command_meta(who.actor),
+                unit=body.unit,
+                reason=body.reason,
+                pin=body.pin,
+            )
+        )
+
+    @cases.post(
+        "/{number}/unit-pin",
+        response_model=CaseRead,
+        summary="Pin the case to its unit (changed facts no longer move it), or unpin it",
+    )
+    def pin(number: str, body: Pin, who: Principal = Depends(manager)) -> CaseRead:
+        return CaseRead.of(
+            app.change(
+                number, "pin", command_meta(who.actor), pinned=body.pinned, reason=body.reason
             )
         )
 
@@ -175,6 +198,7 @@ def router(app: RoutingApplication, engine: AsyncEngine) -> APIRouter:
                 fishbone=body.fishbone,
                 root_cause=body.root_cause,
                 responsible_parties=parties,
+                rules=app.rules(),
             )
         )
 

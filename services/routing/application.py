@@ -14,7 +14,7 @@ from eventsourcing.persistence import IntegrityError
 
 from services.routing.deadlines import DeadlinePolicy, default_policy
 from services.routing.domain import Case
-from services.routing.rules import Decision, RuleSet, case_facts, shipped_rules
+from services.routing.rules import Decision, RuleSet, shipped_rules
 from shared.aggregate import ClockedAggregate
 from shared.case_number import CaseNumber, aggregate_id
 from shared.contracts import intake, settlement
@@ -104,6 +104,7 @@ class RoutingApplication(ServiceApplication):
                 intake.ComplaintRegisteredV1: self._open,
                 intake.ComplaintAcknowledgedV1: on_case(_acknowledged),
                 intake.ComplaintJudgedV1: on_case(_judged),
+                intake.ComplaintClassifiedV1: on_case(_classified),
                 intake.OutcomeConfirmedV1: on_case(_confirmed),
                 intake.ComplaintReopenedV1: on_case(_reopened),
                 intake.ComplaintWithdrawnV1: on_case(_withdrawn),
@@ -139,9 +140,7 @@ class RoutingApplication(ServiceApplication):
             subject=registered.subject.model_dump(mode="json", exclude_unset=True),
             meta=meta,
         )
-        decision = self.rules().decide(
-            case_facts(case.channel, case.nature, case.severity, case.customer, case.subject)
-        )
+        decision = self.rules().decide(case.facts())
         case.assign(
             unit=decision.rule.unit,
             role=decision.rule.role,
@@ -203,6 +202,16 @@ def _judged(
     case.stop_clock("answer", meta, StopCause.completed, answered, event.occurred_at)
     if not judged.valid and case.is_open:
         case.close_not_valid(judged.reason, meta, event.occurred_at)
+
+
+def _classified(
+    app: RoutingApplication,
+    case: Case,
+    event: IntegrationEvent,
+    classified: intake.ComplaintClassifiedV1,
+    meta: Meta,
+) -> None:
+    case.reclassify(classified.changes, app.rules(), meta)
 
 
 def _confirmed(

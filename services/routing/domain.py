@@ -16,6 +16,7 @@ from eventsourcing.domain import event
 
 from services.routing.authority import covers, levels, required_level
 from services.routing.deadlines import TIMERS, DeadlinePolicy
+from services.routing.rules import RuleSet, case_facts
 from shared import clock
 from shared.aggregate import ClockedAggregate
 from shared.case_number import aggregate_id
@@ -75,6 +76,11 @@ class Case(ClockedAggregate):
         #: (clock, cycle) of the late steps sent for review after closing (洽办), once each.
         self.reviewed: list[list[Any]] = []
         self.validity: bool | None = None
+        #: Intake's classification beyond nature and severity: cause, fault class, online
+        #: level (routing rules may test them).
+        self.classification: dict[str, str] = {}
+        #: A manager's pin: while set, changed facts do not move the case to another unit.
+        self.pinned: dict[str, Any] | None = None
         self._reset_cycle()
 
     def _reset_cycle(self) -> None:
@@ -122,15 +128,90 @@ class Case(ClockedAggregate):
         if self.status == "open":
             self.status = "assigned"
 
-    def reassign(self, unit: str, reason: str, meta: Meta) -> None:
+    def reassign(self, unit: str, reason: str, meta: Meta, pin: bool = True) -> None:
+        """A manager moves the case; pinned (by default) so that changed facts do not move
+        it back by rule."""
         self._check_active("reassign it")
         if unit == self.unit:
             raise Conflict(f"case {self.number} is with {unit} already")
         self._reassigned(unit=unit, previous_unit=self.unit or "", reason=reason, meta=meta)
+        if pin != bool(self.pinned):
+            self._pinned(pinned=pin, reason=reason, meta=meta)
+
+    def pin(self, pinned: bool, reason: str, meta: Meta) -> None:
+        """Keep the case with its unit whatever the facts say (or let the rules decide again)."""
+        self._check_active("pin its unit")
+        if pinned == bool(self.pinned):
+            raise Conflict(f"case {self.number} is {'pinned' if pinned else 'not pinned'} already")
+        self._pinned(pinned=pinned, reason=reason, meta=meta)
+
+    @event("UnitPinned")
+    def _pinned(self, pinned: bool, reason: str, meta: Meta) -> None:
+        self.pinned = {"unit": self.unit, "reason": reason} if pinned else None
+
+    def facts(self) -> dict[str, Any]:
+        """What routing rules may test: intake's facts, its classification, and who the
+        investigation found responsible."""
+        parties = (self.investigation or {}).get("responsible_parties") or []
+        return case_facts(
+            self.channel,
+            self.nature,
+            self.severity,
+            self.customer,
+            self.subject,
+            self.classification,
+            [p["kind"] for p in parties],
+        )
+
+    def reroute(self, rules: RuleSet, why: str, meta: Meta) -> None:
+        """Decide the unit again on changed facts; another unit is a reassignment by rule,
+        with its trace. Not once a remedy is proposed, nor while a manager's pin holds."""
+        if self.pinned or self.status not in ("assigned", "investigated"):
+            return
+        decision = rules.decide(self.facts())
+        if decision.rule.unit == self.unit:
+            return
+        self._reassigned(
+            unit=decision.rule.unit,
+            previous_unit=self.unit or "",
+            reason=f"{why}: rule {decision.rule.id} decides {decision.rule.unit}",
+            role=decision.rule.role,
+            rule_id=decision.rule.id,
+            ruleset_version=decision.version,
+            trace=decision.trace,
+            meta=meta,
+        )
+
+    def reclassify(self, changes: dict[str, str], rules: RuleSet, meta: Meta) -> None:
+        """Intake changed the classification: record it, and route again on it."""
+        self._reclassified(changes=changes, meta=meta)
+        self.reroute(rules, "reclassified at intake", meta)
+
+    @event("Reclassified")
+    def _reclassified(self, changes: dict[str, str], meta: Meta) -> None:
+        for scheme, code in changes.items():
+            if scheme == "nature":
+                self.nature = code
+            elif scheme == "severity":
+                self.severity = code
+            else:
+                self.classification[scheme] = code
 
     @event("Reassigned")
-    def _reassigned(self, unit: str, previous_unit: str, reason: str, meta: Meta) -> None:
+    def _reassigned(
+        self,
+        unit: str,
+        previous_unit: str,
+        reason: str,
+        meta: Meta,
+        role: str | None = None,
+        rule_id: str | None = None,
+        ruleset_version: str | None = None,
+        trace: list[dict[str, Any]] | None = None,
+    ) -> None:
         self.unit = unit
+        if role:
+            self.role = role
 
     def escalate(self, reason: str, meta: Meta, to_top: bool = False) -> None:
         if self.escalation_level == len(LADDER) - 1:
@@ -394,7 +475,10 @@ class Case(ClockedAggregate):
         root_cause: str,
         responsible_parties: list[dict[str, Any]],
         meta: Meta,
+        rules: RuleSet | None = None,
     ) -> None:
+        """Record the investigation; who it finds responsible may route the case anew
+        (a carrier at fault: logistics), by `rules`."""
         self._check_active("record an investigation")
         unknown = set(fishbone) - set(FISHBONE)
         if unknown:
@@ -425,6 +509,8 @@ class Case(ClockedAggregate):
         self.stop_clock(
             "investigation_report", meta, StopCause.completed, "investigation report recorded"
         )
+        if rules is not None:
+            self.reroute(rules, "investigated", meta)
 
     @event("InvestigationRecorded")
     def _investigated(

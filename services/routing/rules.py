@@ -1,8 +1,9 @@
 """Routing rules as data: an ordered, versioned rule set; the first rule that matches decides.
 
-A rule is a list of conditions over case facts (nature, channel, severity, customer type,
-region, product, and numeric attributes such as a measured signal level) and the unit and
-role it assigns. `decide` returns the winning rule with a trace of every rule tried and the
+A rule is a list of conditions over case facts (nature, channel, severity, cause, fault
+class, online level, customer type, region, product, part, the kinds of party found
+responsible, and numeric attributes such as a measured signal level) and the unit and role
+it assigns. `decide` returns the winning rule with a trace of every rule tried and the
 first condition that failed it, so a dry run can explain, and an assignment can record, why.
 """
 
@@ -27,6 +28,7 @@ OPERATORS: dict[str, Any] = {
     "gt": operator.gt,
     "gte": operator.ge,
     "in": lambda value, options: value in options,
+    "contains": lambda values, option: isinstance(values, list) and option in values,
 }
 NUMERIC = {"lt", "lte", "gt", "gte"}
 
@@ -158,15 +160,24 @@ def case_facts(
     severity: str | None,
     customer: dict[str, Any],
     subject: dict[str, Any],
+    classification: dict[str, str] | None = None,
+    responsible_kinds: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The facts rules may test, from what intake published."""
+    """The facts rules may test: what intake published and classified (cause, fault class,
+    online level), and the kinds of party the investigation found responsible."""
+    classified = classification or {}
     return {
         "channel": channel,
         "nature": nature,
         "severity": severity,
+        "cause": classified.get("cause"),
+        "fault_class": classified.get("fault_class"),
+        "online_level": classified.get("online_level"),
         "customer_type": customer.get("type"),
         "foreign": bool(customer.get("foreign")),
         "region": subject.get("region"),
         "product": subject.get("product"),
+        "part_no": subject.get("part_no"),
+        "responsible": list(responsible_kinds or []),
         **(subject.get("attributes") or {}),
     }

@@ -26,6 +26,17 @@ class Reassignment(Reason):
         }
     )
     unit: str = Field(min_length=1, max_length=100)
+    pin: bool = Field(
+        default=True,
+        description="Keep the case with this unit when facts change (no reassignment by rule)",
+    )
+
+
+class Pin(Reason):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"pinned": True, "reason": "QA keeps it: batch issue"}]}
+    )
+    pinned: bool
 
 
 class Extension(Reason):
@@ -245,6 +256,12 @@ class CaseRead(BaseModel):
         description="This cycle's approvals, the first and its supplements"
     )
     approved_total: str | None = Field(description="What this cycle's approvals cover together")
+    classification: dict[str, str] = Field(
+        default_factory=dict, description="Intake's cause, fault class and online level"
+    )
+    pinned: dict[str, Any] | None = Field(
+        default=None, description="A manager's pin to the unit, with the reason"
+    )
     memos: list[dict[str, Any]]
     follow_up: dict[str, str]
     late_steps: list[dict[str, Any]]
@@ -274,6 +291,8 @@ class CaseRead(BaseModel):
             approval=case.approval,
             approvals=case.approvals,
             approved_total=str(case.approved_total.amount) if case.approved_total else None,
+            classification=case.classification,
+            pinned=case.pinned,
             memos=case.memos,
             follow_up=case.follow_up,
             late_steps=case.late_steps,

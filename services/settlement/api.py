@@ -180,7 +180,18 @@ class Apportionment(Strict):
             ]
         }
     )
-    parties: list[Share] = Field(min_length=1, max_length=50)
+    parties: list[Share] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=50,
+        description="Omitted: the split the investigation proposed (`proposed_apportionment`)",
+    )
+    reason: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2000,
+        description="Required when the parties differ from the proposed split",
+    )
 
 
 class Penalty(Strict):
@@ -298,6 +309,10 @@ class SettlementRead(BaseModel):
     sign_offs: dict[str, str]
     costs_confirmed: bool
     apportionment: list[dict[str, Any]] | None
+    proposed_apportionment: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="The investigation's responsible parties and shares, offered as the split",
+    )
     penalties: list[dict[str, Any]]
     vouchers: dict[str, dict[str, Any]]
     customer_total: str
@@ -332,6 +347,7 @@ class SettlementRead(BaseModel):
             sign_offs=s.sign_offs,
             costs_confirmed=s.costs_confirmed,
             apportionment=s.apportionment,
+            proposed_apportionment=s.proposed_apportionment,
             penalties=s.penalties,
             vouchers=s.vouchers,
             customer_total=str(s.customer_total.amount),
@@ -510,8 +526,8 @@ def router(app: SettlementApplication) -> APIRouter:
     def apportionment(
         number: str, body: Apportionment, who: Principal = Depends(finance)
     ) -> SettlementRead:
-        parties = [p.model_dump(mode="json") for p in body.parties]
-        return act(number, "apportion_costs", who, parties=parties)
+        parties = [p.model_dump(mode="json") for p in body.parties] if body.parties else None
+        return act(number, "apportion_costs", who, parties=parties, reason=body.reason)
 
     @api.post("/{number}/penalties", response_model=SettlementRead)
     def penalty(number: str, body: Penalty, who: Principal = Depends(finance)) -> SettlementRead:

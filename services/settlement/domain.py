@@ -105,6 +105,11 @@ def _line_amounts(net: Money, tax_rate: Decimal) -> dict[str, str]:
     return {"net": str(net.amount), "tax": str(tax.amount), "gross": str((net + tax).amount)}
 
 
+def _split(parties: list[dict[str, Any]]) -> set[tuple[str, str, Decimal]]:
+    """A split as data to compare: who bears which percentage."""
+    return {(p["kind"], p["name"], Decimal(str(p["ratio"]))) for p in parties}
+
+
 def _sum(lines: list[dict[str, Any]], key: str, currency: str) -> Money:
     return sum((Money(Decimal(x[key]), currency) for x in lines), Money(Decimal(0), currency))
 
@@ -832,9 +837,38 @@ class Settlement(ClockedAggregate):
 
     # Apportionment and who bears what (分摊比例, 004) ----------------------------------------
 
+    @property
+    def proposed_apportionment(self) -> list[dict[str, Any]]:
+        """The investigation's responsible parties and shares, offered as the split."""
+        return [
+            {"kind": p["kind"], "name": p["name"], "ratio": str(p["share"])}
+            for p in self.responsible_parties
+        ]
+
     def apportion_costs(
-        self, parties: list[dict[str, Any]], numbering: Numbering, meta: Meta
+        self,
+        parties: list[dict[str, Any]] | None,
+        numbering: Numbering,
+        meta: Meta,
+        reason: str | None = None,
     ) -> None:
+        """Split the confirmed costs: as the investigation proposed (no parties given), or
+        as finance decides, with a reason when that differs from the proposal."""
+        proposed = self.proposed_apportionment
+        if parties is None:
+            if not proposed:
+                raise Invalid(
+                    "the investigation named no responsible parties: give the parties",
+                    field="parties",
+                    rule="required",
+                )
+            parties = proposed
+        elif proposed and _split(parties) != _split(proposed) and not reason:
+            raise Invalid(
+                "the split differs from the investigation's; give the reason for the change",
+                field="reason",
+                rule="reason_for_change",
+            )
         if not self.costs_confirmed:
             raise Conflict("costs are apportioned once all four sign-offs are in")
         if self.apportionment is not None:
@@ -850,14 +884,25 @@ class Settlement(ClockedAggregate):
             for p, s in zip(parties, shares, strict=True)
         ]
         self._apportioned(
-            total=str(self.cost_total.amount), shares=applied, currency=self.currency, meta=meta
+            total=str(self.cost_total.amount),
+            shares=applied,
+            currency=self.currency,
+            proposed=proposed,
+            reason=reason,
+            meta=meta,
         )
         for share in applied:
             self._charge_back(share, numbering, meta)
 
     @event("CostsApportioned")
     def _apportioned(
-        self, total: str, shares: list[dict[str, Any]], currency: str, meta: Meta
+        self,
+        total: str,
+        shares: list[dict[str, Any]],
+        currency: str,
+        meta: Meta,
+        proposed: list[dict[str, Any]] | None = None,
+        reason: str | None = None,
     ) -> None:
         self.apportionment = shares
 

@@ -37,6 +37,15 @@ class CaseReassignedV1(Contract):
     unit: str
     previous_unit: str
     reason: str
+    rule_id: str | None = Field(
+        default=None,
+        description="The routing rule that moved it, when changed facts did (absent: a manager)",
+    )
+    ruleset_version: str | None = None
+    role: str | None = None
+    trace: list[dict[str, Any]] = Field(
+        default_factory=list, description="Every rule tried and why it failed"
+    )
 
 
 class CaseEscalatedV1(Contract):

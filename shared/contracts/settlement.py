@@ -164,6 +164,13 @@ class CostsApportionedV1(Contract):
     total: DecimalText = Amount
     shares: list[dict[str, Any]] = Field(description="kind, name, ratio (percent), amount")
     currency: str
+    proposed: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="The split the investigation proposed (kind, name, ratio), if any",
+    )
+    reason: str | None = Field(
+        default=None, description="Why finance split it otherwise than proposed"
+    )
 
 
 class ChargeBackRaisedV1(Contract):

@@ -3,9 +3,12 @@
 Routing is down when the desk acknowledges a complaint, on time. It comes back two days
 later, past the 24-hour deadline, and catches up on intake's events: the acknowledgement is
 on time in routing's clock stop, in its late steps (none), in its timers (no reminder fired
-for a step that was done) and in analytics' on-time rate — on both deployments.
+for a step that was done) and in analytics' on-time rate — on both deployments. And a case
+whose every clock ran over at once is escalated one level, and, once withdrawn, each late
+step goes to review (洽办) exactly once, on the feed and on the topic, across a kill -9.
 """
 
+import asyncio
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
@@ -14,6 +17,7 @@ import pytest
 
 from shared import clock
 from tests.support.auth import bearer
+from tests.support.infra import topic_events
 from tests.support.timing import clock_env
 from tests.support.waiting import wait_until
 
@@ -96,3 +100,53 @@ def test_an_on_time_step_stays_on_time_when_routing_catches_up_late(system):
 
     rate = wait_until(acknowledge_rate, what="analytics counted the step")
     assert (rate["on_time"], rate["total"]) == (1, 1)
+
+
+def test_late_steps_are_escalated_once_and_reviewed_once_after_closing_across_a_restart(system):
+    intake, routing = system.url("intake"), system.url("routing")
+    number = httpx.post(
+        f"{intake}/complaints", json=COMPLAINT, headers=bearer("clerk"), timeout=10
+    ).json()["number"]
+    wait_until(
+        lambda: httpx.get(f"{routing}/cases/{number}", headers=bearer("auditor")).is_success,
+        what="case opened",
+    )
+    three_weeks_on = clock_env(timedelta(days=21))["COMPLAINTS_CLOCK_SHIFT_SECONDS"]
+    for service in ("intake", "routing"):  # three weeks pass: every clock is overdue
+        system.kill(service)
+        system.start(service, clock_shift_seconds=three_weeks_on)
+
+    def escalated():
+        case = httpx.get(f"{routing}/cases/{number}", headers=bearer("auditor")).json()
+        return case["escalation"] != "unit_handler" and case
+
+    assert wait_until(escalated, what="the overdue case escalated")["escalation"] == "unit_manager"
+    withdrawn = httpx.post(
+        f"{intake}/complaints/{number}/withdrawal",
+        json={"reason": "solved by phone"},
+        headers=bearer("clerk"),
+        timeout=10,
+    )
+    assert withdrawn.is_success, withdrawn.text
+
+    def reviews(events):
+        return [e for e in events if e["type"] == "routing.OverdueReviewRequested"]
+
+    wait_until(lambda: reviews(routing_events(routing, number)), what="reviews requested")
+    system.kill("routing")  # kill -9, then back: nothing is requested again
+    system.start("routing", clock_shift_seconds=three_weeks_on)
+    events = routing_events(routing, number)
+    late = httpx.get(f"{routing}/cases/{number}/late-steps", headers=bearer("auditor")).json()
+    expected = sorted((step["clock"], step["cycle"]) for step in late)
+    assert len(expected) >= 4
+    assert sorted((e["data"]["clock"], e["data"]["cycle"]) for e in reviews(events)) == expected
+    assert len([e for e in events if e["type"] == "routing.CaseEscalated"]) == 1
+    if "COMPLAINTS_KAFKA_BOOTSTRAP" in system.env:
+        topic = f"{system.env['COMPLAINTS_KAFKA_TOPIC_PREFIX']}.routing.v1"
+
+        def on_topic():
+            published = asyncio.run(topic_events(system.env["COMPLAINTS_KAFKA_BOOTSTRAP"], topic))
+            mine = {e["event_id"]: e for e in reviews(published) if e["case_number"] == number}
+            return len(mine) == len(expected) and mine
+
+        assert wait_until(on_topic, what="the reviews on the topic, once each by event id")

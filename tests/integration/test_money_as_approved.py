@@ -324,3 +324,44 @@ def test_a_retried_command_gets_its_first_answer_and_another_request_with_the_ke
     replayed = desks.routing.post(f"/cases/{number}/remedies", json=propose, headers=handler)
     assert replayed.headers["Idempotent-Replayed"] == "true"
     assert replayed.json() == proposed.json()
+
+
+def test_the_investigations_split_is_offered_and_finance_changes_it_only_with_a_reason(desks):
+    number = desks.open_case()
+    handler = bearer("handler", **QUALITY)
+    investigation = {
+        "problem": {"what": "crushed boxes"},
+        "root_cause": "pallets stacked four high",
+        "responsible_parties": [
+            {"kind": "carrier", "name": "SF Express", "share": "70"},
+            {"kind": "internal_unit", "name": "Packing", "share": "30"},
+        ],
+    }
+    moved = desks.routing.post(
+        f"/cases/{number}/investigation", json=investigation, headers=handler
+    )
+    assert moved.json()["unit"] == "logistics"  # a carrier at fault: logistics deals with it
+    handler = bearer("handler", unit="logistics")
+    desks.routing.post(
+        f"/cases/{number}/remedies",
+        json={"currency": "CNY", "remedies": [{"kind": "compensation", "amount": "100.00"}]},
+        headers=handler,
+    )
+    desks.approve(number)
+    cost = {"item": "travel", "amount": "1000.00", "accounting_unit": "qa", "owner": "cqe-ma"}
+    desks.finance(number, "costs", cost)
+    for role in ("finance", "manager", "quality_engineer", "product_manager"):
+        desks.finance(number, "cost-sign-offs", {}, role=role)
+
+    offered = desks.settlement.get(f"/settlements/{number}", headers=bearer("finance"))
+    assert offered.json()["proposed_apportionment"] == [
+        {"kind": "carrier", "name": "SF Express", "ratio": "70"},
+        {"kind": "internal_unit", "name": "Packing", "ratio": "30"},
+    ]
+    other = {"parties": [{"kind": "carrier", "name": "SF Express", "ratio": "100"}]}
+    unexplained = desks.finance(number, "apportionment", other)
+    assert (unexplained.status_code, refusal(unexplained).keys()) == (422, {"reason_for_change"})
+    as_proposed = desks.finance(number, "apportionment", {})
+    assert as_proposed.status_code == 200, as_proposed.text
+    shares = {s["name"]: s["amount"] for s in as_proposed.json()["apportionment"]}
+    assert shares == {"SF Express": "700.00", "Packing": "300.00"}

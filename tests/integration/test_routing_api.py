@@ -14,6 +14,7 @@ from shared.outbox import OutboxReader
 from shared.settings import Settings
 from tests.support.auth import bearer
 from tests.support.builders import clerk_meta, intake_app, registration
+from tests.support.routing_story import upstream
 from tests.support.timing import business_clock
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
@@ -34,6 +35,7 @@ def desk(tmp_path):
     with TestClient(api, headers=bearer("manager")) as client:
         client.machine = machine
         client.routing = api.state.runtime.app
+        client.app = api
         yield client
     clock.install_clock(business_clock())
 
@@ -158,3 +160,55 @@ def test_the_approval_records_the_manager_and_authority_from_the_token(desk):
     stored = list(desk.routing.events.get(desk.routing.case(number).id))
     assert stored[-1].meta["actor"] == {"id": "mgr-zhang", "role": "manager"}
     assert stored[-2].meta["actor"] == {"id": "qa-liu", "role": "handler"}
+
+
+def classified(desk, number, **changes):
+    """Intake's classification reaches routing."""
+    event = upstream(number, "intake.ComplaintClassified", {"changes": changes, "reason": "x"})
+    desk.routing.save(*desk.routing.policy(event))
+
+
+def test_a_quality_case_caused_by_transport_damage_moves_to_logistics_with_its_trace(desk):
+    number = open_case(desk, received_at=NOW, nature="quality")
+    assert desk.get(f"/cases/{number}").json()["unit"] == "quality_management"
+    dry = desk.post("/routing-rules/dry-run", json={"facts": {"nature": "quality"}})
+    assert dry.json()["rule_id"] == "quality"
+
+    classified(desk, number, cause="transport_damage")
+    case = desk.get(f"/cases/{number}").json()
+    assert (case["unit"], case["classification"]) == (
+        "logistics",
+        {"cause": "transport_damage"},
+    )
+    outbox = desk.app.state.runtime.outbox
+    [moved] = [e for e in outbox.read(0, 1000).events if e.type == "routing.CaseReassigned"]
+    assert (moved.data["rule_id"], moved.data["previous_unit"]) == (
+        "transport-damage",
+        "quality_management",
+    )
+    assert {"rule_id": "quality", "matched": False, "failed": None} not in moved.data["trace"]
+    assert moved.data["trace"][-1] == {
+        "rule_id": "transport-damage",
+        "matched": True,
+        "failed": None,
+    }
+
+
+def test_a_managers_pin_keeps_the_unit_whatever_the_facts_and_the_investigation_can_move_it(
+    desk,
+):
+    pinned = open_case(desk, received_at=NOW, nature="quality")
+    answer = desk.post(f"/cases/{pinned}/unit-pin", json={"pinned": True, "reason": "QA batch"})
+    assert answer.json()["pinned"] == {"unit": "quality_management", "reason": "QA batch"}
+    classified(desk, pinned, cause="transport_damage")
+    assert desk.get(f"/cases/{pinned}").json()["unit"] == "quality_management"
+
+    number = open_case(desk, received_at=NOW, nature="quality")
+    investigation = {
+        "problem": {"what": "crushed boxes"},
+        "root_cause": "pallets stacked four high in the truck",
+        "responsible_parties": [{"kind": "carrier", "name": "SF Express", "share": "100"}],
+    }
+    handler = bearer("handler", unit="quality_management")
+    recorded = desk.post(f"/cases/{number}/investigation", json=investigation, headers=handler)
+    assert recorded.json()["unit"] == "logistics", recorded.text

@@ -56,6 +56,7 @@ ALLOWED: dict[str, dict[str, frozenset[str] | set[str] | None]] = {
         "GET /cases/{number}/closing-gate": STAFF,
         "GET /cases/{number}/late-steps": STAFF,
         "POST /cases/{number}/reassignment": {MANAGER},
+        "POST /cases/{number}/unit-pin": {MANAGER},
         "POST /cases/{number}/clocks/{name}/pause": {HANDLER, MANAGER},
         "POST /cases/{number}/clocks/{name}/resume": {HANDLER, MANAGER},
         "POST /cases/{number}/clocks/{name}/extension": {MANAGER},

@@ -148,3 +148,22 @@ async def poison(bootstrap: str, topic: str, count: int) -> None:
             await producer.send_and_wait(topic, b"\x00not an envelope", key=f"p{i}".encode())
     finally:
         await producer.stop()
+
+
+async def topic_events(bootstrap: str, topic: str) -> list[dict]:
+    """Every envelope on `topic` from the start, as a subscriber reads it (JSON decoded)."""
+    import json
+
+    from aiokafka import AIOKafkaConsumer
+
+    reader = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await reader.start()
+    try:
+        envelopes = []
+        while batches := await reader.getmany(timeout_ms=1000):
+            envelopes += [json.loads(m.value) for ms in batches.values() for m in ms if m.value]
+        return envelopes
+    finally:
+        await reader.stop()

@@ -237,6 +237,7 @@ def money_story(settlement, number):
             {"kind": "supplier", "name": "StencilCo", "ratio": "30"},
             {"kind": "internal_unit", "name": "SMT", "ratio": "30"},
         ],
+        reason="the carrier's damage report came after the investigation",
     )
     act(
         number,
