@@ -49,7 +49,8 @@ class Subscription(Protocol):
 
     def caught_up(self) -> bool:
         """Everything upstream had published when last asked has been processed (False
-        until the subscription has asked at least once)."""
+        until the subscription has asked at least once; True while the upstream cannot be
+        read, since no backlog can be waited for then)."""
         ...
 
     async def close(self) -> None: ...

@@ -54,6 +54,9 @@ class HttpFeedSubscription:
                 page = response.json()
             except (httpx.HTTPError, ValueError) as error:
                 log.info("feed %s not reachable yet: %s", self.base_url, error)
+                # Nothing can be waited for from an upstream that cannot be read: work that
+                # waits for consumers to catch up (timers) must not stop for it.
+                self._caught_up = True
                 await asyncio.sleep(self.poll_interval * 5)
                 continue
             batch = []
