@@ -55,6 +55,11 @@ def serve(service: str) -> None:
         port=settings.http_port,
         log_config=None,
         timeout_graceful_shutdown=10,
+        # Idle connections close after 5 s; at most this many at once, beyond that 503.
+        # uvicorn has no timeout for trickled headers: the gateway in front sets that one.
+        timeout_keep_alive=5,
+        limit_concurrency=settings.max_connections,
+        h11_max_incomplete_event_size=16 * 1024,
     )
 
 
@@ -197,6 +202,7 @@ def verify_store(service: str) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
+    os.umask(0o077)  # stores, checkpoints, evidence and secrets: the service's own (0600)
     parser = argparse.ArgumentParser(prog="complaints")
     commands = parser.add_subparsers(dest="command", required=True)
     serve_parser = commands.add_parser("serve", help="run one service")

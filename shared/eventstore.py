@@ -8,6 +8,8 @@ transaction: that is what makes consumers idempotent by construction.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -25,16 +27,20 @@ from eventsourcing.persistence import (
     Tracking,
     Transcoding,
 )
+from eventsourcing.utils import get_topic
 
 from shared import idempotency
 from shared.audit.chain import ChainMapper
 from shared.errors import Conflict
 from shared.idempotency import AnsweredRequest, IdempotentRequest
 from shared.meta import Meta, for_case
-from shared.secrets import installation_secret
+from shared.outbox import Withholding
+from shared.secrets import installation_secret, private_dir
 from shared.settings import Settings
+from shared.withheld import WithheldEvent
 
 A = TypeVar("A")
+log = logging.getLogger(__name__)
 #: Attempts at a command whose aggregate keeps being changed by other writers.
 CONCURRENT_ATTEMPTS = 20
 
@@ -42,7 +48,7 @@ CONCURRENT_ATTEMPTS = 20
 def persistence_env(settings: Settings) -> dict[str, str]:
     """The `eventsourcing` environment for a service's own store."""
     if settings.store == "sqlite":
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.data_dir)
         return {
             "AUDIT_KEY_FILE": str(settings.audit_key_file),
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
@@ -155,14 +161,58 @@ class ServiceApplication(Application):
         return self.repository.get(UUID(record.stream), version=record.version)
 
     def run_command(
-        self, load: Callable[[], A], number: str, command: str, meta: Meta, /, **arguments: Any
+        self,
+        load: Callable[[], A],
+        number: str,
+        command: str,
+        meta: Meta,
+        /,
+        authorize: Callable[[A], None] | None = None,
+        **arguments: Any,
     ) -> A:
-        """Run one command method of a case's aggregate and save what it recorded."""
+        """Run one command method of a case's aggregate and save what it recorded.
+
+        `authorize` checks the caller against the aggregate as this attempt loaded it, so
+        inside the retry: a concurrent change (a reassignment to another unit) makes our
+        save conflict, and the retry checks the caller again on the newer state.
+        """
 
         def run(aggregate: A) -> None:
+            if authorize is not None:
+                authorize(aggregate)
             getattr(aggregate, command)(**arguments, meta=for_case(meta, number))
 
         return self.change_retrying(load, run)
+
+    def withhold(self, items: Sequence[Withholding]) -> None:
+        """Record events the outbox could not publish (once each), and say so loudly."""
+        for item in items:
+            if WithheldEvent.create_id(item.position) in self.repository:
+                continue
+            log.error(
+                "outbox: event at position %d (%s, case %s) withheld: %s",
+                item.position,
+                item.domain_type,
+                item.case_number,
+                item.reason,
+            )
+            record = WithheldEvent(
+                position=item.position,
+                domain_type=item.domain_type,
+                case_number=item.case_number,
+                occurred_at=item.occurred_at,
+                reason=item.reason,
+                meta=item.meta,
+            )
+            with contextlib.suppress(IntegrityError):  # a feed and a relay, at once
+                self.save(record)
+
+    def withheld(self) -> list[WithheldEvent]:
+        """Events withheld from the outbox, oldest first (a handful, if any)."""
+        notifications = self.recorder.select_notifications(
+            start=1, limit=1000, topics=[get_topic(WithheldEvent.Withheld)]
+        )
+        return [self.repository.get(n.originator_id) for n in notifications]
 
     def case_streams(self, number: str) -> list[UUID]:
         """The ids of this store's aggregates that belong to case `number` (for audit)."""

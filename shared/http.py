@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import os
 import signal
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
+from eventsourcing.application import AggregateNotFoundError
+from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from opentelemetry.trace import SpanKind
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -29,15 +33,22 @@ from shared.auth.access import allow, authenticated
 from shared.auth.limits import RateLimited
 from shared.auth.principal import Principal, Role
 from shared.auth.tokens import Unauthenticated
-from shared.errors import DomainError
+from shared.contracts import Unprocessable, parse
+from shared.errors import DomainError, Invalid, NotFound
 from shared.idempotency import IdempotentRequest, fingerprint
 from shared.logs import correlation_id
+from shared.meta import command_meta
 from shared.outbox import OutboxReader
+from shared.withheld import WithheldEvent
 
 PROBLEM = "application/problem+json"
 #: The methods whose routes take an Idempotency-Key.
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_FEED_LIMIT = 1000
+#: How deep a request body may nest (the deepest schema needs five levels).
+MAX_NESTING = 32
+#: Positions are 63-bit integers in every store.
+MAX_POSITION = 2**63 - 1
 
 
 def problem(status: int, title: str, detail: str, errors: list[dict[str, Any]] | None = None):
@@ -72,6 +83,15 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _rate_limited(_: Request, error: RateLimited) -> JSONResponse:
         response = problem(429, "Too many requests", str(error))
         response.headers["Retry-After"] = str(error.retry_after)
+        return response
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        """Starlette's own refusals (a body it cannot parse, a method not allowed) in the
+        problem shape like every other."""
+        response = problem(error.status_code, "Request refused", str(error.detail))
+        for name, value in (error.headers or {}).items():
+            response.headers[name] = value
         return response
 
     @app.exception_handler(RequestValidationError)
@@ -114,19 +134,26 @@ class BodyLimit:
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._refuse(limit, scope, receive, send)
             return
-        seen = 0
+        seen, cut_off = 0, False
 
         async def limited() -> Message:
-            nonlocal seen
+            nonlocal seen, cut_off
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > limit:
+                cut_off = True
                 raise _TooLarge
             return message
 
+        async def unless_cut_off(message: Message) -> None:
+            if not cut_off:  # the app's own answer to a body it could not finish reading
+                await send(message)
+
         try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
+            await self.app(scope, limited, unless_cut_off)
+        except* _TooLarge:
+            pass  # raised from inside the app, possibly through a middleware's task group
+        if cut_off:  # chunked or lying about its length: 413 all the same
             await self._refuse(limit, scope, receive, send)
 
     async def _refuse(self, limit: int, scope: Scope, receive: Receive, send: Send) -> None:
@@ -202,23 +229,92 @@ def correlation_middleware(app: FastAPI, service: str) -> None:
                 correlation_id.reset(token)
 
 
-def health_router(service: str, readiness: Callable[[], Awaitable[dict[str, bool]]]) -> APIRouter:
+def health_router(
+    service: str,
+    readiness: Callable[[], Awaitable[dict[str, bool]]],
+    withheld: Callable[[], Awaitable[int]],
+) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
     @router.get("/health", summary="Liveness: the process serves HTTP")
     async def health() -> dict[str, str]:
         return {"status": "ok", "service": service}
 
-    @router.get("/ready", summary="Readiness: the store answers and the bus tasks run")
+    @router.get(
+        "/ready",
+        summary="Readiness: the store answers and the bus tasks run; degraded (still 200) "
+        "while events are withheld from the feed",
+    )
     async def ready() -> JSONResponse:
         checks = await readiness()
         ok = all(checks.values())
+        unpublished = await withheld() if ok else 0
+        status = "not ready" if not ok else "degraded" if unpublished else "ready"
         return JSONResponse(
-            {"status": "ready" if ok else "not ready", "service": service, "checks": checks},
+            {"status": status, "service": service, "checks": checks, "withheld": unpublished},
             status_code=200 if ok else 503,
         )
 
     return router
+
+
+def withheld_router(app: Any) -> APIRouter:
+    """See, repair and republish the events this service's outbox could not publish."""
+    router = APIRouter(prefix="/outbox/withheld", tags=["operations"], route_class=CommandRoute)
+
+    @router.get(
+        "",
+        summary="Events withheld from the feed because their contract refused them",
+        dependencies=[Depends(allow(Role.admin, Role.auditor))],
+    )
+    def list_withheld() -> dict[str, Any]:
+        return {"items": [w.summary() for w in app.withheld()]}
+
+    @router.post(
+        "/{position}/republish",
+        summary="Publish a withheld event again, its payload repaired to fit its contract",
+    )
+    def republish(
+        position: Annotated[int, Path(ge=1, le=MAX_POSITION)],
+        body: Repair,
+        who: Annotated[Principal, Depends(allow(Role.admin))],
+    ) -> dict[str, Any]:
+        try:
+            parse(body.type, body.schema_version, body.data)
+        except Unprocessable as refused:
+            raise Invalid(str(refused), field="data", rule="contract") from None
+
+        def load() -> WithheldEvent:
+            try:
+                return app.repository.get(WithheldEvent.create_id(position))
+            except AggregateNotFoundError:
+                raise NotFound(f"nothing was withheld at position {position}") from None
+
+        def repair(withheld: WithheldEvent) -> None:
+            meta = {**command_meta(who.actor), "case_number": withheld.case_number}
+            withheld.repair(body.type, body.schema_version, body.data, meta)
+
+        return app.change_retrying(load, repair).summary()
+
+    return router
+
+
+class Repair(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "intake.ComplaintRegistered",
+                    "schema_version": 1,
+                    "data": {"number": "2611-0042"},
+                }
+            ]
+        },
+    )
+    type: str = Field(min_length=1, max_length=100, description="The integration event type")
+    schema_version: int = Field(ge=1, le=100)
+    data: dict[str, Any] = Field(description="The payload, as its contract wants it")
 
 
 def dead_letter_router(handler: Any) -> APIRouter:
@@ -231,7 +327,7 @@ def dead_letter_router(handler: Any) -> APIRouter:
         dependencies=[Depends(allow(Role.admin, Role.auditor))],
     )
     async def list_letters(
-        after: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500)
+        after: int = Query(0, ge=0, le=MAX_POSITION), limit: int = Query(50, ge=1, le=500)
     ) -> dict[str, Any]:
         items, next_after = await handler.dead_letters(after, limit)
         return {"items": items, "next_after": next_after}
@@ -247,7 +343,7 @@ def dead_letter_router(handler: Any) -> APIRouter:
     return router
 
 
-def feed_router(outbox: OutboxReader) -> APIRouter:
+def feed_router(outbox: OutboxReader, app: Any) -> APIRouter:
     router = APIRouter(tags=["events"])
 
     @router.get(
@@ -260,10 +356,14 @@ def feed_router(outbox: OutboxReader) -> APIRouter:
         dependencies=[Depends(allow(Role.service, Role.auditor, Role.admin))],
     )
     def events(
-        after: int = Query(0, ge=0, description="Return events after this position."),
+        after: int = Query(
+            0, ge=0, le=MAX_POSITION, description="Return events after this position."
+        ),
         limit: int = Query(100, ge=1, le=MAX_FEED_LIMIT, description="Positions to scan."),
     ) -> dict[str, Any]:
         page = outbox.read(after, limit)
+        if page.withheld:  # recorded before the feed moves past them (the relay does too)
+            app.withhold(page.withheld)
         return {
             "events": [e.model_dump(mode="json") for e in page.events],
             "next_after": page.next_after,
@@ -372,7 +472,8 @@ class KillBeforeAnswer:
 
 class CommandRoute(APIRoute):
     """A route whose state-changing methods take an `Idempotency-Key` (see
-    `shared.idempotency`); every service's routers are made of these."""
+    `shared.idempotency`) and whose JSON bodies are text a store can keep; every service's
+    routers are made of these."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         if set(kwargs.get("methods") or ()) & STATE_CHANGING:
@@ -381,3 +482,48 @@ class CommandRoute(APIRoute):
                 Depends(idempotent_request),
             ]
         super().__init__(path, endpoint, **kwargs)
+
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        handle = super().get_route_handler()
+
+        async def checked(request: Request) -> Response:
+            if request.headers.get("content-type", "").startswith("application/json"):
+                _check_json_text(await request.body())
+            return await handle(request)
+
+        return checked
+
+
+def _check_json_text(body: bytes) -> None:
+    """Refuse, naming where, what JSON allows but no store or contract can keep: invalid
+    UTF-8, nesting deeper than any request needs, and lone surrogates (`"\\ud83d"`)."""
+
+    def refuse(where: tuple[Any, ...], rule: str, message: str) -> NoReturn:
+        raise RequestValidationError([{"loc": ("body", *where), "type": rule, "msg": message}])
+
+    try:
+        data = json.loads(body)
+    except UnicodeDecodeError:
+        refuse((), "utf8", "the body is not valid UTF-8")
+    except RecursionError:
+        refuse((), "nesting", "the body is nested too deeply")
+    except ValueError:
+        return  # malformed JSON: FastAPI names where, as json_invalid
+
+    def walk(value: Any, where: tuple[Any, ...], depth: int) -> None:
+        if depth > MAX_NESTING:
+            refuse(where, "nesting", f"nested deeper than {MAX_NESTING} levels")
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                refuse(where, "unicode_surrogate", "a lone surrogate is not text")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(key, (*where, key), depth + 1)
+                walk(item, (*where, key), depth + 1)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, (*where, index), depth + 1)
+
+    walk(data, (), 0)

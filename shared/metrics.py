@@ -80,6 +80,12 @@ class _RuntimeCollector:
             "complaints_relay_published_position", "Last outbox position published"
         )
         runtime = self.runtime
+        withheld = GaugeMetricFamily(
+            "complaints_outbox_withheld",
+            "Events the outbox could not publish and nobody has repaired yet (alert on > 0)",
+        )
+        if runtime.app is not None:
+            withheld.add_metric([], sum(1 for w in runtime.app.withheld() if not w.repaired_as))
         if runtime.settings.transport == "kafka" and runtime.app and runtime.outbox:
             # From the stored position: true even where the relay runs in another process.
             published = runtime.app.tracked_position(RELAY_STREAM) or 0
@@ -101,7 +107,7 @@ class _RuntimeCollector:
             processed.add_metric([consumer.name], consumer.processed)
             for (upstream, partition), behind in consumer.subscription.lag().items():
                 lag.add_metric([consumer.name, upstream, partition], behind)
-        yield from (relay, relay_position, lag, dead, processed)
+        yield from (relay, relay_position, withheld, lag, dead, processed)
         for name, (help_text, values, labels) in self.metrics.gauges.items():
             family = GaugeMetricFamily(name, help_text, labels=list(labels))
             for key, value in values.items():

@@ -50,6 +50,7 @@ REFUSALS = {
     "404": "No such resource (or not the caller's to see)",
     "409": "Does not fit the current state",
     "413": "Body too large",
+    "415": "An evidence file whose type is not accepted or whose content is not that type",
     "422": "Invalid input: each error names the field and the rule",
     "429": "Rate limit reached; see Retry-After",
     "503": "Not answered in time",

@@ -18,6 +18,7 @@ from eventsourcing.persistence import ApplicationRecorder, Mapper
 
 from shared.contracts.common import version_of
 from shared.envelope import Actor, IntegrationEvent, stable_event_id
+from shared.withheld import WithheldEvent
 
 
 @dataclass(frozen=True)
@@ -83,10 +84,23 @@ def contract_for(
 
 
 @dataclass(frozen=True)
+class Withholding:
+    """A stored event its contract refused: skipped in order, to be recorded and repaired."""
+
+    position: int
+    domain_type: str
+    case_number: str
+    occurred_at: datetime
+    reason: str
+    meta: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class OutboxPage:
     events: list[IntegrationEvent]
     next_after: int  # the last position scanned (published or not)
     head: int  # the newest position in the log
+    withheld: list[Withholding] = field(default_factory=list)
 
 
 class OutboxReader:
@@ -105,10 +119,14 @@ class OutboxReader:
         notifications = self.recorder.select_notifications(
             start=after, limit=limit, inclusive_of_start=False
         )
-        events = []
+        events, withheld = [], []
         for notification in notifications:
             domain_event = self.mapper.to_domain_event(notification)
-            draft = self.contract(domain_event)
+            try:
+                draft = self._draft(domain_event)
+            except (ValueError, TypeError, KeyError) as refused:  # pydantic's included
+                withheld.append(_withholding(notification.id, domain_event, refused))
+                continue
             if draft is None:
                 continue
             meta = getattr(domain_event, "meta", None) or {}
@@ -132,4 +150,28 @@ class OutboxReader:
                 )
             )
         next_after = notifications[-1].id if notifications else after
-        return OutboxPage(events=events, next_after=next_after, head=self.head())
+        return OutboxPage(events, next_after, self.head(), withheld)
+
+    def _draft(self, domain_event: Any) -> Published | None:
+        """The service's contract for its events; a repaired withheld event as repaired."""
+        if isinstance(domain_event, WithheldEvent.Repaired):
+            return Published(
+                domain_event.type,
+                domain_event.schema_version,
+                domain_event.case_number,
+                domain_event.occurred_at,
+                domain_event.data,
+            )
+        return self.contract(domain_event)
+
+
+def _withholding(position: int, domain_event: Any, refused: Exception) -> Withholding:
+    meta = getattr(domain_event, "meta", None) or {}
+    return Withholding(
+        position=position,
+        domain_type=type(domain_event).__qualname__,
+        case_number=meta.get("case_number") or "",
+        occurred_at=domain_event.timestamp,
+        reason=f"{type(refused).__name__}: {refused}"[:4000],
+        meta=meta,
+    )

@@ -59,6 +59,8 @@ class Relay:
         page = await run_sync(self.outbox.read, after, self.batch_size)
         if page.next_after == after:
             return 0
+        if page.withheld:  # recorded before moving past them: never lost, never a stall
+            await run_sync(self.app.withhold, page.withheld)
         if page.events:
             await self.publisher.publish(page.events)
         await run_sync(

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from shared.errors import Invalid
 from shared.money import MINOR_UNITS
+from shared.values import EARLIEST, LATEST
 
 
 class Strict(BaseModel):
@@ -41,10 +42,14 @@ def encode_cursor(moment: datetime, key: str) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The cursor's sort time and key; anything this list did not hand out is a 422."""
     try:
         moment, key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(moment), str(key)
-    except (ValueError, TypeError):
+        at = datetime.fromisoformat(moment)
+        if at.tzinfo is None or not EARLIEST <= at < LATEST:
+            raise ValueError(moment)
+        return at.astimezone(UTC), str(key)
+    except (ValueError, TypeError, OverflowError):
         raise Invalid(
             "not a cursor returned by this list", field="cursor", rule="opaque_cursor"
         ) from None

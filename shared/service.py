@@ -21,6 +21,7 @@ from shared.http import (
     feed_router,
     health_router,
     install_error_handlers,
+    withheld_router,
 )
 from shared.metrics import Refresh, ServiceMetrics
 from shared.metrics import install as install_metrics
@@ -105,9 +106,16 @@ def create_service(
             store = False
         return {"store": store, "bus": runtime.tasks_alive()}
 
-    app.include_router(health_router(settings.service.value, readiness))
+    async def withheld() -> int:
+        if runtime.app is None:
+            return 0
+        events = await run_sync(runtime.app.withheld)
+        return sum(1 for w in events if not w.repaired_as)
+
+    app.include_router(health_router(settings.service.value, readiness, withheld))
     if runtime.outbox is not None:
-        app.include_router(feed_router(runtime.outbox))
+        app.include_router(feed_router(runtime.outbox, runtime.app))
+        app.include_router(withheld_router(runtime.app))
     if runtime.handler is not None:
         app.include_router(dead_letter_router(runtime.handler))
     if runtime.app is not None:

@@ -128,6 +128,9 @@ class Settings(BaseSettings):
     #: How often the log chain is pinned by a new checkpoint (when there are new events).
     audit_checkpoint_interval_seconds: float = Field(default=10, gt=0, le=86400)
 
+    #: Connections a service process serves at once; beyond, new ones are answered 503.
+    max_connections: int = Field(default=1000, ge=10, le=100_000)
+
     #: Shift the process clock by this many seconds from the wall clock (then real speed):
     #: drills and tests, which give every process the same shift.
     clock_shift_seconds: float = Field(default=0, ge=-(10**10), le=10**10)

@@ -25,6 +25,7 @@ from sqlalchemy.types import TypeDecorator
 from shared import clock, idempotency
 from shared.errors import Conflict
 from shared.eventstore import ServiceApplication
+from shared.secrets import private_dir
 from shared.settings import Settings
 from shared.threads import run_sync
 
@@ -128,7 +129,7 @@ async def answer_once(
 def create_engine(settings: Settings, sqlite_file: str) -> AsyncEngine:
     """The service's SQL engine: `<data_dir>/<sqlite_file>`, or its PostgreSQL database."""
     if settings.store == "sqlite":
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.data_dir)
         return create_async_engine(
             f"sqlite+aiosqlite:///{settings.data_dir / sqlite_file}",
             connect_args={"timeout": 30},

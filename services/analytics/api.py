@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import HTMLResponse
-from pydantic import AwareDatetime
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.analytics import exports, queries, reports, versions
@@ -22,6 +21,8 @@ from shared.errors import Conflict, Invalid, NotFound
 from shared.http import CommandRoute
 from shared.periods import next_month
 from shared.sqlviews import answer_once
+from shared.threads import run_sync
+from shared.values import Instant
 
 #: Years 2000-2999: earlier periods cannot hold complaints, and year 0 has no calendar.
 MONTH = r"^2\d{3}-(0[1-9]|1[0-2])$"
@@ -88,18 +89,18 @@ def router(engine: AsyncEngine, zone: ZoneInfo, final_day: int, keeper) -> APIRo
         },
     )
     async def monthly(
-        month: Month, format: Format = "json", as_of: AwareDatetime | None = None
+        month: Month, format: Format = "json", as_of: Instant | None = None
     ) -> Response:
         result = await month_report(month, as_of)
         if format == "csv":
             return Response(
-                exports.to_csv(result["report"]),
+                await run_sync(exports.to_csv, result["report"]),
                 media_type="text/csv",
                 headers={"Content-Disposition": f"attachment; filename={month}.csv"},
             )
         if format == "xlsx":
             return Response(
-                exports.to_xlsx(result["report"]),
+                await run_sync(exports.to_xlsx, result["report"]),
                 media_type=XLSX,
                 headers={"Content-Disposition": f"attachment; filename={month}.xlsx"},
             )
@@ -153,7 +154,7 @@ def router(engine: AsyncEngine, zone: ZoneInfo, final_day: int, keeper) -> APIRo
             year, number = (int(x) for x in months[0].split("-"))
             months.insert(0, f"{year - (number == 1)}-{(number - 2) % 12 + 1:02d}")
         series = [await versions.compute_month(engine, m, zone) for m in months]
-        body = exports.chart(name, series, fmt)
+        body = await run_sync(exports.chart, name, series, fmt)  # CPU work off the event loop
         return Response(body, media_type="image/svg+xml" if fmt == "svg" else "image/png")
 
     @api.get(

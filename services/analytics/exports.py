@@ -1,4 +1,10 @@
-"""The monthly report as CSV and XLSX, and its charts as SVG or PNG (matplotlib, Agg)."""
+"""The monthly report as CSV and XLSX, and its charts as SVG or PNG (matplotlib, Agg).
+
+Text in the figures comes from users (regions, units, responsible parties), so exports defuse
+it: a cell that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, carriage
+return, as OWASP's CSV-injection advice lists) is written with a leading apostrophe, and
+chart labels are drawn as plain text, never parsed as mathtext.
+"""
 
 from __future__ import annotations
 
@@ -30,11 +36,23 @@ def flatten(report: dict[str, Any]) -> list[tuple[str, str, str]]:
     return rows
 
 
+#: What makes a spreadsheet read a cell as a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def defused(text: str) -> str:
+    """A cell a spreadsheet shows as the text it is, never runs."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 def to_csv(report: dict[str, Any]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["section", "item", "value"])
-    writer.writerows(flatten(report))
+    writer.writerows(
+        (defused(section), defused(item), value if _is_number(value) else defused(value))
+        for section, item, value in flatten(report)
+    )
     return buffer.getvalue()
 
 
@@ -51,29 +69,38 @@ def to_xlsx(report: dict[str, Any]) -> bytes:
         if sheet is None:
             sheet = sheets[section] = workbook.create_sheet(section[:31])
             sheet.append(["item", "value"])
-        sheet.append([item, _number(value)])
+        sheet.append([defused(item), _number(value)])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
-def _number(value: str) -> Any:
+def _is_number(value: str) -> bool:
     try:
-        number = Decimal(value)
+        return Decimal(value).is_finite()
     except (ArithmeticError, ValueError):
-        return value
+        return False
+
+
+def _number(value: str) -> Any:
+    """A number cell for a decimal, else the text, defused."""
+    if not _is_number(value):
+        return defused(value)
+    number = Decimal(value)
     return int(number) if number == number.to_integral() and "." not in value else float(number)
 
 
 def chart(name: str, months: list[dict[str, Any]], fmt: str) -> bytes:
     """trend: received and closed per month; causes: Pareto; costs: by responsible party."""
     import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    matplotlib.rcParams["text.parse_math"] = False  # "$" in a party's name is not mathtext
 
     report = months[-1]
-    figure, axis = plt.subplots(figsize=(8, 4), dpi=100)
+    # A Figure of its own, not pyplot's global one: charts render in worker threads.
+    figure = Figure(figsize=(8, 4), dpi=100)
+    axis = figure.subplots()
     if name == "trend":
         labels = [m["month"] for m in months]
         axis.plot(labels, [m["received"] for m in months], marker="o", label="received")
@@ -106,5 +133,4 @@ def chart(name: str, months: list[dict[str, Any]], fmt: str) -> bytes:
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format=fmt)
-    plt.close(figure)
     return buffer.getvalue()

@@ -15,7 +15,6 @@ from fastapi import Depends
 from services.intake.application import IntakeApplication
 from shared.auth.access import allow
 from shared.auth.principal import STAFF, Principal, Role
-from shared.errors import NotFound
 from shared.threads import run_sync
 
 #: Who reads complaints (a customer only its own).
@@ -27,10 +26,10 @@ def complaint_access(app: IntakeApplication, *roles: Role) -> Callable[..., Awai
     admitted = allow(*roles)
 
     async def on_complaint(number: str, who: Principal = Depends(admitted)) -> Principal:
+        """Refuse early what a command would refuse (reads have no command); commands check
+        again, against the complaint they run on (`IntakeApplication.act`)."""
         if who.role is Role.customer:
-            complaint = await run_sync(app.complaint, number)
-            if complaint.complainant.get("customer_id") != who.customer_id:
-                raise NotFound(f"no complaint {number}")
+            (await run_sync(app.complaint, number)).check_actor(who)
         return who
 
     return on_complaint

@@ -7,14 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile, status
 from fastapi.responses import FileResponse
-from pydantic import AwareDatetime
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.intake import views
 from services.intake.access import READERS, complaint_access
 from services.intake.application import IntakeApplication, Registration
 from services.intake.domain import Channel, Status
-from services.intake.evidence import EvidenceStore
+from services.intake.evidence import DOWNLOAD_HEADERS, EvidenceStore
 from services.intake.schemas import (
     Acknowledgement,
     Classification,
@@ -38,9 +37,45 @@ from shared.errors import Forbidden, Invalid, NotFound
 from shared.http import CommandRoute, etagged
 from shared.meta import command_meta
 from shared.threads import run_sync
+from shared.values import Instant
 
 #: How far in the future a receipt time may be (clock skew between desks) before refusal.
 RECEIPT_TIME_TOLERANCE = timedelta(minutes=5)
+
+
+#: The channel of a complaint a customer files itself, through the portal.
+CUSTOMER_CHANNEL = Channel.web_form
+
+
+def _check_customer_registration(body: ComplaintCreate, who: Principal) -> None:
+    """What only the desk may say: the channel, the complainant's standing, the flags that
+    raise severity, and when it was received. A customer files under its own id, through
+    the portal, now."""
+    if body.complainant.customer_id != who.customer_id:
+        raise Forbidden(
+            "a customer files complaints under its own customer id",
+            field="complainant.customer_id",
+            rule="own_customer",
+        )
+    desk_only = [
+        field
+        for field, told in (
+            ("channel", body.channel is not CUSTOMER_CHANNEL),
+            ("complainant.type", "type" in body.complainant.model_fields_set),
+            ("flags", bool(body.flags)),
+            ("received_at", body.received_at is not None),
+        )
+        if told
+    ]
+    if desk_only:
+        raise Forbidden(
+            f"only the desk sets {', '.join(desk_only)}; a customer files through the portal "
+            f"(channel {CUSTOMER_CHANNEL.value}), received when it arrives",
+            errors=[
+                {"field": field, "rule": "desk_only", "message": "set by the desk only"}
+                for field in desk_only
+            ],
+        )
 
 
 def router(
@@ -69,12 +104,8 @@ def router(
                 field="backdating_reason",
                 rule="admin_only",
             )
-        if who.role is Role.customer and body.complainant.customer_id != who.customer_id:
-            raise Forbidden(
-                "a customer files complaints under its own customer id",
-                field="complainant.customer_id",
-                rule="own_customer",
-            )
+        if who.role is Role.customer:
+            _check_customer_registration(body, who)
         now = clock.now()
         received_at = body.received_at or now
         if received_at > now + RECEIPT_TIME_TOLERANCE:
@@ -110,8 +141,8 @@ def router(
         channel: Channel | None = None,
         severity: Annotated[str | None, Query(pattern="^level_[123]$")] = None,
         customer: Annotated[str | None, Query(max_length=100)] = None,
-        received_from: AwareDatetime | None = None,
-        received_to: AwareDatetime | None = None,
+        received_from: Instant | None = None,
+        received_to: Instant | None = None,
         q: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
         cursor: Annotated[str | None, Query(max_length=500)] = None,
         limit: Annotated[int, Query(ge=1, le=views.MAX_PAGE_SIZE)] = 20,
@@ -203,18 +234,14 @@ def router(
         who: Principal = Depends(clerk),
     ) -> ComplaintRead:
         return ComplaintRead.of(
-            app.change(
-                number, "unlink_repeat", command_meta(who.actor), earlier=earlier, reason=reason
-            )
+            app.act(number, "unlink_repeat", who, earlier=earlier, reason=reason)
         )
 
     @api.post("/complaints/{number}/acknowledgement", response_model=ComplaintRead)
     def acknowledge(
         number: str, body: Acknowledgement, who: Principal = Depends(clerk)
     ) -> ComplaintRead:
-        return ComplaintRead.of(
-            app.change(number, "acknowledge", command_meta(who.actor), reply=body.reply)
-        )
+        return ComplaintRead.of(app.act(number, "acknowledge", who, reply=body.reply))
 
     @api.post(
         "/complaints/{number}/judgement",
@@ -223,10 +250,10 @@ def router(
     )
     def judge(number: str, body: Judgement, who: Principal = Depends(clerk)) -> ComplaintRead:
         return ComplaintRead.of(
-            app.change(
+            app.act(
                 number,
                 "judge",
-                command_meta(who.actor),
+                who,
                 valid=body.valid,
                 reason=body.reason,
                 reply=body.reply,
@@ -238,10 +265,10 @@ def router(
         number: str, body: Classification, who: Principal = Depends(clerk)
     ) -> ComplaintRead:
         return ComplaintRead.of(
-            app.change(
+            app.act(
                 number,
                 "classify",
-                command_meta(who.actor),
+                who,
                 changes=body.changes(),
                 reason=body.reason,
             )
@@ -263,10 +290,10 @@ def router(
         content_type = (file.content_type or "application/octet-stream").split(";")[0]
         sha256 = await run_sync(evidence.put, content, content_type)
         complaint = await run_sync(
-            app.change,
+            app.act,
             number,
             "attach_evidence",
-            command_meta(who.actor),
+            who,
             sha256=sha256,
             filename=(file.filename or "evidence")[:255],
             content_type=content_type,
@@ -284,7 +311,11 @@ def router(
             raise NotFound(f"complaint {number} has no evidence {sha256}")
         item = complaint.evidence[sha256]
         return FileResponse(
-            evidence.path(sha256), media_type=item["content_type"], filename=item["filename"]
+            evidence.path(sha256),
+            media_type=item["content_type"],
+            filename=item["filename"],
+            content_disposition_type="attachment",
+            headers=DOWNLOAD_HEADERS,
         )
 
     @api.post(
@@ -296,10 +327,10 @@ def router(
         number: str, body: Confirmation, who: Principal = Depends(clerk_or_customer)
     ) -> ComplaintRead:
         return ComplaintRead.of(
-            app.change(
+            app.act(
                 number,
                 "confirm",
-                command_meta(who.actor),
+                who,
                 satisfaction=body.satisfaction,
                 comment=body.comment,
             )
@@ -313,17 +344,13 @@ def router(
     def reject(
         number: str, body: Reason, who: Principal = Depends(clerk_or_customer)
     ) -> ComplaintRead:
-        return ComplaintRead.of(
-            app.change(number, "reject_outcome", command_meta(who.actor), reason=body.reason)
-        )
+        return ComplaintRead.of(app.act(number, "reject_outcome", who, reason=body.reason))
 
     @api.post("/complaints/{number}/withdrawal", response_model=ComplaintRead)
     def withdraw(
         number: str, body: Reason, who: Principal = Depends(clerk_or_customer)
     ) -> ComplaintRead:
-        return ComplaintRead.of(
-            app.change(number, "withdraw", command_meta(who.actor), reason=body.reason)
-        )
+        return ComplaintRead.of(app.act(number, "withdraw", who, reason=body.reason))
 
     @api.get(
         "/taxonomies", tags=["reference"], summary="Classification schemes with zh-CN and en labels"

@@ -15,13 +15,14 @@ from eventsourcing.persistence import IntegrityError
 from services.intake.domain import Complaint, NumberSequence
 from services.intake.taxonomy import severity_for
 from shared import clock, idempotency
+from shared.auth.principal import Principal
 from shared.case_number import CaseNumber, aggregate_id, numbering_period
 from shared.contracts import settlement
 from shared.envelope import IntegrationEvent
 from shared.errors import Conflict, Invalid, NotFound
 from shared.eventstore import ServiceApplication
 from shared.idempotency import AnsweredRequest
-from shared.meta import Meta, caused_by, for_case
+from shared.meta import Meta, caused_by, command_meta, for_case
 from shared.periods import final_at, month_of
 from shared.reactions import Reactions
 
@@ -177,6 +178,17 @@ class IntakeApplication(ServiceApplication):
     def change(self, number: str, command: str, meta: Meta, **arguments: Any) -> Complaint:
         """Run one command method of the complaint and save what it recorded."""
         return self.run_command(lambda: self.complaint(number), number, command, meta, **arguments)
+
+    def act(self, number: str, command: str, who: Principal, **arguments: Any) -> Complaint:
+        """A caller's command, authorized against the complaint as the command finds it."""
+        return self.run_command(
+            lambda: self.complaint(number),
+            number,
+            command,
+            command_meta(who.actor),
+            authorize=lambda complaint: complaint.check_actor(who),
+            **arguments,
+        )
 
     def link_repeat(self, number: str, earlier: str, meta: Meta) -> Complaint:
         later, before = self.complaint(number), self.complaint(earlier)

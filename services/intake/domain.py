@@ -16,8 +16,9 @@ from eventsourcing.domain import event
 from services.intake.taxonomy import codes
 from shared import clock
 from shared.aggregate import ClockedAggregate
+from shared.auth.principal import Principal, Role
 from shared.case_number import aggregate_id
-from shared.errors import Conflict, Invalid
+from shared.errors import Conflict, Invalid, NotFound
 from shared.meta import Meta
 
 
@@ -172,6 +173,12 @@ class Complaint(ClockedAggregate):
     @property
     def severity(self) -> str:
         return str(self.classification["severity"])
+
+    def check_actor(self, who: Principal) -> None:
+        """A customer reaches only complaints filed under its own customer id; another's
+        answers as if it did not exist."""
+        if who.role is Role.customer and self.complainant.get("customer_id") != who.customer_id:
+            raise NotFound(f"no complaint {self.number}")
 
     def _check_open(self, action: str) -> None:
         if self.status in CLOSED:

@@ -26,12 +26,10 @@ def case_access(app: RoutingApplication, *roles: Role) -> Callable[..., Awaitabl
     admitted = allow(*roles)
 
     async def on_case(number: str, who: Principal = Depends(admitted)) -> Principal:
+        """Refuse early what the command would refuse (reads have no command); commands
+        check again, against the state they run on (`RoutingApplication.act`)."""
         if who.role is Role.handler:
-            case = await run_sync(app.case, number)
-            if case.unit != who.unit:
-                raise Forbidden(
-                    f"case {number} belongs to unit {case.unit}, not {who.unit}", rule="own_unit"
-                )
+            (await run_sync(app.case, number)).check_actor(who)
         return who
 
     return on_case

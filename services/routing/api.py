@@ -105,10 +105,10 @@ def router(app: RoutingApplication, engine: AsyncEngine) -> APIRouter:
     )
     def reassign(number: str, body: Reassignment, who: Principal = Depends(manager)) -> CaseRead:
         return CaseRead.of(
-            app.change(
+            app.act(
                 number,
                 "reassign",
-                command_meta(who.actor),
+                who,
                 unit=body.unit,
                 reason=body.reason,
                 pin=body.pin,
@@ -121,11 +121,7 @@ def router(app: RoutingApplication, engine: AsyncEngine) -> APIRouter:
         summary="Pin the case to its unit (changed facts no longer move it), or unpin it",
     )
     def pin(number: str, body: Pin, who: Principal = Depends(manager)) -> CaseRead:
-        return CaseRead.of(
-            app.change(
-                number, "pin", command_meta(who.actor), pinned=body.pinned, reason=body.reason
-            )
-        )
+        return CaseRead.of(app.act(number, "pin", who, pinned=body.pinned, reason=body.reason))
 
     @cases.post(
         "/{number}/clocks/{name}/pause",
@@ -135,31 +131,23 @@ def router(app: RoutingApplication, engine: AsyncEngine) -> APIRouter:
     def pause(
         number: str, name: str, body: Reason, who: Principal = Depends(handler_or_manager)
     ) -> CaseRead:
-        return CaseRead.of(
-            app.change(
-                number, "pause_clock", command_meta(who.actor), name=name, reason=body.reason
-            )
-        )
+        return CaseRead.of(app.act(number, "pause_clock", who, name=name, reason=body.reason))
 
     @cases.post("/{number}/clocks/{name}/resume", response_model=CaseRead)
     def resume(
         number: str, name: str, body: Reason, who: Principal = Depends(handler_or_manager)
     ) -> CaseRead:
-        return CaseRead.of(
-            app.change(
-                number, "resume_clock", command_meta(who.actor), name=name, reason=body.reason
-            )
-        )
+        return CaseRead.of(app.act(number, "resume_clock", who, name=name, reason=body.reason))
 
     @cases.post("/{number}/clocks/{name}/extension", response_model=CaseRead)
     def extend(
         number: str, name: str, body: Extension, who: Principal = Depends(manager)
     ) -> CaseRead:
         return CaseRead.of(
-            app.change(
+            app.act(
                 number,
                 "extend_clock",
-                command_meta(who.actor),
+                who,
                 name=name,
                 due=body.due,
                 reason=body.reason,
@@ -174,10 +162,10 @@ def router(app: RoutingApplication, engine: AsyncEngine) -> APIRouter:
     )
     def rebaseline(number: str, body: Reason, who: Principal = Depends(manager)) -> CaseRead:
         return CaseRead.of(
-            app.change(
+            app.act(
                 number,
                 "rebaseline",
-                command_meta(who.actor),
+                who,
                 policy=app.policy_in_force,
                 reason=body.reason,
             )
@@ -189,10 +177,10 @@ def router(app: RoutingApplication, engine: AsyncEngine) -> APIRouter:
     ) -> CaseRead:
         parties = [p.model_dump(mode="json") for p in body.responsible_parties]
         return CaseRead.of(
-            app.change(
+            app.act(
                 number,
                 "record_investigation",
-                command_meta(who.actor),
+                who,
                 problem=body.problem,
                 five_whys=body.five_whys,
                 fishbone=body.fishbone,
@@ -209,10 +197,10 @@ def router(app: RoutingApplication, engine: AsyncEngine) -> APIRouter:
     )
     def propose(number: str, body: Proposal, who: Principal = Depends(handler)) -> CaseRead:
         return CaseRead.of(
-            app.change(
+            app.act(
                 number,
                 "propose",
-                command_meta(who.actor),
+                who,
                 remedies=[r.model_dump(mode="json", exclude_none=True) for r in body.remedies],
                 currency=body.currency,
                 actions=[a.model_dump(mode="json") for a in body.actions],
@@ -222,10 +210,10 @@ def router(app: RoutingApplication, engine: AsyncEngine) -> APIRouter:
     @cases.post("/{number}/memos", response_model=CaseRead, summary="File a memo (签呈)")
     def memo(number: str, body: Memo, who: Principal = Depends(handler_or_manager)) -> CaseRead:
         return CaseRead.of(
-            app.change(
+            app.act(
                 number,
                 "file_memo",
-                command_meta(who.actor),
+                who,
                 from_unit=body.from_unit,
                 author=who.subject,
                 text=body.text,
@@ -239,10 +227,10 @@ def router(app: RoutingApplication, engine: AsyncEngine) -> APIRouter:
     )
     def approve(number: str, who: Principal = Depends(manager)) -> CaseRead:
         return CaseRead.of(
-            app.change(
+            app.act(
                 number,
                 "approve",
-                command_meta(who.actor),
+                who,
                 approver_id=who.subject,
                 approver_level=who.authority,
             )
@@ -255,10 +243,10 @@ def router(app: RoutingApplication, engine: AsyncEngine) -> APIRouter:
     )
     def reject(number: str, body: Rejection, who: Principal = Depends(manager)) -> CaseRead:
         return CaseRead.of(
-            app.change(
+            app.act(
                 number,
                 "reject",
-                command_meta(who.actor),
+                who,
                 approver_id=who.subject,
                 reason=body.reason,
             )
@@ -271,10 +259,10 @@ def router(app: RoutingApplication, engine: AsyncEngine) -> APIRouter:
     )
     def follow_up(number: str, body: FollowUp, who: Principal = Depends(handler)) -> CaseRead:
         return CaseRead.of(
-            app.change(
+            app.act(
                 number,
                 "record_follow_up",
-                command_meta(who.actor),
+                who,
                 responsible_dealt_with=body.responsible_dealt_with,
                 people_briefed=body.people_briefed,
             )
@@ -286,7 +274,7 @@ def router(app: RoutingApplication, engine: AsyncEngine) -> APIRouter:
         summary="Close; refused with every missing condition named",
     )
     def close(number: str, body: Reason, who: Principal = Depends(manager)) -> CaseRead:
-        return CaseRead.of(app.change(number, "close", command_meta(who.actor)))
+        return CaseRead.of(app.act(number, "close", who))
 
     work = APIRouter(tags=["work queues"])
 

@@ -16,6 +16,7 @@ from services.routing.deadlines import DeadlinePolicy, default_policy
 from services.routing.domain import Case
 from services.routing.rules import Decision, RuleSet, shipped_rules
 from shared.aggregate import ClockedAggregate
+from shared.auth.principal import Principal
 from shared.case_number import CaseNumber, aggregate_id
 from shared.contracts import intake, settlement
 from shared.contracts.routing import StopCause
@@ -160,6 +161,18 @@ class RoutingApplication(ServiceApplication):
     def change(self, number: str, command: str, meta: Meta, **arguments: Any) -> Case:
         """Run one command method of the case and save what it recorded."""
         return self.run_command(lambda: self.case(number), number, command, meta, **arguments)
+
+    def act(self, number: str, command: str, who: Principal, **arguments: Any) -> Case:
+        """A caller's command: authorized against the case as the command finds it, inside
+        its retry (`run_command`), and recorded as the caller's."""
+        return self.run_command(
+            lambda: self.case(number),
+            number,
+            command,
+            command_meta(who.actor),
+            authorize=lambda case: case.check_actor(who),
+            **arguments,
+        )
 
     # Scheduler ------------------------------------------------------------------------------
 

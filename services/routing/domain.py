@@ -19,6 +19,7 @@ from services.routing.deadlines import TIMERS, DeadlinePolicy
 from services.routing.rules import RuleSet, case_facts
 from shared import clock
 from shared.aggregate import ClockedAggregate
+from shared.auth.principal import Principal, Role
 from shared.case_number import aggregate_id
 from shared.contracts.common import PARTY_KINDS
 from shared.contracts.routing import StopCause
@@ -106,6 +107,13 @@ class Case(ClockedAggregate):
     @property
     def is_open(self) -> bool:
         return self.status in ACTIVE or self.status == "open"
+
+    def check_actor(self, who: Principal) -> None:
+        """Who may act on this case as it is now: a handler only while it is with its unit
+        (the refusal names no other unit). Managers act across units, within the authority
+        their token carries (checked at approval)."""
+        if who.role is Role.handler and self.unit != who.unit:
+            raise Forbidden(f"case {self.number} is not with unit {who.unit}", rule="own_unit")
 
     def _check_active(self, action: str) -> None:
         if self.status not in ACTIVE:

@@ -23,6 +23,7 @@ from typing import Any
 
 from shared import clock
 from shared.audit.chain import GENESIS, unseal
+from shared.secrets import private_dir
 from shared.threads import run_sync
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ class CheckpointFile:
         return Checkpoint(**json.loads(tail[-1]))
 
     def append(self, checkpoint: Checkpoint) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
         with self.path.open("a", encoding="utf-8") as file:
             file.write(json.dumps(asdict(checkpoint), sort_keys=True) + "\n")
             file.flush()

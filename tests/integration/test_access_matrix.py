@@ -29,6 +29,7 @@ from tests.support.timing import business_clock
 SAMPLE = {
     "name": "resolution",
     "letter_id": str(uuid.uuid4()),
+    "position": "1",
     "sha256": "0" * 64,
     "earlier": "2611-0009",
     "month": "2026-10",

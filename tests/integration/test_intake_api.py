@@ -13,8 +13,9 @@ from services.intake.main import create_app
 from shared.settings import Settings
 from tests.conftest import settings_from
 from tests.support.auth import bearer
+from tests.support.files import SPOOFED, png
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = png()
 
 
 def complaint(**changes):
@@ -344,3 +345,53 @@ def test_a_month_whose_report_is_final_takes_complaints_only_from_an_admin_with_
     not_backdated = desk.post("/complaints", json=october, headers=admin)
     assert ("backdating_reason", "not_backdated") in field_errors(not_backdated)
     assert desk.post("/complaints", json=complaint(received_at=october["received_at"])).is_success
+
+
+def test_a_customer_files_through_the_portal_and_cannot_set_what_only_the_desk_knows(desk):
+    customer = bearer("customer")  # customer id C-1001
+    own = {"name": "Zhang San", "customer_id": "C-1001"}
+    portal = complaint(channel="web_form", complainant=own)
+    del portal["received_at"]
+    claimed = {
+        **portal,
+        "channel": "regulator",
+        "complainant": {**own, "type": "vip"},
+        "flags": ["public_exposure"],
+        "received_at": "2026-10-06T02:00:00Z",
+    }
+    refused = desk.post("/complaints", json=claimed, headers=customer)
+    assert refused.status_code == 403
+    assert field_errors(refused) == {
+        ("channel", "desk_only"),
+        ("complainant.type", "desk_only"),
+        ("flags", "desk_only"),
+        ("received_at", "desk_only"),
+    }
+    filed = desk.post("/complaints", json=portal, headers=customer)
+    assert filed.status_code == 201, filed.text
+    body = filed.json()
+    assert (body["channel"]["code"], body["classification"]["severity"]["code"]) == (
+        "web_form",
+        "level_3",
+    )
+
+
+@pytest.mark.parametrize(("name", "content", "content_type"), SPOOFED)
+def test_a_file_that_is_not_what_it_declares_is_refused(desk, name, content, content_type):
+    number = desk.post("/complaints", json=complaint()).json()["number"]
+    refused = desk.post(
+        f"/complaints/{number}/evidence", files={"file": (name, content, content_type)}
+    )
+    assert refused.status_code == 415
+    assert field_errors(refused) == {("file", "content_signature")}
+
+
+def test_evidence_is_downloaded_as_an_attachment_never_sniffed_nor_run(desk):
+    number = desk.post("/complaints", json=complaint()).json()["number"]
+    uploaded = desk.post(
+        f"/complaints/{number}/evidence", files={"file": ("j3.png", PNG, "image/png")}
+    )
+    downloaded = desk.get(uploaded.headers["location"])
+    assert downloaded.headers["x-content-type-options"] == "nosniff"
+    assert downloaded.headers["content-security-policy"] == "default-src 'none'; sandbox"
+    assert downloaded.headers["content-disposition"].startswith("attachment")

@@ -70,6 +70,7 @@ def test_the_overdue_list_and_a_units_queue_run_by_deadline_with_a_cursor(desk):
     desk.machine.set(NOW + timedelta(days=1, hours=12))
     overdue = wait_for(desk, "/overdue", 2)
     assert len(overdue) >= 2
+    wait_for(desk, "/units/quality_management/queue", 2)  # the queue follows the log too
     queue, cursor = [], None
     while True:
         params = {"limit": 1, **({"cursor": cursor} if cursor else {})}

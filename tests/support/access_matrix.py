@@ -24,6 +24,8 @@ KERNEL = {
     "GET /events": {SERVICE, AUDITOR, ADMIN},
     "GET /dead-letters": {AUDITOR, ADMIN},
     "POST /dead-letters/{letter_id}/redrive": {ADMIN},
+    "GET /outbox/withheld": {AUDITOR, ADMIN},
+    "POST /outbox/withheld/{position}/republish": {ADMIN},
     "GET /audit/cases/{number}": {AUDITOR, ADMIN},
     "GET /audit/cases/{number}/state": {AUDITOR, ADMIN},
     "GET /audit/verify": {AUDITOR, ADMIN},

@@ -1,0 +1,119 @@
+"""What outside testers sent that answered 5xx, each now a 4xx naming the field and the rule.
+
+On a real SQLite store, over HTTP: cursors and instants out of any sensible range, positions
+past 63 bits, lone surrogates, bodies nested or encoded to break parsers, chunked bodies over
+the limit.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from services.analytics.main import create_app as analytics_service
+from services.intake.main import create_app as intake_service
+from services.routing.main import create_app as routing_service
+from shared.settings import Settings
+from tests.support.auth import bearer
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def services(tmp_path):
+    def settings(service: str) -> Settings:
+        return Settings(service=service, data_dir=tmp_path / "data", consumers_enabled=False)
+
+    with (
+        TestClient(intake_service(settings("intake")), headers=bearer("admin")) as intake,
+        TestClient(routing_service(settings("routing")), headers=bearer("admin")) as routing,
+        TestClient(analytics_service(settings("analytics")), headers=bearer("admin")) as analytics,
+    ):
+        yield {"intake": intake, "routing": routing, "analytics": analytics}
+
+
+def cursor(moment: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([moment, "k"]).encode()).decode().rstrip("=")
+
+
+def rules(response) -> set[tuple[str, str]]:
+    assert response.headers["content-type"] == "application/problem+json", response.text
+    return {(e["field"], e["rule"]) for e in response.json().get("errors", [])}
+
+
+@pytest.mark.parametrize(
+    ("service", "path"),
+    [
+        ("intake", "/complaints"),
+        ("routing", "/units/quality_management/queue"),
+        ("routing", "/overdue"),
+    ],
+)
+@pytest.mark.parametrize(
+    "moment", ["2026-11-05T02:00:00", "0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59+00:00"]
+)
+def test_a_cursor_no_list_handed_out_is_a_422(services, service, path, moment):
+    answer = services[service].get(path, params={"cursor": cursor(moment)})
+    assert answer.status_code == 422
+    assert ("cursor", "opaque_cursor") in rules(answer)
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"])
+def test_instants_out_of_range_are_refused_wherever_they_are_taken(services, moment):
+    for name in ("received_from", "received_to"):
+        listed = services["intake"].get("/complaints", params={name: moment})
+        assert (listed.status_code, rules(listed)) == (422, {(f"query.{name}", "instant_range")})
+    report = services["analytics"].get("/reports/monthly/2026-10", params={"as_of": moment})
+    assert (report.status_code, rules(report)) == (422, {("query.as_of", "instant_range")})
+
+
+def test_a_position_past_63_bits_is_a_422_on_every_feed_and_dead_letter_list(services):
+    for client in services.values():
+        for path in ("/events", "/dead-letters"):
+            answer = client.get(path, params={"after": 2**63})
+            assert answer.status_code == 422, (path, answer.text)
+            assert ("query.after", "less_than_equal") in rules(answer)
+
+
+def test_bodies_that_break_parsers_or_stores_are_refused_with_the_rule(services):
+    intake = services["intake"]
+    surrogate = '{"channel": "phone", "subject": {"attributes": {"note": "\\ud83d"}}}'
+    answer = intake.post(
+        "/complaints", content=surrogate, headers={"content-type": "application/json"}
+    )
+    assert ("subject.attributes.note", "unicode_surrogate") in rules(answer)
+    not_utf8 = intake.post(
+        "/complaints", content=b'{"channel": "\xff"}', headers={"content-type": "application/json"}
+    )
+    assert (not_utf8.status_code, rules(not_utf8)) == (422, {("", "utf8")})
+    deep = intake.post(
+        "/complaints",
+        content="[" * 5000 + "]" * 5000,
+        headers={"content-type": "application/json"},
+    )
+    assert deep.status_code == 422
+    assert {rule for _, rule in rules(deep)} == {"nesting"}
+
+
+def test_a_chunked_body_over_the_limit_is_a_413_problem(services):
+    def chunks():
+        for _ in range(200):
+            yield b"x" * 10_000
+
+    answer = services["intake"].post(
+        "/complaints", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert answer.status_code == 413
+    assert answer.headers["content-type"] == "application/problem+json"
+
+
+def test_an_extension_to_the_end_of_time_is_refused(services):
+    answer = services["routing"].post(
+        "/cases/2611-0001/clocks/close/extension",
+        json={"due": "9999-12-31T23:59:59Z", "reason": "forever"},
+        headers=bearer("manager"),
+    )
+    assert (answer.status_code, rules(answer)) == (422, {("due", "instant_range")})
