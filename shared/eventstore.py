@@ -31,9 +31,10 @@ from eventsourcing.utils import get_topic
 
 from shared import idempotency
 from shared.audit.chain import ChainMapper
+from shared.auth.principal import Principal
 from shared.errors import Conflict
 from shared.idempotency import AnsweredRequest, IdempotentRequest
-from shared.meta import Meta, for_case
+from shared.meta import Meta, command_meta, for_case
 from shared.outbox import Withholding
 from shared.secrets import installation_secret, private_dir
 from shared.settings import Settings
@@ -213,6 +214,20 @@ class ServiceApplication(Application):
             start=1, limit=1000, topics=[get_topic(WithheldEvent.Withheld)]
         )
         return [self.repository.get(n.originator_id) for n in notifications]
+
+    def act_on(
+        self, load: Callable[[], Any], number: str, command: str, who: Principal, **arguments: Any
+    ) -> Any:
+        """A caller's command, recorded as the caller's and authorized by the aggregate's own
+        `check_actor` on the state the command runs on, inside its retry."""
+        return self.run_command(
+            load,
+            number,
+            command,
+            command_meta(who.actor),
+            authorize=lambda aggregate: aggregate.check_actor(who),
+            **arguments,
+        )
 
     def case_streams(self, number: str) -> list[UUID]:
         """The ids of this store's aggregates that belong to case `number` (for audit)."""

@@ -22,7 +22,7 @@ from shared.envelope import IntegrationEvent
 from shared.errors import Conflict, Invalid, NotFound
 from shared.eventstore import ServiceApplication
 from shared.idempotency import AnsweredRequest
-from shared.meta import Meta, caused_by, command_meta, for_case
+from shared.meta import Meta, caused_by, for_case
 from shared.periods import final_at, month_of
 from shared.reactions import Reactions
 
@@ -180,15 +180,8 @@ class IntakeApplication(ServiceApplication):
         return self.run_command(lambda: self.complaint(number), number, command, meta, **arguments)
 
     def act(self, number: str, command: str, who: Principal, **arguments: Any) -> Complaint:
-        """A caller's command, authorized against the complaint as the command finds it."""
-        return self.run_command(
-            lambda: self.complaint(number),
-            number,
-            command,
-            command_meta(who.actor),
-            authorize=lambda complaint: complaint.check_actor(who),
-            **arguments,
-        )
+        """A caller's command on the complaint (`act_on`: authorized as it then stands)."""
+        return self.act_on(lambda: self.complaint(number), number, command, who, **arguments)
 
     def link_repeat(self, number: str, earlier: str, meta: Meta) -> Complaint:
         later, before = self.complaint(number), self.complaint(earlier)

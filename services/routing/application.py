@@ -163,16 +163,8 @@ class RoutingApplication(ServiceApplication):
         return self.run_command(lambda: self.case(number), number, command, meta, **arguments)
 
     def act(self, number: str, command: str, who: Principal, **arguments: Any) -> Case:
-        """A caller's command: authorized against the case as the command finds it, inside
-        its retry (`run_command`), and recorded as the caller's."""
-        return self.run_command(
-            lambda: self.case(number),
-            number,
-            command,
-            command_meta(who.actor),
-            authorize=lambda case: case.check_actor(who),
-            **arguments,
-        )
+        """A caller's command on the case (`act_on`: authorized as the case then stands)."""
+        return self.act_on(lambda: self.case(number), number, command, who, **arguments)
 
     # Scheduler ------------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.faults
 
-CASES = 12
+CASES = 8
 #: The answer each incarnation of the service dies before (then one that does not die).
 DEATHS = ("4", "5")
 COMPLAINT = {

@@ -22,10 +22,13 @@ from tests.support.auth import bearer
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def services(tmp_path):
+@pytest.fixture(scope="module")
+def services(tmp_path_factory):
+    """The services, started once for all the hostile requests (none of which changes them)."""
+    data = tmp_path_factory.mktemp("hostile") / "data"
+
     def settings(service: str) -> Settings:
-        return Settings(service=service, data_dir=tmp_path / "data", consumers_enabled=False)
+        return Settings(service=service, data_dir=data, consumers_enabled=False)
 
     with (
         TestClient(intake_service(settings("intake")), headers=bearer("admin")) as intake,
