@@ -49,7 +49,9 @@ def _bounded(
             )
         if len(text.lstrip("-").partition(".")[0]) > INTEGER_DIGITS:
             raise PydanticCustomError(
-                "integer_digits", "at most {digits} digits before the point", {"digits": 15}
+                "integer_digits",
+                "at most {digits} digits before the point",
+                {"digits": INTEGER_DIGITS},
             )
         value = Decimal(text)
         if minimum is not None and (value <= minimum if exclusive else value < minimum):
