@@ -398,11 +398,18 @@ class Settlement(ClockedAggregate):
                     }
                     for r in self.return_lines
                 ],
+                approval=self.approval_in_force,
                 meta=meta,
             )
 
     @event("ReturnNoteIssued")
-    def _return_note_issued(self, document: str, lines: list[dict[str, Any]], meta: Meta) -> None:
+    def _return_note_issued(
+        self,
+        document: str,
+        lines: list[dict[str, Any]],
+        meta: Meta,
+        approval: dict[str, Any] | None = None,
+    ) -> None:
         self.return_note = document
 
     def _approved_quantity(self, part_no: str) -> int:

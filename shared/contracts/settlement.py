@@ -53,6 +53,9 @@ class ToleranceChangedV1(Contract):
 class ReturnNoteIssuedV1(Contract):
     document: str = Field(description="成品退货单 number, RN-YYYY-NNNNNN")
     lines: list[dict[str, Any]]
+    approval: ApprovalRef | None = Field(
+        default=None, description="The approval whose return lines the note is for"
+    )
 
 
 class ReturnReceivedV1(Contract):
