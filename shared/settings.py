@@ -33,7 +33,7 @@ DEFAULT_PORTS = {
 
 #: Whose integration events each service consumes.
 UPSTREAMS: dict[ServiceName, tuple[ServiceName, ...]] = {
-    ServiceName.intake: (ServiceName.settlement,),
+    ServiceName.intake: (ServiceName.settlement, ServiceName.routing),
     ServiceName.routing: (ServiceName.intake, ServiceName.settlement),
     ServiceName.settlement: (ServiceName.routing, ServiceName.intake),
     ServiceName.analytics: (ServiceName.intake, ServiceName.routing, ServiceName.settlement),

@@ -1,9 +1,10 @@
 """Who may touch which complaint at the desk.
 
-Staff roles are admitted by role alone: intake does not know which unit a case went to, so
-units are enforced where they are known (routing). A customer (the portal) reaches only
-complaints filed under its own customer id; anyone else's complaint answers 404, so a
-customer cannot even learn that another's complaint number exists.
+Staff roles are admitted by role; a handler, as in routing, only to the complaints now with
+its unit (intake learns the unit from routing's CaseAssigned and CaseReassigned), in lists
+and reads alike. A customer (the portal) reaches only complaints filed under its own
+customer id; anyone else's complaint answers 404, so a customer cannot even learn that
+another's complaint number exists.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def complaint_access(app: IntakeApplication, *roles: Role) -> Callable[..., Awai
     async def on_complaint(number: str, who: Principal = Depends(admitted)) -> Principal:
         """Refuse early what a command would refuse (reads have no command); commands check
         again, against the complaint they run on (`IntakeApplication.act`)."""
-        if who.role is Role.customer:
+        if who.role in (Role.customer, Role.handler):
             (await run_sync(app.complaint, number)).check_actor(who)
         return who
 

@@ -85,7 +85,7 @@ def router(
     clerk = complaint_access(app, Role.clerk)
     clerk_or_customer = complaint_access(app, Role.clerk, Role.customer)
     reader = complaint_access(app, *READERS)
-    staff = allow(*STAFF)
+    staff = complaint_access(app, *STAFF)
 
     @api.post(
         "/complaints",
@@ -160,6 +160,7 @@ def router(
             channel=channel.value if channel else None,
             severity=severity,
             customer=customer,
+            unit=who.unit if who.role is Role.handler else None,
             received_from=received_from,
             received_to=received_to,
             text=q,

@@ -17,7 +17,7 @@ from services.intake.taxonomy import severity_for
 from shared import clock, idempotency
 from shared.auth.principal import Principal
 from shared.case_number import CaseNumber, aggregate_id, numbering_period
-from shared.contracts import settlement
+from shared.contracts import routing, settlement
 from shared.envelope import IntegrationEvent
 from shared.errors import Conflict, Invalid, NotFound
 from shared.eventstore import ServiceApplication
@@ -195,7 +195,22 @@ class IntakeApplication(ServiceApplication):
     # Policy: reactions to other services' events --------------------------------------------
 
     def reactions(self) -> Reactions:
-        return Reactions({settlement.SettlementCompletedV1: self._settled})
+        return Reactions(
+            {
+                settlement.SettlementCompletedV1: self._settled,
+                routing.CaseAssignedV1: self._routed,
+                routing.CaseReassignedV1: self._routed,
+            }
+        )
+
+    def _routed(
+        self, event: IntegrationEvent, routed: routing.CaseAssignedV1 | routing.CaseReassignedV1
+    ) -> list[Any]:
+        try:
+            complaint = self.complaint(event.case_number)
+        except NotFound:
+            return []
+        return [complaint] if complaint.note_unit(routed.unit, caused_by(event)) else []
 
     def _settled(
         self, event: IntegrationEvent, completed: settlement.SettlementCompletedV1

@@ -18,7 +18,7 @@ from shared import clock
 from shared.aggregate import ClockedAggregate
 from shared.auth.principal import Principal, Role
 from shared.case_number import aggregate_id
-from shared.errors import Conflict, Invalid, NotFound
+from shared.errors import Conflict, Forbidden, Invalid, NotFound
 from shared.meta import Meta
 
 
@@ -165,6 +165,8 @@ class Complaint(ClockedAggregate):
         self.evidence: dict[str, dict[str, Any]] = {}
         self.cycle = 1
         self.outcome: dict[str, Any] | None = None
+        #: The unit routing has the case with (learned from routing's events).
+        self.unit: str | None = None
 
     @property
     def nature(self) -> str:
@@ -175,10 +177,24 @@ class Complaint(ClockedAggregate):
         return str(self.classification["severity"])
 
     def check_actor(self, who: Principal) -> None:
-        """A customer reaches only complaints filed under its own customer id; another's
-        answers as if it did not exist."""
+        """A customer reaches only complaints filed under its own customer id (another's
+        answers as if it did not exist); a handler only those with its unit now, as routing
+        assigned them (the refusal names no other unit)."""
         if who.role is Role.customer and self.complainant.get("customer_id") != who.customer_id:
             raise NotFound(f"no complaint {self.number}")
+        if who.role is Role.handler and self.unit != who.unit:
+            raise Forbidden(f"complaint {self.number} is not with unit {who.unit}", rule="own_unit")
+
+    def note_unit(self, unit: str, meta: Meta) -> bool:
+        """Routing assigned the case to `unit` (intake scopes handlers' reads by it)."""
+        if unit == self.unit:
+            return False
+        self._unit_noted(unit=unit, meta=meta)
+        return True
+
+    @event("UnitNoted")
+    def _unit_noted(self, unit: str, meta: Meta) -> None:
+        self.unit = unit
 
     def _check_open(self, action: str) -> None:
         if self.status in CLOSED:

@@ -51,6 +51,7 @@ complaint_index = Table(
     Column("taken_by", String(200), nullable=False),
     Column("cycle", Integer, nullable=False),
     Column("acknowledged_at", UTCDateTime),
+    Column("unit", String(100), index=True),
 )
 
 MAX_PAGE_SIZE = 100
@@ -110,6 +111,8 @@ def _changes(e: Any) -> dict[str, Any]:
         return {"status": "in_handling", "cycle": e.cycle}
     if isinstance(e, Complaint.Withdrawn):
         return {"status": "withdrawn"}
+    if isinstance(e, Complaint.UnitNoted):
+        return {"unit": e.unit}
     return {}
 
 
@@ -119,6 +122,7 @@ class ListFilter:
     channel: str | None = None
     severity: str | None = None
     customer: str | None = None  # customer id
+    unit: str | None = None  # a handler sees its unit's complaints only
     received_from: datetime | None = None
     received_to: datetime | None = None
     text: str | None = None
@@ -139,6 +143,8 @@ async def list_complaints(
             clauses.append(column == value)
     if where.customer:
         clauses.append(c.customer_key == f"id:{where.customer}")
+    if where.unit:
+        clauses.append(c.unit == where.unit)
     if where.received_from:
         clauses.append(c.received_at >= where.received_from)
     if where.received_to:

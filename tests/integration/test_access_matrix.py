@@ -80,6 +80,10 @@ def world(tmp_path_factory):
         routing.save(*routing.policy(event))
     assert routing.case("2611-0001").unit == OWN["unit"]
     assert routing.case("2611-0002").unit == OTHERS["unit"]
+    intake = clients["intake"].app.state.runtime.app  # learns the units from routing
+    for event in clients["routing"].app.state.runtime.outbox.read(0, 999).events:
+        intake.save(*intake.policy(event))
+    assert intake.complaint("2611-0002").unit == OTHERS["unit"]
 
     yield clients
     for client in clients.values():

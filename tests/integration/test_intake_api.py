@@ -14,6 +14,7 @@ from shared.settings import Settings
 from tests.conftest import settings_from
 from tests.support.auth import bearer
 from tests.support.files import SPOOFED, png
+from tests.support.routing_story import upstream
 
 PNG = png()
 
@@ -395,3 +396,27 @@ def test_evidence_is_downloaded_as_an_attachment_never_sniffed_nor_run(desk):
     assert downloaded.headers["x-content-type-options"] == "nosniff"
     assert downloaded.headers["content-security-policy"] == "default-src 'none'; sandbox"
     assert downloaded.headers["content-disposition"].startswith("attachment")
+
+
+def test_a_handler_reads_only_the_complaints_with_its_unit_as_routing_assigned_them(desk):
+    ours, theirs = (desk.post("/complaints", json=complaint()).json()["number"] for _ in range(2))
+    intake = desk.app.state.runtime.app
+    for number, unit in ((ours, "quality_management"), (theirs, "logistics")):
+        assigned = {"unit": unit, "rule_id": "r", "ruleset_version": "1", "trace": []}
+        event = upstream(number, "routing.CaseAssigned", assigned, producer="routing")
+        intake.save(*intake.policy(event))
+    handler = bearer("handler", unit="quality_management")
+
+    def listed():
+        items = desk.get("/complaints", headers=handler).json()["items"]
+        return [item["number"] for item in items]
+
+    deadline = time.monotonic() + 10
+    while listed() != [ours] and time.monotonic() < deadline:
+        time.sleep(0.05)  # the index follows the log
+    assert listed() == [ours]
+    assert desk.get(f"/complaints/{ours}/timeline", headers=handler).status_code == 200
+    for path in (f"/complaints/{theirs}", f"/complaints/{theirs}/timeline"):
+        refused = desk.get(path, headers=handler)
+        assert refused.status_code == 403
+        assert "logistics" not in refused.text  # a refusal never names another unit

@@ -114,7 +114,7 @@ ALLOWED: dict[str, dict[str, frozenset[str] | set[str] | None]] = {
 
 def bound_to_own_case(service: str, operation: str, role: str) -> bool:
     """Whether `role` may use `operation` only on its own case (or its own unit's queue)."""
-    if service == "intake" and role == CUSTOMER:
+    if service == "intake" and role in (CUSTOMER, HANDLER):
         return "{number}" in operation
     if service == "routing" and role == HANDLER:
         return "{number}" in operation or "{unit}" in operation
