@@ -21,7 +21,7 @@ from shared import clock
 from shared.clock import ManualClock
 from shared.outbox import OutboxReader
 from shared.settings import Settings
-from tests.support.access_matrix import ALLOWED, PUBLIC, ROLES, bound_to_own_case
+from tests.support.access_matrix import ALLOWED, FIELDS, PUBLIC, ROLES, bound_to_own_case
 from tests.support.auth import bearer
 from tests.support.builders import clerk_meta, intake_app, registration
 from tests.support.timing import business_clock
@@ -154,3 +154,34 @@ def test_every_allowed_role_gets_past_the_checks_on_its_own_case(world):
                 if answer.status_code in (401, 403, 429) or answer.status_code >= 500:
                     blocked.append((service, operation, role, answer.status_code, answer.text))
     assert blocked == []
+
+
+def with_field(body: dict, dotted: str, value) -> dict:
+    """`body` with the (possibly nested) field set."""
+    head, _, rest = dotted.partition(".")
+    return {**body, head: with_field(body.get(head, {}), rest, value) if rest else value}
+
+
+def test_fields_only_some_roles_may_set_are_refused_to_the_others_naming_the_field(world):
+    portal = {
+        "channel": "web_form",
+        "nature": "quality",
+        "complainant": {"name": "C-1001", "customer_id": "C-1001"},
+        "problem": {"what": "bridges", "where": "J3"},
+        "description": "d",
+    }
+    bodies = {"POST /complaints": portal, "POST /settlements/{number}/cost-sign-offs": {}}
+    refused, checks = [], 0
+    for (service, operation, field), (may, value) in FIELDS.items():
+        for role in sorted(ALLOWED[service][operation] - may):
+            body = with_field(bodies[operation], field, value)
+            method, template = operation.split(" ")
+            path = template.format(**{**SAMPLE, **OWN})
+            answer = world[service].request(method, path, json=body, headers=bearer(role))
+            checks += 1
+            named = {e["field"] for e in answer.json().get("errors", [])}
+            if answer.status_code != 403 or field not in named:
+                refused.append((service, operation, field, role, answer.status_code, named))
+    print(f"\nfield matrix: {checks} refusals checked")
+    assert checks >= 6
+    assert refused == []

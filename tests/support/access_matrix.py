@@ -119,3 +119,21 @@ def bound_to_own_case(service: str, operation: str, role: str) -> bool:
     if service == "routing" and role == HANDLER:
         return "{number}" in operation or "{unit}" in operation
     return False
+
+
+#: Fields of an operation's body that only some of the roles allowed the operation may set:
+#: (service, operation, field) -> the roles that may, and a value to try.
+FIELDS: dict[tuple[str, str, str], tuple[frozenset[str], object]] = {
+    ("intake", "POST /complaints", "channel"): (frozenset({CLERK, ADMIN}), "regulator"),
+    ("intake", "POST /complaints", "complainant.type"): (frozenset({CLERK, ADMIN}), "vip"),
+    ("intake", "POST /complaints", "flags"): (frozenset({CLERK, ADMIN}), ["public_exposure"]),
+    ("intake", "POST /complaints", "received_at"): (
+        frozenset({CLERK, ADMIN}),
+        "2026-11-05T01:00:00Z",
+    ),
+    ("intake", "POST /complaints", "backdating_reason"): (frozenset({ADMIN}), "found late"),
+    ("settlement", "POST /settlements/{number}/cost-sign-offs", "role"): (
+        frozenset({FINANCE}),
+        "finance",
+    ),
+}
