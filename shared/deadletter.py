@@ -15,8 +15,21 @@ from eventsourcing.domain import event
 
 from shared.aggregate import ClockedAggregate
 from shared.case_number import aggregate_id
-from shared.errors import Conflict
+from shared.envelope import IntegrationEvent
+from shared.errors import Conflict, Invalid
 from shared.meta import Meta
+
+
+def redrivable(raw: str) -> IntegrationEvent:
+    """The envelope a dead letter holds; a letter that holds none cannot be re-driven."""
+    try:
+        return IntegrationEvent.model_validate_json(raw)
+    except ValueError:
+        raise Invalid(
+            "the message is not a valid envelope and cannot be re-driven",
+            field="dead_letter",
+            rule="valid_envelope",
+        ) from None
 
 
 class DeadLetter(ClockedAggregate):

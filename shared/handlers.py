@@ -17,9 +17,9 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.utils import get_topic
 
 from shared.bus import Delivery
-from shared.deadletter import DeadLetter
+from shared.deadletter import DeadLetter, redrivable
 from shared.envelope import SYSTEM_ACTOR, IntegrationEvent
-from shared.errors import Conflict, Invalid, NotFound
+from shared.errors import Conflict, NotFound
 from shared.eventstore import ServiceApplication
 from shared.meta import caused_by
 from shared.threads import run_sync
@@ -87,14 +87,7 @@ class ApplicationHandler:
                 raise NotFound(f"no dead letter {letter_id}") from None
 
         def apply(letter: DeadLetter) -> list[Any]:
-            try:
-                event = IntegrationEvent.model_validate_json(letter.raw)
-            except ValueError:
-                raise Invalid(
-                    "the message is not a valid envelope and cannot be re-driven",
-                    field="dead_letter",
-                    rule="valid_envelope",
-                ) from None
+            event = redrivable(letter.raw)
             try:
                 aggregates = self.policy(event)
             except Exception as error:

@@ -29,8 +29,9 @@ from shared import clock, migrations
 from shared.bus import Delivery
 from shared.case_number import aggregate_id
 from shared.contracts import CATALOG, intake, parse
+from shared.deadletter import redrivable
 from shared.envelope import IntegrationEvent
-from shared.errors import Conflict, Invalid, NotFound
+from shared.errors import Conflict, NotFound
 from shared.sqlviews import advance_tracking, answer_once, tracked_position, upsert
 
 #: Called with a registration's batch, region and time when it may complete a cluster.
@@ -161,14 +162,7 @@ class ProjectionHandler:
                 field="dead_letter",
                 rule="once",
             )
-        try:
-            event = IntegrationEvent.model_validate_json(row.raw)
-        except ValueError:
-            raise Invalid(
-                "the message is not a valid envelope and cannot be re-driven",
-                field="dead_letter",
-                rule="valid_envelope",
-            ) from None
+        event = redrivable(row.raw)
         await self.project(conn, event.model_dump(mode="json"))
         await conn.execute(
             update(dead_letters)

@@ -15,6 +15,7 @@ from tests.conftest import settings_from
 from tests.support.auth import bearer
 from tests.support.files import SPOOFED, png
 from tests.support.routing_story import upstream
+from tests.support.waiting import wait_until
 
 PNG = png()
 
@@ -411,10 +412,7 @@ def test_a_handler_reads_only_the_complaints_with_its_unit_as_routing_assigned_t
         items = desk.get("/complaints", headers=handler).json()["items"]
         return [item["number"] for item in items]
 
-    deadline = time.monotonic() + 10
-    while listed() != [ours] and time.monotonic() < deadline:
-        time.sleep(0.05)  # the index follows the log
-    assert listed() == [ours]
+    wait_until(lambda: listed() == [ours], timeout=10, what="the index follows the log")
     assert desk.get(f"/complaints/{ours}/timeline", headers=handler).status_code == 200
     for path in (f"/complaints/{theirs}", f"/complaints/{theirs}/timeline"):
         refused = desk.get(path, headers=handler)
