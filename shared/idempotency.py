@@ -43,6 +43,15 @@ class IdempotentRequest:
     fingerprint: str
     replayed: bool = False
 
+    def check_same(self, answered: str) -> None:
+        """A key answered for another request (method, path or body) is refused."""
+        if answered != self.fingerprint:
+            raise Conflict(
+                "this Idempotency-Key was used for a different request; use a new key",
+                field="Idempotency-Key",
+                rule="same_key_same_request",
+            )
+
     @property
     def record_id(self) -> UUID:
         return AnsweredRequest.create_id(self.scope, self.key)
@@ -87,12 +96,7 @@ class AnsweredRequest(ClockedAggregate):
         )
 
     def check(self, request: IdempotentRequest) -> None:
-        if self.fingerprint != request.fingerprint:
-            raise Conflict(
-                "this Idempotency-Key was used for a different request; use a new key",
-                field="Idempotency-Key",
-                rule="same_key_same_request",
-            )
+        request.check_same(self.fingerprint)
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:

@@ -100,12 +100,7 @@ async def answer_once(
                 )
             ).first()
         if row is not None:
-            if row.fingerprint != request.fingerprint:
-                raise Conflict(
-                    "this Idempotency-Key was used for a different request; use a new key",
-                    field="Idempotency-Key",
-                    rule="same_key_same_request",
-                )
+            request.check_same(row.fingerprint)
             request.replayed = True
             return dict(row.answer)
         try:

@@ -218,12 +218,7 @@ class Settlement(ClockedAggregate):
                 field="tolerance",
                 rule="before_credit_note",
             )
-        if self.held:
-            raise Conflict(
-                "decide the held over-receipts first: " + ", ".join(self.held),
-                field="tolerance",
-                rule="decision_pending",
-            )
+        self._check_nothing_held("tolerance")
         self._tolerance_changed(
             tolerance=tolerance, previous=str(self.tolerance()), reason=reason, meta=meta
         )
@@ -326,6 +321,15 @@ class Settlement(ClockedAggregate):
     ) -> None:
         self.approvals.append({**approval, "remedies": remedies})
         self.total_amount = cumulative_total
+
+    def _check_nothing_held(self, field: str) -> None:
+        """What came back beyond the tolerance is decided before the money moves on."""
+        if self.held:
+            raise Conflict(
+                "over-receipts await a decision: " + ", ".join(self.held),
+                field=field,
+                rule="decision_pending",
+            )
 
     def _check_open(self, action: str) -> None:
         if self.status != "open":
@@ -480,12 +484,7 @@ class Settlement(ClockedAggregate):
                 field="credit_note",
                 rule="once",
             )
-        if self.held:
-            raise Conflict(
-                "over-receipts await a decision: " + ", ".join(self.held),
-                field="held",
-                rule="decision_pending",
-            )
+        self._check_nothing_held("held")
         if not any(self.received.values()):
             raise Conflict("nothing has been received back yet")
         lines = []
@@ -1067,8 +1066,7 @@ class Settlement(ClockedAggregate):
 
     def complete(self, completed_by: str, meta: Meta) -> None:
         self._check_open("complete it")
-        if self.held:
-            raise Conflict("over-receipts await a decision", field="held", rule="decision_pending")
+        self._check_nothing_held("held")
         if self.return_lines and not self.credit_note:
             raise Conflict(
                 "goods are being returned: issue the credit note first",
