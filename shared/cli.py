@@ -48,15 +48,18 @@ def _configured(service: str):
 def serve(service: str) -> None:
     import uvicorn
 
+    from shared.connections import with_header_deadline
+
     settings, app = _configured(service)
     uvicorn.run(
         app,
+        http=with_header_deadline(settings.header_timeout_seconds),
         host=settings.host,
         port=settings.http_port,
         log_config=None,
         timeout_graceful_shutdown=10,
-        # Idle connections close after 5 s; at most this many at once, beyond that 503.
-        # uvicorn has no timeout for trickled headers: the gateway in front sets that one.
+        # Idle connections close after 5 s, headers are due within the header timeout; at
+        # most this many connections at once, beyond that 503.
         timeout_keep_alive=5,
         limit_concurrency=settings.max_connections,
         h11_max_incomplete_event_size=16 * 1024,

@@ -3,11 +3,15 @@
 FastAPI documents 422 as its own `HTTPValidationError` shape, but the services answer every
 error with RFC 9457 problem details (see `shared.http`). This replaces that documentation and
 adds the refusals any operation can give, so generated clients and schema checkers (the
-schemathesis run in the tests) see the shapes that are really sent.
+schemathesis run in the tests) see the shapes that are really sent. It also adds OpenAPI
+links: an answer that names a resource (a complaint's `number`, a report's `month`) links to
+every operation addressed by it, so a client (and the stateful schemathesis run) can follow a
+case from the answer that created it to every step on it.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI
@@ -86,7 +90,57 @@ def document_problems(app: FastAPI) -> None:
                     for status, response in responses.items():
                         if status.startswith("2"):
                             response.setdefault("headers", {}).update(REPLAYED)
+        add_links(schema)
         app.openapi_schema = schema
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def add_links(schema: dict[str, Any]) -> None:
+    """Link each answer that names a path parameter's value to the operations it addresses.
+
+    A top-level property `p` of a 2xx JSON answer links through `$response.body#/p`; a page
+    (`items`, an array of objects with `p`) links through its first item.
+    """
+    components = schema.get("components", {}).get("schemas", {})
+    targets: dict[str, list[str]] = {}
+    for path, operations in schema.get("paths", {}).items():
+        for operation in operations.values():
+            for name in _PATH_PARAMETER.findall(path):
+                targets.setdefault(name, []).append(operation["operationId"])
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for status, response in operation["responses"].items():
+                if not status.startswith("2"):
+                    continue
+                body = response.get("content", {}).get("application/json", {}).get("schema", {})
+                links = {
+                    f"{target}.{name}": {
+                        "operationId": target,
+                        "parameters": {f"path.{name}": expression},
+                    }
+                    for name, expression in _named_values(_resolve(body, components), components)
+                    for target in targets.get(name, [])
+                }
+                if links:
+                    response["links"] = links
+
+
+_PATH_PARAMETER = re.compile(r"{(\w+)}")
+
+
+def _resolve(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
+    reference = schema.get("$ref", "")
+    return components.get(reference.rsplit("/", 1)[-1], {}) if reference else schema
+
+
+def _named_values(body: dict[str, Any], components: dict[str, Any]) -> list[tuple[str, str]]:
+    """(parameter name, runtime expression) for each value an answer of this shape names."""
+    properties = body.get("properties", {})
+    named = [(name, f"$response.body#/{name}") for name in properties]
+    items = _resolve(properties.get("items", {}), components)
+    if items.get("type") == "array":
+        row = _resolve(items.get("items", {}), components)
+        named += [(name, f"$response.body#/items/0/{name}") for name in row.get("properties", {})]
+    return named

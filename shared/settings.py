@@ -131,6 +131,10 @@ class Settings(BaseSettings):
     #: Connections a service process serves at once; beyond, new ones are answered 503.
     max_connections: int = Field(default=1000, ge=10, le=100_000)
 
+    #: Seconds a request's line and headers may take to arrive; then 408 and the connection
+    #: is closed (a client trickling headers would hold a connection slot for ever).
+    header_timeout_seconds: float = Field(default=10, gt=0, le=300)
+
     #: Shift the process clock by this many seconds from the wall clock (then real speed):
     #: drills and tests, which give every process the same shift.
     clock_shift_seconds: float = Field(default=0, ge=-(10**10), le=10**10)

@@ -20,7 +20,7 @@ from shared.settings import Settings
 from tests.support.access_matrix import ALLOWED, bound_to_own_case
 from tests.support.auth import bearer
 
-EXAMPLES_PER_OPERATION = 8
+EXAMPLES_PER_OPERATION = 25
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 
 
