@@ -5,12 +5,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run up test test-unit faults bench lint infra-up infra-down kafka-jars clean
+.PHONY: run up test test-unit faults bench lint lock infra-up infra-down kafka-jars clean
 
-$(STAMP): pyproject.toml
+# Dependencies come from the hash-pinned lock (`make lock` regenerates it from pyproject.toml),
+# the project itself is installed editable on top, without touching them.
+$(STAMP): pyproject.toml requirements/dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q --require-hashes -r requirements/dev.lock
+	$(BIN)/pip install -q --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -50,7 +53,7 @@ faults: $(STAMP)
 	deploy/kafka/kafka.sh fetch
 	$(BIN)/pytest -v tests/faults
 
-## Benchmarks: scripts that print their figures (see README, "Benchmarks").
+## Benchmarks: scripts that print their figures (see docs/benchmarks.md).
 bench: $(STAMP)
 	deploy/postgres/postgres.sh install
 	deploy/kafka/kafka.sh fetch
@@ -63,6 +66,14 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+## Regenerate the locks after changing dependencies in pyproject.toml (pip-tools, with hashes).
+lock: $(STAMP)
+	$(BIN)/pip install -q 'pip-tools>=7.4,<8'
+	$(BIN)/pip-compile -q --strip-extras --generate-hashes --allow-unsafe --no-emit-find-links \
+		-o requirements/runtime.lock pyproject.toml
+	$(BIN)/pip-compile -q --strip-extras --generate-hashes --allow-unsafe --no-emit-find-links \
+		--extra dev -o requirements/dev.lock pyproject.toml
 
 clean: infra-down
 	rm -rf var

@@ -7,7 +7,7 @@ beside a CRUD baseline on the same PostgreSQL, and latency at a fixed request ra
 Each store gets a fresh intake process (relay and consumers off, to measure registration
 alone: numbering, idempotency-free insert of sequence + complaint in one transaction).
 The baseline (bench/crud_baseline.py) writes one row per complaint through the same web stack.
-Prints Markdown tables; copy them into the README with the command and the machine.
+Prints Markdown tables; copy them into docs/benchmarks.md with the command and the machine.
 """
 
 from __future__ import annotations

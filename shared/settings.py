@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -40,111 +41,251 @@ UPSTREAMS: dict[ServiceName, tuple[ServiceName, ...]] = {
 }
 
 
+def setting(default: Any, meaning: str, section: str, **constraints: Any) -> Any:
+    """A setting's default, constraints and meaning, with the section of the configuration
+    page it is listed in (`docs/configuration.md`, generated from this class)."""
+    return Field(
+        default=default, description=meaning, json_schema_extra={"section": section}, **constraints
+    )
+
+
+PROCESS, STORE, TRANSPORT, DOMAIN, LIMITS = "Process", "Store", "Transport", "Domain", "Limits"
+AUTH, AUDIT, TESTS = "Authentication", "Audit", "Drills and tests only"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
 
-    service: ServiceName
-    host: str = "127.0.0.1"
-    port: int | None = Field(default=None, ge=1, le=65535)
+    service: ServiceName = Field(
+        description="`intake`, `routing`, `settlement` or `analytics` (set by `complaints serve`)",
+        json_schema_extra={"section": PROCESS},
+    )
+    host: str = setting("127.0.0.1", "HTTP bind address", PROCESS)
+    port: int | None = setting(None, "HTTP port; 8001 to 8004 by service", PROCESS, ge=1, le=65535)
+    relay_enabled: bool = setting(True, "run the outbox relay (Kafka) in this process", PROCESS)
+    consumers_enabled: bool = setting(True, "run the upstream consumers in this process", PROCESS)
+    log_level: str = setting(
+        "INFO",
+        "JSON logs with service and correlation id",
+        PROCESS,
+        pattern="^(DEBUG|INFO|WARNING|ERROR)$",
+    )
+    tracing_exporter: str = setting(
+        "none",
+        "OpenTelemetry exporter: `none`, `console` or `otlp`",
+        PROCESS,
+        pattern="^(none|console|otlp)$",
+    )
 
-    store: str = Field(default="sqlite", pattern="^(sqlite|postgres)$")
-    data_dir: Path = Path("var/data")
-    postgres_url: str = "postgresql://complaints:complaints@127.0.0.1:15432"
-    postgres_pool_size: int = Field(default=5, ge=1, le=100)
-    #: Prefix of the per-service database names (`<prefix><service>`), e.g. for test isolation.
-    database_prefix: str = Field(default="", pattern="^[a-z0-9_]*$")
+    store: str = setting(
+        "sqlite",
+        "`sqlite` (files in the data folder) or `postgres`",
+        STORE,
+        pattern="^(sqlite|postgres)$",
+    )
+    data_dir: Path = setting(Path("var/data"), "SQLite event stores and analytics database", STORE)
+    postgres_url: str = setting(
+        "postgresql://complaints:complaints@127.0.0.1:15432",
+        "PostgreSQL server; each service uses the database `<prefix><service>`",
+        STORE,
+    )
+    postgres_pool_size: int = setting(5, "connections per service process", STORE, ge=1, le=100)
+    database_prefix: str = setting(
+        "",
+        "prefix of the per-service database names (e.g. for test isolation)",
+        STORE,
+        pattern="^[a-z0-9_]*$",
+    )
+    evidence_dir: Path = setting(Path("var/evidence"), "content-addressed evidence files", STORE)
 
-    transport: str = Field(default="http", pattern="^(http|kafka)$")
-    kafka_bootstrap: str = "127.0.0.1:19092"
-    kafka_topic_prefix: str = "complaints"
-    kafka_partitions: int = Field(default=3, ge=1, le=1000)
-    #: Consumer group; defaults to `<topic prefix>.<service>`. A new group starts from the
-    #: earliest offset, which is how a full redelivery (replay) is done.
-    kafka_group_id: str | None = None
-    #: PLAINTEXT on loopback (tests, embedded); SASL_SSL with SCRAM in production.
-    kafka_security_protocol: str = Field(default="PLAINTEXT", pattern="^(PLAINTEXT|SASL_SSL)$")
-    kafka_sasl_mechanism: str = Field(default="SCRAM-SHA-512", pattern="^SCRAM-SHA-(256|512)$")
-    kafka_username: str | None = None
-    kafka_password_file: Path | None = None
-    #: The CA that signed the brokers' certificates; the system CAs when unset.
-    kafka_ca_file: Path | None = None
+    transport: str = setting(
+        "http",
+        "`http` (each service serves its feed) or `kafka`",
+        TRANSPORT,
+        pattern="^(http|kafka)$",
+    )
+    kafka_bootstrap: str = setting("127.0.0.1:19092", "Kafka brokers", TRANSPORT)
+    kafka_topic_prefix: str = setting("complaints", "topics are `<prefix>.<service>.v1`", TRANSPORT)
+    kafka_partitions: int = setting(
+        3, "partitions of the topics this service creates", TRANSPORT, ge=1, le=1000
+    )
+    kafka_group_id: str | None = setting(
+        None,
+        "consumer group, `<prefix>.<service>` when unset; a new group replays from the "
+        "earliest offset",
+        TRANSPORT,
+    )
+    kafka_security_protocol: str = setting(
+        "PLAINTEXT",
+        "`SASL_SSL` with SCRAM in production (`deploy/kafka/production/`)",
+        TRANSPORT,
+        pattern="^(PLAINTEXT|SASL_SSL)$",
+    )
+    kafka_sasl_mechanism: str = setting(
+        "SCRAM-SHA-512", "or `SCRAM-SHA-256`", TRANSPORT, pattern="^SCRAM-SHA-(256|512)$"
+    )
+    kafka_username: str | None = setting(None, "the service's SCRAM principal", TRANSPORT)
+    kafka_password_file: Path | None = setting(None, "its password, a mounted secret", TRANSPORT)
+    kafka_ca_file: Path | None = setting(
+        None, "the CA of the brokers' certificates; the system CAs when unset", TRANSPORT
+    )
+    intake_url: str = setting("http://127.0.0.1:8001", "intake's feed (HTTP transport)", TRANSPORT)
+    routing_url: str = setting("http://127.0.0.1:8002", "routing's feed", TRANSPORT)
+    settlement_url: str = setting("http://127.0.0.1:8003", "settlement's feed", TRANSPORT)
+    analytics_url: str = setting(
+        "http://127.0.0.1:8004", "read by `complaints audit show|export` only", TRANSPORT
+    )
+    poll_interval_seconds: float = setting(
+        0.2, "idle poll of the feeds and the outbox", TRANSPORT, gt=0, le=60
+    )
+    relay_batch_size: int = setting(500, "log positions per relay page", TRANSPORT, ge=1, le=10_000)
+    consumer_max_attempts: int = setting(
+        3, "attempts at a delivery before it is dead-lettered", TRANSPORT, ge=1, le=100
+    )
 
-    intake_url: str = "http://127.0.0.1:8001"
-    routing_url: str = "http://127.0.0.1:8002"
-    settlement_url: str = "http://127.0.0.1:8003"
-    #: Read by `complaints audit show|export` only; no service consumes analytics.
-    analytics_url: str = "http://127.0.0.1:8004"
+    business_timezone: str = setting(
+        "Asia/Shanghai", "the month of case numbers and reports", DOMAIN
+    )
+    acknowledge_within_hours: int = setting(
+        24, "acknowledgement deadline after receipt", DOMAIN, ge=1, le=24 * 30
+    )
+    repeat_window_days: int = setting(
+        90,
+        "how far back a registration looks for the complaint it repeats",
+        DOMAIN,
+        ge=1,
+        le=3650,
+    )
+    scheduler_interval_seconds: float = setting(
+        1.0, "how often routing looks for due deadline timers", DOMAIN, gt=0, le=3600
+    )
+    report_final_day: int = setting(
+        10,
+        "day of the next month on which a monthly report becomes final",
+        DOMAIN,
+        ge=1,
+        le=28,
+    )
+    report_keeper_interval_seconds: float = setting(
+        60,
+        "how often analytics finalises, amends and publishes reports",
+        DOMAIN,
+        gt=0,
+        le=86400,
+    )
+    batch_cluster_regions: int = setting(
+        3, "a batch complained of in this many regions ...", DOMAIN, ge=2, le=100
+    )
+    batch_cluster_days: int = setting(
+        30, "... within this many days is a recall candidate", DOMAIN, ge=1, le=365
+    )
 
-    relay_enabled: bool = True
-    consumers_enabled: bool = True
-    poll_interval_seconds: float = Field(default=0.2, gt=0, le=60)
-    relay_batch_size: int = Field(default=500, ge=1, le=10_000)
-    consumer_max_attempts: int = Field(default=3, ge=1, le=100)
-    #: How often routing's scheduler looks for due deadline timers.
-    scheduler_interval_seconds: float = Field(default=1.0, gt=0, le=3600)
+    max_body_bytes: int = setting(1_048_576, "larger request bodies get 413", LIMITS, ge=1024)
+    evidence_max_bytes: int = setting(
+        10 * 1024 * 1024, "largest evidence file", LIMITS, ge=1024, le=1024**3
+    )
+    request_timeout_seconds: float = setting(
+        30,
+        "a request not answered by then gets 503 (its work may still finish)",
+        LIMITS,
+        gt=0,
+        le=3600,
+    )
+    rate_limit_per_minute: int = setting(
+        600,
+        "requests per minute per token subject (bursts up to the same); 0 = off",
+        LIMITS,
+        ge=0,
+        le=1_000_000,
+    )
+    max_connections: int = setting(
+        1000, "connections a process serves at once; beyond, 503", LIMITS, ge=10, le=100_000
+    )
+    header_timeout_seconds: float = setting(
+        10,
+        "a request's line and headers must arrive within this; then 408 and the "
+        "connection is closed (a client trickling headers would hold a slot for ever)",
+        LIMITS,
+        gt=0,
+        le=300,
+    )
+    cors_origins: str = setting(
+        "", "browser origins allowed to call the API, comma-separated; none by default", LIMITS
+    )
 
-    business_timezone: str = "Asia/Shanghai"
-    acknowledge_within_hours: int = Field(default=24, ge=1, le=24 * 30)
-    repeat_window_days: int = Field(default=90, ge=1, le=3650)
-    #: Analytics: the monthly report becomes final (and frozen) on this day of the next month.
-    report_final_day: int = Field(default=10, ge=1, le=28)
-    report_keeper_interval_seconds: float = Field(default=60, gt=0, le=86400)
-    #: A batch complained of in this many regions within this many days is a recall candidate.
-    batch_cluster_regions: int = Field(default=3, ge=2, le=100)
-    batch_cluster_days: int = Field(default=30, ge=1, le=365)
-    evidence_dir: Path = Path("var/evidence")
+    auth_algorithm: str = setting(
+        "HS256",
+        "`HS256` (generated installation secret) or `RS256` (identity provider: "
+        "a public key file or a JWKS URL)",
+        AUTH,
+        pattern="^(HS256|RS256)$",
+    )
+    auth_secret_file: Path = setting(
+        Path("var/auth/hs256.secret"),
+        "HS256 secret, created on first start, shared by the four services",
+        AUTH,
+    )
+    auth_public_key_file: Path | None = setting(None, "RS256: the provider's PEM public key", AUTH)
+    auth_jwks_url: str | None = setting(
+        None, "RS256: the provider's JWKS URL (keys cached; rotation follows `kid`)", AUTH
+    )
+    auth_issuer: str = setting(
+        "complaints", "every token must name this issuer", AUTH, min_length=1
+    )
+    auth_audience: str = setting(
+        "complaints-api", "every token must name this audience", AUTH, min_length=1
+    )
+    auth_leeway_seconds: int = setting(
+        30, "clock skew allowed on `exp` and `nbf`", AUTH, ge=0, le=600
+    )
+    service_token_file: Path | None = setting(
+        None,
+        "under RS256, the token a service presents to read another's feed (under HS256 "
+        "it mints its own)",
+        AUTH,
+    )
 
-    evidence_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=1024**3)
-    log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
-    #: OpenTelemetry exporter: none (default), console, or otlp.
-    tracing_exporter: str = Field(default="none", pattern="^(none|console|otlp)$")
-    max_body_bytes: int = Field(default=1_048_576, ge=1024)
-    #: Browser origins allowed to call the API (CORS), comma-separated; none by default.
-    cors_origins: str = ""
-    #: A request still running after this long is answered 503 (its work may still finish).
-    request_timeout_seconds: float = Field(default=30, gt=0, le=3600)
+    audit_key_file: Path = setting(
+        Path("var/audit/chain.key"),
+        "key of the event links and checkpoint signatures, "
+        "created on first start; keep it (and a backup) apart from the databases",
+        AUDIT,
+    )
+    audit_checkpoint_dir: Path | None = setting(
+        None,
+        "append-only location of the signed checkpoints (`<database>.jsonl`), e.g. a "
+        "WORM mount; `<data dir>/audit-checkpoints` when unset",
+        AUDIT,
+    )
+    audit_checkpoint_interval_seconds: float = setting(
+        10,
+        "how often the log chain is pinned by a new checkpoint (when there are new events)",
+        AUDIT,
+        gt=0,
+        le=86400,
+    )
 
-    #: Bearer tokens must name this issuer and audience.
-    auth_issuer: str = Field(default="complaints", min_length=1)
-    auth_audience: str = Field(default="complaints-api", min_length=1)
-    #: HS256 with a generated installation secret (embedded default), or RS256 with the
-    #: identity provider's public key (`auth_public_key_file` or `auth_jwks_url`).
-    auth_algorithm: str = Field(default="HS256", pattern="^(HS256|RS256)$")
-    auth_secret_file: Path = Path("var/auth/hs256.secret")
-    auth_public_key_file: Path | None = None
-    auth_jwks_url: str | None = None
-    auth_leeway_seconds: int = Field(default=30, ge=0, le=600)
-    #: A token this service presents to read other services' feeds under RS256.
-    service_token_file: Path | None = None
-    #: Requests per minute per token subject (burst up to the same); 0 turns the limit off.
-    rate_limit_per_minute: int = Field(default=600, ge=0, le=1_000_000)
-
-    #: Key of the per-stream event links and of the checkpoint signatures; generated on
-    #: first use, shared by the services of an installation, never stored in a database.
-    audit_key_file: Path = Path("var/audit/chain.key")
-    #: Append-only location of the signed checkpoints (`<database>.jsonl`), e.g. a WORM
-    #: mount; `<data dir>/audit-checkpoints` when unset.
-    audit_checkpoint_dir: Path | None = None
-    #: How often the log chain is pinned by a new checkpoint (when there are new events).
-    audit_checkpoint_interval_seconds: float = Field(default=10, gt=0, le=86400)
-
-    #: Connections a service process serves at once; beyond, new ones are answered 503.
-    max_connections: int = Field(default=1000, ge=10, le=100_000)
-
-    #: Seconds a request's line and headers may take to arrive; then 408 and the connection
-    #: is closed (a client trickling headers would hold a connection slot for ever).
-    header_timeout_seconds: float = Field(default=10, gt=0, le=300)
-
-    #: Shift the process clock by this many seconds from the wall clock (then real speed):
-    #: drills and tests, which give every process the same shift.
-    clock_shift_seconds: float = Field(default=0, ge=-(10**10), le=10**10)
-
-    #: Test-only fault injection: a consumer SIGKILLs itself right after committing an
-    #: effect and before committing the Kafka offset. Never set in production.
-    fault_kill_after_effect: bool = False
-    #: Test-only fault injection: the service SIGKILLs itself once the Nth command of this
-    #: process has committed, before its answer is sent (0: never). Never set in production.
-    fault_kill_before_answer: int = Field(default=0, ge=0)
+    clock_shift_seconds: float = setting(
+        0,
+        "shift the process clock from the wall clock by this many seconds (then real "
+        "speed); drills and tests give every process the same shift",
+        TESTS,
+        ge=-(10**10),
+        le=10**10,
+    )
+    fault_kill_after_effect: bool = setting(
+        False,
+        "a consumer SIGKILLs itself after committing an effect, before committing "
+        "the Kafka offset; never in production",
+        TESTS,
+    )
+    fault_kill_before_answer: int = setting(
+        0,
+        "the service SIGKILLs itself once its Nth command has committed, before the "
+        "answer (0: never); never in production",
+        TESTS,
+        ge=0,
+    )
 
     @field_validator("business_timezone")
     @classmethod

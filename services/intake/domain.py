@@ -23,7 +23,7 @@ from shared.meta import Meta
 
 
 class Channel(StrEnum):
-    """受理渠道 (DOMAIN §2)."""
+    """受理渠道 (docs/domain §2)."""
 
     phone = "phone"
     letter = "letter"
@@ -255,7 +255,7 @@ class Complaint(ClockedAggregate):
     def _classified(self, changes: dict[str, str], reason: str, meta: Meta) -> None:
         self.classification.update(changes)
 
-    # Repeat complaints (DOMAIN §2) ----------------------------------------------------------
+    # Repeat complaints (docs/domain §2) ----------------------------------------------------------
 
     def link_repeat(self, earlier: str, matched_on: list[str], meta: Meta) -> None:
         if earlier == self.number:

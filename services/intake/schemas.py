@@ -142,7 +142,7 @@ class ComplaintCreate(Strict):
     flags: list[Literal[tuple(sorted(LEVEL_1_FLAGS | LEVEL_2_FLAGS))]] = Field(  # type: ignore[misc]
         default_factory=list,
         max_length=10,
-        description="What the desk knows that raises severity (DOMAIN §3).",
+        description="What the desk knows that raises severity (docs/domain §3).",
     )
     backdating_reason: str | None = Field(
         default=None,

@@ -1,6 +1,6 @@
-"""Classification taxonomies, kept as configuration data with zh-CN and en labels (DOMAIN §3).
+"""Classification taxonomies, kept as configuration data with zh-CN and en labels (docs/domain §3).
 
-The shipped defaults are the seeds' schemes; `severity_for` applies DOMAIN §3's escalation
+The shipped defaults are the seeds' schemes; `severity_for` applies docs/domain §3's escalation
 rules (001 网络投诉分级) to what registration knows, and says which rule decided.
 """
 

@@ -1,4 +1,4 @@
-"""Deadline policies (DOMAIN §4): which clocks run, how long each is, and when timers fire.
+"""Deadline policies (docs/domain §4): which clocks run, how long each is, and when timers fire.
 
 A policy is versioned data (deadline_policy.json). Clock durations depend on the severity, the
 unit (per-step limits, 002 §十.2) and whether the customer is foreign. Each running clock has

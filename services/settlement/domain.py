@@ -469,7 +469,7 @@ class Settlement(ClockedAggregate):
         del self.held[part_no]
 
     def refund_quantity(self, part_no: str) -> int:
-        """DOMAIN §6: the actual quantity when below the approved one or above it within the
+        """docs/domain §6: the actual quantity when below the approved one or above it within the
         tolerance; beyond the tolerance, what the recorded decision says."""
         approved, received = self._approved_quantity(part_no), self.received.get(part_no, 0)
         if received <= approved * (1 + self.tolerance()):
