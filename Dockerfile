@@ -12,6 +12,7 @@ RUN pip install --no-cache-dir --require-hashes -r requirements/runtime.lock
 COPY pyproject.toml README.md ./
 COPY shared ./shared
 COPY services ./services
+COPY cli ./cli
 RUN pip install --no-cache-dir --no-deps . && useradd --system --uid 10001 complaints
 USER complaints
 ENV COMPLAINTS_SERVICE=${SERVICE} COMPLAINTS_HOST=0.0.0.0 COMPLAINTS_PORT=${PORT} PYTHONUNBUFFERED=1

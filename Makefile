@@ -63,9 +63,12 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.analytics_scale
 	$(BIN)/python -m bench.audit_verify
 
+## Ruff, the type check (mypy, configured in pyproject.toml) and the import boundaries.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 ## Regenerate the locks after changing dependencies in pyproject.toml (pip-tools, with hashes).
 lock: $(STAMP)

@@ -30,7 +30,7 @@ def with_header_deadline(seconds: float) -> type[H11Protocol]:
     class HeaderDeadlineProtocol(H11Protocol):
         _header_deadline: asyncio.TimerHandle | None = None
 
-        def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+        def connection_made(self, transport: Any) -> None:
             super().connection_made(transport)
             self._await_headers()
 

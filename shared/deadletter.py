@@ -37,7 +37,14 @@ class DeadLetter(ClockedAggregate):
     def create_id(source: str, **_: Any) -> Any:
         return aggregate_id("deadletter", source)
 
-    @event("Recorded")
+    class Recorded(ClockedAggregate.Created):
+        source: str
+        stream: str
+        position: int | None
+        reason: str
+        raw: str
+
+    @event(Recorded)
     def __init__(
         self, source: str, stream: str, position: int | None, reason: str, raw: str
     ) -> None:
@@ -55,7 +62,10 @@ class DeadLetter(ClockedAggregate):
             )
         self._redriven(meta=meta)
 
-    @event("Redriven")
+    class Redriven(ClockedAggregate.Event):
+        meta: Meta
+
+    @event(Redriven)
     def _redriven(self, meta: Meta) -> None:
         self.redriven = True
 

@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
     EventStore,
     IntegrityError,
@@ -40,7 +41,7 @@ from shared.secrets import installation_secret, private_dir
 from shared.settings import Settings
 from shared.withheld import WithheldEvent
 
-A = TypeVar("A")
+A = TypeVar("A", bound=Aggregate)
 log = logging.getLogger(__name__)
 #: Attempts at a command whose aggregate keeps being changed by other writers.
 CONCURRENT_ATTEMPTS = 20
@@ -76,6 +77,7 @@ class ServiceApplication(Application):
     """Base Application: process recorder, shared transcodings, tracked processing."""
 
     transcodings: ClassVar[Sequence[type[Transcoding]]] = ()
+    mapper: ChainMapper
 
     def __init__(self, env: Any = None) -> None:
         super().__init__(env)
@@ -252,7 +254,7 @@ class ServiceApplication(Application):
         Returns False when the position was already recorded (a redelivery): nothing is
         written then, because the tracking insert fails the whole transaction.
         """
-        processing = ProcessingEvent(tracking=tracking)
+        processing: ProcessingEvent[Any] = ProcessingEvent(tracking=tracking)
         processing.collect_events(*aggregates)
         try:
             if processing.events:

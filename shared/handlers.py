@@ -71,7 +71,9 @@ class ApplicationHandler:
                 topics=[get_topic(DeadLetter.Recorded)],
                 inclusive_of_start=False,
             )
-            letters = [self.app.repository.get(n.originator_id).summary() for n in notifications]
+            letters: list[dict[str, Any]] = [
+                self.app.repository.get(n.originator_id).summary() for n in notifications
+            ]
             return letters, notifications[-1].id if notifications else after
 
         return await run_sync(read)
@@ -97,7 +99,7 @@ class ApplicationHandler:
                     rule="still_failing",
                 ) from None
             letter.redrive(caused_by(event, SYSTEM_ACTOR))
-            return aggregates
+            return list(aggregates)
 
         letter = await run_sync(self.app.change_retrying, load, apply)
         return letter.summary()

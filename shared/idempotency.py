@@ -79,7 +79,14 @@ class AnsweredRequest(ClockedAggregate):
     def create_id(scope: str, key: str, **_: Any) -> UUID:
         return aggregate_id("idempotency", f"{scope}\n{key}")
 
-    @event("Answered")
+    class Answered(ClockedAggregate.Created):
+        scope: str
+        key: str
+        fingerprint: str
+        stream: str
+        version: int
+
+    @event(Answered)
     def __init__(self, scope: str, key: str, fingerprint: str, stream: str, version: int) -> None:
         self.fingerprint = fingerprint
         self.stream = stream

@@ -15,6 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper
+from pydantic import BaseModel
 
 from shared.contracts.common import version_of
 from shared.envelope import Actor, IntegrationEvent, stable_event_id
@@ -36,7 +37,7 @@ Contract = Callable[[Any], Published | None]
 Builder = Callable[[Any], Any]
 
 
-def copied(model: type) -> Builder:
+def copied(model: type[BaseModel]) -> Builder:
     """Build a contract from the event's attributes of the same names.
 
     An absent or None attribute leaves an optional field to its default (older events lack
@@ -121,7 +122,7 @@ class OutboxReader:
         )
         events, withheld = [], []
         for notification in notifications:
-            domain_event = self.mapper.to_domain_event(notification)
+            domain_event: Any = self.mapper.to_domain_event(notification)
             try:
                 draft = self._draft(domain_event)
             except (ValueError, TypeError, KeyError) as refused:  # pydantic's included

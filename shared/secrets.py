@@ -5,7 +5,7 @@ A secret is written to a temporary file created with mode 0600 (never readable b
 else, not even for an instant) and hard-linked into place, so services starting together
 never read a half-written secret and all end up with the same one. The data folders
 (stores, checkpoints, evidence, secrets) are 0700; the service processes also run with
-umask 077 (`shared.cli`), so every file they create there is 0600.
+umask 077 (`cli.main`), so every file they create there is 0600.
 """
 
 from __future__ import annotations

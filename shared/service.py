@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from typing import Any, TypedDict
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -30,7 +31,12 @@ from shared.runtime import ServiceRuntime
 from shared.threads import run_sync
 
 
-def application_hooks(app) -> dict[str, Callable[[], Awaitable]]:
+class ApplicationHooks(TypedDict):
+    store_ready: Callable[[], Awaitable[bool]]
+    on_close: Callable[[], Awaitable[None]]
+
+
+def application_hooks(app: Any) -> ApplicationHooks:
     """Readiness and shutdown of an event-sourced application, off the event loop."""
     return {
         "store_ready": lambda: run_sync(app.ping),
@@ -93,9 +99,12 @@ def create_service(
     metrics = ServiceMetrics(settings.service.value)
     metrics.watch(runtime)
     if runtime.app is not None:
-        runtime.app.on_recorded.append(
-            lambda events: [metrics.appended.labels(type(e).__qualname__).inc() for e in events]
-        )
+
+        def count_appended(events: Sequence[Any]) -> None:
+            for appended in events:
+                metrics.appended.labels(type(appended).__qualname__).inc()
+
+        runtime.app.on_recorded.append(count_appended)
     install_metrics(app, metrics, refresh_metrics)
     app.state.metrics = metrics
 

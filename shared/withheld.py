@@ -28,7 +28,15 @@ class WithheldEvent(ClockedAggregate):
     def create_id(position: int, **_: Any) -> Any:
         return aggregate_id("outbox.withheld", str(position))
 
-    @event("Withheld")
+    class Withheld(ClockedAggregate.Created):
+        position: int
+        domain_type: str
+        case_number: str
+        occurred_at: datetime
+        reason: str
+        meta: Meta
+
+    @event(Withheld)
     def __init__(
         self,
         position: int,
@@ -61,7 +69,15 @@ class WithheldEvent(ClockedAggregate):
             meta=meta,
         )
 
-    @event("Repaired")
+    class Repaired(ClockedAggregate.Event):
+        type: str
+        schema_version: int
+        data: dict[str, Any]
+        case_number: str
+        occurred_at: datetime
+        meta: Meta
+
+    @event(Repaired)
     def _repaired(
         self,
         type: str,

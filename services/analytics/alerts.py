@@ -26,7 +26,13 @@ class BatchAlert(ClockedAggregate):
     def create_id(batch: str, **_: Any) -> Any:
         return aggregate_id("analytics.batch-alert", batch)
 
-    @event("Raised")
+    class Raised(ClockedAggregate.Created):
+        batch: str
+        regions: dict[str, list[str]]
+        window_days: int
+        meta: Meta
+
+    @event(Raised)
     def __init__(
         self, batch: str, regions: dict[str, list[str]], window_days: int, meta: Meta
     ) -> None:
@@ -38,7 +44,14 @@ class ReportPublication(ClockedAggregate):
     def create_id(period: str, version: int, **_: Any) -> Any:
         return aggregate_id("analytics.report", f"{period}#{version}")
 
-    @event("Published")
+    class Published(ClockedAggregate.Created):
+        period: str
+        version: int
+        kind: str
+        headline: dict[str, Any]
+        meta: Meta
+
+    @event(Published)
     def __init__(
         self, period: str, version: int, kind: str, headline: dict[str, Any], meta: Meta
     ) -> None:
@@ -52,16 +65,17 @@ class AnalyticsApplication(ServiceApplication):
     def case_streams(self, number: str) -> list[UUID]:
         """Batch alerts the case triggered or is counted in (alerts are few: a topic scan)."""
         topic = get_topic(BatchAlert.Raised)
-        streams, position = [], 0
+        streams: list[UUID] = []
+        position = 0
         while True:
             page = self.recorder.select_notifications(
                 position, 1000, topics=[topic], inclusive_of_start=False
             )
             for row in page:
-                raised = self.mapper.to_domain_event(row)
+                raised: Any = self.mapper.to_domain_event(row)
                 cases = {n for numbers in raised.regions.values() for n in numbers}
                 if number in cases or raised.meta.get("case_number") == number:
-                    streams.append(row.originator_id)
+                    streams.append(UUID(str(row.originator_id)))
                 position = row.id
             if len(page) < 1000:
                 return streams

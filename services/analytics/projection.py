@@ -171,7 +171,7 @@ class ProjectionHandler:
         )
         row = (
             await conn.execute(select(dead_letters).where(dead_letters.c.source == row.source))
-        ).first()
+        ).one()
         return _letter(row._mapping)
 
 

@@ -43,7 +43,7 @@ def hours(delta: timedelta) -> Decimal:
     return Decimal(delta.total_seconds()) / Decimal(3600)
 
 
-def mean_and_p90(values: list[Decimal]) -> dict[str, str | None]:
+def mean_and_p90(values: list[Decimal]) -> dict[str, str | int | None]:
     if not values:
         return {"mean": None, "p90": None, "count": 0}
     ordered = sorted(values)
@@ -70,6 +70,14 @@ def _at(value: Any) -> datetime | None:
     return datetime.fromisoformat(value)
 
 
+def _when(value: Any) -> datetime:
+    """A time the fact always has (received; closed for a closed case)."""
+    moment = _at(value)
+    if moment is None:
+        raise ValueError("a fact without the time it must have")
+    return moment
+
+
 def monthly(
     facts: list[dict[str, Any]], money: list[dict[str, Any]], month: str, zone: ZoneInfo
 ) -> dict[str, Any]:
@@ -79,7 +87,8 @@ def monthly(
     open_at_end = [
         f
         for f in facts
-        if _at(f["received_at"]) < end and not (f["status"] in CLOSED and _at(f["closed_at"]) < end)
+        if _when(f["received_at"]) < end
+        and not (f["status"] in CLOSED and _when(f["closed_at"]) < end)
     ]
     judged = [f for f in received if f["valid"] is not None]
 
@@ -90,11 +99,11 @@ def monthly(
                 steps[clock].append(stop["met"])
 
     acknowledge = [
-        hours(_at(f["acknowledged_at"]) - _at(f["received_at"]))
+        hours(_when(f["acknowledged_at"]) - _when(f["received_at"]))
         for f in received
         if f["acknowledged_at"]
     ]
-    to_close = [hours(_at(f["closed_at"]) - _at(f["received_at"])) for f in closed]
+    to_close = [hours(_when(f["closed_at"]) - _when(f["received_at"])) for f in closed]
     satisfaction = [f["satisfaction"] for f in closed if f["satisfaction"] is not None]
 
     return {

@@ -102,7 +102,8 @@ async def months_with_cases(engine: AsyncEngine, now: datetime, zone: ZoneInfo) 
     if first is None:
         return []
     this_month = now.astimezone(zone).strftime("%Y-%m")
-    months, month = [], first
+    months: list[str] = []
+    month = first
     while month <= this_month and len(months) < 240:
         months.append(month)
         month = next_month(month)

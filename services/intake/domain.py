@@ -80,12 +80,19 @@ class NumberSequence(ClockedAggregate):
     def create_id(period: str, **_: Any) -> Any:
         return aggregate_id("intake.number-sequence", period)
 
-    @event("Started")
+    class Started(ClockedAggregate.Created):
+        period: str
+
+    @event(Started)
     def __init__(self, period: str) -> None:
         self.period = period
         self.last_serial = 0
 
-    @event("SerialIssued")
+    class SerialIssued(ClockedAggregate.Event):
+        serial: int
+        case_number: str
+
+    @event(SerialIssued)
     def issue(self, serial: int, case_number: str) -> None:
         self.last_serial = serial
 
@@ -107,7 +114,12 @@ class IdempotencyKey(ClockedAggregate):
     def create_id(key: str, **_: Any) -> Any:
         return aggregate_id("intake.idempotency-key", key)
 
-    @event("Used")
+    class Used(ClockedAggregate.Created):
+        key: str
+        request_hash: str
+        case_number: str
+
+    @event(Used)
     def __init__(self, key: str, request_hash: str, case_number: str) -> None:
         self.key = key
         self.request_hash = request_hash
@@ -119,7 +131,25 @@ class Complaint(ClockedAggregate):
     def create_id(number: str, **_: Any) -> Any:
         return aggregate_id("intake.complaint", number)
 
-    @event("Registered")
+    class Registered(ClockedAggregate.Created):
+        number: str
+        received_at: datetime
+        channel: str
+        nature: str
+        complainant: dict[str, Any]
+        subject: dict[str, Any]
+        description: str
+        demands: dict[str, Any]
+        taken_by: str
+        meta: Meta
+        problem: dict[str, Any] | None = None
+        flags: list[str] | None = None
+        severity: str = "level_3"
+        severity_rule: str = "default"
+        acknowledge_due: datetime | None = None
+        backdating_reason: str | None = None
+
+    @event(Registered)
     def __init__(
         self,
         number: str,
@@ -192,7 +222,11 @@ class Complaint(ClockedAggregate):
         self._unit_noted(unit=unit, meta=meta)
         return True
 
-    @event("UnitNoted")
+    class UnitNoted(ClockedAggregate.Event):
+        unit: str
+        meta: Meta
+
+    @event(UnitNoted)
     def _unit_noted(self, unit: str, meta: Meta) -> None:
         self.unit = unit
 
@@ -210,7 +244,13 @@ class Complaint(ClockedAggregate):
         on_time = self.acknowledge_due is None or now <= self.acknowledge_due
         self._acknowledged(reply=reply, acknowledged_at=now, on_time=on_time, meta=meta)
 
-    @event("Acknowledged")
+    class Acknowledged(ClockedAggregate.Event):
+        reply: str
+        acknowledged_at: datetime
+        on_time: bool
+        meta: Meta
+
+    @event(Acknowledged)
     def _acknowledged(
         self, reply: str, acknowledged_at: datetime, on_time: bool, meta: Meta
     ) -> None:
@@ -230,7 +270,13 @@ class Complaint(ClockedAggregate):
             )
         self._judged(valid=valid, reason=reason, reply=reply, meta=meta)
 
-    @event("Judged")
+    class Judged(ClockedAggregate.Event):
+        valid: bool
+        reason: str
+        reply: str | None
+        meta: Meta
+
+    @event(Judged)
     def _judged(self, valid: bool, reason: str, reply: str | None, meta: Meta) -> None:
         self.validity = {"valid": valid, "reason": reason, "reply": reply}
         self.status = Status.in_handling if valid else Status.not_valid
@@ -251,7 +297,12 @@ class Complaint(ClockedAggregate):
             raise Conflict("the classification is already so")
         self._classified(changes=changed, reason=reason, meta=meta)
 
-    @event("Classified")
+    class Classified(ClockedAggregate.Event):
+        changes: dict[str, str]
+        reason: str
+        meta: Meta
+
+    @event(Classified)
     def _classified(self, changes: dict[str, str], reason: str, meta: Meta) -> None:
         self.classification.update(changes)
 
@@ -264,7 +315,12 @@ class Complaint(ClockedAggregate):
             raise Conflict(f"{self.number} is linked to {earlier} already")
         self._repeat_linked(earlier=earlier, matched_on=matched_on, meta=meta)
 
-    @event("RepeatLinked")
+    class RepeatLinked(ClockedAggregate.Event):
+        earlier: str
+        matched_on: list[str]
+        meta: Meta
+
+    @event(RepeatLinked)
     def _repeat_linked(self, earlier: str, matched_on: list[str], meta: Meta) -> None:
         self.repeat_of[earlier] = matched_on
 
@@ -273,7 +329,12 @@ class Complaint(ClockedAggregate):
             raise Conflict(f"{self.number} is not linked to {earlier}")
         self._repeat_unlinked(earlier=earlier, reason=reason, meta=meta)
 
-    @event("RepeatUnlinked")
+    class RepeatUnlinked(ClockedAggregate.Event):
+        earlier: str
+        reason: str
+        meta: Meta
+
+    @event(RepeatUnlinked)
     def _repeat_unlinked(self, earlier: str, reason: str, meta: Meta) -> None:
         del self.repeat_of[earlier]
 
@@ -291,7 +352,14 @@ class Complaint(ClockedAggregate):
         )
         return True
 
-    @event("EvidenceAttached")
+    class EvidenceAttached(ClockedAggregate.Event):
+        sha256: str
+        filename: str
+        content_type: str
+        size: int
+        meta: Meta
+
+    @event(EvidenceAttached)
     def _evidence_attached(
         self, sha256: str, filename: str, content_type: str, size: int, meta: Meta
     ) -> None:
@@ -306,7 +374,11 @@ class Complaint(ClockedAggregate):
         self._settled(settlement=cycle_total, meta=meta)
         return True
 
-    @event("Settled")
+    class Settled(ClockedAggregate.Event):
+        settlement: dict[str, Any]
+        meta: Meta
+
+    @event(Settled)
     def _settled(self, settlement: dict[str, Any], meta: Meta) -> None:
         self.status = Status.settled
 
@@ -320,7 +392,12 @@ class Complaint(ClockedAggregate):
             raise Invalid("satisfaction is 1 to 5", field="satisfaction", rule="range")
         self._confirmed(satisfaction=satisfaction, comment=comment, meta=meta)
 
-    @event("OutcomeConfirmed")
+    class OutcomeConfirmed(ClockedAggregate.Event):
+        satisfaction: int
+        comment: str | None
+        meta: Meta
+
+    @event(OutcomeConfirmed)
     def _confirmed(self, satisfaction: int, comment: str | None, meta: Meta) -> None:
         self.status = Status.confirmed
         self.outcome = {"accepted": True, "satisfaction": satisfaction, "comment": comment}
@@ -334,7 +411,13 @@ class Complaint(ClockedAggregate):
             )
         self._reopened(cycle=self.cycle + 1, previous_cycle=self.cycle, reason=reason, meta=meta)
 
-    @event("Reopened")
+    class Reopened(ClockedAggregate.Event):
+        cycle: int
+        previous_cycle: int
+        reason: str
+        meta: Meta
+
+    @event(Reopened)
     def _reopened(self, cycle: int, previous_cycle: int, reason: str, meta: Meta) -> None:
         self.cycle = cycle
         self.status = Status.in_handling
@@ -344,6 +427,10 @@ class Complaint(ClockedAggregate):
         self._check_open("withdraw it")
         self._withdrawn(reason=reason, meta=meta)
 
-    @event("Withdrawn")
+    class Withdrawn(ClockedAggregate.Event):
+        reason: str
+        meta: Meta
+
+    @event(Withdrawn)
     def _withdrawn(self, reason: str, meta: Meta) -> None:
         self.status = Status.withdrawn

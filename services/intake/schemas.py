@@ -96,9 +96,11 @@ class Demands(Strict):
     @classmethod
     def _money(cls, amount: str | None, info: ValidationInfo) -> str | None:
         currency = info.data.get("currency")
-        if amount is not None and currency is None:
+        if amount is None:
+            return amount
+        if currency is None:
             raise ValueError("an amount claimed needs its currency")
-        if amount is not None and (problem := below_minor_unit(amount, currency)):
+        if problem := below_minor_unit(amount, currency):
             raise PydanticCustomError(MINOR_UNIT_RULE, problem)
         return amount
 
@@ -139,7 +141,7 @@ class ComplaintCreate(Strict):
     problem: ProblemStatement
     description: str = Field(min_length=1, max_length=20_000)
     demands: Demands = Demands()
-    flags: list[Literal[tuple(sorted(LEVEL_1_FLAGS | LEVEL_2_FLAGS))]] = Field(  # type: ignore[misc]
+    flags: list[Literal[tuple(sorted(LEVEL_1_FLAGS | LEVEL_2_FLAGS))]] = Field(  # type: ignore[valid-type]
         default_factory=list,
         max_length=10,
         description="What the desk knows that raises severity (docs/domain §3).",

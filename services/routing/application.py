@@ -36,11 +36,19 @@ class RoutingRuleSet(ClockedAggregate):
     def create_id(**_: Any) -> Any:
         return RULES_ID
 
-    @event("Published")
+    class Published(ClockedAggregate.Created):
+        ruleset: dict[str, Any]
+        meta: Meta
+
+    @event(Published)
     def __init__(self, ruleset: dict[str, Any], meta: Meta) -> None:
         self.ruleset = ruleset
 
-    @event("Republished")
+    class Republished(ClockedAggregate.Event):
+        ruleset: dict[str, Any]
+        meta: Meta
+
+    @event(Republished)
     def publish(self, ruleset: dict[str, Any], meta: Meta) -> None:
         self.ruleset = ruleset
 

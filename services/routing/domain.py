@@ -48,7 +48,17 @@ class Case(ClockedAggregate):
     def create_id(number: str, **_: Any) -> Any:
         return aggregate_id("routing.case", number)
 
-    @event("Opened")
+    class Opened(ClockedAggregate.Created):
+        number: str
+        received_at: datetime
+        channel: str
+        nature: str
+        customer: dict[str, Any]
+        meta: Meta
+        severity: str = "level_3"
+        subject: dict[str, Any] | None = None
+
+    @event(Opened)
     def __init__(
         self,
         number: str,
@@ -121,7 +131,15 @@ class Case(ClockedAggregate):
 
     # Assignment -----------------------------------------------------------------------------
 
-    @event("Assigned")
+    class Assigned(ClockedAggregate.Event):
+        unit: str
+        role: str
+        rule_id: str
+        ruleset_version: str
+        trace: list[dict[str, Any]]
+        meta: Meta
+
+    @event(Assigned)
     def assign(
         self,
         unit: str,
@@ -153,7 +171,12 @@ class Case(ClockedAggregate):
             raise Conflict(f"case {self.number} is {'pinned' if pinned else 'not pinned'} already")
         self._pinned(pinned=pinned, reason=reason, meta=meta)
 
-    @event("UnitPinned")
+    class UnitPinned(ClockedAggregate.Event):
+        pinned: bool
+        reason: str
+        meta: Meta
+
+    @event(UnitPinned)
     def _pinned(self, pinned: bool, reason: str, meta: Meta) -> None:
         self.pinned = {"unit": self.unit, "reason": reason} if pinned else None
 
@@ -195,7 +218,11 @@ class Case(ClockedAggregate):
         self._reclassified(changes=changes, meta=meta)
         self.reroute(rules, "reclassified at intake", meta)
 
-    @event("Reclassified")
+    class Reclassified(ClockedAggregate.Event):
+        changes: dict[str, str]
+        meta: Meta
+
+    @event(Reclassified)
     def _reclassified(self, changes: dict[str, str], meta: Meta) -> None:
         for scheme, code in changes.items():
             if scheme == "nature":
@@ -205,7 +232,17 @@ class Case(ClockedAggregate):
             else:
                 self.classification[scheme] = code
 
-    @event("Reassigned")
+    class Reassigned(ClockedAggregate.Event):
+        unit: str
+        previous_unit: str
+        reason: str
+        meta: Meta
+        role: str | None = None
+        rule_id: str | None = None
+        ruleset_version: str | None = None
+        trace: list[dict[str, Any]] | None = None
+
+    @event(Reassigned)
     def _reassigned(
         self,
         unit: str,
@@ -227,7 +264,12 @@ class Case(ClockedAggregate):
         level = len(LADDER) - 1 if to_top else self.escalation_level + 1
         self._escalated(level=LADDER[level], reason=reason, meta=meta)
 
-    @event("Escalated")
+    class Escalated(ClockedAggregate.Event):
+        level: str
+        reason: str
+        meta: Meta
+
+    @event(Escalated)
     def _escalated(self, level: str, reason: str, meta: Meta) -> None:
         self.escalation_level = LADDER.index(level)
 
@@ -253,7 +295,15 @@ class Case(ClockedAggregate):
             meta=meta,
         )
 
-    @event("ClockStarted")
+    class ClockStarted(ClockedAggregate.Event):
+        clock: str
+        started_at: datetime
+        due: datetime
+        timers: dict[str, str]
+        policy_version: str
+        meta: Meta
+
+    @event(ClockStarted)
     def _clock_started(
         self,
         clock: str,
@@ -285,7 +335,13 @@ class Case(ClockedAggregate):
             raise Conflict(f"clock {name!r} is paused already")
         self._clock_paused(clock=name, at=clock.now(), reason=reason, meta=meta)
 
-    @event("ClockPaused")
+    class ClockPaused(ClockedAggregate.Event):
+        clock: str
+        at: datetime
+        reason: str
+        meta: Meta
+
+    @event(ClockPaused)
     def _clock_paused(self, clock: str, at: datetime, reason: str, meta: Meta) -> None:
         self.clocks[clock].update(state="paused", paused_at=at)
 
@@ -304,7 +360,15 @@ class Case(ClockedAggregate):
             meta=meta,
         )
 
-    @event("ClockResumed")
+    class ClockResumed(ClockedAggregate.Event):
+        clock: str
+        at: datetime
+        due: datetime
+        timers: dict[str, str]
+        reason: str
+        meta: Meta
+
+    @event(ClockResumed)
     def _clock_resumed(
         self,
         clock: str,
@@ -327,7 +391,14 @@ class Case(ClockedAggregate):
         timers = {k: _iso(v) for k, v in policy.timer_times(due).items()}
         self._clock_extended(clock=name, due=due, timers=timers, reason=reason, meta=meta)
 
-    @event("ClockExtended")
+    class ClockExtended(ClockedAggregate.Event):
+        clock: str
+        due: datetime
+        timers: dict[str, str]
+        reason: str
+        meta: Meta
+
+    @event(ClockExtended)
     def _clock_extended(
         self, clock: str, due: datetime, timers: dict[str, str], reason: str, meta: Meta
     ) -> None:
@@ -357,7 +428,15 @@ class Case(ClockedAggregate):
                 changed.append(name)
         return changed
 
-    @event("ClockRebaselined")
+    class ClockRebaselined(ClockedAggregate.Event):
+        clock: str
+        due: datetime
+        timers: dict[str, str]
+        policy_version: str
+        reason: str
+        meta: Meta
+
+    @event(ClockRebaselined)
     def _clock_rebaselined(
         self,
         clock: str,
@@ -461,7 +540,15 @@ class Case(ClockedAggregate):
             self.escalate(f"overdue: {', '.join(overdue)}", meta)
         return len(due)
 
-    @event("TimerFired")
+    class TimerFired(ClockedAggregate.Event):
+        clock: str
+        timer: str
+        unit: str
+        due: datetime
+        meta: Meta
+        level: str | None = None
+
+    @event(TimerFired)
     def _timer_fired(
         self,
         clock: str,
@@ -520,7 +607,15 @@ class Case(ClockedAggregate):
         if rules is not None:
             self.reroute(rules, "investigated", meta)
 
-    @event("InvestigationRecorded")
+    class InvestigationRecorded(ClockedAggregate.Event):
+        problem: dict[str, Any]
+        five_whys: list[str]
+        fishbone: dict[str, list[str]]
+        root_cause: str
+        responsible_parties: list[dict[str, Any]]
+        meta: Meta
+
+    @event(InvestigationRecorded)
     def _investigated(
         self,
         problem: dict[str, Any],
@@ -618,7 +713,14 @@ class Case(ClockedAggregate):
                     rule="supplement_kinds",
                 )
 
-    @event("RemedyProposed")
+    class RemedyProposed(ClockedAggregate.Event):
+        remedies: list[dict[str, Any]]
+        total_amount: str
+        currency: str
+        meta: Meta
+        actions: list[dict[str, Any]] | None = None
+
+    @event(RemedyProposed)
     def _proposed(
         self,
         remedies: list[dict[str, Any]],
@@ -632,7 +734,13 @@ class Case(ClockedAggregate):
         self.total = Money(Decimal(total_amount), currency)
         self.status = "proposed"
 
-    @event("MemoFiled")
+    class MemoFiled(ClockedAggregate.Event):
+        from_unit: str
+        author: str
+        text: str
+        meta: Meta
+
+    @event(MemoFiled)
     def file_memo(self, from_unit: str, author: str, text: str, meta: Meta) -> None:
         """签呈: a formal objection or remark by another department, kept on the case."""
         self.memos.append({"from_unit": from_unit, "author": author, "text": text})
@@ -749,7 +857,12 @@ class Case(ClockedAggregate):
             raise Conflict(f"case {self.number} is {self.status}; nothing to reject")
         self._rejected(approver_id=approver_id, reason=reason, meta=meta)
 
-    @event("RemedyRejected")
+    class RemedyRejected(ClockedAggregate.Event):
+        approver_id: str
+        reason: str
+        meta: Meta
+
+    @event(RemedyRejected)
     def _rejected(self, approver_id: str, reason: str, meta: Meta) -> None:
         """A rejected supplement leaves the earlier approval standing."""
         if self.approvals:
@@ -759,7 +872,12 @@ class Case(ClockedAggregate):
 
     # Reactions to intake and settlement -----------------------------------------------------
 
-    @event("ValidityRecorded")
+    class ValidityRecorded(ClockedAggregate.Event):
+        valid: bool
+        reason: str
+        meta: Meta
+
+    @event(ValidityRecorded)
     def record_validity(self, valid: bool, reason: str, meta: Meta) -> None:
         self.validity = valid
 
@@ -798,12 +916,20 @@ class Case(ClockedAggregate):
         )
         return True
 
-    @event("Settled")
+    class Settled(ClockedAggregate.Event):
+        at: datetime
+        meta: Meta
+
+    @event(Settled)
     def _settled(self, at: datetime, meta: Meta) -> None:
         self.settled = True
         self.status = "settled"
 
-    @event("CustomerConfirmed")
+    class CustomerConfirmed(ClockedAggregate.Event):
+        satisfaction: int
+        meta: Meta
+
+    @event(CustomerConfirmed)
     def confirm_by_customer(self, satisfaction: int, meta: Meta) -> None:
         self.customer_confirmed = True
 
@@ -823,7 +949,12 @@ class Case(ClockedAggregate):
             due = policy.due(name, now, self.severity, self.unit or "", self.foreign)
             self._start_clock(name, now, due, policy, meta)
 
-    @event("Reopened")
+    class Reopened(ClockedAggregate.Event):
+        cycle: int
+        reason: str
+        meta: Meta
+
+    @event(Reopened)
     def _reopened(self, cycle: int, reason: str, meta: Meta) -> None:
         self.cycle = cycle
         self.status = "assigned"
@@ -831,7 +962,12 @@ class Case(ClockedAggregate):
 
     # Closing gate (四不放过) -------------------------------------------------------------------
 
-    @event("FollowUpRecorded")
+    class FollowUpRecorded(ClockedAggregate.Event):
+        responsible_dealt_with: str | None
+        people_briefed: str | None
+        meta: Meta
+
+    @event(FollowUpRecorded)
     def record_follow_up(
         self, responsible_dealt_with: str | None, people_briefed: str | None, meta: Meta
     ) -> None:
@@ -895,7 +1031,16 @@ class Case(ClockedAggregate):
                     meta=meta,
                 )
 
-    @event("OverdueReviewRequested")
+    class OverdueReviewRequested(ClockedAggregate.Event):
+        clock: str
+        cycle: int
+        unit: str
+        due: datetime
+        done_at: datetime
+        extensions: list[Any]
+        meta: Meta
+
+    @event(OverdueReviewRequested)
     def _review_requested(
         self,
         clock: str,
@@ -908,7 +1053,12 @@ class Case(ClockedAggregate):
     ) -> None:
         self.reviewed.append([clock, cycle])
 
-    @event("Closed")
+    class Closed(ClockedAggregate.Event):
+        outcome: str
+        reason: str
+        meta: Meta
+
+    @event(Closed)
     def _closed(self, outcome: str, reason: str, meta: Meta) -> None:
         self.status = outcome
 

@@ -166,7 +166,7 @@ class SettlementApplication(ServiceApplication):
         ended: intake.ComplaintJudgedV1 | intake.ComplaintWithdrawnV1,
     ) -> list[Any]:
         not_valid = isinstance(ended, intake.ComplaintJudgedV1)
-        if not_valid and ended.valid:
+        if isinstance(ended, intake.ComplaintJudgedV1) and ended.valid:
             return []
         reason = "not valid: collect on normal terms (002 §九.14)" if not_valid else "withdrawn"
         hold = self.hold(event.case_number)

@@ -57,13 +57,21 @@ class DocumentSequence(ClockedAggregate):
     def create_id(kind: str, year: int, **_: Any) -> Any:
         return aggregate_id("settlement.document-sequence", f"{kind}-{year}")
 
-    @event("Started")
+    class Started(ClockedAggregate.Created):
+        kind: str
+        year: int
+
+    @event(Started)
     def __init__(self, kind: str, year: int) -> None:
         self.kind = kind
         self.year = year
         self.last = 0
 
-    @event("Issued")
+    class Issued(ClockedAggregate.Event):
+        serial: int
+        document: str
+
+    @event(Issued)
     def _issued(self, serial: int, document: str) -> None:
         self.last = serial
 
@@ -81,7 +89,13 @@ class ReceivableHold(ClockedAggregate):
     def create_id(number: str, **_: Any) -> Any:
         return aggregate_id("settlement.receivable-hold", number)
 
-    @event("Placed")
+    class Placed(ClockedAggregate.Created):
+        number: str
+        customer: dict[str, Any]
+        part_nos: list[str]
+        meta: Meta
+
+    @event(Placed)
     def __init__(
         self, number: str, customer: dict[str, Any], part_nos: list[str], meta: Meta
     ) -> None:
@@ -94,7 +108,12 @@ class ReceivableHold(ClockedAggregate):
         self._released(reason=reason, normal_collection=normal_collection, meta=meta)
         return True
 
-    @event("Released")
+    class Released(ClockedAggregate.Event):
+        reason: str
+        normal_collection: bool
+        meta: Meta
+
+    @event(Released)
     def _released(self, reason: str, normal_collection: bool, meta: Meta) -> None:
         self.released = True
 
@@ -135,7 +154,19 @@ class Settlement(ClockedAggregate):
         """One settlement per handling cycle: a reopened case is settled again."""
         return settlement_id(number, cycle)
 
-    @event("Opened")
+    class Opened(ClockedAggregate.Created):
+        number: str
+        customer: dict[str, Any]
+        remedies: list[dict[str, Any]]
+        total_amount: str
+        currency: str
+        meta: Meta
+        cycle: int = 1
+        responsible_parties: list[dict[str, Any]] | None = None
+        subject: dict[str, Any] | None = None
+        approval: dict[str, Any] | None = None
+
+    @event(Opened)
     def __init__(
         self,
         number: str,
@@ -223,7 +254,13 @@ class Settlement(ClockedAggregate):
             tolerance=tolerance, previous=str(self.tolerance()), reason=reason, meta=meta
         )
 
-    @event("ToleranceChanged")
+    class ToleranceChanged(ClockedAggregate.Event):
+        tolerance: str
+        previous: str
+        reason: str
+        meta: Meta
+
+    @event(ToleranceChanged)
     def _tolerance_changed(self, tolerance: str, previous: str, reason: str, meta: Meta) -> None:
         self.tolerance_override = {"tolerance": tolerance, "reason": reason}
 
@@ -309,7 +346,15 @@ class Settlement(ClockedAggregate):
         )
         return True
 
-    @event("Supplemented")
+    class Supplemented(ClockedAggregate.Event):
+        approval: dict[str, Any]
+        remedies: list[dict[str, Any]]
+        total_amount: str
+        cumulative_total: str
+        currency: str
+        meta: Meta
+
+    @event(Supplemented)
     def _supplemented(
         self,
         approval: dict[str, Any],
@@ -369,7 +414,15 @@ class Settlement(ClockedAggregate):
             meta,
         )
 
-    @event("VoucherPosted")
+    class VoucherPosted(ClockedAggregate.Event):
+        voucher: str
+        source: str
+        currency: str
+        lines: list[dict[str, Any]]
+        reverses: str | None
+        meta: Meta
+
+    @event(VoucherPosted)
     def _voucher_posted(
         self,
         voucher: str,
@@ -406,7 +459,13 @@ class Settlement(ClockedAggregate):
                 meta=meta,
             )
 
-    @event("ReturnNoteIssued")
+    class ReturnNoteIssued(ClockedAggregate.Event):
+        document: str
+        lines: list[dict[str, Any]]
+        meta: Meta
+        approval: dict[str, Any] | None = None
+
+    @event(ReturnNoteIssued)
     def _return_note_issued(
         self,
         document: str,
@@ -448,13 +507,27 @@ class Settlement(ClockedAggregate):
                 part_no=part_no, approved=approved, received=total, limit=str(limit), meta=meta
             )
 
-    @event("ReturnReceived")
+    class ReturnReceived(ClockedAggregate.Event):
+        part_no: str
+        quantity: int
+        total_received: int
+        received_by: str
+        meta: Meta
+
+    @event(ReturnReceived)
     def _received(
         self, part_no: str, quantity: int, total_received: int, received_by: str, meta: Meta
     ) -> None:
         self.received[part_no] = total_received
 
-    @event("HeldForDecision")
+    class HeldForDecision(ClockedAggregate.Event):
+        part_no: str
+        approved: int
+        received: int
+        limit: str
+        meta: Meta
+
+    @event(HeldForDecision)
     def _held(self, part_no: str, approved: int, received: int, limit: str, meta: Meta) -> None:
         self.held[part_no] = {"approved": approved, "received": received, "limit": limit}
 
@@ -463,7 +536,13 @@ class Settlement(ClockedAggregate):
             raise Conflict(f"nothing is held for a decision on part {part_no}")
         self._over_receipt_decided(part_no=part_no, accept=accept, reason=reason, meta=meta)
 
-    @event("OverReceiptDecided")
+    class OverReceiptDecided(ClockedAggregate.Event):
+        part_no: str
+        accept: bool
+        reason: str
+        meta: Meta
+
+    @event(OverReceiptDecided)
     def _over_receipt_decided(self, part_no: str, accept: bool, reason: str, meta: Meta) -> None:
         self.decisions[part_no] = accept
         del self.held[part_no]
@@ -525,7 +604,17 @@ class Settlement(ClockedAggregate):
         )
         self._credit_customer(numbering, "credit_note", "sales_returns", document, net, tax, meta)
 
-    @event("RefundApproved")
+    class RefundApproved(ClockedAggregate.Event):
+        lines: list[dict[str, Any]]
+        net: str
+        tax: str
+        gross: str
+        currency: str
+        meta: Meta
+        tolerance: str | None = None
+        tolerance_source: str | None = None
+
+    @event(RefundApproved)
     def _refund_approved(
         self,
         lines: list[dict[str, Any]],
@@ -539,7 +628,16 @@ class Settlement(ClockedAggregate):
     ) -> None:
         pass
 
-    @event("CreditNoteIssued")
+    class CreditNoteIssued(ClockedAggregate.Event):
+        document: str
+        net: str
+        tax: str
+        gross: str
+        currency: str
+        meta: Meta
+        approval: dict[str, Any] | None = None
+
+    @event(CreditNoteIssued)
     def _credit_note_issued(
         self,
         document: str,
@@ -595,7 +693,16 @@ class Settlement(ClockedAggregate):
             meta,
         )
 
-    @event("Ordered")
+    class Ordered(ClockedAggregate.Event):
+        kind: str
+        part_no: str
+        quantity: int
+        cost: str
+        currency: str
+        meta: Meta
+        approval: dict[str, Any] | None = None
+
+    @event(Ordered)
     def _ordered(
         self,
         kind: str,
@@ -677,7 +784,19 @@ class Settlement(ClockedAggregate):
         )
         self._credit_customer(numbering, "allowance", "sales_allowances", document, net, tax, meta)
 
-    @event("AllowanceIssued")
+    class AllowanceIssued(ClockedAggregate.Event):
+        document: str
+        mode: str
+        value: str
+        lines: list[dict[str, Any]]
+        net: str
+        tax: str
+        gross: str
+        currency: str
+        meta: Meta
+        approval: dict[str, Any] | None = None
+
+    @event(AllowanceIssued)
     def _allowance_issued(
         self,
         document: str,
@@ -722,7 +841,15 @@ class Settlement(ClockedAggregate):
             meta,
         )
 
-    @event("CompensationAgreed")
+    class CompensationAgreed(ClockedAggregate.Event):
+        amount: str
+        kind: str
+        payee: str
+        currency: str
+        meta: Meta
+        approval: dict[str, Any] | None = None
+
+    @event(CompensationAgreed)
     def _compensation_agreed(
         self,
         amount: str,
@@ -764,7 +891,15 @@ class Settlement(ClockedAggregate):
             meta=meta,
         )
 
-    @event("CostRecorded")
+    class CostRecorded(ClockedAggregate.Event):
+        item: str
+        amount: str
+        accounting_unit: str
+        owner: str
+        currency: str
+        meta: Meta
+
+    @event(CostRecorded)
     def _cost_recorded(
         self, item: str, amount: str, accounting_unit: str, owner: str, currency: str, meta: Meta
     ) -> None:
@@ -784,7 +919,13 @@ class Settlement(ClockedAggregate):
             inspected=inspected, defective=defective, defect_rate=str(rate), meta=meta
         )
 
-    @event("CostHeaderSet")
+    class CostHeaderSet(ClockedAggregate.Event):
+        inspected: int
+        defective: int
+        defect_rate: str
+        meta: Meta
+
+    @event(CostHeaderSet)
     def _cost_header_set(
         self, inspected: int, defective: int, defect_rate: str, meta: Meta
     ) -> None:
@@ -833,11 +974,21 @@ class Settlement(ClockedAggregate):
                 meta,
             )
 
-    @event("CostSignedOff")
+    class CostSignedOff(ClockedAggregate.Event):
+        role: str
+        by: str
+        meta: Meta
+
+    @event(CostSignedOff)
     def _cost_signed_off(self, role: str, by: str, meta: Meta) -> None:
         self.sign_offs[role] = by
 
-    @event("CostsConfirmed")
+    class CostsConfirmed(ClockedAggregate.Event):
+        total: str
+        currency: str
+        meta: Meta
+
+    @event(CostsConfirmed)
     def _costs_confirmed(self, total: str, currency: str, meta: Meta) -> None:
         self.costs_confirmed = True
 
@@ -900,7 +1051,15 @@ class Settlement(ClockedAggregate):
         for share in applied:
             self._charge_back(share, numbering, meta)
 
-    @event("CostsApportioned")
+    class CostsApportioned(ClockedAggregate.Event):
+        total: str
+        shares: list[dict[str, Any]]
+        currency: str
+        meta: Meta
+        proposed: list[dict[str, Any]] | None = None
+        reason: str | None = None
+
+    @event(CostsApportioned)
     def _apportioned(
         self,
         total: str,
@@ -944,7 +1103,16 @@ class Settlement(ClockedAggregate):
             meta,
         )
 
-    @event("ChargedBack")
+    class ChargedBack(ClockedAggregate.Event):
+        party_kind: str
+        party: str
+        method: str
+        amount: str
+        document: str | None
+        currency: str
+        meta: Meta
+
+    @event(ChargedBack)
     def _charged_back(
         self,
         party_kind: str,
@@ -1018,7 +1186,17 @@ class Settlement(ClockedAggregate):
                 meta,
             )
 
-    @event("PenaltyAssessed")
+    class PenaltyAssessed(ClockedAggregate.Event):
+        target_kind: str
+        target: str
+        basis: str
+        value: str
+        amount: str
+        reason: str
+        currency: str
+        meta: Meta
+
+    @event(PenaltyAssessed)
     def _penalty_assessed(
         self,
         target_kind: str,
@@ -1080,6 +1258,12 @@ class Settlement(ClockedAggregate):
             meta=meta,
         )
 
-    @event("Completed")
+    class Completed(ClockedAggregate.Event):
+        completed_by: str
+        total_amount: str
+        currency: str
+        meta: Meta
+
+    @event(Completed)
     def _completed(self, completed_by: str, total_amount: str, currency: str, meta: Meta) -> None:
         self.status = "completed"

@@ -90,7 +90,7 @@ def causal_order(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     for entry in sorted(entries, key=lambda e: (e["at"], e["service"], e["version"])):
         cause = entry.get("causation_id")
-        if cause in known and cause not in emitted:
+        if cause is not None and cause in known and cause not in emitted:
             waiting[cause].append(entry)
         else:
             emit(entry)

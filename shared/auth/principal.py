@@ -75,7 +75,7 @@ class Principal:
         if not isinstance(subject, str) or not 1 <= len(subject) <= 200:
             raise ClaimsRefused("the token has no usable subject (sub)")
         try:
-            role = Role(claims.get("role"))
+            role = Role(str(claims.get("role")))
         except ValueError:
             raise ClaimsRefused("the token has no known role") from None
         bound: dict[str, str] = {}

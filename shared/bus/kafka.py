@@ -30,12 +30,13 @@ def connection(settings: Settings) -> dict[str, Any]:
     """How every client reaches the brokers: plaintext on loopback, SASL/SCRAM over TLS in
     production (see deploy/kafka/production/)."""
     options: dict[str, Any] = {"bootstrap_servers": settings.kafka_bootstrap}
-    if settings.kafka_security_protocol == "SASL_SSL":
+    password_file = settings.kafka_password_file
+    if settings.kafka_security_protocol == "SASL_SSL" and password_file is not None:
         options.update(
             security_protocol="SASL_SSL",
             sasl_mechanism=settings.kafka_sasl_mechanism,
             sasl_plain_username=settings.kafka_username,
-            sasl_plain_password=settings.kafka_password_file.read_text(encoding="utf-8").strip(),
+            sasl_plain_password=password_file.read_text(encoding="utf-8").strip(),
             ssl_context=create_ssl_context(cafile=settings.kafka_ca_file),
         )
     return options

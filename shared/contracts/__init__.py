@@ -7,6 +7,7 @@ version; anything else is a new version (a new model `...V2`), published alongsi
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ValidationError
@@ -18,7 +19,7 @@ from shared.contracts.common import version_of
 @dataclass(frozen=True)
 class ContractSpec:
     type: str
-    model: type[BaseModel]
+    model: builtins.type[BaseModel]
     summary: str
 
     @property

@@ -163,7 +163,7 @@ def test_tampering_with_stored_rows_is_detected_and_located(sealed, tamper):
 
 
 def test_the_cli_verifies_a_store_and_names_the_break(tmp_path, monkeypatch, capsys):
-    from shared.cli import main
+    from cli.main import main
 
     monkeypatch.setenv("COMPLAINTS_DATA_DIR", str(tmp_path / "data"))
     settings = Settings(service="intake", data_dir=tmp_path / "data")

@@ -194,7 +194,7 @@ def test_rs256_without_a_key_stops_the_service_naming_the_variables():
 
 
 def test_the_cli_mints_tokens_the_services_accept_and_refuses_unbound_roles(desk, capsys):
-    from shared.cli import main
+    from cli.main import main
 
     main(["token", "handler", "qa-zhao", "--unit", "logistics", "--hours", "1"])
     minted = capsys.readouterr().out.strip()

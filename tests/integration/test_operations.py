@@ -95,7 +95,7 @@ def test_metrics_are_served_with_request_and_event_counts(desk):
 )
 def test_a_bad_setting_stops_the_service_at_start_with_one_line_naming_it(variable, value):
     result = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "serve", "intake"],
+        [sys.executable, "-m", "cli", "serve", "intake"],
         env={"PATH": "/usr/bin:/bin", variable: value},
         cwd=ROOT,
         capture_output=True,

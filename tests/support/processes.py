@@ -1,4 +1,4 @@
-"""The services as real OS processes (`python -m shared.cli serve|worker`), for e2e and faults."""
+"""The services as real OS processes (`python -m cli serve|worker`), for e2e and faults."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ class ServiceProcesses:
         }
         log = (self.log_dir / f"{name}.log").open("ab")
         process = subprocess.Popen(
-            [sys.executable, "-m", "shared.cli", mode, service],
+            [sys.executable, "-m", "cli", mode, service],
             env=env,
             cwd=ROOT,
             stdout=log,

@@ -98,7 +98,7 @@ def rebuild(service: str) -> None:
 def run_all() -> int:
     """Start the four services; stop them all when one dies or on Ctrl-C / SIGTERM."""
     processes = {
-        name.value: subprocess.Popen([sys.executable, "-m", "shared.cli", "serve", name.value])
+        name.value: subprocess.Popen([sys.executable, "-m", "cli", "serve", name.value])
         for name in ServiceName
     }
     stopping = False
@@ -255,8 +255,3 @@ def main(argv: list[str] | None = None) -> None:
         audit(args)
     else:
         raise SystemExit(run_all())
-
-
-if __name__ == "__main__":
-    os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    main()
