@@ -10,10 +10,12 @@ another's complaint number exists.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Annotated
 
 from fastapi import Depends
 
 from services.intake.application import IntakeApplication
+from services.intake.dependencies import application
 from shared.auth.access import allow
 from shared.auth.principal import STAFF, Principal, Role
 from shared.threads import run_sync
@@ -22,11 +24,15 @@ from shared.threads import run_sync
 READERS = (*STAFF, Role.customer)
 
 
-def complaint_access(app: IntakeApplication, *roles: Role) -> Callable[..., Awaitable[Principal]]:
+def complaint_access(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     """A dependency admitting `roles` on the complaint in the path, customers on their own."""
     admitted = allow(*roles)
 
-    async def on_complaint(number: str, who: Principal = Depends(admitted)) -> Principal:
+    async def on_complaint(
+        number: str,
+        who: Principal = Depends(admitted),  # a default: `admitted` is this closure's
+        app: IntakeApplication = Depends(application),
+    ) -> Principal:
         """Refuse early what a command would refuse (reads have no command); commands check
         again, against the complaint they run on (`IntakeApplication.act`)."""
         if who.role in (Role.customer, Role.handler):
@@ -34,3 +40,10 @@ def complaint_access(app: IntakeApplication, *roles: Role) -> Callable[..., Awai
         return who
 
     return on_complaint
+
+
+#: The caller, admitted on the complaint in the path.
+Clerk = Annotated[Principal, Depends(complaint_access(Role.clerk))]
+ClerkOrCustomer = Annotated[Principal, Depends(complaint_access(Role.clerk, Role.customer))]
+Reader = Annotated[Principal, Depends(complaint_access(*READERS))]
+Staff = Annotated[Principal, Depends(complaint_access(*STAFF))]

@@ -7,13 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile, status
 from fastapi.responses import FileResponse
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.intake import views
-from services.intake.access import READERS, complaint_access
-from services.intake.application import IntakeApplication, Registration
+from services.intake.access import READERS, Clerk, ClerkOrCustomer, Reader, Staff
+from services.intake.application import Registration
+from services.intake.dependencies import DeskDep
 from services.intake.domain import Channel, Status
-from services.intake.evidence import DOWNLOAD_HEADERS, EvidenceStore
+from services.intake.evidence import DOWNLOAD_HEADERS
 from services.intake.schemas import (
     Acknowledgement,
     Classification,
@@ -31,7 +31,7 @@ from services.intake.taxonomy import taxonomies
 from shared import clock
 from shared.audit.history import case_history
 from shared.auth.access import allow
-from shared.auth.principal import STAFF, Principal, Role
+from shared.auth.principal import Principal, Role
 from shared.case_number import CaseNumber
 from shared.errors import Forbidden, Invalid, NotFound
 from shared.http import CommandRoute, etagged
@@ -78,285 +78,283 @@ def _check_customer_registration(body: ComplaintCreate, who: Principal) -> None:
         )
 
 
-def router(
-    app: IntakeApplication, engine: AsyncEngine, evidence: EvidenceStore, repeat_window: timedelta
-) -> APIRouter:
-    api = APIRouter(tags=["complaints"], route_class=CommandRoute)
-    clerk = complaint_access(app, Role.clerk)
-    clerk_or_customer = complaint_access(app, Role.clerk, Role.customer)
-    reader = complaint_access(app, *READERS)
-    staff = complaint_access(app, *STAFF)
+router = APIRouter(tags=["complaints"], route_class=CommandRoute)
 
-    @api.post(
-        "/complaints",
-        status_code=status.HTTP_201_CREATED,
-        response_model=ComplaintRead,
-        summary="Register a complaint (受理登记); numbered YYMM-NNNN",
+
+@router.post(
+    "/complaints",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ComplaintRead,
+    summary="Register a complaint (受理登记); numbered YYMM-NNNN",
+)
+async def register(
+    desk: DeskDep,
+    body: ComplaintCreate,
+    response: Response,
+    who: Annotated[Principal, Depends(allow(Role.clerk, Role.customer, Role.admin))],
+) -> ComplaintRead:
+    if body.backdating_reason and who.role is not Role.admin:
+        raise Forbidden(
+            "only an admin registers into a month whose report is final",
+            field="backdating_reason",
+            rule="admin_only",
+        )
+    if who.role is Role.customer:
+        _check_customer_registration(body, who)
+    now = clock.now()
+    received_at = body.received_at or now
+    if received_at > now + RECEIPT_TIME_TOLERANCE:
+        raise Invalid("received_at is in the future", field="received_at", rule="not_future")
+    registration = Registration(
+        received_at=received_at,
+        channel=body.channel.value,
+        nature=body.nature.value,
+        complainant=body.complainant.model_dump(mode="json"),
+        subject=body.subject.model_dump(mode="json"),
+        problem=body.problem.model_dump(mode="json"),
+        description=body.description,
+        demands=body.demands.model_dump(mode="json"),
+        taken_by=who.subject,
+        flags=tuple(body.flags),
+        backdating_reason=body.backdating_reason,
     )
-    async def register(
-        body: ComplaintCreate,
-        response: Response,
-        who: Annotated[Principal, Depends(allow(Role.clerk, Role.customer, Role.admin))],
-    ) -> ComplaintRead:
-        if body.backdating_reason and who.role is not Role.admin:
+    repeats = await views.repeat_candidates(
+        desk.engine,
+        registration.complainant,
+        registration.subject,
+        received_at - desk.repeat_window,
+    )
+    result = await run_sync(desk.app.register, registration, command_meta(who.actor), repeats)
+    response.headers["Location"] = f"/complaints/{result.complaint.number}"
+    return ComplaintRead.of(result.complaint)
+
+
+@router.get(
+    "/complaints",
+    response_model=ComplaintPage,
+    summary="List complaints, newest first, with filters and cursor pagination",
+)
+async def list_complaints(
+    desk: DeskDep,
+    who: Annotated[Principal, Depends(allow(*READERS))],
+    status_: Annotated[Status | None, Query(alias="status")] = None,
+    channel: Channel | None = None,
+    severity: Annotated[str | None, Query(pattern="^level_[123]$")] = None,
+    customer: Annotated[str | None, Query(max_length=100)] = None,
+    received_from: Instant | None = None,
+    received_to: Instant | None = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=views.MAX_PAGE_SIZE)] = 20,
+) -> ComplaintPage:
+    if who.role is Role.customer:
+        if customer not in (None, who.customer_id):
             raise Forbidden(
-                "only an admin registers into a month whose report is final",
-                field="backdating_reason",
-                rule="admin_only",
+                "a customer lists only its own complaints",
+                field="customer",
+                rule="own_customer",
             )
-        if who.role is Role.customer:
-            _check_customer_registration(body, who)
-        now = clock.now()
-        received_at = body.received_at or now
-        if received_at > now + RECEIPT_TIME_TOLERANCE:
-            raise Invalid("received_at is in the future", field="received_at", rule="not_future")
-        registration = Registration(
-            received_at=received_at,
-            channel=body.channel.value,
-            nature=body.nature.value,
-            complainant=body.complainant.model_dump(mode="json"),
-            subject=body.subject.model_dump(mode="json"),
-            problem=body.problem.model_dump(mode="json"),
-            description=body.description,
-            demands=body.demands.model_dump(mode="json"),
-            taken_by=who.subject,
-            flags=tuple(body.flags),
-            backdating_reason=body.backdating_reason,
-        )
-        repeats = await views.repeat_candidates(
-            engine, registration.complainant, registration.subject, received_at - repeat_window
-        )
-        result = await run_sync(app.register, registration, command_meta(who.actor), repeats)
-        response.headers["Location"] = f"/complaints/{result.complaint.number}"
-        return ComplaintRead.of(result.complaint)
-
-    @api.get(
-        "/complaints",
-        response_model=ComplaintPage,
-        summary="List complaints, newest first, with filters and cursor pagination",
+        customer = who.customer_id
+    where = views.ListFilter(
+        status=status_.value if status_ else None,
+        channel=channel.value if channel else None,
+        severity=severity,
+        customer=customer,
+        unit=who.unit if who.role is Role.handler else None,
+        received_from=received_from,
+        received_to=received_to,
+        text=q,
     )
-    async def list_complaints(
-        who: Annotated[Principal, Depends(allow(*READERS))],
-        status_: Annotated[Status | None, Query(alias="status")] = None,
-        channel: Channel | None = None,
-        severity: Annotated[str | None, Query(pattern="^level_[123]$")] = None,
-        customer: Annotated[str | None, Query(max_length=100)] = None,
-        received_from: Instant | None = None,
-        received_to: Instant | None = None,
-        q: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
-        cursor: Annotated[str | None, Query(max_length=500)] = None,
-        limit: Annotated[int, Query(ge=1, le=views.MAX_PAGE_SIZE)] = 20,
-    ) -> ComplaintPage:
-        if who.role is Role.customer:
-            if customer not in (None, who.customer_id):
-                raise Forbidden(
-                    "a customer lists only its own complaints",
-                    field="customer",
-                    rule="own_customer",
-                )
-            customer = who.customer_id
-        where = views.ListFilter(
-            status=status_.value if status_ else None,
-            channel=channel.value if channel else None,
-            severity=severity,
-            customer=customer,
-            unit=who.unit if who.role is Role.handler else None,
-            received_from=received_from,
-            received_to=received_to,
-            text=q,
+    items, next_cursor = await views.list_complaints(desk.engine, where, cursor, limit)
+    return ComplaintPage(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/complaints/{number}",
+    response_model=ComplaintRead,
+    summary="The complaint; ETag is its version (If-None-Match gives 304)",
+)
+def read(desk: DeskDep, number: str, request: Request, who: Reader) -> Response:
+    complaint = desk.app.complaint(number)
+    return etagged(request, ComplaintRead.of(complaint), complaint.version)
+
+
+@router.get(
+    "/complaints/{number}/timeline",
+    response_model=list[TimelineEntry],
+    summary="Intake's part of the case timeline, from the event store",
+)
+def timeline(desk: DeskDep, number: str, who: Staff) -> list[TimelineEntry]:
+    CaseNumber.parse(number)
+    entries = case_history(desk.app, number)
+    if not entries:
+        raise NotFound(f"no complaint {number}")
+    return [
+        TimelineEntry(
+            position=e["version"],
+            type=e["type"].rsplit(".", 1)[-1],
+            at=e["at"],
+            actor=e["actor"],
+            correlation_id=e["correlation_id"],
+            data=e["data"],
         )
-        items, next_cursor = await views.list_complaints(engine, where, cursor, limit)
-        return ComplaintPage(items=items, next_cursor=next_cursor)
+        for e in entries
+    ]
 
-    @api.get(
-        "/complaints/{number}",
-        response_model=ComplaintRead,
-        summary="The complaint; ETag is its version (If-None-Match gives 304)",
+
+@router.get(
+    "/complaints/{number}/repeat-candidates",
+    response_model=list[RepeatCandidate],
+    summary="Earlier complaints of the same customer on the same order, part or batch",
+)
+async def repeat_candidates(desk: DeskDep, number: str, who: Staff) -> list[RepeatCandidate]:
+    complaint = await run_sync(desk.app.complaint, number)
+    found = await views.repeat_candidates(
+        desk.engine,
+        complaint.complainant,
+        complaint.subject,
+        complaint.received_at - desk.repeat_window,
+        exclude=number,
     )
-    def read(number: str, request: Request, who: Principal = Depends(reader)) -> Response:
-        complaint = app.complaint(number)
-        return etagged(request, ComplaintRead.of(complaint), complaint.version)
+    return [
+        RepeatCandidate(**c)
+        for c in found
+        if c["number"] not in complaint.repeat_of and c["number"] < number
+    ]
 
-    @api.get(
-        "/complaints/{number}/timeline",
-        response_model=list[TimelineEntry],
-        summary="Intake's part of the case timeline, from the event store",
+
+@router.post("/complaints/{number}/repeat-links", response_model=ComplaintRead)
+def link_repeat(desk: DeskDep, number: str, body: RepeatLink, who: Clerk) -> ComplaintRead:
+    return ComplaintRead.of(desk.app.link_repeat(number, body.earlier, command_meta(who.actor)))
+
+
+@router.delete("/complaints/{number}/repeat-links/{earlier}", response_model=ComplaintRead)
+def unlink_repeat(
+    desk: DeskDep,
+    number: str,
+    earlier: str,
+    reason: Annotated[str, Query(min_length=1, max_length=2000)],
+    who: Clerk,
+) -> ComplaintRead:
+    return ComplaintRead.of(
+        desk.app.act(number, "unlink_repeat", who, earlier=earlier, reason=reason)
     )
-    def timeline(number: str, who: Principal = Depends(staff)) -> list[TimelineEntry]:
-        CaseNumber.parse(number)
-        entries = case_history(app, number)
-        if not entries:
-            raise NotFound(f"no complaint {number}")
-        return [
-            TimelineEntry(
-                position=e["version"],
-                type=e["type"].rsplit(".", 1)[-1],
-                at=e["at"],
-                actor=e["actor"],
-                correlation_id=e["correlation_id"],
-                data=e["data"],
-            )
-            for e in entries
-        ]
 
-    @api.get(
-        "/complaints/{number}/repeat-candidates",
-        response_model=list[RepeatCandidate],
-        summary="Earlier complaints of the same customer on the same order, part or batch",
-    )
-    async def repeat_candidates(
-        number: str, who: Principal = Depends(staff)
-    ) -> list[RepeatCandidate]:
-        complaint = await run_sync(app.complaint, number)
-        found = await views.repeat_candidates(
-            engine,
-            complaint.complainant,
-            complaint.subject,
-            complaint.received_at - repeat_window,
-            exclude=number,
-        )
-        return [
-            RepeatCandidate(**c)
-            for c in found
-            if c["number"] not in complaint.repeat_of and c["number"] < number
-        ]
 
-    @api.post("/complaints/{number}/repeat-links", response_model=ComplaintRead)
-    def link_repeat(
-        number: str, body: RepeatLink, who: Principal = Depends(clerk)
-    ) -> ComplaintRead:
-        return ComplaintRead.of(app.link_repeat(number, body.earlier, command_meta(who.actor)))
+@router.post("/complaints/{number}/acknowledgement", response_model=ComplaintRead)
+def acknowledge(desk: DeskDep, number: str, body: Acknowledgement, who: Clerk) -> ComplaintRead:
+    return ComplaintRead.of(desk.app.act(number, "acknowledge", who, reply=body.reply))
 
-    @api.delete("/complaints/{number}/repeat-links/{earlier}", response_model=ComplaintRead)
-    def unlink_repeat(
-        number: str,
-        earlier: str,
-        reason: Annotated[str, Query(min_length=1, max_length=2000)],
-        who: Principal = Depends(clerk),
-    ) -> ComplaintRead:
-        return ComplaintRead.of(
-            app.act(number, "unlink_repeat", who, earlier=earlier, reason=reason)
-        )
 
-    @api.post("/complaints/{number}/acknowledgement", response_model=ComplaintRead)
-    def acknowledge(
-        number: str, body: Acknowledgement, who: Principal = Depends(clerk)
-    ) -> ComplaintRead:
-        return ComplaintRead.of(app.act(number, "acknowledge", who, reply=body.reply))
-
-    @api.post(
-        "/complaints/{number}/judgement",
-        response_model=ComplaintRead,
-        summary="Judge validity; not valid closes it with the explained reply",
-    )
-    def judge(number: str, body: Judgement, who: Principal = Depends(clerk)) -> ComplaintRead:
-        return ComplaintRead.of(
-            app.act(
-                number,
-                "judge",
-                who,
-                valid=body.valid,
-                reason=body.reason,
-                reply=body.reply,
-            )
-        )
-
-    @api.post("/complaints/{number}/classification", response_model=ComplaintRead)
-    def classify(
-        number: str, body: Classification, who: Principal = Depends(clerk)
-    ) -> ComplaintRead:
-        return ComplaintRead.of(
-            app.act(
-                number,
-                "classify",
-                who,
-                changes=body.changes(),
-                reason=body.reason,
-            )
-        )
-
-    @api.post(
-        "/complaints/{number}/evidence",
-        response_model=ComplaintRead,
-        status_code=status.HTTP_201_CREATED,
-    )
-    async def upload_evidence(
-        number: str,
-        file: Annotated[UploadFile, File()],
-        response: Response,
-        who: Principal = Depends(clerk_or_customer),
-    ) -> ComplaintRead:
-        await run_sync(app.complaint, number)
-        content = await file.read(evidence.max_bytes + 1)
-        content_type = (file.content_type or "application/octet-stream").split(";")[0]
-        sha256 = await run_sync(evidence.put, content, content_type)
-        complaint = await run_sync(
-            app.act,
+@router.post(
+    "/complaints/{number}/judgement",
+    response_model=ComplaintRead,
+    summary="Judge validity; not valid closes it with the explained reply",
+)
+def judge(desk: DeskDep, number: str, body: Judgement, who: Clerk) -> ComplaintRead:
+    return ComplaintRead.of(
+        desk.app.act(
             number,
-            "attach_evidence",
+            "judge",
             who,
-            sha256=sha256,
-            filename=(file.filename or "evidence")[:255],
-            content_type=content_type,
-            size=len(content),
+            valid=body.valid,
+            reason=body.reason,
+            reply=body.reply,
         )
-        response.headers["Location"] = f"/complaints/{number}/evidence/{sha256}"
-        return ComplaintRead.of(complaint)
+    )
 
-    @api.get("/complaints/{number}/evidence/{sha256}", response_class=FileResponse)
-    def download_evidence(
-        number: str, sha256: str, who: Principal = Depends(reader)
-    ) -> FileResponse:
-        complaint = app.complaint(number)
-        if sha256 not in complaint.evidence:
-            raise NotFound(f"complaint {number} has no evidence {sha256}")
-        item = complaint.evidence[sha256]
-        return FileResponse(
-            evidence.path(sha256),
-            media_type=item["content_type"],
-            filename=item["filename"],
-            content_disposition_type="attachment",
-            headers=DOWNLOAD_HEADERS,
+
+@router.post("/complaints/{number}/classification", response_model=ComplaintRead)
+def classify(desk: DeskDep, number: str, body: Classification, who: Clerk) -> ComplaintRead:
+    return ComplaintRead.of(
+        desk.app.act(
+            number,
+            "classify",
+            who,
+            changes=body.changes(),
+            reason=body.reason,
         )
-
-    @api.post(
-        "/complaints/{number}/confirmation",
-        response_model=ComplaintRead,
-        summary="The customer confirms the outcome (书面确认) with satisfaction 1-5",
     )
-    def confirm(
-        number: str, body: Confirmation, who: Principal = Depends(clerk_or_customer)
-    ) -> ComplaintRead:
-        return ComplaintRead.of(
-            app.act(
-                number,
-                "confirm",
-                who,
-                satisfaction=body.satisfaction,
-                comment=body.comment,
-            )
+
+
+@router.post(
+    "/complaints/{number}/evidence",
+    response_model=ComplaintRead,
+    status_code=status.HTTP_201_CREATED,
+)
+async def upload_evidence(
+    desk: DeskDep,
+    number: str,
+    file: Annotated[UploadFile, File()],
+    response: Response,
+    who: ClerkOrCustomer,
+) -> ComplaintRead:
+    await run_sync(desk.app.complaint, number)
+    content = await file.read(desk.evidence.max_bytes + 1)
+    content_type = (file.content_type or "application/octet-stream").split(";")[0]
+    sha256 = await run_sync(desk.evidence.put, content, content_type)
+    complaint = await run_sync(
+        desk.app.act,
+        number,
+        "attach_evidence",
+        who,
+        sha256=sha256,
+        filename=(file.filename or "evidence")[:255],
+        content_type=content_type,
+        size=len(content),
+    )
+    response.headers["Location"] = f"/complaints/{number}/evidence/{sha256}"
+    return ComplaintRead.of(complaint)
+
+
+@router.get("/complaints/{number}/evidence/{sha256}", response_class=FileResponse)
+def download_evidence(desk: DeskDep, number: str, sha256: str, who: Reader) -> FileResponse:
+    complaint = desk.app.complaint(number)
+    if sha256 not in complaint.evidence:
+        raise NotFound(f"complaint {number} has no evidence {sha256}")
+    item = complaint.evidence[sha256]
+    return FileResponse(
+        desk.evidence.path(sha256),
+        media_type=item["content_type"],
+        filename=item["filename"],
+        content_disposition_type="attachment",
+        headers=DOWNLOAD_HEADERS,
+    )
+
+
+@router.post(
+    "/complaints/{number}/confirmation",
+    response_model=ComplaintRead,
+    summary="The customer confirms the outcome (书面确认) with satisfaction 1-5",
+)
+def confirm(desk: DeskDep, number: str, body: Confirmation, who: ClerkOrCustomer) -> ComplaintRead:
+    return ComplaintRead.of(
+        desk.app.act(
+            number,
+            "confirm",
+            who,
+            satisfaction=body.satisfaction,
+            comment=body.comment,
         )
-
-    @api.post(
-        "/complaints/{number}/rejection",
-        response_model=ComplaintRead,
-        summary="The customer rejects the outcome: reopened as a new handling cycle",
     )
-    def reject(
-        number: str, body: Reason, who: Principal = Depends(clerk_or_customer)
-    ) -> ComplaintRead:
-        return ComplaintRead.of(app.act(number, "reject_outcome", who, reason=body.reason))
 
-    @api.post("/complaints/{number}/withdrawal", response_model=ComplaintRead)
-    def withdraw(
-        number: str, body: Reason, who: Principal = Depends(clerk_or_customer)
-    ) -> ComplaintRead:
-        return ComplaintRead.of(app.act(number, "withdraw", who, reason=body.reason))
 
-    @api.get(
-        "/taxonomies", tags=["reference"], summary="Classification schemes with zh-CN and en labels"
-    )
-    def list_taxonomies(who: Annotated[Principal, Depends(allow(*READERS))]) -> dict:
-        return taxonomies()
+@router.post(
+    "/complaints/{number}/rejection",
+    response_model=ComplaintRead,
+    summary="The customer rejects the outcome: reopened as a new handling cycle",
+)
+def reject(desk: DeskDep, number: str, body: Reason, who: ClerkOrCustomer) -> ComplaintRead:
+    return ComplaintRead.of(desk.app.act(number, "reject_outcome", who, reason=body.reason))
 
-    return api
+
+@router.post("/complaints/{number}/withdrawal", response_model=ComplaintRead)
+def withdraw(desk: DeskDep, number: str, body: Reason, who: ClerkOrCustomer) -> ComplaintRead:
+    return ComplaintRead.of(desk.app.act(number, "withdraw", who, reason=body.reason))
+
+
+@router.get(
+    "/taxonomies", tags=["reference"], summary="Classification schemes with zh-CN and en labels"
+)
+def list_taxonomies(who: Annotated[Principal, Depends(allow(*READERS))]) -> dict:
+    return taxonomies()

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from services.intake import api, views
 from services.intake.application import IntakeApplication
 from services.intake.contracts import to_integration
+from services.intake.dependencies import Desk
 from services.intake.evidence import EvidenceStore
 from shared.eventstore import persistence_env
 from shared.runtime import ServiceRuntime
@@ -44,14 +45,18 @@ def create_app(settings: Settings) -> FastAPI:
     async def store_ready() -> bool:
         return await run_sync(app.ping)
 
-    return create_service(
+    service = create_service(
         ServiceRuntime.for_application(
             settings, app, to_integration, app.policy, background={"complaint-index": projector.run}
         ),
         "Complaints — intake",
-        [api.router(app, engine, evidence, timedelta(days=settings.repeat_window_days))],
+        [api.router],
         store_ready=store_ready,
         on_start=start,
         on_close=close,
         larger_bodies={"/evidence": settings.evidence_max_bytes + MULTIPART_OVERHEAD},
     )
+    service.state.desk = Desk(
+        app, engine, evidence, repeat_window=timedelta(days=settings.repeat_window_days)
+    )
+    return service
