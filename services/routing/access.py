@@ -9,10 +9,12 @@ other staff read.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Annotated
 
 from fastapi import Depends
 
 from services.routing.application import RoutingApplication
+from services.routing.dependencies import application
 from shared.auth.access import allow
 from shared.auth.principal import STAFF, Principal, Role
 from shared.errors import Forbidden
@@ -21,11 +23,15 @@ from shared.threads import run_sync
 READERS = tuple(STAFF)
 
 
-def case_access(app: RoutingApplication, *roles: Role) -> Callable[..., Awaitable[Principal]]:
+def case_access(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     """A dependency admitting `roles` on the case in the path, handlers on their unit's."""
     admitted = allow(*roles)
 
-    async def on_case(number: str, who: Principal = Depends(admitted)) -> Principal:
+    async def on_case(
+        number: str,
+        who: Principal = Depends(admitted),  # a default: `admitted` is this closure's
+        app: RoutingApplication = Depends(application),
+    ) -> Principal:
         """Refuse early what the command would refuse (reads have no command); commands
         check again, against the state they run on (`RoutingApplication.act`)."""
         if who.role is Role.handler:
@@ -39,3 +45,11 @@ def own_unit(unit: str, who: Principal) -> None:
     """A handler sees only its own unit's queue."""
     if who.role is Role.handler and unit != who.unit:
         raise Forbidden(f"a handler of {who.unit} may not read {unit}'s queue", rule="own_unit")
+
+
+#: The caller, admitted on the case in the path (handlers on their unit's) or by role.
+Reader = Annotated[Principal, Depends(case_access(*READERS))]
+Handler = Annotated[Principal, Depends(case_access(Role.handler))]
+HandlerOrManager = Annotated[Principal, Depends(case_access(Role.handler, Role.manager))]
+Manager = Annotated[Principal, Depends(allow(Role.manager))]
+Staff = Annotated[Principal, Depends(allow(*READERS))]

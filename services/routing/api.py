@@ -9,9 +9,9 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.routing import views
-from services.routing.access import READERS, case_access, own_unit
-from services.routing.application import RoutingApplication
+from services.routing.access import Handler, HandlerOrManager, Manager, Reader, Staff, own_unit
 from services.routing.deadlines import POLICY_FILE
+from services.routing.dependencies import HandlingDep
 from services.routing.schemas import (
     CaseRead,
     DryRun,
@@ -51,281 +51,301 @@ Cursor = Annotated[str | None, Query(max_length=300)]
 Limit = Annotated[int, Query(ge=1, le=views.MAX_PAGE_SIZE)]
 
 
-def router(app: RoutingApplication, engine: AsyncEngine) -> APIRouter:
-    api = APIRouter(route_class=CommandRoute)
-    reader = case_access(app, *READERS)
-    handler = case_access(app, Role.handler)
-    handler_or_manager = case_access(app, Role.handler, Role.manager)
-    manager = allow(Role.manager)
-    staff = allow(*READERS)
+router = APIRouter(route_class=CommandRoute)
 
-    async def page(unit: str | None, overdue: bool, cursor: str | None, limit: int) -> QueuePage:
-        rows = await views.queue(
-            engine,
-            unit,
-            clock.now() if overdue else None,
-            decode_cursor(cursor) if cursor else None,
-            limit + 1,
+
+async def page(
+    engine: AsyncEngine, unit: str | None, overdue: bool, cursor: str | None, limit: int
+) -> QueuePage:
+    """A page of open cases by next deadline (past it, when `overdue`)."""
+    rows = await views.queue(
+        engine,
+        unit,
+        clock.now() if overdue else None,
+        decode_cursor(cursor) if cursor else None,
+        limit + 1,
+    )
+    if len(rows) <= limit:
+        return QueuePage(items=rows, next_cursor=None)
+    last = rows[limit - 1]
+    cursor = encode_cursor(last["next_due"], last["number"])
+    return QueuePage(items=rows[:limit], next_cursor=cursor)
+
+
+cases = APIRouter(prefix="/cases", tags=["cases"], route_class=CommandRoute)
+
+
+@cases.get(
+    "/{number}",
+    response_model=CaseRead,
+    summary="The case; ETag is its version (If-None-Match gives 304)",
+)
+def read(handling: HandlingDep, number: str, request: Request, who: Reader) -> Response:
+    case = handling.app.case(number)
+    return etagged(request, CaseRead.of(case), case.version)
+
+
+@cases.get("/{number}/closing-gate", summary="What still stops the case from closing (四不放过)")
+def closing_gate(handling: HandlingDep, number: str, who: Reader) -> dict[str, Any]:
+    missing = handling.app.case(number).missing_to_close(clock.now())
+    return {"can_close": not missing, "missing": missing}
+
+
+@cases.get("/{number}/late-steps", summary="Steps that ran late, for review after closing (洽办)")
+def late_steps(handling: HandlingDep, number: str, who: Reader) -> list[dict[str, Any]]:
+    return handling.app.case(number).late_steps
+
+
+@cases.post(
+    "/{number}/reassignment",
+    response_model=CaseRead,
+    summary="Move the case to another unit, with the reason; pinned there unless `pin` is false",
+)
+def reassign(handling: HandlingDep, number: str, body: Reassignment, who: Manager) -> CaseRead:
+    return CaseRead.of(
+        handling.app.act(
+            number,
+            "reassign",
+            who,
+            unit=body.unit,
+            reason=body.reason,
+            pin=body.pin,
         )
-        if len(rows) <= limit:
-            return QueuePage(items=rows, next_cursor=None)
-        last = rows[limit - 1]
-        cursor = encode_cursor(last["next_due"], last["number"])
-        return QueuePage(items=rows[:limit], next_cursor=cursor)
-
-    cases = APIRouter(prefix="/cases", tags=["cases"], route_class=CommandRoute)
-
-    @cases.get(
-        "/{number}",
-        response_model=CaseRead,
-        summary="The case; ETag is its version (If-None-Match gives 304)",
     )
-    def read(number: str, request: Request, who: Principal = Depends(reader)) -> Response:
-        case = app.case(number)
-        return etagged(request, CaseRead.of(case), case.version)
 
-    @cases.get(
-        "/{number}/closing-gate", summary="What still stops the case from closing (四不放过)"
-    )
-    def closing_gate(number: str, who: Principal = Depends(reader)) -> dict[str, Any]:
-        missing = app.case(number).missing_to_close(clock.now())
-        return {"can_close": not missing, "missing": missing}
 
-    @cases.get(
-        "/{number}/late-steps", summary="Steps that ran late, for review after closing (洽办)"
-    )
-    def late_steps(number: str, who: Principal = Depends(reader)) -> list[dict[str, Any]]:
-        return app.case(number).late_steps
+@cases.post(
+    "/{number}/unit-pin",
+    response_model=CaseRead,
+    summary="Pin the case to its unit (changed facts no longer move it), or unpin it",
+)
+def pin(handling: HandlingDep, number: str, body: Pin, who: Manager) -> CaseRead:
+    return CaseRead.of(handling.app.act(number, "pin", who, pinned=body.pinned, reason=body.reason))
 
-    @cases.post(
-        "/{number}/reassignment",
-        response_model=CaseRead,
-        summary="Move the case to another unit, with the reason; pinned there unless "
-        "`pin` is false",
-    )
-    def reassign(number: str, body: Reassignment, who: Principal = Depends(manager)) -> CaseRead:
-        return CaseRead.of(
-            app.act(
-                number,
-                "reassign",
-                who,
-                unit=body.unit,
-                reason=body.reason,
-                pin=body.pin,
-            )
+
+@cases.post(
+    "/{number}/clocks/{name}/pause",
+    response_model=CaseRead,
+    summary="Pause a clock, e.g. while waiting for the customer",
+)
+def pause(
+    handling: HandlingDep, number: str, name: str, body: Reason, who: HandlerOrManager
+) -> CaseRead:
+    return CaseRead.of(handling.app.act(number, "pause_clock", who, name=name, reason=body.reason))
+
+
+@cases.post("/{number}/clocks/{name}/resume", response_model=CaseRead)
+def resume(
+    handling: HandlingDep, number: str, name: str, body: Reason, who: HandlerOrManager
+) -> CaseRead:
+    return CaseRead.of(handling.app.act(number, "resume_clock", who, name=name, reason=body.reason))
+
+
+@cases.post("/{number}/clocks/{name}/extension", response_model=CaseRead)
+def extend(
+    handling: HandlingDep, number: str, name: str, body: Extension, who: Manager
+) -> CaseRead:
+    return CaseRead.of(
+        handling.app.act(
+            number,
+            "extend_clock",
+            who,
+            name=name,
+            due=body.due,
+            reason=body.reason,
+            policy=handling.app.policy_in_force,
         )
-
-    @cases.post(
-        "/{number}/unit-pin",
-        response_model=CaseRead,
-        summary="Pin the case to its unit (changed facts no longer move it), or unpin it",
     )
-    def pin(number: str, body: Pin, who: Principal = Depends(manager)) -> CaseRead:
-        return CaseRead.of(app.act(number, "pin", who, pinned=body.pinned, reason=body.reason))
 
-    @cases.post(
-        "/{number}/clocks/{name}/pause",
-        response_model=CaseRead,
-        summary="Pause a clock, e.g. while waiting for the customer",
-    )
-    def pause(
-        number: str, name: str, body: Reason, who: Principal = Depends(handler_or_manager)
-    ) -> CaseRead:
-        return CaseRead.of(app.act(number, "pause_clock", who, name=name, reason=body.reason))
 
-    @cases.post("/{number}/clocks/{name}/resume", response_model=CaseRead)
-    def resume(
-        number: str, name: str, body: Reason, who: Principal = Depends(handler_or_manager)
-    ) -> CaseRead:
-        return CaseRead.of(app.act(number, "resume_clock", who, name=name, reason=body.reason))
-
-    @cases.post("/{number}/clocks/{name}/extension", response_model=CaseRead)
-    def extend(
-        number: str, name: str, body: Extension, who: Principal = Depends(manager)
-    ) -> CaseRead:
-        return CaseRead.of(
-            app.act(
-                number,
-                "extend_clock",
-                who,
-                name=name,
-                due=body.due,
-                reason=body.reason,
-                policy=app.policy_in_force,
-            )
+@cases.post(
+    "/{number}/rebaseline",
+    response_model=CaseRead,
+    summary="Apply the deadline policy in force to this open case's clocks",
+)
+def rebaseline(handling: HandlingDep, number: str, body: Reason, who: Manager) -> CaseRead:
+    return CaseRead.of(
+        handling.app.act(
+            number,
+            "rebaseline",
+            who,
+            policy=handling.app.policy_in_force,
+            reason=body.reason,
         )
-
-    @cases.post(
-        "/{number}/rebaseline",
-        response_model=CaseRead,
-        summary="Apply the deadline policy in force to this open case's clocks",
     )
-    def rebaseline(number: str, body: Reason, who: Principal = Depends(manager)) -> CaseRead:
-        return CaseRead.of(
-            app.act(
-                number,
-                "rebaseline",
-                who,
-                policy=app.policy_in_force,
-                reason=body.reason,
-            )
-        )
 
-    @cases.post("/{number}/investigation", response_model=CaseRead)
-    def investigate(
-        number: str, body: Investigation, who: Principal = Depends(handler)
-    ) -> CaseRead:
-        parties = [p.model_dump(mode="json") for p in body.responsible_parties]
-        return CaseRead.of(
-            app.act(
-                number,
-                "record_investigation",
-                who,
-                problem=body.problem,
-                five_whys=body.five_whys,
-                fishbone=body.fishbone,
-                root_cause=body.root_cause,
-                responsible_parties=parties,
-                rules=app.rules(),
-            )
-        )
 
-    @cases.post(
-        "/{number}/remedies",
-        response_model=CaseRead,
-        summary="Propose remedies and corrective/preventive actions",
+@cases.post("/{number}/investigation", response_model=CaseRead)
+def investigate(handling: HandlingDep, number: str, body: Investigation, who: Handler) -> CaseRead:
+    parties = [p.model_dump(mode="json") for p in body.responsible_parties]
+    return CaseRead.of(
+        handling.app.act(
+            number,
+            "record_investigation",
+            who,
+            problem=body.problem,
+            five_whys=body.five_whys,
+            fishbone=body.fishbone,
+            root_cause=body.root_cause,
+            responsible_parties=parties,
+            rules=handling.app.rules(),
+        )
     )
-    def propose(number: str, body: Proposal, who: Principal = Depends(handler)) -> CaseRead:
-        return CaseRead.of(
-            app.act(
-                number,
-                "propose",
-                who,
-                remedies=[r.model_dump(mode="json", exclude_none=True) for r in body.remedies],
-                currency=body.currency,
-                actions=[a.model_dump(mode="json") for a in body.actions],
-            )
+
+
+@cases.post(
+    "/{number}/remedies",
+    response_model=CaseRead,
+    summary="Propose remedies and corrective/preventive actions",
+)
+def propose(handling: HandlingDep, number: str, body: Proposal, who: Handler) -> CaseRead:
+    return CaseRead.of(
+        handling.app.act(
+            number,
+            "propose",
+            who,
+            remedies=[r.model_dump(mode="json", exclude_none=True) for r in body.remedies],
+            currency=body.currency,
+            actions=[a.model_dump(mode="json") for a in body.actions],
         )
+    )
 
-    @cases.post("/{number}/memos", response_model=CaseRead, summary="File a memo (签呈)")
-    def memo(number: str, body: Memo, who: Principal = Depends(handler_or_manager)) -> CaseRead:
-        return CaseRead.of(
-            app.act(
-                number,
-                "file_memo",
-                who,
-                from_unit=body.from_unit,
-                author=who.subject,
-                text=body.text,
-            )
+
+@cases.post("/{number}/memos", response_model=CaseRead, summary="File a memo (签呈)")
+def memo(handling: HandlingDep, number: str, body: Memo, who: HandlerOrManager) -> CaseRead:
+    return CaseRead.of(
+        handling.app.act(
+            number,
+            "file_memo",
+            who,
+            from_unit=body.from_unit,
+            author=who.subject,
+            text=body.text,
         )
-
-    @cases.post(
-        "/{number}/approval",
-        response_model=CaseRead,
-        summary="Approve; refused below the authority the amount needs (核决权限)",
     )
-    def approve(number: str, who: Principal = Depends(manager)) -> CaseRead:
-        return CaseRead.of(
-            app.act(
-                number,
-                "approve",
-                who,
-                approver_id=who.subject,
-                approver_level=who.authority,
-            )
+
+
+@cases.post(
+    "/{number}/approval",
+    response_model=CaseRead,
+    summary="Approve; refused below the authority the amount needs (核决权限)",
+)
+def approve(handling: HandlingDep, number: str, who: Manager) -> CaseRead:
+    return CaseRead.of(
+        handling.app.act(
+            number,
+            "approve",
+            who,
+            approver_id=who.subject,
+            approver_level=who.authority,
         )
-
-    @cases.post(
-        "/{number}/rejection",
-        response_model=CaseRead,
-        summary="Reject the proposal; back to the unit with the reason",
     )
-    def reject(number: str, body: Rejection, who: Principal = Depends(manager)) -> CaseRead:
-        return CaseRead.of(
-            app.act(
-                number,
-                "reject",
-                who,
-                approver_id=who.subject,
-                reason=body.reason,
-            )
+
+
+@cases.post(
+    "/{number}/rejection",
+    response_model=CaseRead,
+    summary="Reject the proposal; back to the unit with the reason",
+)
+def reject(handling: HandlingDep, number: str, body: Rejection, who: Manager) -> CaseRead:
+    return CaseRead.of(
+        handling.app.act(
+            number,
+            "reject",
+            who,
+            approver_id=who.subject,
+            reason=body.reason,
         )
-
-    @cases.post(
-        "/{number}/follow-up",
-        response_model=CaseRead,
-        summary="Record that responsible people were dealt with and people briefed",
     )
-    def follow_up(number: str, body: FollowUp, who: Principal = Depends(handler)) -> CaseRead:
-        return CaseRead.of(
-            app.act(
-                number,
-                "record_follow_up",
-                who,
-                responsible_dealt_with=body.responsible_dealt_with,
-                people_briefed=body.people_briefed,
-            )
+
+
+@cases.post(
+    "/{number}/follow-up",
+    response_model=CaseRead,
+    summary="Record that responsible people were dealt with and people briefed",
+)
+def follow_up(handling: HandlingDep, number: str, body: FollowUp, who: Handler) -> CaseRead:
+    return CaseRead.of(
+        handling.app.act(
+            number,
+            "record_follow_up",
+            who,
+            responsible_dealt_with=body.responsible_dealt_with,
+            people_briefed=body.people_briefed,
         )
-
-    @cases.post(
-        "/{number}/closure",
-        response_model=CaseRead,
-        summary="Close; refused with every missing condition named",
     )
-    def close(number: str, body: Reason, who: Principal = Depends(manager)) -> CaseRead:
-        return CaseRead.of(app.act(number, "close", who))
 
-    work = APIRouter(tags=["work queues"])
 
-    @work.get(
-        "/units/{unit}/queue",
-        response_model=QueuePage,
-        summary="A unit's open cases by next deadline",
-    )
-    async def unit_queue(
-        unit: str, who: Principal = Depends(staff), cursor: Cursor = None, limit: Limit = 20
-    ) -> QueuePage:
-        own_unit(unit, who)
-        return await page(unit, False, cursor, limit)
+@cases.post(
+    "/{number}/closure",
+    response_model=CaseRead,
+    summary="Close; refused with every missing condition named",
+)
+def close(handling: HandlingDep, number: str, body: Reason, who: Manager) -> CaseRead:
+    return CaseRead.of(handling.app.act(number, "close", who))
 
-    @work.get("/overdue", response_model=QueuePage, summary="Open cases past a deadline")
-    async def overdue(
-        who: Principal = Depends(staff), cursor: Cursor = None, limit: Limit = 20
-    ) -> QueuePage:
-        """A handler sees its own unit's overdue cases; other staff see every unit's."""
-        return await page(who.unit if who.role is Role.handler else None, True, cursor, limit)
 
-    rules = APIRouter(prefix="/routing-rules", tags=["routing rules"], route_class=CommandRoute)
+work = APIRouter(tags=["work queues"])
 
-    @rules.get("", summary="The rule set in force")
-    def current_rules(who: Principal = Depends(staff)) -> dict[str, Any]:
-        return app.rules().to_dict()
 
-    @rules.put("", summary="Publish a new rule-set version (recorded as an event)")
-    def publish_rules(
-        body: Annotated[dict[str, Any], Body(examples=[RULES_EXAMPLE])],
-        who: Annotated[Principal, Depends(allow(Role.admin))],
-    ) -> dict[str, Any]:
-        return app.publish_rules(body, command_meta(who.actor)).to_dict()
+@work.get(
+    "/units/{unit}/queue",
+    response_model=QueuePage,
+    summary="A unit's open cases by next deadline",
+)
+async def unit_queue(
+    handling: HandlingDep, unit: str, who: Staff, cursor: Cursor = None, limit: Limit = 20
+) -> QueuePage:
+    own_unit(unit, who)
+    return await page(handling.engine, unit, False, cursor, limit)
 
-    @rules.post("/dry-run", summary="Which rule would fire for these facts, and why")
-    def dry_run(
-        body: DryRun, who: Annotated[Principal, Depends(allow(Role.admin, Role.manager))]
-    ) -> dict[str, Any]:
-        decision = app.dry_run(body.facts)
-        return {
-            "rule_id": decision.rule.id,
-            "unit": decision.rule.unit,
-            "role": decision.rule.role,
-            "ruleset_version": decision.version,
-            "trace": decision.trace,
-        }
 
-    @api.get("/deadline-policy", tags=["deadlines"], summary="The deadline policy in force")
-    def deadline_policy(who: Principal = Depends(staff)) -> dict[str, Any]:
-        return json.loads(POLICY_FILE.read_text(encoding="utf-8"))
+@work.get("/overdue", response_model=QueuePage, summary="Open cases past a deadline")
+async def overdue(
+    handling: HandlingDep, who: Staff, cursor: Cursor = None, limit: Limit = 20
+) -> QueuePage:
+    """A handler sees its own unit's overdue cases; other staff see every unit's."""
+    unit = who.unit if who.role is Role.handler else None
+    return await page(handling.engine, unit, True, cursor, limit)
 
-    for part in (cases, work, rules):
-        api.include_router(part)
-    return api
+
+rules = APIRouter(prefix="/routing-rules", tags=["routing rules"], route_class=CommandRoute)
+
+
+@rules.get("", summary="The rule set in force")
+def current_rules(handling: HandlingDep, who: Staff) -> dict[str, Any]:
+    return handling.app.rules().to_dict()
+
+
+@rules.put("", summary="Publish a new rule-set version (recorded as an event)")
+def publish_rules(
+    handling: HandlingDep,
+    body: Annotated[dict[str, Any], Body(examples=[RULES_EXAMPLE])],
+    who: Annotated[Principal, Depends(allow(Role.admin))],
+) -> dict[str, Any]:
+    return handling.app.publish_rules(body, command_meta(who.actor)).to_dict()
+
+
+@rules.post("/dry-run", summary="Which rule would fire for these facts, and why")
+def dry_run(
+    handling: HandlingDep,
+    body: DryRun,
+    who: Annotated[Principal, Depends(allow(Role.admin, Role.manager))],
+) -> dict[str, Any]:
+    decision = handling.app.dry_run(body.facts)
+    return {
+        "rule_id": decision.rule.id,
+        "unit": decision.rule.unit,
+        "role": decision.rule.role,
+        "ruleset_version": decision.version,
+        "trace": decision.trace,
+    }
+
+
+@router.get("/deadline-policy", tags=["deadlines"], summary="The deadline policy in force")
+def deadline_policy(who: Staff) -> dict[str, Any]:
+    return json.loads(POLICY_FILE.read_text(encoding="utf-8"))
+
+
+for part in (cases, work, rules):
+    router.include_router(part)

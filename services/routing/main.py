@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from services.routing import api, views
 from services.routing.application import RoutingApplication
 from services.routing.contracts import to_integration
+from services.routing.dependencies import Handling
 from services.routing.scheduler import Scheduler
 from shared import clock
 from shared.eventstore import persistence_env
@@ -54,12 +55,14 @@ def create_app(settings: Settings) -> FastAPI:
         await hooks["on_close"]()
         await engine.dispose()
 
-    return create_service(
+    service = create_service(
         runtime,
         "Complaints — routing",
-        [api.router(app, engine)],
+        [api.router],
         store_ready=hooks["store_ready"],
         on_start=start,
         on_close=close,
         refresh_metrics=refresh,
     )
+    service.state.handling = Handling(app, engine)
+    return service
