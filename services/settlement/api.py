@@ -2,556 +2,228 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Query, Request, Response
 
+from services.settlement.access import Finance, Reader, Signer
 from services.settlement.application import SettlementApplication
-from services.settlement.domain import Settlement
-from shared.auth.access import allow
-from shared.auth.principal import Principal, Role
-from shared.contracts.common import PARTY_KINDS
+from services.settlement.dependencies import Settlements
+from services.settlement.schemas import (
+    SIGN_OFF_BY_ROLE,
+    Allowance,
+    Apportionment,
+    Compensation,
+    Cost,
+    CostHeader,
+    Decision,
+    OrderRequest,
+    Penalty,
+    Receipt,
+    Reversal,
+    SettlementRead,
+    SignOff,
+    ToleranceChange,
+)
+from shared.auth.principal import Principal
 from shared.errors import Forbidden
 from shared.http import CommandRoute, etagged
 from shared.meta import command_meta
-from shared.schemas import Strict
-from shared.values import Percent, PositiveAmount, Rate, UnitPrice
 
 
-class Receipt(Strict):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"part_no": "PCB-7731", "quantity": 7}]}
-    )
-    part_no: str = Field(min_length=1, max_length=100)
-    quantity: int = Field(gt=0, le=10**9)
+def act(
+    app: SettlementApplication, number: str, command: str, who: Principal, **arguments: Any
+) -> SettlementRead:
+    """Run `command` on the settlement as `who` and answer the settlement as it now is."""
+    return SettlementRead.of(app.act(number, command, command_meta(who.actor), **arguments))
 
 
-class Decision(Strict):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "part_no": "PCB-7731",
-                    "accept": False,
-                    "reason": "one board extra: send it back",
-                }
-            ]
-        }
-    )
-    part_no: str = Field(min_length=1, max_length=100)
-    accept: bool = Field(description="Refund the actual quantity (true) or the approved one")
-    reason: str = Field(min_length=1, max_length=2000)
+router = APIRouter(prefix="/settlements", tags=["settlements"], route_class=CommandRoute)
 
 
-class OrderRequest(Strict):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "kind": "replacement",
-                    "part_no": "PCB-7731",
-                    "quantity": 12,
-                    "unit_cost": "150.00",
-                }
-            ]
-        }
-    )
-    kind: Literal["replacement", "rework"]
-    part_no: str = Field(min_length=1, max_length=100)
-    quantity: int = Field(gt=0, le=10**9)
-    unit_cost: UnitPrice
-
-
-class InvoicedLine(Strict):
-    part_no: str | None = Field(default=None, max_length=100)
-    quantity: int = Field(gt=0, le=10**9)
-    unit_price: UnitPrice
-    tax_rate: Rate = "0"
-
-
-class Allowance(Strict):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "mode": "percent",
-                    "value": "5",
-                    "lines": [
-                        {
-                            "part_no": "PCB-7731",
-                            "quantity": 488,
-                            "unit_price": "200.00",
-                            "tax_rate": "0.13",
-                        }
-                    ],
-                }
-            ]
-        }
-    )
-    mode: Literal["per_unit", "percent"]
-    value: PositiveAmount = Field(description="Per unit: an amount; percent: 0 to 100")
-    lines: list[InvoicedLine] = Field(min_length=1, max_length=200)
-
-
-class Compensation(Strict):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"amount": "300.00", "kind": "compensation", "payee": "C-1001"}]
-        }
-    )
-    amount: PositiveAmount
-    kind: Literal["compensation", "batch_recall"] = "compensation"
-    payee: str = Field(min_length=1, max_length=200)
-
-
-class Cost(Strict):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "item": "sorting_at_customer",
-                    "amount": "680.00",
-                    "accounting_unit": "quality",
-                    "owner": "cqe-ma",
-                }
-            ]
-        }
-    )
-    item: str = Field(min_length=1, max_length=100, examples=["return_freight"])
-    amount: PositiveAmount
-    accounting_unit: str = Field(min_length=1, max_length=100)
-    owner: str = Field(min_length=1, max_length=200)
-
-
-class CostHeader(Strict):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"inspected": 500, "defective": 12}]})
-    inspected: int = Field(gt=0, le=10**12)
-    defective: int = Field(ge=0, le=10**12)
-
-
-#: The sign-off of the cost sheet each role gives: the signer's role comes from the token.
-SIGN_OFF_BY_ROLE = {
-    Role.manager: "manager",
-    Role.finance: "finance",
-    Role.quality_engineer: "customer_quality_engineer",
-    Role.product_manager: "product_management",
-}
-
-
-class SignOff(Strict):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"role": "finance"}]})
-    role: (
-        Literal["manager", "finance", "customer_quality_engineer", "product_management"] | None
-    ) = Field(
-        default=None,
-        description="Optional: the sign-off is the one the token's role gives; "
-        "if given, it must be that one",
-    )
-
-
-class ToleranceChange(Strict):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"tolerance": "0.02", "reason": "framework contract §7: 2% over-receipt"}]
-        }
-    )
-    tolerance: Rate = Field(description="The customer's over-receipt ratio, 0 to 1")
-    reason: str = Field(min_length=1, max_length=2000)
-
-
-class Share(Strict):
-    kind: Literal[PARTY_KINDS]  # type: ignore[valid-type]
-    name: str = Field(min_length=1, max_length=200)
-    ratio: Percent = Field(description="Percent; all ratios total exactly 100")
-
-
-class Apportionment(Strict):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "parties": [
-                        {"kind": "carrier", "name": "SF Express", "ratio": "40"},
-                        {"kind": "supplier", "name": "StencilCo", "ratio": "30"},
-                        {"kind": "internal_unit", "name": "SMT", "ratio": "30"},
-                    ],
-                }
-            ]
-        }
-    )
-    parties: list[Share] | None = Field(
-        default=None,
-        min_length=1,
-        max_length=50,
-        description="Omitted: the split the investigation proposed (`proposed_apportionment`)",
-    )
-    reason: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=2000,
-        description="Required when the parties differ from the proposed split",
-    )
-
-
-class Penalty(Strict):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "target_kind": "person",
-                    "target": "li-lei",
-                    "basis": "fine",
-                    "value": "20.00",
-                    "reason": "first-contact responsibility broken",
-                }
-            ]
-        }
-    )
-    target_kind: Literal["person", "unit"]
-    target: str = Field(min_length=1, max_length=200)
-    basis: Literal["share_of_loss", "fine"]
-    value: PositiveAmount = Field(description="Fine: an amount; share of the loss: a percent")
-    reason: str = Field(min_length=1, max_length=2000)
-
-
-class Reversal(Strict):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"voucher": "JV-2026-000042", "reason": "booked twice"}]}
-    )
-    voucher: str = Field(min_length=1, max_length=40)
-    reason: str = Field(min_length=1, max_length=2000)
-
-
-class SettlementRead(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "number": "2611-0042",
-                    "cycle": 1,
-                    "status": "open",
-                    "currency": "CNY",
-                    "customer": {
-                        "name": "Zhang San",
-                        "type": "key_account",
-                        "customer_id": "C-1001",
-                    },
-                    "remedies": [
-                        {
-                            "kind": "return",
-                            "amount": "2400.00",
-                            "quantity": 12,
-                            "unit_price": "200.00",
-                            "part_no": "PCB-7731",
-                            "tax_rate": "0.13",
-                        }
-                    ],
-                    "approved_total": "2400.00",
-                    "return_note": "RN-2026-000042",
-                    "received": {"PCB-7731": 12},
-                    "held": {},
-                    "credit_note": {
-                        "document": "CN-2026-000042",
-                        "net": "2400.00",
-                        "tax": "312.00",
-                        "gross": "2712.00",
-                    },
-                    "allowances": [],
-                    "compensations": [],
-                    "orders": [],
-                    "costs": [],
-                    "cost_header": None,
-                    "sign_offs": {},
-                    "costs_confirmed": False,
-                    "apportionment": None,
-                    "penalties": [],
-                    "vouchers": {
-                        "JV-2026-000101": {
-                            "source": "credit_note:CN-2026-000042",
-                            "lines": [],
-                            "reverses": None,
-                            "reversed_by": None,
-                        }
-                    },
-                    "customer_total": "2712.00",
-                    "approvals": [
-                        {
-                            "event_id": "0b6f2f0e-4a51-5d1e-9a53-6f3d3c1f5a10",
-                            "approval_no": 1,
-                            "approver_id": "mgr-li",
-                            "level": "manager",
-                            "remedies": [{"kind": "return", "amount": "2400.00"}],
-                        }
-                    ],
-                    "tolerance": {"ratio": "0.05", "source": "company_default"},
-                    "version": 5,
-                }
-            ]
-        }
-    )
-    number: str
-    cycle: int
-    status: str
-    currency: str
-    customer: dict[str, Any]
-    remedies: list[dict[str, Any]]
-    approved_total: str
-    return_note: str | None
-    received: dict[str, int]
-    held: dict[str, dict[str, Any]]
-    credit_note: dict[str, Any] | None
-    allowances: list[dict[str, Any]]
-    compensations: list[dict[str, Any]]
-    orders: list[dict[str, Any]]
-    costs: list[dict[str, Any]]
-    cost_header: dict[str, Any] | None
-    sign_offs: dict[str, str]
-    costs_confirmed: bool
-    apportionment: list[dict[str, Any]] | None
-    proposed_apportionment: list[dict[str, Any]] = Field(
-        default_factory=list,
-        description="The investigation's responsible parties and shares, offered as the split",
-    )
-    penalties: list[dict[str, Any]]
-    vouchers: dict[str, dict[str, Any]]
-    customer_total: str
-    approvals: list[dict[str, Any]] = Field(
-        description="The approvals that bound what is paid: the first, then supplements"
-    )
-    tolerance: dict[str, str] = Field(
-        description="The over-receipt ratio in force and its source "
-        "(settlement, customer or company_default)"
-    )
-    version: int
-
-    @classmethod
-    def of(cls, s: Settlement) -> SettlementRead:
-        return cls(
-            number=s.number,
-            cycle=s.cycle,
-            status=s.status,
-            currency=s.currency,
-            customer=s.customer,
-            remedies=s.remedies,
-            approved_total=s.total_amount,
-            return_note=s.return_note,
-            received=s.received,
-            held=s.held,
-            credit_note=s.credit_note,
-            allowances=s.allowances,
-            compensations=s.compensations,
-            orders=s.orders,
-            costs=s.costs,
-            cost_header=s.cost_header,
-            sign_offs=s.sign_offs,
-            costs_confirmed=s.costs_confirmed,
-            apportionment=s.apportionment,
-            proposed_apportionment=s.proposed_apportionment,
-            penalties=s.penalties,
-            vouchers=s.vouchers,
-            customer_total=str(s.customer_total.amount),
-            approvals=s.approvals,
-            tolerance=dict(zip(("ratio", "source"), map(str, s.tolerance_in_force()), strict=True)),
-            version=s.version,
-        )
-
-
-#: Who reads settlements. Acting on them is finance's, but for the sign-offs of the cost
-#: sheet; settlement does not know a case's unit, so handlers read their case's money
-#: through routing and analytics instead.
-READERS = (
-    Role.finance,
-    Role.manager,
-    Role.auditor,
-    Role.admin,
-    Role.quality_engineer,
-    Role.product_manager,
+@router.get(
+    "/{number}",
+    response_model=SettlementRead,
+    summary="A case's settlement (the latest cycle unless `cycle` is given)",
 )
+def read(
+    app: Settlements,
+    number: str,
+    request: Request,
+    who: Reader,
+    cycle: Annotated[int | None, Query(ge=1, le=999)] = None,
+) -> Response:
+    settlement = app.settlement(number, cycle)
+    return etagged(request, SettlementRead.of(settlement), settlement.version)
 
 
-def router(app: SettlementApplication) -> APIRouter:
-    api = APIRouter(prefix="/settlements", tags=["settlements"], route_class=CommandRoute)
-
-    finance = allow(Role.finance)
-
-    def act(number: str, command: str, who: Principal, **arguments: Any) -> SettlementRead:
-        return SettlementRead.of(app.act(number, command, command_meta(who.actor), **arguments))
-
-    @api.get(
-        "/{number}",
-        response_model=SettlementRead,
-        summary="A case's settlement (the latest cycle unless `cycle` is given)",
+@router.post(
+    "/{number}/receipts",
+    response_model=SettlementRead,
+    summary="The warehouse signs for returned goods that actually arrived",
+)
+def receive(app: Settlements, number: str, body: Receipt, who: Finance) -> SettlementRead:
+    return act(
+        app,
+        number,
+        "receive",
+        who,
+        part_no=body.part_no,
+        quantity=body.quantity,
+        received_by=who.subject,
     )
-    def read(
-        number: str,
-        request: Request,
-        who: Annotated[Principal, Depends(allow(*READERS))],
-        cycle: Annotated[int | None, Query(ge=1, le=999)] = None,
-    ) -> Response:
-        settlement = app.settlement(number, cycle)
-        return etagged(request, SettlementRead.of(settlement), settlement.version)
 
-    @api.post(
-        "/{number}/receipts",
-        response_model=SettlementRead,
-        summary="The warehouse signs for returned goods that actually arrived",
+
+@router.post("/{number}/over-receipt-decisions", response_model=SettlementRead)
+def decide(app: Settlements, number: str, body: Decision, who: Finance) -> SettlementRead:
+    return act(
+        app,
+        number,
+        "decide_over_receipt",
+        who,
+        part_no=body.part_no,
+        accept=body.accept,
+        reason=body.reason,
     )
-    def receive(number: str, body: Receipt, who: Principal = Depends(finance)) -> SettlementRead:
-        return act(
-            number,
-            "receive",
-            who,
-            part_no=body.part_no,
-            quantity=body.quantity,
-            received_by=who.subject,
+
+
+@router.post(
+    "/{number}/credit-note",
+    response_model=SettlementRead,
+    summary="Issue the credit note for the refund (once); posts its voucher",
+)
+def credit_note(app: Settlements, number: str, who: Finance) -> SettlementRead:
+    return act(app, number, "issue_credit_note", who)
+
+
+@router.post(
+    "/{number}/orders",
+    response_model=SettlementRead,
+    summary="A replacement (换货) or rework (维修) order with its cost",
+)
+def order(app: Settlements, number: str, body: OrderRequest, who: Finance) -> SettlementRead:
+    return act(
+        app,
+        number,
+        "order",
+        who,
+        kind=body.kind,
+        part_no=body.part_no,
+        quantity=body.quantity,
+        unit_cost=body.unit_cost,
+    )
+
+
+@router.post(
+    "/{number}/allowances",
+    response_model=SettlementRead,
+    summary="A sales allowance certificate (销货折让证明单)",
+)
+def allowance(app: Settlements, number: str, body: Allowance, who: Finance) -> SettlementRead:
+    lines = [line.model_dump(mode="json") for line in body.lines]
+    return act(app, number, "issue_allowance", who, mode=body.mode, value=body.value, lines=lines)
+
+
+@router.post("/{number}/compensations", response_model=SettlementRead)
+def compensation(app: Settlements, number: str, body: Compensation, who: Finance) -> SettlementRead:
+    return act(
+        app,
+        number,
+        "agree_compensation",
+        who,
+        amount=body.amount,
+        kind=body.kind,
+        payee=body.payee,
+    )
+
+
+@router.post(
+    "/{number}/costs",
+    response_model=SettlementRead,
+    summary="A cost item of the cost confirmation sheet (客户投诉费用确认单)",
+)
+def cost(app: Settlements, number: str, body: Cost, who: Finance) -> SettlementRead:
+    return act(
+        app,
+        number,
+        "record_cost",
+        who,
+        item=body.item,
+        amount=body.amount,
+        accounting_unit=body.accounting_unit,
+        owner=body.owner,
+    )
+
+
+@router.post("/{number}/cost-header", response_model=SettlementRead)
+def cost_header(app: Settlements, number: str, body: CostHeader, who: Finance) -> SettlementRead:
+    return act(
+        app, number, "set_cost_header", who, inspected=body.inspected, defective=body.defective
+    )
+
+
+@router.post(
+    "/{number}/cost-sign-offs",
+    response_model=SettlementRead,
+    summary="Sign the cost sheet: the manager, finance, the CQE and product management, "
+    "each a different person",
+)
+def sign_off(app: Settlements, number: str, body: SignOff, who: Signer) -> SettlementRead:
+    role = SIGN_OFF_BY_ROLE[who.role]
+    if body.role not in (None, role):
+        raise Forbidden(
+            f"a {who.role} token signs off as {role}, not {body.role}",
+            field="role",
+            rule="sign_off_role",
         )
+    return act(app, number, "sign_off_costs", who, role=role, by=who.subject)
 
-    @api.post("/{number}/over-receipt-decisions", response_model=SettlementRead)
-    def decide(number: str, body: Decision, who: Principal = Depends(finance)) -> SettlementRead:
-        return act(
-            number,
-            "decide_over_receipt",
-            who,
-            part_no=body.part_no,
-            accept=body.accept,
-            reason=body.reason,
-        )
 
-    @api.post(
-        "/{number}/credit-note",
-        response_model=SettlementRead,
-        summary="Issue the credit note for the refund (once); posts its voucher",
+@router.post(
+    "/{number}/over-receipt-tolerance",
+    response_model=SettlementRead,
+    summary="Record the customer's own over-receipt ratio on the settlement, with a reason",
+)
+def tolerance(app: Settlements, number: str, body: ToleranceChange, who: Finance) -> SettlementRead:
+    return act(app, number, "change_tolerance", who, tolerance=body.tolerance, reason=body.reason)
+
+
+@router.post(
+    "/{number}/apportionment",
+    response_model=SettlementRead,
+    summary="Split the confirmed costs by ratio (total exactly 100%); frozen",
+)
+def apportionment(
+    app: Settlements, number: str, body: Apportionment, who: Finance
+) -> SettlementRead:
+    parties = [p.model_dump(mode="json") for p in body.parties] if body.parties else None
+    return act(app, number, "apportion_costs", who, parties=parties, reason=body.reason)
+
+
+@router.post("/{number}/penalties", response_model=SettlementRead)
+def penalty(app: Settlements, number: str, body: Penalty, who: Finance) -> SettlementRead:
+    return act(
+        app,
+        number,
+        "assess_penalty",
+        who,
+        target_kind=body.target_kind,
+        target=body.target,
+        basis=body.basis,
+        value=body.value,
+        reason=body.reason,
     )
-    def credit_note(number: str, who: Principal = Depends(finance)) -> SettlementRead:
-        return act(number, "issue_credit_note", who)
 
-    @api.post(
-        "/{number}/orders",
-        response_model=SettlementRead,
-        summary="A replacement (换货) or rework (维修) order with its cost",
-    )
-    def order(number: str, body: OrderRequest, who: Principal = Depends(finance)) -> SettlementRead:
-        return act(
-            number,
-            "order",
-            who,
-            kind=body.kind,
-            part_no=body.part_no,
-            quantity=body.quantity,
-            unit_cost=body.unit_cost,
-        )
 
-    @api.post(
-        "/{number}/allowances",
-        response_model=SettlementRead,
-        summary="A sales allowance certificate (销货折让证明单)",
-    )
-    def allowance(
-        number: str, body: Allowance, who: Principal = Depends(finance)
-    ) -> SettlementRead:
-        lines = [line.model_dump(mode="json") for line in body.lines]
-        return act(number, "issue_allowance", who, mode=body.mode, value=body.value, lines=lines)
+@router.post(
+    "/{number}/reversals",
+    response_model=SettlementRead,
+    summary="Correct a voucher by a reversal voucher (never an edit)",
+)
+def reversal(app: Settlements, number: str, body: Reversal, who: Finance) -> SettlementRead:
+    return act(app, number, "reverse_voucher", who, voucher=body.voucher, reason=body.reason)
 
-    @api.post("/{number}/compensations", response_model=SettlementRead)
-    def compensation(
-        number: str, body: Compensation, who: Principal = Depends(finance)
-    ) -> SettlementRead:
-        return act(
-            number,
-            "agree_compensation",
-            who,
-            amount=body.amount,
-            kind=body.kind,
-            payee=body.payee,
-        )
 
-    @api.post(
-        "/{number}/costs",
-        response_model=SettlementRead,
-        summary="A cost item of the cost confirmation sheet (客户投诉费用确认单)",
-    )
-    def cost(number: str, body: Cost, who: Principal = Depends(finance)) -> SettlementRead:
-        return act(
-            number,
-            "record_cost",
-            who,
-            item=body.item,
-            amount=body.amount,
-            accounting_unit=body.accounting_unit,
-            owner=body.owner,
-        )
-
-    @api.post("/{number}/cost-header", response_model=SettlementRead)
-    def cost_header(
-        number: str, body: CostHeader, who: Principal = Depends(finance)
-    ) -> SettlementRead:
-        return act(
-            number, "set_cost_header", who, inspected=body.inspected, defective=body.defective
-        )
-
-    @api.post(
-        "/{number}/cost-sign-offs",
-        response_model=SettlementRead,
-        summary="Sign the cost sheet: the manager, finance, the CQE and product management, "
-        "each a different person",
-    )
-    def sign_off(
-        number: str, body: SignOff, who: Principal = Depends(allow(*SIGN_OFF_BY_ROLE))
-    ) -> SettlementRead:
-        role = SIGN_OFF_BY_ROLE[who.role]
-        if body.role not in (None, role):
-            raise Forbidden(
-                f"a {who.role} token signs off as {role}, not {body.role}",
-                field="role",
-                rule="sign_off_role",
-            )
-        return act(number, "sign_off_costs", who, role=role, by=who.subject)
-
-    @api.post(
-        "/{number}/over-receipt-tolerance",
-        response_model=SettlementRead,
-        summary="Record the customer's own over-receipt ratio on the settlement, with a reason",
-    )
-    def tolerance(
-        number: str, body: ToleranceChange, who: Principal = Depends(finance)
-    ) -> SettlementRead:
-        return act(number, "change_tolerance", who, tolerance=body.tolerance, reason=body.reason)
-
-    @api.post(
-        "/{number}/apportionment",
-        response_model=SettlementRead,
-        summary="Split the confirmed costs by ratio (total exactly 100%); frozen",
-    )
-    def apportionment(
-        number: str, body: Apportionment, who: Principal = Depends(finance)
-    ) -> SettlementRead:
-        parties = [p.model_dump(mode="json") for p in body.parties] if body.parties else None
-        return act(number, "apportion_costs", who, parties=parties, reason=body.reason)
-
-    @api.post("/{number}/penalties", response_model=SettlementRead)
-    def penalty(number: str, body: Penalty, who: Principal = Depends(finance)) -> SettlementRead:
-        return act(
-            number,
-            "assess_penalty",
-            who,
-            target_kind=body.target_kind,
-            target=body.target,
-            basis=body.basis,
-            value=body.value,
-            reason=body.reason,
-        )
-
-    @api.post(
-        "/{number}/reversals",
-        response_model=SettlementRead,
-        summary="Correct a voucher by a reversal voucher (never an edit)",
-    )
-    def reversal(number: str, body: Reversal, who: Principal = Depends(finance)) -> SettlementRead:
-        return act(number, "reverse_voucher", who, voucher=body.voucher, reason=body.reason)
-
-    @api.post("/{number}/completion", response_model=SettlementRead)
-    def complete(number: str, who: Principal = Depends(finance)) -> SettlementRead:
-        return act(number, "complete", who, completed_by=who.subject)
-
-    return api
+@router.post("/{number}/completion", response_model=SettlementRead)
+def complete(app: Settlements, number: str, who: Finance) -> SettlementRead:
+    return act(app, number, "complete", who, completed_by=who.subject)

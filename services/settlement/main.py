@@ -25,9 +25,10 @@ def create_app(settings: Settings) -> FastAPI:
     service = create_service(
         ServiceRuntime.for_application(settings, app, to_integration, app.policy),
         "Complaints — settlement",
-        [api.router(app)],
+        [api.router],
         **application_hooks(app),
     )
+    service.state.settlements = app
     amounts = service.state.metrics.amounts
 
     def count_money(events: list) -> None:
