@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import HTMLResponse
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.analytics import exports, queries, reports, versions
 from services.analytics.dashboard import render
+from services.analytics.dependencies import Reporting, ReportingDep
 from services.analytics.rebuild import rebuild_in
 from services.analytics.store import answered_requests
 from shared import clock
@@ -32,166 +31,184 @@ Format = Annotated[str, Query(pattern="^(json|csv|xlsx)$")]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def router(engine: AsyncEngine, zone: ZoneInfo, final_day: int, keeper) -> APIRouter:
-    api = APIRouter(tags=["reports"], dependencies=[Depends(allow(*STAFF))])
-    admin = APIRouter(
-        tags=["operations"],
-        dependencies=[Depends(allow(Role.admin))],
-        route_class=CommandRoute,
-    )
+router = APIRouter(tags=["reports"], dependencies=[Depends(allow(*STAFF))])
+admin = APIRouter(
+    tags=["operations"],
+    dependencies=[Depends(allow(Role.admin))],
+    route_class=CommandRoute,
+)
 
-    async def month_report(month: str, as_of: datetime | None) -> dict[str, Any]:
-        now = clock.now()
-        if as_of is not None:
-            facts, money = await queries.as_of(engine, as_of, zone)
-            body = reports.monthly(facts, money, month, zone)
-            return {"stage": "as_of", "as_of": as_of.isoformat(), "version": None, "report": body}
-        stage = versions.stage(month, now, final_day, zone)
-        if stage == "not_available":
-            start, _ = reports.month_bounds(next_month(month), zone)
-            raise Conflict(
-                f"the report for {month} is available from {start.date()}",
-                field="month",
-                rule="available_from_next_month",
-            )
-        stored = await versions.stored(engine, month)
-        if stage == "final" and stored:
-            latest = stored[-1]
-            return {
-                "stage": latest["kind"],
-                "version": latest["version"],
-                "versions": [
-                    {"version": v["version"], "kind": v["kind"], "created_at": v["created_at"]}
-                    for v in stored
-                ],
-                "report": latest["body"],
-            }
+
+async def month_report(reporting: Reporting, month: str, as_of: datetime | None) -> dict[str, Any]:
+    """The month's report: as of a moment, the stored final or amended version, or live."""
+    engine, zone, final_day = reporting.engine, reporting.zone, reporting.final_day
+    now = clock.now()
+    if as_of is not None:
+        facts, money = await queries.as_of(engine, as_of, zone)
+        body = reports.monthly(facts, money, month, zone)
+        return {"stage": "as_of", "as_of": as_of.isoformat(), "version": None, "report": body}
+    stage = versions.stage(month, now, final_day, zone)
+    if stage == "not_available":
+        start, _ = reports.month_bounds(next_month(month), zone)
+        raise Conflict(
+            f"the report for {month} is available from {start.date()}",
+            field="month",
+            rule="available_from_next_month",
+        )
+    stored = await versions.stored(engine, month)
+    if stage == "final" and stored:
+        latest = stored[-1]
         return {
-            "stage": "provisional",
-            "version": None,
-            "report": await versions.compute_month(engine, month, zone),
+            "stage": latest["kind"],
+            "version": latest["version"],
+            "versions": [
+                {"version": v["version"], "kind": v["kind"], "created_at": v["created_at"]}
+                for v in stored
+            ],
+            "report": latest["body"],
         }
+    return {
+        "stage": "provisional",
+        "version": None,
+        "report": await versions.compute_month(engine, month, zone),
+    }
 
-    @api.get(
-        "/reports/monthly/{month}",
-        summary="客户投诉案件统计表: a month's statistics",
-        description="Available from the 1st of the next month; final (frozen) from the "
-        "final day; later events add amended versions. `as_of` recomputes "
-        "the report from the events known at that time.",
-        responses={
-            200: {
-                "content": {
-                    "application/json": {},
-                    "text/csv": {"schema": {"type": "string"}},
-                    XLSX: {"schema": {"type": "string", "format": "binary"}},
-                }
+
+@router.get(
+    "/reports/monthly/{month}",
+    summary="客户投诉案件统计表: a month's statistics",
+    description="Available from the 1st of the next month; final (frozen) from the "
+    "final day; later events add amended versions. `as_of` recomputes "
+    "the report from the events known at that time.",
+    responses={
+        200: {
+            "content": {
+                "application/json": {},
+                "text/csv": {"schema": {"type": "string"}},
+                XLSX: {"schema": {"type": "string", "format": "binary"}},
             }
-        },
-    )
-    async def monthly(
-        month: Month, format: Format = "json", as_of: Instant | None = None
-    ) -> Response:
-        result = await month_report(month, as_of)
-        if format == "csv":
-            return Response(
-                await run_sync(exports.to_csv, result["report"]),
-                media_type="text/csv",
-                headers={"Content-Disposition": f"attachment; filename={month}.csv"},
-            )
-        if format == "xlsx":
-            return Response(
-                await run_sync(exports.to_xlsx, result["report"]),
-                media_type=XLSX,
-                headers={"Content-Disposition": f"attachment; filename={month}.xlsx"},
-            )
-        from fastapi.responses import JSONResponse
+        }
+    },
+)
+async def monthly(
+    reporting: ReportingDep, month: Month, format: Format = "json", as_of: Instant | None = None
+) -> Response:
+    result = await month_report(reporting, month, as_of)
+    if format == "csv":
+        return Response(
+            await run_sync(exports.to_csv, result["report"]),
+            media_type="text/csv",
+            headers={"Content-Disposition": f"attachment; filename={month}.csv"},
+        )
+    if format == "xlsx":
+        return Response(
+            await run_sync(exports.to_xlsx, result["report"]),
+            media_type=XLSX,
+            headers={"Content-Disposition": f"attachment; filename={month}.xlsx"},
+        )
+    from fastapi.responses import JSONResponse
 
-        return JSONResponse(_jsonable(result))
+    return JSONResponse(_jsonable(result))
 
-    @api.get(
-        "/reports/monthly/{month}/versions/{version}",
-        summary="A stored version of a month's report (final or amended)",
-    )
-    async def stored_version(month: Month, version: int) -> dict[str, Any]:
-        for item in await versions.stored(engine, month):
-            if item["version"] == version:
-                return _jsonable(item)
-        raise NotFound(f"no version {version} of {month}")
 
-    @api.get("/reports/weekly/{week}", summary="A week's summary (published each Monday)")
-    async def weekly(week: Week) -> dict[str, Any]:
-        try:
-            date.fromisocalendar(int(week[:4]), int(week[6:]), 1)
-        except ValueError:
-            raise Invalid(
-                f"{week[:4]} has no week {week[6:]}", field="week", rule="iso_week"
-            ) from None
-        stored = await versions.stored(engine, week)
-        if stored:
-            return _jsonable({"stage": "published", "report": stored[0]["body"]})
-        return {"stage": "live", "report": await versions.compute_week(engine, week, zone)}
+@router.get(
+    "/reports/monthly/{month}/versions/{version}",
+    summary="A stored version of a month's report (final or amended)",
+)
+async def stored_version(reporting: ReportingDep, month: Month, version: int) -> dict[str, Any]:
+    for item in await versions.stored(reporting.engine, month):
+        if item["version"] == version:
+            return _jsonable(item)
+    raise NotFound(f"no version {version} of {month}")
 
-    @api.get(
-        "/reports/monthly/{month}/charts/{name}.{fmt}",
-        summary="Charts: trend, causes (Pareto), costs by party; SVG or PNG",
-        response_class=Response,
-        responses={
-            200: {
-                "content": {
-                    "image/svg+xml": {"schema": {"type": "string"}},
-                    "image/png": {"schema": {"type": "string", "format": "binary"}},
-                }
+
+@router.get("/reports/weekly/{week}", summary="A week's summary (published each Monday)")
+async def weekly(reporting: ReportingDep, week: Week) -> dict[str, Any]:
+    try:
+        date.fromisocalendar(int(week[:4]), int(week[6:]), 1)
+    except ValueError:
+        raise Invalid(f"{week[:4]} has no week {week[6:]}", field="week", rule="iso_week") from None
+    stored = await versions.stored(reporting.engine, week)
+    if stored:
+        return _jsonable({"stage": "published", "report": stored[0]["body"]})
+    return {
+        "stage": "live",
+        "report": await versions.compute_week(reporting.engine, week, reporting.zone),
+    }
+
+
+@router.get(
+    "/reports/monthly/{month}/charts/{name}.{fmt}",
+    summary="Charts: trend, causes (Pareto), costs by party; SVG or PNG",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {
+                "image/svg+xml": {"schema": {"type": "string"}},
+                "image/png": {"schema": {"type": "string", "format": "binary"}},
             }
-        },
-    )
-    async def chart(
-        month: Month,
-        name: Annotated[str, Path(pattern="^(trend|causes|costs)$")],
-        fmt: Annotated[str, Path(pattern="^(svg|png)$")],
-    ) -> Response:
-        months = [month]
-        while len(months) < 12:
-            year, number = (int(x) for x in months[0].split("-"))
-            months.insert(0, f"{year - (number == 1)}-{(number - 2) % 12 + 1:02d}")
-        series = [await versions.compute_month(engine, m, zone) for m in months]
-        body = await run_sync(exports.chart, name, series, fmt)  # CPU work off the event loop
-        return Response(body, media_type="image/svg+xml" if fmt == "svg" else "image/png")
+        }
+    },
+)
+async def chart(
+    reporting: ReportingDep,
+    month: Month,
+    name: Annotated[str, Path(pattern="^(trend|causes|costs)$")],
+    fmt: Annotated[str, Path(pattern="^(svg|png)$")],
+) -> Response:
+    months = [month]
+    while len(months) < 12:
+        year, number = (int(x) for x in months[0].split("-"))
+        months.insert(0, f"{year - (number == 1)}-{(number - 2) % 12 + 1:02d}")
+    series = [await versions.compute_month(reporting.engine, m, reporting.zone) for m in months]
+    body = await run_sync(exports.chart, name, series, fmt)  # CPU work off the event loop
+    return Response(body, media_type="image/svg+xml" if fmt == "svg" else "image/png")
 
-    @api.get(
-        "/dashboard",
-        response_class=HTMLResponse,
-        tags=["dashboard"],
-        summary="Read-only HTML dashboard of a month's report",
-    )
-    async def dashboard(
-        month: Annotated[str, Query(pattern=MONTH)],
-    ) -> HTMLResponse:
-        try:
-            result = await month_report(month, None)
-        except Conflict:
-            result = {
-                "stage": "provisional (month not over)",
-                "version": None,
-                "report": await versions.compute_month(engine, month, zone),
-            }
-        return HTMLResponse(render(result["report"], result["stage"], result["version"]))
 
-    @admin.post(
-        "/admin/rebuild",
-        summary="Drop the read models and rebuild them from the inbox",
-    )
-    async def admin_rebuild() -> dict[str, Any]:
-        return await answer_once(engine, answered_requests, lambda conn: rebuild_in(conn, zone))
+@router.get(
+    "/dashboard",
+    response_class=HTMLResponse,
+    tags=["dashboard"],
+    summary="Read-only HTML dashboard of a month's report",
+)
+async def dashboard(
+    reporting: ReportingDep,
+    month: Annotated[str, Query(pattern=MONTH)],
+) -> HTMLResponse:
+    try:
+        result = await month_report(reporting, month, None)
+    except Conflict:
+        result = {
+            "stage": "provisional (month not over)",
+            "version": None,
+            "report": await versions.compute_month(reporting.engine, month, reporting.zone),
+        }
+    return HTMLResponse(render(result["report"], result["stage"], result["version"]))
 
-    @admin.post(
-        "/admin/reports/keep",
-        summary="Finalise or amend due reports now (the keeper also runs periodically)",
-    )
-    async def keep_now() -> dict[str, Any]:
-        return await keeper()
 
-    api.include_router(admin)
-    return api
+@admin.post(
+    "/admin/rebuild",
+    summary="Drop the read models and rebuild them from the inbox",
+)
+async def admin_rebuild(
+    reporting: ReportingDep,
+) -> dict[str, Any]:
+    return await answer_once(
+        reporting.engine, answered_requests, lambda conn: rebuild_in(conn, reporting.zone)
+    )
+
+
+@admin.post(
+    "/admin/reports/keep",
+    summary="Finalise or amend due reports now (the keeper also runs periodically)",
+)
+async def keep_now(
+    reporting: ReportingDep,
+) -> dict[str, Any]:
+    return await reporting.keeper.keep()
+
+
+router.include_router(admin)
 
 
 def _jsonable(value: Any) -> Any:
