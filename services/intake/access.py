@@ -7,8 +7,6 @@ customer id; anyone else's complaint answers 404, so a customer cannot even lear
 another's complaint number exists.
 """
 
-from __future__ import annotations
-
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
@@ -30,8 +28,8 @@ def complaint_access(*roles: Role) -> Callable[..., Awaitable[Principal]]:
 
     async def on_complaint(
         number: str,
-        who: Principal = Depends(admitted),  # a default: `admitted` is this closure's
-        app: IntakeApplication = Depends(application),
+        who: Annotated[Principal, Depends(admitted)],
+        app: Annotated[IntakeApplication, Depends(application)],
     ) -> Principal:
         """Refuse early what a command would refuse (reads have no command); commands check
         again, against the complaint they run on (`IntakeApplication.act`)."""

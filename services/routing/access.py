@@ -6,8 +6,6 @@ authority their token carries, checked by the case itself at approval). Auditors
 other staff read.
 """
 
-from __future__ import annotations
-
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
@@ -29,8 +27,8 @@ def case_access(*roles: Role) -> Callable[..., Awaitable[Principal]]:
 
     async def on_case(
         number: str,
-        who: Principal = Depends(admitted),  # a default: `admitted` is this closure's
-        app: RoutingApplication = Depends(application),
+        who: Annotated[Principal, Depends(admitted)],
+        app: Annotated[RoutingApplication, Depends(application)],
     ) -> Principal:
         """Refuse early what the command would refuse (reads have no command); commands
         check again, against the state they run on (`RoutingApplication.act`)."""

@@ -9,6 +9,7 @@ build on `allow` in each service's `access` module.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -35,7 +36,7 @@ class Access:
 
 
 async def authenticated(
-    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Principal:
     if credentials is None:
         raise Unauthenticated("a bearer token is required")
@@ -53,7 +54,7 @@ def allow(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     allowed = frozenset(roles)
     names = ", ".join(sorted(allowed))
 
-    async def admitted(who: Principal = Depends(authenticated)) -> Principal:
+    async def admitted(who: Annotated[Principal, Depends(authenticated)]) -> Principal:
         if who.role not in allowed:
             raise Forbidden(f"a {who.role} may not do this (allowed: {names})", rule="role")
         return who
