@@ -28,6 +28,7 @@ from shared.metrics import Refresh, ServiceMetrics
 from shared.metrics import install as install_metrics
 from shared.openapi import document_problems
 from shared.runtime import ServiceRuntime
+from shared.settings import Settings
 from shared.threads import run_sync
 
 
@@ -54,6 +55,7 @@ def create_service(
     larger_bodies: dict[str, int] | None = None,
     refresh_metrics: Refresh | None = None,
 ) -> FastAPI:
+    """A service's FastAPI app: the platform's conventions around the service's routers."""
     settings = runtime.settings
 
     @asynccontextmanager
@@ -74,12 +76,21 @@ def create_service(
     app.state.access = Access(settings)
     install_error_handlers(app)
     correlation_middleware(app, settings.service.value)
+    _install_limits(app, settings, larger_bodies)
+    app.state.metrics = _install_metrics(app, runtime, refresh_metrics)
+    _include_platform_routes(app, runtime, store_ready)
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def _install_limits(app: FastAPI, settings: Settings, larger_bodies: dict[str, int] | None) -> None:
+    """Body size, request time, replayed answers, test faults and the browsers allowed."""
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, larger=larger_bodies)
     app.add_middleware(RequestTimeout, seconds=settings.request_timeout_seconds)
     app.add_middleware(ReplayedHeader)
     if settings.fault_kill_before_answer:
         app.add_middleware(KillBeforeAnswer, after=settings.fault_kill_before_answer)
-
     if settings.allowed_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -96,7 +107,12 @@ def create_service(
             expose_headers=["Location", "ETag", "Idempotent-Replayed"],
             max_age=600,
         )
-    metrics = ServiceMetrics(settings.service.value)
+
+
+def _install_metrics(
+    app: FastAPI, runtime: ServiceRuntime, refresh_metrics: Refresh | None
+) -> ServiceMetrics:
+    metrics = ServiceMetrics(runtime.settings.service.value)
     metrics.watch(runtime)
     if runtime.app is not None:
 
@@ -106,7 +122,13 @@ def create_service(
 
         runtime.app.on_recorded.append(count_appended)
     install_metrics(app, metrics, refresh_metrics)
-    app.state.metrics = metrics
+    return metrics
+
+
+def _include_platform_routes(
+    app: FastAPI, runtime: ServiceRuntime, store_ready: Callable[[], Awaitable[bool]]
+) -> None:
+    """Health and readiness, the feed and withheld events, dead letters, audit."""
 
     async def readiness() -> dict[str, bool]:
         try:
@@ -121,14 +143,11 @@ def create_service(
         events = await run_sync(runtime.app.withheld)
         return sum(1 for w in events if not w.repaired_as)
 
-    app.include_router(health_router(settings.service.value, readiness, withheld))
+    app.include_router(health_router(runtime.settings.service.value, readiness, withheld))
     if runtime.outbox is not None:
         app.include_router(feed_router(runtime.outbox, runtime.app))
         app.include_router(withheld_router(runtime.app))
     if runtime.handler is not None:
         app.include_router(dead_letter_router(runtime.handler))
     if runtime.app is not None:
-        app.include_router(audit_router(runtime.app, settings))
-    for router in routers:
-        app.include_router(router)
-    return app
+        app.include_router(audit_router(runtime.app, runtime.settings))

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from shared.contracts import CATALOG
+from shared.contracts import CATALOG, ContractSpec
 from shared.envelope import dumps_schema, envelope_json_schema
 
 HERE = Path(__file__).parent
@@ -73,38 +73,40 @@ def events_doc() -> str:
     return "\n".join(lines)
 
 
+def _message(item: ContractSpec) -> dict[str, Any]:
+    """One event type and version as an AsyncAPI message: the envelope with its data schema."""
+    return {
+        "name": item.type,
+        "title": f"{item.type} v{item.version}",
+        "summary": item.summary,
+        "contentType": "application/json",
+        "headers": {
+            "type": "object",
+            "properties": {
+                "type": {"type": "string", "const": item.type},
+                "event_id": {"type": "string", "format": "uuid"},
+            },
+        },
+        "payload": {
+            "allOf": [
+                {"$ref": "schemas/envelope.v1.json"},
+                {
+                    "type": "object",
+                    "properties": {
+                        "type": {"const": item.type},
+                        "schema_version": {"const": item.version},
+                        "data": {"$ref": f"schemas/{item.type}.v{item.version}.json"},
+                    },
+                },
+            ]
+        },
+        "bindings": {"kafka": {"key": {"type": "string", "description": "case number"}}},
+    }
+
+
 def asyncapi() -> dict[str, Any]:
     producers = sorted({item.producer for item in CATALOG})
-    messages = {
-        f"{item.type}.v{item.version}": {
-            "name": item.type,
-            "title": f"{item.type} v{item.version}",
-            "summary": item.summary,
-            "contentType": "application/json",
-            "headers": {
-                "type": "object",
-                "properties": {
-                    "type": {"type": "string", "const": item.type},
-                    "event_id": {"type": "string", "format": "uuid"},
-                },
-            },
-            "payload": {
-                "allOf": [
-                    {"$ref": "schemas/envelope.v1.json"},
-                    {
-                        "type": "object",
-                        "properties": {
-                            "type": {"const": item.type},
-                            "schema_version": {"const": item.version},
-                            "data": {"$ref": f"schemas/{item.type}.v{item.version}.json"},
-                        },
-                    },
-                ]
-            },
-            "bindings": {"kafka": {"key": {"type": "string", "description": "case number"}}},
-        }
-        for item in CATALOG
-    }
+    messages = {f"{item.type}.v{item.version}": _message(item) for item in CATALOG}
     channels = {
         producer: {
             "address": f"complaints.{producer}.v1",
