@@ -283,12 +283,21 @@ class Settlement(ClockedAggregate):
             Money(Decimal(0), self.currency),
         )
 
+    def standing(self, payments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The payments whose voucher was not reversed (a reversed payment was not made:
+        what it took of the approval is free again)."""
+        return [
+            p
+            for p in payments
+            if not (p.get("voucher") and self.vouchers[p["voucher"]]["reversed_by"])
+        ]
+
     def paid(self, kind: str) -> Money:
         """What was already paid, credited or ordered that a remedy kind's approval covers."""
         done = [
-            *(("allowance", a["net"]) for a in self.allowances),
-            *((c["kind"], c["amount"]) for c in self.compensations),
-            *((o["kind"], o["cost"]) for o in self.orders),
+            *(("allowance", a["net"]) for a in self.standing(self.allowances)),
+            *((c["kind"], c["amount"]) for c in self.standing(self.compensations)),
+            *((o["kind"], o["cost"]) for o in self.standing(self.orders)),
         ]
         return sum(
             (self.money(amount) for what, amount in done if COVERED_BY[what] == kind),
@@ -380,8 +389,16 @@ class Settlement(ClockedAggregate):
         if self.status != "open":
             raise Conflict(f"settlement {self.number} is {self.status}; cannot {action}")
 
-    def _post(self, numbering: Numbering, source: str, lines: list[Any], meta: Meta) -> str:
-        number = numbering("JV")
+    def _post(
+        self,
+        numbering: Numbering,
+        source: str,
+        lines: list[Any],
+        meta: Meta,
+        number: str | None = None,
+    ) -> str:
+        """Post a balanced voucher; `number` when the document it books already names it."""
+        number = number or numbering("JV")
         self._voucher_posted(
             voucher=number,
             source=source,
@@ -401,6 +418,7 @@ class Settlement(ClockedAggregate):
         net: Money,
         tax: Money,
         meta: Meta,
+        voucher: str | None = None,
     ) -> str:
         """Revenue down by the net, output VAT given back, the receivable credited gross."""
         return self._post(
@@ -412,6 +430,7 @@ class Settlement(ClockedAggregate):
                 cr("accounts_receivable", net + tax, document, self.customer.get("customer_id")),
             ],
             meta,
+            number=voucher,
         )
 
     class VoucherPosted(ClockedAggregate.Event):
@@ -673,6 +692,7 @@ class Settlement(ClockedAggregate):
             raise Invalid("kind is replacement or rework", field="kind", rule="enum")
         cost = (self.money(unit_cost) * quantity).rounded()
         self._check_approved(kind, cost, "unit_cost")
+        voucher = numbering("JV")
         self._ordered(
             kind=kind,
             part_no=part_no,
@@ -680,6 +700,7 @@ class Settlement(ClockedAggregate):
             cost=str(cost.amount),
             currency=self.currency,
             approval=self.approval_in_force,
+            voucher=voucher,
             meta=meta,
         )
         credit = "inventory" if kind == "replacement" else "accrued_complaint_costs"
@@ -691,6 +712,7 @@ class Settlement(ClockedAggregate):
                 cr(credit, cost, f"{kind} {quantity} × {part_no}"),
             ],
             meta,
+            number=voucher,
         )
 
     class Ordered(ClockedAggregate.Event):
@@ -701,6 +723,7 @@ class Settlement(ClockedAggregate):
         currency: str
         meta: Meta
         approval: dict[str, Any] | None = None
+        voucher: str | None = None
 
     @event(Ordered)
     def _ordered(
@@ -712,6 +735,7 @@ class Settlement(ClockedAggregate):
         currency: str,
         meta: Meta,
         approval: dict[str, Any] | None = None,
+        voucher: str | None = None,
     ) -> None:
         self.orders.append(
             {
@@ -720,6 +744,7 @@ class Settlement(ClockedAggregate):
                 "quantity": quantity,
                 "cost": cost,
                 "approval": approval,
+                "voucher": voucher,
             }
         )
 
@@ -737,30 +762,7 @@ class Settlement(ClockedAggregate):
             raise Invalid(
                 "the allowance must be positive (and at most 100%)", field="value", rule="range"
             )
-        computed = []
-        for line in lines:
-            quantity, price = int(line["quantity"]), self.money(line["unit_price"])
-            net = (
-                self.money(rate) * quantity
-                if mode == "per_unit"
-                else price * (quantity * rate / Decimal(100))
-            )
-            if net.rounded().amount > (price * quantity).rounded().amount:
-                raise Invalid(
-                    "an allowance cannot exceed the invoiced amount",
-                    field="value",
-                    rule="within_invoice",
-                )
-            tax_rate = Decimal(str(line.get("tax_rate") or 0))
-            computed.append(
-                {
-                    "part_no": line.get("part_no"),
-                    "quantity": quantity,
-                    "unit_price": str(price.amount),
-                    "tax_rate": str(tax_rate),
-                    **_line_amounts(net, tax_rate),
-                }
-            )
+        computed = [self._allowance_line(mode, rate, line) for line in lines]
         net, tax, gross = (_sum(computed, k, self.currency) for k in ("net", "tax", "gross"))
         if not net.amount:
             raise Invalid(
@@ -770,6 +772,7 @@ class Settlement(ClockedAggregate):
             )
         self._check_approved("allowance", net, "value")
         document = numbering("AC")
+        voucher = numbering("JV")
         self._allowance_issued(
             document=document,
             mode=mode,
@@ -780,9 +783,35 @@ class Settlement(ClockedAggregate):
             gross=str(gross.amount),
             currency=self.currency,
             approval=self.approval_in_force,
+            voucher=voucher,
             meta=meta,
         )
-        self._credit_customer(numbering, "allowance", "sales_allowances", document, net, tax, meta)
+        self._credit_customer(
+            numbering, "allowance", "sales_allowances", document, net, tax, meta, voucher
+        )
+
+    def _allowance_line(self, mode: str, rate: Decimal, line: dict[str, Any]) -> dict[str, Any]:
+        """One invoiced line's allowance: per unit, or a percentage of the line."""
+        quantity, price = int(line["quantity"]), self.money(line["unit_price"])
+        net = (
+            self.money(rate) * quantity
+            if mode == "per_unit"
+            else price * (quantity * rate / Decimal(100))
+        )
+        if net.rounded().amount > (price * quantity).rounded().amount:
+            raise Invalid(
+                "an allowance cannot exceed the invoiced amount",
+                field="value",
+                rule="within_invoice",
+            )
+        tax_rate = Decimal(str(line.get("tax_rate") or 0))
+        return {
+            "part_no": line.get("part_no"),
+            "quantity": quantity,
+            "unit_price": str(price.amount),
+            "tax_rate": str(tax_rate),
+            **_line_amounts(net, tax_rate),
+        }
 
     class AllowanceIssued(ClockedAggregate.Event):
         document: str
@@ -795,6 +824,7 @@ class Settlement(ClockedAggregate):
         currency: str
         meta: Meta
         approval: dict[str, Any] | None = None
+        voucher: str | None = None
 
     @event(AllowanceIssued)
     def _allowance_issued(
@@ -809,9 +839,17 @@ class Settlement(ClockedAggregate):
         currency: str,
         meta: Meta,
         approval: dict[str, Any] | None = None,
+        voucher: str | None = None,
     ) -> None:
         self.allowances.append(
-            {"document": document, "net": net, "tax": tax, "gross": gross, "approval": approval}
+            {
+                "document": document,
+                "net": net,
+                "tax": tax,
+                "gross": gross,
+                "approval": approval,
+                "voucher": voucher,
+            }
         )
 
     def agree_compensation(
@@ -823,12 +861,14 @@ class Settlement(ClockedAggregate):
             raise Invalid("kind is compensation or batch_recall", field="kind", rule="enum")
         money = self._exact(amount, "amount")
         self._check_approved(kind, money, "amount")
+        voucher = numbering("JV")
         self._compensation_agreed(
             amount=str(money.amount),
             kind=kind,
             payee=payee,
             currency=self.currency,
             approval=self.approval_in_force,
+            voucher=voucher,
             meta=meta,
         )
         self._post(
@@ -839,6 +879,7 @@ class Settlement(ClockedAggregate):
                 cr("customer_compensation_payable", money, f"{kind} to {payee}", payee),
             ],
             meta,
+            number=voucher,
         )
 
     class CompensationAgreed(ClockedAggregate.Event):
@@ -848,6 +889,7 @@ class Settlement(ClockedAggregate):
         currency: str
         meta: Meta
         approval: dict[str, Any] | None = None
+        voucher: str | None = None
 
     @event(CompensationAgreed)
     def _compensation_agreed(
@@ -858,9 +900,16 @@ class Settlement(ClockedAggregate):
         currency: str,
         meta: Meta,
         approval: dict[str, Any] | None = None,
+        voucher: str | None = None,
     ) -> None:
         self.compensations.append(
-            {"amount": amount, "kind": kind, "payee": payee, "approval": approval}
+            {
+                "amount": amount,
+                "kind": kind,
+                "payee": payee,
+                "approval": approval,
+                "voucher": voucher,
+            }
         )
 
     # Cost confirmation (客户投诉费用确认单, seed 000) ------------------------------------------
@@ -1236,11 +1285,11 @@ class Settlement(ClockedAggregate):
         total = Money(Decimal(0), self.currency)
         if self.credit_note:
             total += self.money(self.credit_note["gross"])
-        for allowance in self.allowances:
+        for allowance in self.standing(self.allowances):
             total += self.money(allowance["gross"])
-        for compensation in self.compensations:
+        for compensation in self.standing(self.compensations):
             total += self.money(compensation["amount"])
-        return total
+        return total.rounded()  # every part is exact: this only writes it in minor units
 
     def complete(self, completed_by: str, meta: Meta) -> None:
         self._check_open("complete it")

@@ -124,6 +124,10 @@ class OrderPlacedV1(Contract):
     approval: ApprovalRef | None = Field(
         default=None, description="The approval in force that covers this document"
     )
+    voucher: str | None = Field(
+        default=None,
+        description="The voucher that books it; a VoucherPosted reversing it undoes the order",
+    )
 
 
 class AllowanceIssuedV1(Contract):
@@ -138,6 +142,10 @@ class AllowanceIssuedV1(Contract):
     approval: ApprovalRef | None = Field(
         default=None, description="The approval in force that covers this document"
     )
+    voucher: str | None = Field(
+        default=None,
+        description="The voucher that books it; a VoucherPosted reversing it undoes the payment",
+    )
 
 
 class CompensationAgreedV1(Contract):
@@ -147,6 +155,10 @@ class CompensationAgreedV1(Contract):
     currency: str
     approval: ApprovalRef | None = Field(
         default=None, description="The approval in force that covers this document"
+    )
+    voucher: str | None = Field(
+        default=None,
+        description="The voucher that books it; a VoucherPosted reversing it undoes the payment",
     )
 
 

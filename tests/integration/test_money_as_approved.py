@@ -123,6 +123,27 @@ def test_compensation_beyond_the_approval_is_refused_until_a_supplement_covers_i
     assert settlement["compensations"][1]["approval"]["approval_no"] == 2
 
 
+def test_a_reversed_payment_frees_what_it_took_of_the_approval_and_is_not_counted_paid(desks):
+    number = desks.open_case()
+    desks.propose(number, {"kind": "compensation", "amount": "800.00"})
+    desks.approve(number)
+    wrong = desks.finance(number, "compensations", {"amount": "800.00", "payee": "C-1009"})
+    [mistake] = wrong.json()["compensations"]
+
+    reversed_ = desks.finance(
+        number, "reversals", {"voucher": mistake["voucher"], "reason": "paid to the wrong payee"}
+    )
+    assert reversed_.status_code == 200, reversed_.text
+    assert reversed_.json()["customer_total"] == "0.00"
+    right = desks.finance(number, "compensations", {"amount": "800.00", "payee": "C-1001"})
+
+    assert right.status_code == 200, right.text
+    assert right.json()["customer_total"] == "800.00"
+    again = desks.finance(number, "compensations", {"amount": "0.01", "payee": "C-1001"})
+    assert again.status_code == 409
+    assert refusal(again)["within_approval"]["already_paid"] == "800.00"
+
+
 def test_a_supplement_needs_the_authority_of_the_cycles_cumulative_total(desks):
     number = desks.open_case()
     desks.propose(number, {"kind": "compensation", "amount": "60000.00"})
