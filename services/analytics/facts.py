@@ -34,6 +34,11 @@ def month_of(moment: datetime, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%Y-%m")
 
 
+def row_month(event: dict[str, Any], zone: ZoneInfo) -> str:
+    """The business month an event's money counts in: the month it happened."""
+    return month_of(_at(event["occurred_at"]), zone)
+
+
 def case_fact(events: Iterable[dict[str, Any]], zone: ZoneInfo) -> dict[str, Any] | None:
     """One row per case; None until the registration is known."""
     fact: dict[str, Any] = {"clocks": {}, "reopened": 0, "repeat_links": 0}
@@ -118,10 +123,43 @@ def _finish(fact: dict[str, Any]) -> dict[str, Any]:
     return fact
 
 
-def money_rows(event: dict[str, Any], zone: ZoneInfo) -> list[dict[str, Any]]:
-    """Money facts an event books, each in the business month it happened."""
+#: Payments that name the voucher booking them; reversing that voucher undoes the payment.
+PAYMENTS = ("settlement.AllowanceIssued", "settlement.CompensationAgreed")
+
+
+def payments_by_voucher(events: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """A case's payments by the voucher that books them (older events name none)."""
+    return {
+        e["data"]["voucher"]: e
+        for e in events
+        if e["type"] in PAYMENTS and e["data"].get("voucher")
+    }
+
+
+def money_rows(
+    event: dict[str, Any], zone: ZoneInfo, payments: dict[str, dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """Money facts an event books, each in the business month it happened.
+
+    A voucher reversing a payment's voucher books that payment's amounts negated, in the
+    month of the reversal (`payments`: the case's payments by voucher), so the month the
+    payment was made keeps its figure and the month it was undone shows the correction.
+    """
     data, kind = event["data"], event["type"]
-    month = month_of(_at(event["occurred_at"]), zone)
+    if kind == "settlement.VoucherPosted":
+        reversed_payment = (payments or {}).get(data.get("reverses") or "")
+        if reversed_payment is None:
+            return []
+        return [
+            {
+                **row,
+                "event_id": str(event["event_id"]),
+                "month": row_month(event, zone),
+                "amount": str(-Decimal(row["amount"])),
+            }
+            for row in money_rows(reversed_payment, zone)
+        ]
+    month = row_month(event, zone)
 
     def row(
         measure: str, amount: str, currency: str, label: str | None = None, share: str | None = None

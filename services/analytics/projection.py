@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.analytics.facts import case_fact, money_rows
+from services.analytics.facts import PAYMENTS, case_fact, money_rows, payments_by_voucher
 from services.analytics.store import (
     answered_requests,
     case_facts,
@@ -106,7 +106,7 @@ class ProjectionHandler:
         ).first() is None:
             return  # the same event through another stream: already projected
         await refold(conn, envelope["case_number"], self.zone)
-        rows = money_rows(envelope, self.zone)
+        rows = money_rows(envelope, self.zone, await _payments_of(conn, envelope))
         if rows:
             await conn.execute(upsert(conn, money_facts).values(rows).on_conflict_do_nothing())
 
@@ -173,6 +173,18 @@ class ProjectionHandler:
             await conn.execute(select(dead_letters).where(dead_letters.c.source == row.source))
         ).one()
         return _letter(row._mapping)
+
+
+async def _payments_of(conn: AsyncConnection, envelope: dict[str, Any]) -> dict[str, Any]:
+    """The case's payments by voucher, read only for a voucher that reverses another."""
+    if envelope["type"] != "settlement.VoucherPosted" or not envelope["data"].get("reverses"):
+        return {}
+    rows = await conn.execute(
+        select(inbox.c.envelope).where(
+            inbox.c.case_number == envelope["case_number"], inbox.c.type.in_(PAYMENTS)
+        )
+    )
+    return payments_by_voucher(rows.scalars().all())
 
 
 async def refold(conn: AsyncConnection, case_number: str, zone: ZoneInfo) -> None:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.analytics.facts import case_fact, money_rows
+from services.analytics.facts import case_fact, money_rows, payments_by_voucher
 from services.analytics.store import case_facts, inbox, money_facts
 
 
@@ -49,6 +49,7 @@ async def as_of(
         fact = case_fact(envelopes, zone)
         if fact is not None:
             facts.append(fact)
+        payments = payments_by_voucher(envelopes)
         for envelope in envelopes:
-            money.extend(money_rows(envelope, zone))
+            money.extend(money_rows(envelope, zone, payments))
     return facts, money

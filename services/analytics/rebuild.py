@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.analytics.facts import case_fact, money_rows
+from services.analytics.facts import case_fact, money_rows, payments_by_voucher
 from services.analytics.projection import _row
 from services.analytics.store import DERIVED, case_facts, inbox, money_facts
 
@@ -39,8 +39,9 @@ async def rebuild_in(conn: AsyncConnection, zone: ZoneInfo) -> dict[str, Any]:
         if fact is not None:
             facts.append(_row(fact))
             cases += 1
+        payments = payments_by_voucher(envelopes)
         for envelope in envelopes:
-            money.extend(money_rows(envelope, zone))
+            money.extend(money_rows(envelope, zone, payments))
 
     async def flush_rows() -> None:
         if facts:

@@ -16,9 +16,9 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
-from shared.settings import Settings
 from tests.support.access_matrix import ALLOWED, bound_to_own_case
 from tests.support.auth import bearer
+from tests.support.builders import service_app
 
 EXAMPLES_PER_OPERATION = 25
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
@@ -51,19 +51,9 @@ def fuzzer(operation, headers: dict[str, str]):
 
 @pytest.mark.parametrize("service", list(ALLOWED))
 def test_generated_requests_get_no_server_error_and_answers_fit_the_schema(service, tmp_path):
-    from importlib import import_module
-
     from fastapi.testclient import TestClient
 
-    app = import_module(f"services.{service}.main").create_app(
-        Settings(
-            service=service,
-            data_dir=tmp_path / "data",
-            evidence_dir=tmp_path / "evidence",
-            consumers_enabled=False,
-            rate_limit_per_minute=0,
-        )
-    )
+    app = service_app(service, tmp_path)
     failures: list[str] = []
     with TestClient(app):
         schema = schemathesis.openapi.from_asgi("/openapi.json", app)

@@ -22,10 +22,10 @@ from __future__ import annotations
 import zlib
 from contextlib import suppress
 from datetime import UTC, datetime
-from importlib import import_module
 
 import pytest
 import schemathesis
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from hypothesis.errors import Flaky
 
@@ -33,11 +33,10 @@ from services.intake.contracts import to_integration as intake_contract
 from shared import clock
 from shared.clock import ManualClock
 from shared.outbox import OutboxReader
-from shared.settings import Settings
 from tests.integration.test_openapi_fuzz import CHECKS
 from tests.support.access_matrix import ALLOWED, ROLES
 from tests.support.auth import bearer
-from tests.support.builders import clerk_meta, intake_app, registration
+from tests.support.builders import clerk_meta, intake_app, registration, service_app
 from tests.support.settlement_story import approval
 from tests.support.timing import business_clock
 
@@ -53,18 +52,7 @@ def world(tmp_path_factory):
     clock.install_clock(ManualClock(datetime(2026, 11, 5, 3, 0, tzinfo=UTC)))
     clients = {}
     for service in (*SERVICES, "analytics"):
-        app = import_module(f"services.{service}.main").create_app(
-            Settings(
-                service=service,
-                data_dir=folder / "data",
-                evidence_dir=folder / "evidence",
-                consumers_enabled=False,
-                rate_limit_per_minute=0,
-            )
-        )
-        from fastapi.testclient import TestClient
-
-        clients[service] = TestClient(app).__enter__()
+        clients[service] = TestClient(service_app(service, folder)).__enter__()
 
     desk = intake_app()
     for customer, nature in (("C-1001", "quality"), ("C-2002", "transport")):

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+
+from fastapi import FastAPI
 
 from services.analytics.alerts import AnalyticsApplication
 from services.intake.application import IntakeApplication, Registration
@@ -11,6 +14,7 @@ from services.routing.application import RoutingApplication
 from services.settlement.application import SettlementApplication
 from shared.envelope import Actor
 from shared.meta import command_meta
+from shared.settings import Settings
 
 IN_MEMORY: dict[str, str] = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 CLERK = Actor(id="clerk-wang", role="clerk")
@@ -54,3 +58,16 @@ def registration(**changes: Any) -> Registration:
 
 def clerk_meta() -> dict[str, Any]:
     return command_meta(CLERK)
+
+
+def service_app(service: str, folder: Path, **settings: Any) -> FastAPI:
+    """A service's whole HTTP app on SQLite in `folder`, consumers off and unlimited rate:
+    for tests that drive it in-process (schemathesis, the access matrix)."""
+    from importlib import import_module
+
+    values: dict[str, Any] = {"consumers_enabled": False, "rate_limit_per_minute": 0, **settings}
+    return import_module(f"services.{service}.main").create_app(
+        Settings(
+            service=service, data_dir=folder / "data", evidence_dir=folder / "evidence", **values
+        )
+    )
