@@ -17,6 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import generate_latest
 
+from shared.audit.checkpoints import CheckpointFile, unpinned
 from shared.relay import RELAY_STREAM
 
 if TYPE_CHECKING:
@@ -108,11 +109,33 @@ class _RuntimeCollector:
             for (upstream, partition), behind in consumer.subscription.lag().items():
                 lag.add_metric([consumer.name, upstream, partition], behind)
         yield from (relay, relay_position, withheld, lag, dead, processed)
+        yield from self._audit_tail()
         for name, (help_text, values, labels) in self.metrics.gauges.items():
             family = GaugeMetricFamily(name, help_text, labels=list(labels))
             for key, value in values.items():
                 family.add_metric(list(key), value)
             yield family
+
+
+    def _audit_tail(self) -> Iterable[Any]:
+        """How much of the store's log awaits a checkpoint, and for how long (alert when the
+        age passes a few checkpoint intervals: the sealer is not running)."""
+        app, settings = self.runtime.app, self.runtime.settings
+        if app is None:
+            return
+        file = CheckpointFile(settings.checkpoint_dir, settings.database_name())
+        tail = unpinned(file, app.recorder, app.mapper)
+        positions = GaugeMetricFamily(
+            "complaints_audit_unpinned_positions",
+            "Log positions stored after the last audit checkpoint (covered by links only)",
+        )
+        positions.add_metric([], tail.positions)
+        age = GaugeMetricFamily(
+            "complaints_audit_unpinned_age_seconds",
+            "How long the oldest event after the last audit checkpoint has waited",
+        )
+        age.add_metric([], tail.age_seconds)
+        yield from (positions, age)
 
 
 def install(app: FastAPI, metrics: ServiceMetrics, refresh: Refresh | None) -> None:

@@ -52,6 +52,8 @@ class ServiceRuntime:
     handler: Handler | None = None
     tracked_position: PositionOf | None = None  # where a feed consumer resumes
     relay: Relay | None = None
+    #: Pins the store's log with checkpoints; where the relay runs (one per store).
+    sealer: Sealer | None = None
     #: Further long-running work of the service (e.g. projecting its own read models).
     background: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
     consumers: list[TrackingConsumer] = field(default_factory=list)
@@ -76,8 +78,9 @@ class ServiceRuntime:
             return await run_sync(app.tracked_position, stream)
 
         work = dict(background or {})
-        if settings.relay_enabled:  # one sealer per store: where its single relay runs
-            work["audit-sealer"] = sealer_for(settings, app).run
+        sealer = sealer_for(settings, app) if settings.relay_enabled else None
+        if sealer is not None:  # one sealer per store: where its single relay runs
+            work["audit-sealer"] = sealer.run
         return cls(
             settings,
             app=app,
@@ -85,6 +88,7 @@ class ServiceRuntime:
             handler=handler or (ApplicationHandler(app, policy) if policy else None),
             tracked_position=tracked_position or app_position,
             background=work,
+            sealer=sealer,
         )
 
     async def start(self) -> None:
@@ -176,6 +180,11 @@ class ServiceRuntime:
         if self.relay is not None:
             with contextlib.suppress(Exception):
                 await self.relay.flush(GRACE_SECONDS)
+        if self.sealer is not None:  # pin what the last moments stored: no unpinned tail
+            try:
+                await run_sync(self.sealer.seal)
+            except Exception:
+                log.exception("audit: the last checkpoint before shutdown failed")
 
         for close in reversed(self._closers):
             with contextlib.suppress(Exception):

@@ -84,6 +84,27 @@ class CheckpointFile:
             os.fsync(file.fileno())
 
 
+@dataclass(frozen=True)
+class Tail:
+    """The events after the last checkpoint: protected by their links only until pinned."""
+
+    positions: int  # log positions stored after the last checkpoint
+    age_seconds: float  # how long the oldest of them has been waiting
+
+
+def unpinned(file: CheckpointFile, recorder: Any, mapper: Any) -> Tail:
+    """The store's unpinned tail, read from the checkpoint file and the store: true wherever
+    the sealer runs (it may be another process)."""
+    last = file.last()
+    after = last.position if last else 0
+    head = recorder.max_notification_id() or 0
+    if head <= after:
+        return Tail(0, 0.0)
+    [first] = recorder.select_notifications(after, 1, inclusive_of_start=False)
+    waited = (clock.now() - mapper.to_domain_event(first).timestamp).total_seconds()
+    return Tail(head - after, max(0.0, waited))
+
+
 class Sealer:
     def __init__(
         self, store: str, recorder: Any, key: bytes, directory: Path, interval: float
