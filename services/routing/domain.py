@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from eventsourcing.domain import event
@@ -31,7 +32,28 @@ from shared.values import MINOR_UNIT_RULE, below_minor_unit
 #: Escalation ladder: each escalation goes one level up; level-1 cases start at the top.
 LADDER = ("unit_handler", "unit_manager", "deputy_general_manager", "senior_management")
 
-ACTIVE = {"assigned", "investigated", "proposed", "approved", "settled"}
+
+class CaseStatus(StrEnum):
+    """Where a case stands in routing; the last three are closed."""
+
+    open = "open"  # opened from intake's registration, no unit yet
+    assigned = "assigned"
+    investigated = "investigated"
+    proposed = "proposed"  # a remedy (or a supplement) awaits approval
+    approved = "approved"
+    settled = "settled"  # settlement completed; awaiting the customer and the closing gate
+    closed = "closed"
+    not_valid = "not_valid"
+    withdrawn = "withdrawn"
+
+
+ACTIVE = {
+    CaseStatus.assigned,
+    CaseStatus.investigated,
+    CaseStatus.proposed,
+    CaseStatus.approved,
+    CaseStatus.settled,
+}
 FISHBONE = ("man", "machine", "material", "method", "measurement", "environment")
 
 
@@ -78,7 +100,7 @@ class Case(ClockedAggregate):
         self.customer = customer
         self.subject = subject or {}
         self.cycle = 1
-        self.status = "open"
+        self.status = CaseStatus.open
         self.unit: str | None = None
         self.role: str | None = None
         self.escalation_level = 0
@@ -116,7 +138,7 @@ class Case(ClockedAggregate):
 
     @property
     def is_open(self) -> bool:
-        return self.status in ACTIVE or self.status == "open"
+        return self.status in ACTIVE or self.status == CaseStatus.open
 
     def check_actor(self, who: Principal) -> None:
         """Who may act on this case as it is now: a handler only while it is with its unit
@@ -151,8 +173,8 @@ class Case(ClockedAggregate):
     ) -> None:
         self.unit = unit
         self.role = role
-        if self.status == "open":
-            self.status = "assigned"
+        if self.status == CaseStatus.open:
+            self.status = CaseStatus.assigned
 
     def reassign(self, unit: str, reason: str, meta: Meta, pin: bool = True) -> None:
         """A manager moves the case; pinned (by default) so that changed facts do not move
@@ -197,7 +219,7 @@ class Case(ClockedAggregate):
     def reroute(self, rules: RuleSet, why: str, meta: Meta) -> None:
         """Decide the unit again on changed facts; another unit is a reassignment by rule,
         with its trace. Not once a remedy is proposed, nor while a manager's pin holds."""
-        if self.pinned or self.status not in ("assigned", "investigated"):
+        if self.pinned or self.status not in (CaseStatus.assigned, CaseStatus.investigated):
             return
         decision = rules.decide(self.facts())
         if decision.rule.unit == self.unit:
@@ -632,8 +654,8 @@ class Case(ClockedAggregate):
             "root_cause": root_cause,
             "responsible_parties": responsible_parties,
         }
-        if self.status == "assigned":
-            self.status = "investigated"
+        if self.status == CaseStatus.assigned:
+            self.status = CaseStatus.investigated
 
     # Proposal and approval ------------------------------------------------------------------
 
@@ -655,7 +677,12 @@ class Case(ClockedAggregate):
         bounded by their approved lines and the over-receipt rule of the seed (a decision on
         what came back beyond the tolerance), so a supplement cannot add return lines.
         """
-        if self.status not in ("assigned", "investigated", "proposed", "approved"):
+        if self.status not in (
+            CaseStatus.assigned,
+            CaseStatus.investigated,
+            CaseStatus.proposed,
+            CaseStatus.approved,
+        ):
             raise Conflict(f"case {self.number} is {self.status}; a remedy cannot be proposed")
         if not remedies:
             raise Invalid("at least one remedy is needed", field="remedies", rule="min_items")
@@ -732,7 +759,7 @@ class Case(ClockedAggregate):
         self.remedies = remedies
         self.actions = actions or []
         self.total = Money(Decimal(total_amount), currency)
-        self.status = "proposed"
+        self.status = CaseStatus.proposed
 
     class MemoFiled(ClockedAggregate.Event):
         from_unit: str
@@ -751,7 +778,7 @@ class Case(ClockedAggregate):
         For a supplement the amount that needs authority is what the cycle's approvals then
         cover together: a manager cannot approve 60,000 and then 60,000 more.
         """
-        if self.status != "proposed" or self.total is None:
+        if self.status != CaseStatus.proposed or self.total is None:
             raise Conflict(f"case {self.number} is {self.status}; nothing to approve")
         if approver_level not in levels():
             raise Forbidden(
@@ -850,10 +877,10 @@ class Case(ClockedAggregate):
         }
         self.approvals.append({**self.approval, "remedies": remedies, "total_amount": total_amount})
         self.approved_total = Money(Decimal(cumulative_total or total_amount), currency)
-        self.status = "approved"
+        self.status = CaseStatus.approved
 
     def reject(self, approver_id: str, reason: str, meta: Meta) -> None:
-        if self.status != "proposed":
+        if self.status != CaseStatus.proposed:
             raise Conflict(f"case {self.number} is {self.status}; nothing to reject")
         self._rejected(approver_id=approver_id, reason=reason, meta=meta)
 
@@ -866,9 +893,9 @@ class Case(ClockedAggregate):
     def _rejected(self, approver_id: str, reason: str, meta: Meta) -> None:
         """A rejected supplement leaves the earlier approval standing."""
         if self.approvals:
-            self.status = "approved"
+            self.status = CaseStatus.approved
         else:
-            self.status = "investigated" if self.investigation else "assigned"
+            self.status = CaseStatus.investigated if self.investigation else CaseStatus.assigned
 
     # Reactions to intake and settlement -----------------------------------------------------
 
@@ -883,12 +910,12 @@ class Case(ClockedAggregate):
 
     def close_not_valid(self, reason: str, meta: Meta, at: datetime | None = None) -> None:
         self._stop_all(meta, StopCause.not_valid, at)
-        self._closed(outcome="not_valid", reason=reason, meta=meta)
+        self._closed(outcome=CaseStatus.not_valid, reason=reason, meta=meta)
         self._review_late_steps(meta)
 
     def withdraw(self, reason: str, meta: Meta, at: datetime | None = None) -> None:
         self._stop_all(meta, StopCause.withdrawn, at)
-        self._closed(outcome="withdrawn", reason=reason, meta=meta)
+        self._closed(outcome=CaseStatus.withdrawn, reason=reason, meta=meta)
         self._review_late_steps(meta)
 
     def mark_settled(self, policy: DeadlinePolicy, meta: Meta, at: datetime | None = None) -> bool:
@@ -897,7 +924,10 @@ class Case(ClockedAggregate):
         The customer's confirmation window runs from the completion, not from when routing
         heard of it.
         """
-        if not (self.status == "approved" or (self.status == "proposed" and self.approvals)):
+        if not (
+            self.status == CaseStatus.approved
+            or (self.status == CaseStatus.proposed and self.approvals)
+        ):
             return False
         now = at or clock.now()
         self._settled(at=now, meta=meta)
@@ -923,7 +953,7 @@ class Case(ClockedAggregate):
     @event(Settled)
     def _settled(self, at: datetime, meta: Meta) -> None:
         self.settled = True
-        self.status = "settled"
+        self.status = CaseStatus.settled
 
     class CustomerConfirmed(ClockedAggregate.Event):
         satisfaction: int
@@ -957,7 +987,7 @@ class Case(ClockedAggregate):
     @event(Reopened)
     def _reopened(self, cycle: int, reason: str, meta: Meta) -> None:
         self.cycle = cycle
-        self.status = "assigned"
+        self.status = CaseStatus.assigned
         self._reset_cycle()
 
     # Closing gate (四不放过) -------------------------------------------------------------------
@@ -1013,7 +1043,7 @@ class Case(ClockedAggregate):
             )
         self.stop_clock("close", meta, StopCause.completed, "closed")
         self._stop_all(meta, StopCause.closed, None)
-        self._closed(outcome="closed", reason="closing gate passed", meta=meta)
+        self._closed(outcome=CaseStatus.closed, reason="closing gate passed", meta=meta)
         self._review_late_steps(meta)
 
     def _review_late_steps(self, meta: Meta) -> None:
@@ -1060,7 +1090,7 @@ class Case(ClockedAggregate):
 
     @event(Closed)
     def _closed(self, outcome: str, reason: str, meta: Meta) -> None:
-        self.status = outcome
+        self.status = CaseStatus(outcome)
 
 
 def _shifted(timers: dict[str, str], shift: timedelta) -> dict[str, str]:

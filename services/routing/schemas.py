@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.routing.domain import FISHBONE, LADDER, PARTY_KINDS, Case
+from services.routing.domain import FISHBONE, LADDER, PARTY_KINDS, Case, CaseStatus
 from shared.schemas import Currency, Strict
 from shared.values import Amount, Instant, Rate, Share, UnitPrice
 
@@ -237,7 +237,7 @@ class CaseRead(BaseModel):
         }
     )
     number: str
-    status: str
+    status: CaseStatus
     cycle: int
     unit: str | None
     role: str | None
@@ -318,7 +318,7 @@ class QueueItem(BaseModel):
     )
     number: str
     unit: str | None
-    status: str
+    status: CaseStatus
     severity: str
     cycle: int
     escalation: str

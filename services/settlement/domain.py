@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from decimal import Decimal
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -133,6 +134,11 @@ def _sum(lines: list[dict[str, Any]], key: str, currency: str) -> Money:
     return sum((Money(Decimal(x[key]), currency) for x in lines), Money(Decimal(0), currency))
 
 
+class SettlementStatus(StrEnum):
+    open = "open"  # money may move within the approvals
+    completed = "completed"  # all booked; the receivables hold released
+
+
 #: Which approved remedy kind covers each kind of payment on the settlement.
 COVERED_BY = {
     "allowance": "allowance",
@@ -188,7 +194,7 @@ class Settlement(ClockedAggregate):
         self.currency = currency
         self.responsible_parties = responsible_parties or []
         self.subject = subject or {}
-        self.status = "open"
+        self.status = SettlementStatus.open
         self.return_note: str | None = None
         self.received: dict[str, int] = {}
         self.decisions: dict[str, bool] = {}
@@ -386,7 +392,7 @@ class Settlement(ClockedAggregate):
             )
 
     def _check_open(self, action: str) -> None:
-        if self.status != "open":
+        if self.status != SettlementStatus.open:
             raise Conflict(f"settlement {self.number} is {self.status}; cannot {action}")
 
     def _post(
@@ -1315,4 +1321,4 @@ class Settlement(ClockedAggregate):
 
     @event(Completed)
     def _completed(self, completed_by: str, total_amount: str, currency: str, meta: Meta) -> None:
-        self.status = "completed"
+        self.status = SettlementStatus.completed

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.settlement.domain import Settlement
+from services.settlement.domain import Settlement, SettlementStatus
 from shared.auth.principal import Role
 from shared.contracts.common import PARTY_KINDS
 from shared.schemas import Strict
@@ -290,7 +290,7 @@ class SettlementRead(BaseModel):
     )
     number: str
     cycle: int
-    status: str
+    status: SettlementStatus
     currency: str
     customer: dict[str, Any]
     remedies: list[dict[str, Any]]
