@@ -33,6 +33,7 @@ from eventsourcing.utils import get_topic
 from shared import idempotency
 from shared.audit.chain import ChainMapper
 from shared.auth.principal import Principal
+from shared.commands import Command
 from shared.errors import Conflict
 from shared.idempotency import AnsweredRequest, IdempotentRequest
 from shared.meta import Meta, command_meta, for_case
@@ -166,14 +167,11 @@ class ServiceApplication(Application):
     def run_command(
         self,
         load: Callable[[], A],
-        number: str,
-        command: str,
+        command: Command[A],
         meta: Meta,
-        /,
         authorize: Callable[[A], None] | None = None,
-        **arguments: Any,
     ) -> A:
-        """Run one command method of a case's aggregate and save what it recorded.
+        """Run one command on a case's aggregate and save what it recorded.
 
         `authorize` checks the caller against the aggregate as this attempt loaded it, so
         inside the retry: a concurrent change (a reassignment to another unit) makes our
@@ -183,7 +181,7 @@ class ServiceApplication(Application):
         def run(aggregate: A) -> None:
             if authorize is not None:
                 authorize(aggregate)
-            getattr(aggregate, command)(**arguments, meta=for_case(meta, number))
+            command.run(aggregate, for_case(meta, command.number))
 
         return self.change_retrying(load, run)
 
@@ -217,18 +215,14 @@ class ServiceApplication(Application):
         )
         return [self.repository.get(n.originator_id) for n in notifications]
 
-    def act_on(
-        self, load: Callable[[], Any], number: str, command: str, who: Principal, **arguments: Any
-    ) -> Any:
+    def act_on(self, load: Callable[[], Any], command: Command[Any], who: Principal) -> Any:
         """A caller's command, recorded as the caller's and authorized by the aggregate's own
         `check_actor` on the state the command runs on, inside its retry."""
         return self.run_command(
             load,
-            number,
             command,
             command_meta(who.actor),
             authorize=lambda aggregate: aggregate.check_actor(who),
-            **arguments,
         )
 
     def case_streams(self, number: str) -> list[UUID]:

@@ -116,7 +116,6 @@ class _RuntimeCollector:
                 family.add_metric(list(key), value)
             yield family
 
-
     def _audit_tail(self) -> Iterable[Any]:
         """How much of the store's log awaits a checkpoint, and for how long (alert when the
         age passes a few checkpoint intervals: the sealer is not running)."""

@@ -11,6 +11,16 @@ from fastapi.responses import FileResponse
 from services.intake import views
 from services.intake.access import READERS, Clerk, ClerkOrCustomer, Reader, Staff
 from services.intake.application import Registration
+from services.intake.commands import (
+    Acknowledge,
+    AttachEvidence,
+    Classify,
+    Confirm,
+    Judge,
+    RejectOutcome,
+    UnlinkRepeat,
+    Withdraw,
+)
 from services.intake.dependencies import DeskDep
 from services.intake.domain import Channel, Status
 from services.intake.evidence import DOWNLOAD_HEADERS
@@ -236,14 +246,12 @@ def unlink_repeat(
     reason: Annotated[str, Query(min_length=1, max_length=2000)],
     who: Clerk,
 ) -> ComplaintRead:
-    return ComplaintRead.of(
-        desk.app.act(number, "unlink_repeat", who, earlier=earlier, reason=reason)
-    )
+    return ComplaintRead.of(desk.app.act(UnlinkRepeat(number, earlier=earlier, reason=reason), who))
 
 
 @router.post("/complaints/{number}/acknowledgement", response_model=ComplaintRead)
 def acknowledge(desk: DeskDep, number: str, body: Acknowledgement, who: Clerk) -> ComplaintRead:
-    return ComplaintRead.of(desk.app.act(number, "acknowledge", who, reply=body.reply))
+    return ComplaintRead.of(desk.app.act(Acknowledge(number, reply=body.reply), who))
 
 
 @router.post(
@@ -253,27 +261,14 @@ def acknowledge(desk: DeskDep, number: str, body: Acknowledgement, who: Clerk) -
 )
 def judge(desk: DeskDep, number: str, body: Judgement, who: Clerk) -> ComplaintRead:
     return ComplaintRead.of(
-        desk.app.act(
-            number,
-            "judge",
-            who,
-            valid=body.valid,
-            reason=body.reason,
-            reply=body.reply,
-        )
+        desk.app.act(Judge(number, valid=body.valid, reason=body.reason, reply=body.reply), who)
     )
 
 
 @router.post("/complaints/{number}/classification", response_model=ComplaintRead)
 def classify(desk: DeskDep, number: str, body: Classification, who: Clerk) -> ComplaintRead:
     return ComplaintRead.of(
-        desk.app.act(
-            number,
-            "classify",
-            who,
-            changes=body.changes(),
-            reason=body.reason,
-        )
+        desk.app.act(Classify(number, changes=body.changes(), reason=body.reason), who)
     )
 
 
@@ -295,13 +290,14 @@ async def upload_evidence(
     sha256 = await run_sync(desk.evidence.put, content, content_type)
     complaint = await run_sync(
         desk.app.act,
-        number,
-        "attach_evidence",
+        AttachEvidence(
+            number,
+            sha256=sha256,
+            filename=(file.filename or "evidence")[:255],
+            content_type=content_type,
+            size=len(content),
+        ),
         who,
-        sha256=sha256,
-        filename=(file.filename or "evidence")[:255],
-        content_type=content_type,
-        size=len(content),
     )
     response.headers["Location"] = f"/complaints/{number}/evidence/{sha256}"
     return ComplaintRead.of(complaint)
@@ -329,13 +325,7 @@ def download_evidence(desk: DeskDep, number: str, sha256: str, who: Reader) -> F
 )
 def confirm(desk: DeskDep, number: str, body: Confirmation, who: ClerkOrCustomer) -> ComplaintRead:
     return ComplaintRead.of(
-        desk.app.act(
-            number,
-            "confirm",
-            who,
-            satisfaction=body.satisfaction,
-            comment=body.comment,
-        )
+        desk.app.act(Confirm(number, satisfaction=body.satisfaction, comment=body.comment), who)
     )
 
 
@@ -345,12 +335,12 @@ def confirm(desk: DeskDep, number: str, body: Confirmation, who: ClerkOrCustomer
     summary="The customer rejects the outcome: reopened as a new handling cycle",
 )
 def reject(desk: DeskDep, number: str, body: Reason, who: ClerkOrCustomer) -> ComplaintRead:
-    return ComplaintRead.of(desk.app.act(number, "reject_outcome", who, reason=body.reason))
+    return ComplaintRead.of(desk.app.act(RejectOutcome(number, reason=body.reason), who))
 
 
 @router.post("/complaints/{number}/withdrawal", response_model=ComplaintRead)
 def withdraw(desk: DeskDep, number: str, body: Reason, who: ClerkOrCustomer) -> ComplaintRead:
-    return ComplaintRead.of(desk.app.act(number, "withdraw", who, reason=body.reason))
+    return ComplaintRead.of(desk.app.act(Withdraw(number, reason=body.reason), who))
 
 
 @router.get(

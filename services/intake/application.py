@@ -12,11 +12,13 @@ from zoneinfo import ZoneInfo
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
+from services.intake.commands import LinkRepeat
 from services.intake.domain import Complaint, NumberSequence
 from services.intake.taxonomy import severity_for
 from shared import clock, idempotency
 from shared.auth.principal import Principal
 from shared.case_number import CaseNumber, aggregate_id, numbering_period
+from shared.commands import Command
 from shared.contracts import routing, settlement
 from shared.envelope import IntegrationEvent
 from shared.errors import Conflict, Invalid, NotFound
@@ -175,13 +177,13 @@ class IntakeApplication(ServiceApplication):
 
     # Commands on a complaint ----------------------------------------------------------------
 
-    def change(self, number: str, command: str, meta: Meta, **arguments: Any) -> Complaint:
-        """Run one command method of the complaint and save what it recorded."""
-        return self.run_command(lambda: self.complaint(number), number, command, meta, **arguments)
+    def change(self, command: Command[Complaint], meta: Meta) -> Complaint:
+        """Run one command on the complaint and save what it recorded."""
+        return self.run_command(lambda: self.complaint(command.number), command, meta)
 
-    def act(self, number: str, command: str, who: Principal, **arguments: Any) -> Complaint:
+    def act(self, command: Command[Complaint], who: Principal) -> Complaint:
         """A caller's command on the complaint (`act_on`: authorized as it then stands)."""
-        return self.act_on(lambda: self.complaint(number), number, command, who, **arguments)
+        return self.act_on(lambda: self.complaint(command.number), command, who)
 
     def link_repeat(self, number: str, earlier: str, meta: Meta) -> Complaint:
         later, before = self.complaint(number), self.complaint(earlier)
@@ -190,7 +192,7 @@ class IntakeApplication(ServiceApplication):
             for name in ("order_no", "part_no", "batch")
             if later.subject.get(name) and later.subject.get(name) == before.subject.get(name)
         ] or ["manual"]
-        return self.change(number, "link_repeat", meta, earlier=earlier, matched_on=matched)
+        return self.change(LinkRepeat(number, earlier=earlier, matched_on=matched), meta)
 
     # Policy: reactions to other services' events --------------------------------------------
 

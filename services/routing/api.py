@@ -10,6 +10,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.routing import views
 from services.routing.access import Handler, HandlerOrManager, Manager, Reader, Staff, own_unit
+from services.routing.commands import (
+    Approve,
+    Close,
+    ExtendClock,
+    FileMemo,
+    PauseClock,
+    PinUnit,
+    Propose,
+    Reassign,
+    Rebaseline,
+    RecordFollowUp,
+    RecordInvestigation,
+    Reject,
+    ResumeClock,
+)
 from services.routing.deadlines import POLICY_FILE
 from services.routing.dependencies import HandlingDep
 from services.routing.schemas import (
@@ -103,14 +118,7 @@ def late_steps(handling: HandlingDep, number: str, who: Reader) -> list[dict[str
 )
 def reassign(handling: HandlingDep, number: str, body: Reassignment, who: Manager) -> CaseRead:
     return CaseRead.of(
-        handling.app.act(
-            number,
-            "reassign",
-            who,
-            unit=body.unit,
-            reason=body.reason,
-            pin=body.pin,
-        )
+        handling.app.act(Reassign(number, unit=body.unit, reason=body.reason, pin=body.pin), who)
     )
 
 
@@ -120,7 +128,9 @@ def reassign(handling: HandlingDep, number: str, body: Reassignment, who: Manage
     summary="Pin the case to its unit (changed facts no longer move it), or unpin it",
 )
 def pin(handling: HandlingDep, number: str, body: Pin, who: Manager) -> CaseRead:
-    return CaseRead.of(handling.app.act(number, "pin", who, pinned=body.pinned, reason=body.reason))
+    return CaseRead.of(
+        handling.app.act(PinUnit(number, pinned=body.pinned, reason=body.reason), who)
+    )
 
 
 @cases.post(
@@ -131,14 +141,14 @@ def pin(handling: HandlingDep, number: str, body: Pin, who: Manager) -> CaseRead
 def pause(
     handling: HandlingDep, number: str, name: str, body: Reason, who: HandlerOrManager
 ) -> CaseRead:
-    return CaseRead.of(handling.app.act(number, "pause_clock", who, name=name, reason=body.reason))
+    return CaseRead.of(handling.app.act(PauseClock(number, name=name, reason=body.reason), who))
 
 
 @cases.post("/{number}/clocks/{name}/resume", response_model=CaseRead)
 def resume(
     handling: HandlingDep, number: str, name: str, body: Reason, who: HandlerOrManager
 ) -> CaseRead:
-    return CaseRead.of(handling.app.act(number, "resume_clock", who, name=name, reason=body.reason))
+    return CaseRead.of(handling.app.act(ResumeClock(number, name=name, reason=body.reason), who))
 
 
 @cases.post("/{number}/clocks/{name}/extension", response_model=CaseRead)
@@ -147,13 +157,14 @@ def extend(
 ) -> CaseRead:
     return CaseRead.of(
         handling.app.act(
-            number,
-            "extend_clock",
+            ExtendClock(
+                number,
+                name=name,
+                due=body.due,
+                reason=body.reason,
+                policy=handling.app.policy_in_force,
+            ),
             who,
-            name=name,
-            due=body.due,
-            reason=body.reason,
-            policy=handling.app.policy_in_force,
         )
     )
 
@@ -166,11 +177,7 @@ def extend(
 def rebaseline(handling: HandlingDep, number: str, body: Reason, who: Manager) -> CaseRead:
     return CaseRead.of(
         handling.app.act(
-            number,
-            "rebaseline",
-            who,
-            policy=handling.app.policy_in_force,
-            reason=body.reason,
+            Rebaseline(number, policy=handling.app.policy_in_force, reason=body.reason), who
         )
     )
 
@@ -180,15 +187,16 @@ def investigate(handling: HandlingDep, number: str, body: Investigation, who: Ha
     parties = [p.model_dump(mode="json") for p in body.responsible_parties]
     return CaseRead.of(
         handling.app.act(
-            number,
-            "record_investigation",
+            RecordInvestigation(
+                number,
+                problem=body.problem,
+                five_whys=body.five_whys,
+                fishbone=body.fishbone,
+                root_cause=body.root_cause,
+                responsible_parties=parties,
+                rules=handling.app.rules(),
+            ),
             who,
-            problem=body.problem,
-            five_whys=body.five_whys,
-            fishbone=body.fishbone,
-            root_cause=body.root_cause,
-            responsible_parties=parties,
-            rules=handling.app.rules(),
         )
     )
 
@@ -201,12 +209,13 @@ def investigate(handling: HandlingDep, number: str, body: Investigation, who: Ha
 def propose(handling: HandlingDep, number: str, body: Proposal, who: Handler) -> CaseRead:
     return CaseRead.of(
         handling.app.act(
-            number,
-            "propose",
+            Propose(
+                number,
+                remedies=[r.model_dump(mode="json", exclude_none=True) for r in body.remedies],
+                currency=body.currency,
+                actions=[a.model_dump(mode="json") for a in body.actions],
+            ),
             who,
-            remedies=[r.model_dump(mode="json", exclude_none=True) for r in body.remedies],
-            currency=body.currency,
-            actions=[a.model_dump(mode="json") for a in body.actions],
         )
     )
 
@@ -215,12 +224,7 @@ def propose(handling: HandlingDep, number: str, body: Proposal, who: Handler) ->
 def memo(handling: HandlingDep, number: str, body: Memo, who: HandlerOrManager) -> CaseRead:
     return CaseRead.of(
         handling.app.act(
-            number,
-            "file_memo",
-            who,
-            from_unit=body.from_unit,
-            author=who.subject,
-            text=body.text,
+            FileMemo(number, from_unit=body.from_unit, author=who.subject, text=body.text), who
         )
     )
 
@@ -233,11 +237,7 @@ def memo(handling: HandlingDep, number: str, body: Memo, who: HandlerOrManager) 
 def approve(handling: HandlingDep, number: str, who: Manager) -> CaseRead:
     return CaseRead.of(
         handling.app.act(
-            number,
-            "approve",
-            who,
-            approver_id=who.subject,
-            approver_level=who.authority,
+            Approve(number, approver_id=who.subject, approver_level=who.authority), who
         )
     )
 
@@ -249,13 +249,7 @@ def approve(handling: HandlingDep, number: str, who: Manager) -> CaseRead:
 )
 def reject(handling: HandlingDep, number: str, body: Rejection, who: Manager) -> CaseRead:
     return CaseRead.of(
-        handling.app.act(
-            number,
-            "reject",
-            who,
-            approver_id=who.subject,
-            reason=body.reason,
-        )
+        handling.app.act(Reject(number, approver_id=who.subject, reason=body.reason), who)
     )
 
 
@@ -267,11 +261,12 @@ def reject(handling: HandlingDep, number: str, body: Rejection, who: Manager) ->
 def follow_up(handling: HandlingDep, number: str, body: FollowUp, who: Handler) -> CaseRead:
     return CaseRead.of(
         handling.app.act(
-            number,
-            "record_follow_up",
+            RecordFollowUp(
+                number,
+                responsible_dealt_with=body.responsible_dealt_with,
+                people_briefed=body.people_briefed,
+            ),
             who,
-            responsible_dealt_with=body.responsible_dealt_with,
-            people_briefed=body.people_briefed,
         )
     )
 
@@ -282,7 +277,7 @@ def follow_up(handling: HandlingDep, number: str, body: FollowUp, who: Handler) 
     summary="Close; refused with every missing condition named",
 )
 def close(handling: HandlingDep, number: str, body: Reason, who: Manager) -> CaseRead:
-    return CaseRead.of(handling.app.act(number, "close", who))
+    return CaseRead.of(handling.app.act(Close(number), who))
 
 
 work = APIRouter(tags=["work queues"])

@@ -18,6 +18,7 @@ from services.routing.rules import Decision, RuleSet, shipped_rules
 from shared.aggregate import ClockedAggregate
 from shared.auth.principal import Principal
 from shared.case_number import CaseNumber, aggregate_id
+from shared.commands import Command
 from shared.contracts import intake, settlement
 from shared.contracts.routing import StopCause
 from shared.envelope import SYSTEM_ACTOR, IntegrationEvent
@@ -166,13 +167,13 @@ class RoutingApplication(ServiceApplication):
 
     # Commands -------------------------------------------------------------------------------
 
-    def change(self, number: str, command: str, meta: Meta, **arguments: Any) -> Case:
-        """Run one command method of the case and save what it recorded."""
-        return self.run_command(lambda: self.case(number), number, command, meta, **arguments)
+    def change(self, command: Command[Case], meta: Meta) -> Case:
+        """Run one command on the case and save what it recorded."""
+        return self.run_command(lambda: self.case(command.number), command, meta)
 
-    def act(self, number: str, command: str, who: Principal, **arguments: Any) -> Case:
+    def act(self, command: Command[Case], who: Principal) -> Case:
         """A caller's command on the case (`act_on`: authorized as the case then stands)."""
-        return self.act_on(lambda: self.case(number), number, command, who, **arguments)
+        return self.act_on(lambda: self.case(command.number), command, who)
 
     # Scheduler ------------------------------------------------------------------------------
 

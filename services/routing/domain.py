@@ -772,7 +772,7 @@ class Case(ClockedAggregate):
         """签呈: a formal objection or remark by another department, kept on the case."""
         self.memos.append({"from_unit": from_unit, "author": author, "text": text})
 
-    def approve(self, approver_id: str, approver_level: str, meta: Meta) -> None:
+    def approve(self, approver_id: str, approver_level: str | None, meta: Meta) -> None:
         """Approve the proposal if the approver's authority covers the cycle's cumulative total.
 
         For a supplement the amount that needs authority is what the cycle's approvals then

@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
 from services.settlement.access import Finance, Reader, Signer
 from services.settlement.application import SettlementApplication
+from services.settlement.commands import (
+    AgreeCompensation,
+    ApportionCosts,
+    AssessPenalty,
+    ChangeTolerance,
+    Complete,
+    DecideOverReceipt,
+    IssueAllowance,
+    IssueCreditNote,
+    Order,
+    Receive,
+    RecordCost,
+    ReverseVoucher,
+    SetCostHeader,
+    SettlementCommand,
+    SignOffCosts,
+)
 from services.settlement.dependencies import Settlements
 from services.settlement.schemas import (
     SIGN_OFF_BY_ROLE,
@@ -31,11 +48,9 @@ from shared.http import CommandRoute, etagged
 from shared.meta import command_meta
 
 
-def act(
-    app: SettlementApplication, number: str, command: str, who: Principal, **arguments: Any
-) -> SettlementRead:
+def act(app: SettlementApplication, command: SettlementCommand, who: Principal) -> SettlementRead:
     """Run `command` on the settlement as `who` and answer the settlement as it now is."""
-    return SettlementRead.of(app.act(number, command, command_meta(who.actor), **arguments))
+    return SettlementRead.of(app.act(command, command_meta(who.actor)))
 
 
 router = APIRouter(prefix="/settlements", tags=["settlements"], route_class=CommandRoute)
@@ -65,12 +80,8 @@ def read(
 def receive(app: Settlements, number: str, body: Receipt, who: Finance) -> SettlementRead:
     return act(
         app,
-        number,
-        "receive",
+        Receive(number, part_no=body.part_no, quantity=body.quantity, received_by=who.subject),
         who,
-        part_no=body.part_no,
-        quantity=body.quantity,
-        received_by=who.subject,
     )
 
 
@@ -78,12 +89,8 @@ def receive(app: Settlements, number: str, body: Receipt, who: Finance) -> Settl
 def decide(app: Settlements, number: str, body: Decision, who: Finance) -> SettlementRead:
     return act(
         app,
-        number,
-        "decide_over_receipt",
+        DecideOverReceipt(number, part_no=body.part_no, accept=body.accept, reason=body.reason),
         who,
-        part_no=body.part_no,
-        accept=body.accept,
-        reason=body.reason,
     )
 
 
@@ -93,7 +100,7 @@ def decide(app: Settlements, number: str, body: Decision, who: Finance) -> Settl
     summary="Issue the credit note for the refund (once); posts its voucher",
 )
 def credit_note(app: Settlements, number: str, who: Finance) -> SettlementRead:
-    return act(app, number, "issue_credit_note", who)
+    return act(app, IssueCreditNote(number), who)
 
 
 @router.post(
@@ -104,13 +111,14 @@ def credit_note(app: Settlements, number: str, who: Finance) -> SettlementRead:
 def order(app: Settlements, number: str, body: OrderRequest, who: Finance) -> SettlementRead:
     return act(
         app,
-        number,
-        "order",
+        Order(
+            number,
+            kind=body.kind,
+            part_no=body.part_no,
+            quantity=body.quantity,
+            unit_cost=body.unit_cost,
+        ),
         who,
-        kind=body.kind,
-        part_no=body.part_no,
-        quantity=body.quantity,
-        unit_cost=body.unit_cost,
     )
 
 
@@ -121,19 +129,13 @@ def order(app: Settlements, number: str, body: OrderRequest, who: Finance) -> Se
 )
 def allowance(app: Settlements, number: str, body: Allowance, who: Finance) -> SettlementRead:
     lines = [line.model_dump(mode="json") for line in body.lines]
-    return act(app, number, "issue_allowance", who, mode=body.mode, value=body.value, lines=lines)
+    return act(app, IssueAllowance(number, mode=body.mode, value=body.value, lines=lines), who)
 
 
 @router.post("/{number}/compensations", response_model=SettlementRead)
 def compensation(app: Settlements, number: str, body: Compensation, who: Finance) -> SettlementRead:
     return act(
-        app,
-        number,
-        "agree_compensation",
-        who,
-        amount=body.amount,
-        kind=body.kind,
-        payee=body.payee,
+        app, AgreeCompensation(number, amount=body.amount, kind=body.kind, payee=body.payee), who
     )
 
 
@@ -145,21 +147,20 @@ def compensation(app: Settlements, number: str, body: Compensation, who: Finance
 def cost(app: Settlements, number: str, body: Cost, who: Finance) -> SettlementRead:
     return act(
         app,
-        number,
-        "record_cost",
+        RecordCost(
+            number,
+            item=body.item,
+            amount=body.amount,
+            accounting_unit=body.accounting_unit,
+            owner=body.owner,
+        ),
         who,
-        item=body.item,
-        amount=body.amount,
-        accounting_unit=body.accounting_unit,
-        owner=body.owner,
     )
 
 
 @router.post("/{number}/cost-header", response_model=SettlementRead)
 def cost_header(app: Settlements, number: str, body: CostHeader, who: Finance) -> SettlementRead:
-    return act(
-        app, number, "set_cost_header", who, inspected=body.inspected, defective=body.defective
-    )
+    return act(app, SetCostHeader(number, inspected=body.inspected, defective=body.defective), who)
 
 
 @router.post(
@@ -176,7 +177,7 @@ def sign_off(app: Settlements, number: str, body: SignOff, who: Signer) -> Settl
             field="role",
             rule="sign_off_role",
         )
-    return act(app, number, "sign_off_costs", who, role=role, by=who.subject)
+    return act(app, SignOffCosts(number, role=role, by=who.subject), who)
 
 
 @router.post(
@@ -185,7 +186,7 @@ def sign_off(app: Settlements, number: str, body: SignOff, who: Signer) -> Settl
     summary="Record the customer's own over-receipt ratio on the settlement, with a reason",
 )
 def tolerance(app: Settlements, number: str, body: ToleranceChange, who: Finance) -> SettlementRead:
-    return act(app, number, "change_tolerance", who, tolerance=body.tolerance, reason=body.reason)
+    return act(app, ChangeTolerance(number, tolerance=body.tolerance, reason=body.reason), who)
 
 
 @router.post(
@@ -197,21 +198,22 @@ def apportionment(
     app: Settlements, number: str, body: Apportionment, who: Finance
 ) -> SettlementRead:
     parties = [p.model_dump(mode="json") for p in body.parties] if body.parties else None
-    return act(app, number, "apportion_costs", who, parties=parties, reason=body.reason)
+    return act(app, ApportionCosts(number, parties=parties, reason=body.reason), who)
 
 
 @router.post("/{number}/penalties", response_model=SettlementRead)
 def penalty(app: Settlements, number: str, body: Penalty, who: Finance) -> SettlementRead:
     return act(
         app,
-        number,
-        "assess_penalty",
+        AssessPenalty(
+            number,
+            target_kind=body.target_kind,
+            target=body.target,
+            basis=body.basis,
+            value=body.value,
+            reason=body.reason,
+        ),
         who,
-        target_kind=body.target_kind,
-        target=body.target,
-        basis=body.basis,
-        value=body.value,
-        reason=body.reason,
     )
 
 
@@ -221,9 +223,9 @@ def penalty(app: Settlements, number: str, body: Penalty, who: Finance) -> Settl
     summary="Correct a voucher by a reversal voucher (never an edit)",
 )
 def reversal(app: Settlements, number: str, body: Reversal, who: Finance) -> SettlementRead:
-    return act(app, number, "reverse_voucher", who, voucher=body.voucher, reason=body.reason)
+    return act(app, ReverseVoucher(number, voucher=body.voucher, reason=body.reason), who)
 
 
 @router.post("/{number}/completion", response_model=SettlementRead)
 def complete(app: Settlements, number: str, who: Finance) -> SettlementRead:
-    return act(app, number, "complete", who, completed_by=who.subject)
+    return act(app, Complete(number, completed_by=who.subject), who)

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
+from services.settlement.commands import Complete, SettlementCommand
 from services.settlement.domain import DocumentSequence, ReceivableHold, Settlement, settlement_id
 from shared import clock
 from shared.case_number import CaseNumber
@@ -69,17 +70,16 @@ class SettlementApplication(ServiceApplication):
 
     # Commands -------------------------------------------------------------------------------
 
-    def act(self, number: str, command: str, meta: Meta, **arguments: Any) -> Settlement:
+    def act(self, command: SettlementCommand, meta: Meta) -> Settlement:
         """Run a settlement command with document numbering; all of it saved at once."""
+        number = command.number
         meta = for_case(meta, number)
 
         def run(settlement: Settlement) -> list[Any]:
             sequences: dict[str, DocumentSequence] = {}
-            if command in _NUMBERED:
-                arguments["numbering"] = self._numbering_into(sequences)
-            getattr(settlement, command)(**arguments, meta=meta)
+            command.run(settlement, meta, self._numbering_into(sequences))
             changed: list[Any] = list(sequences.values())
-            if command == "complete":
+            if isinstance(command, Complete):
                 hold = self.hold(number)
                 if hold and hold.release("settlement completed", False, meta):
                     changed.append(hold)
@@ -173,15 +173,3 @@ class SettlementApplication(ServiceApplication):
         if hold and hold.release(reason, not_valid, caused_by(event)):
             return [hold]
         return []
-
-
-_NUMBERED = {
-    "issue_credit_note",
-    "order",
-    "issue_allowance",
-    "agree_compensation",
-    "sign_off_costs",
-    "apportion_costs",
-    "assess_penalty",
-    "reverse_voucher",
-}

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from services.routing.commands import Propose
 from services.routing.contracts import to_integration
 from services.routing.schemas import Proposal
 from shared.contracts import routing as routing_contracts
@@ -141,9 +142,7 @@ def test_whatever_the_proposal_edge_accepts_routing_publishes():
         routing, number = opened()
         remedies = [r.model_dump(mode="json", exclude_none=True) for r in proposal.remedies]
         try:
-            routing.change(
-                number, "propose", HANDLER, remedies=remedies, currency="CNY", actions=[]
-            )
+            routing.change(Propose(number, remedies=remedies, currency="CNY", actions=[]), HANDLER)
         except DomainError:
             return  # refused by the aggregate with a 4xx: nothing stored either
         outbox = OutboxReader("routing", routing.recorder, routing.mapper, to_integration)

@@ -19,6 +19,7 @@ from eventsourcing.domain import Aggregate
 from services.analytics.alerts import AnalyticsApplication
 from services.intake.application import IntakeApplication
 from services.routing.application import RoutingApplication
+from services.routing.commands import Approve
 from services.settlement.application import SettlementApplication
 from shared import clock
 from shared.clock import ManualClock
@@ -93,7 +94,7 @@ def test_an_approval_stored_before_tokens_replays_as_unverified(tmp_path):
     number = event.case_number
     investigated(routing, number)
     proposed(routing, number)
-    routing.change(number, "approve", MANAGER, approver_id="mgr-li", approver_level="manager")
+    routing.change(Approve(number, approver_id="mgr-li", approver_level="manager"), MANAGER)
     routing.close()
 
     # Rewrite the stored approval as the version-1 code stored it: no authority_verified,

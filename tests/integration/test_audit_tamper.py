@@ -16,6 +16,7 @@ import uuid
 import pytest
 
 from services.intake.application import IntakeApplication
+from services.intake.commands import Acknowledge, Judge
 from shared.audit.checkpoints import CheckpointFile
 from shared.audit.verify import verify
 from shared.eventstore import persistence_env
@@ -78,8 +79,8 @@ def sealed(request, tmp_path):
     app = IntakeApplication(persistence_env(settings), "Asia/Shanghai")
     for i in range(4):
         number = app.register(registration(description=f"case {i}"), clerk_meta()).complaint.number
-        app.change(number, "acknowledge", clerk_meta(), reply="Noted, we are on it.")
-        app.change(number, "judge", clerk_meta(), valid=True, reason="defect confirmed", reply=None)
+        app.change(Acknowledge(number, reply="Noted, we are on it."), clerk_meta())
+        app.change(Judge(number, valid=True, reason="defect confirmed", reply=None), clerk_meta())
     sealer = sealer_for(settings, app)
     assert sealer.seal() is not None
     checkpoints = CheckpointFile(settings.checkpoint_dir, settings.database_name())
@@ -169,8 +170,8 @@ def test_the_cli_verifies_a_store_and_names_the_break(tmp_path, monkeypatch, cap
     settings = Settings(service="intake", data_dir=tmp_path / "data")
     app = IntakeApplication(persistence_env(settings), "Asia/Shanghai")
     number = app.register(registration(), clerk_meta()).complaint.number
-    app.change(number, "acknowledge", clerk_meta(), reply="Noted.")
-    app.change(number, "judge", clerk_meta(), valid=True, reason="confirmed", reply=None)
+    app.change(Acknowledge(number, reply="Noted."), clerk_meta())
+    app.change(Judge(number, valid=True, reason="confirmed", reply=None), clerk_meta())
     sealer_for(settings, app).seal()
     app.close()
 

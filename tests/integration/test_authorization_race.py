@@ -15,6 +15,7 @@ import pytest
 
 from services.intake.contracts import to_integration as intake_contract
 from services.routing.application import RoutingApplication
+from services.routing.commands import Propose, Reassign
 from services.routing.domain import Case
 from shared.auth.principal import Principal, Role
 from shared.errors import DomainError
@@ -35,11 +36,11 @@ PROPOSAL = {
 }
 
 
-def attempt(routing, start, number, command, who, **arguments) -> DomainError | None:
+def attempt(routing, start, command, who) -> DomainError | None:
     """Run a caller's command the moment the other thread runs its own; its refusal, if any."""
     start.wait()
     try:
-        routing.act(number, command, who, **arguments)
+        routing.act(command, who)
     except DomainError as refused:
         return refused
     return None
@@ -57,10 +58,9 @@ def test_a_handler_never_acts_on_a_case_after_it_left_the_unit(tmp_path):
             routing.save(*routing.policy(event))
             number = event.case_number
             start = threading.Barrier(2)
-            moved = pool.submit(
-                attempt, routing, start, number, "reassign", MANAGER, unit="logistics", reason="x"
-            )
-            proposed = pool.submit(attempt, routing, start, number, "propose", QUALITY, **PROPOSAL)
+            reassign = Reassign(number, unit="logistics", reason="x")
+            moved = pool.submit(attempt, routing, start, reassign, MANAGER)
+            proposed = pool.submit(attempt, routing, start, Propose(number, **PROPOSAL), QUALITY)
             assert moved.result() is None
             refusal = proposed.result()
             kinds = [type(e).__name__ for e in routing.events.get(Case.create_id(number))]

@@ -18,8 +18,10 @@ from services.intake.application import IntakeApplication
 from services.intake.contracts import to_integration as intake_contract
 from services.intake.main import create_app as intake_service
 from services.routing.application import RoutingApplication
+from services.routing.commands import Propose
 from services.routing.contracts import to_integration as routing_contract
 from services.settlement.application import SettlementApplication
+from services.settlement.commands import AgreeCompensation
 from services.settlement.contracts import to_integration as settlement_contract
 from shared.bus.kafka import KafkaPublisher
 from shared.eventstore import persistence_env
@@ -103,7 +105,7 @@ def poison_routing(app) -> None:
     number = event.case_number
     for amount in ("1E+3", "1000.00"):  # a proposal as older code stored it, then a good one
         remedies = [{"kind": "compensation", "amount": amount}]
-        app.change(number, "propose", HANDLER, remedies=remedies, currency="CNY", actions=[])
+        app.change(Propose(number, remedies=remedies, currency="CNY", actions=[]), HANDLER)
 
 
 def poison_settlement(app) -> None:
@@ -111,12 +113,8 @@ def poison_settlement(app) -> None:
     app.save(*app.policy(opened))
     for amount in ("1E+2", "50.00"):
         app.act(
-            opened.case_number,
-            "agree_compensation",
+            AgreeCompensation(opened.case_number, amount=amount, kind="compensation", payee="C"),
             FINANCE,
-            amount=amount,
-            kind="compensation",
-            payee="C",
         )
 
 

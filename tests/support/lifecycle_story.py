@@ -8,8 +8,47 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from services.intake.commands import (
+    Acknowledge,
+    AttachEvidence,
+    Classify,
+    Confirm,
+    Judge,
+    RejectOutcome,
+    UnlinkRepeat,
+    Withdraw,
+)
 from services.intake.contracts import to_integration as intake_contract
+from services.routing.commands import (
+    Approve,
+    Close,
+    ExtendClock,
+    FileMemo,
+    PauseClock,
+    Propose,
+    Reassign,
+    Rebaseline,
+    RecordFollowUp,
+    Reject,
+    ResumeClock,
+)
 from services.routing.contracts import to_integration as routing_contract
+from services.settlement.commands import (
+    AgreeCompensation,
+    ApportionCosts,
+    AssessPenalty,
+    ChangeTolerance,
+    Complete,
+    DecideOverReceipt,
+    IssueAllowance,
+    IssueCreditNote,
+    Order,
+    Receive,
+    RecordCost,
+    ReverseVoucher,
+    SetCostHeader,
+    SignOffCosts,
+)
 from services.settlement.contracts import to_integration as settlement_contract
 from shared.clock import ManualClock
 from shared.envelope import Actor
@@ -57,110 +96,102 @@ def lifecycle(
         registration(received_at=received, channel="media"), clerk_meta()
     ).complaint.number
     intake.link_repeat(second, first, clerk_meta())
-    intake.change(second, "unlink_repeat", clerk_meta(), earlier=first, reason="other defect")
-    intake.change(first, "acknowledge", clerk_meta(), reply="noted")
+    intake.change(UnlinkRepeat(second, earlier=first, reason="other defect"), clerk_meta())
+    intake.change(Acknowledge(first, reply="noted"), clerk_meta())
     intake.change(
-        first,
-        "classify",
-        clerk_meta(),
-        changes={"cause": "technical_defect"},
-        reason="confirmed",
+        Classify(first, changes={"cause": "technical_defect"}, reason="confirmed"), clerk_meta()
     )
     intake.change(
-        first,
-        "attach_evidence",
+        AttachEvidence(
+            first, sha256="a" * 64, filename="j3.jpg", content_type="image/jpeg", size=10
+        ),
         clerk_meta(),
-        sha256="a" * 64,
-        filename="j3.jpg",
-        content_type="image/jpeg",
-        size=10,
     )
-    intake.change(first, "judge", clerk_meta(), valid=True, reason="ok", reply=None)
+    intake.change(Judge(first, valid=True, reason="ok", reply=None), clerk_meta())
     flow()
 
-    routing.change(first, "reassign", MANAGER, unit="after_sales", reason="repair issue")
-    routing.change(first, "pause_clock", HANDLER, name="close", reason="waiting")
-    routing.change(first, "resume_clock", HANDLER, name="close", reason="back")
+    routing.change(Reassign(first, unit="after_sales", reason="repair issue"), MANAGER)
+    routing.change(PauseClock(first, name="close", reason="waiting"), HANDLER)
+    routing.change(ResumeClock(first, name="close", reason="back"), HANDLER)
     due = routing.case(first).clocks["close"]["due"]
     routing.change(
-        first,
-        "extend_clock",
+        ExtendClock(
+            first,
+            name="close",
+            due=due + timedelta(days=1),
+            reason="lab",
+            policy=routing.policy_in_force,
+        ),
         MANAGER,
-        name="close",
-        due=due + timedelta(days=1),
-        reason="lab",
-        policy=routing.policy_in_force,
     )
     routing.change(
-        first, "rebaseline", MANAGER, policy=routing.policy_in_force, reason="policy check"
+        Rebaseline(first, policy=routing.policy_in_force, reason="policy check"), MANAGER
     )
     machine.advance(timedelta(days=2, hours=17))
     routing.fire_due_timers([first], machine.now())
     investigated(routing, first)
-    routing.change(first, "file_memo", HANDLER, from_unit="finance", author="f", text="ok")
+    routing.change(FileMemo(first, from_unit="finance", author="f", text="ok"), HANDLER)
     proposed(routing, first)
-    routing.change(first, "reject", MANAGER, approver_id="m", reason="redo")
+    routing.change(Reject(first, approver_id="m", reason="redo"), MANAGER)
     routing.change(
-        first,
-        "propose",
+        Propose(
+            first,
+            currency="CNY",
+            actions=[
+                {
+                    "kind": "corrective",
+                    "description": "new stencil",
+                    "owner": "pe",
+                    "due": "2026-12-01",
+                }
+            ],
+            remedies=[
+                {
+                    "kind": "return",
+                    "amount": "2400.00",
+                    "quantity": 12,
+                    "unit_price": "200.00",
+                    "part_no": "PCB-7731",
+                    "tax_rate": "0.13",
+                },
+                {"kind": "compensation", "amount": "500.00"},
+                {"kind": "exchange", "amount": "300.00"},
+                {"kind": "allowance", "amount": "1000.00"},
+            ],
+        ),
         HANDLER,
-        currency="CNY",
-        actions=[
-            {
-                "kind": "corrective",
-                "description": "new stencil",
-                "owner": "pe",
-                "due": "2026-12-01",
-            }
-        ],
-        remedies=[
-            {
-                "kind": "return",
-                "amount": "2400.00",
-                "quantity": 12,
-                "unit_price": "200.00",
-                "part_no": "PCB-7731",
-                "tax_rate": "0.13",
-            },
-            {"kind": "compensation", "amount": "500.00"},
-            {"kind": "exchange", "amount": "300.00"},
-            {"kind": "allowance", "amount": "1000.00"},
-        ],
     )
-    routing.change(first, "approve", MANAGER, approver_id="m", approver_level="manager")
+    routing.change(Approve(first, approver_id="m", approver_level="manager"), MANAGER)
     routing.change(
-        first,
-        "propose",
+        Propose(
+            first,
+            currency="CNY",
+            actions=[],
+            remedies=[{"kind": "compensation", "amount": "200.00"}],
+        ),
         HANDLER,
-        currency="CNY",
-        actions=[],
-        remedies=[{"kind": "compensation", "amount": "200.00"}],
     )
-    routing.change(first, "approve", MANAGER, approver_id="m", approver_level="manager")
+    routing.change(Approve(first, approver_id="m", approver_level="manager"), MANAGER)
     flow()
     money_story(settlement, first)
     flow()
-    intake.change(first, "reject_outcome", clerk_meta(), reason="too little")
+    intake.change(RejectOutcome(first, reason="too little"), clerk_meta())
     flow()
-    intake.change(second, "withdraw", clerk_meta(), reason="solved")
+    intake.change(Withdraw(second, reason="solved"), clerk_meta())
     flow()
     investigated(routing, first)
     proposed(routing, first)
 
-    routing.change(first, "approve", MANAGER, approver_id="m", approver_level="manager")
+    routing.change(Approve(first, approver_id="m", approver_level="manager"), MANAGER)
     flow()
-    settlement.act(first, "complete", FINANCE, completed_by="fin-zhou")
+    settlement.act(Complete(first, completed_by="fin-zhou"), FINANCE)
     flow()
-    intake.change(first, "confirm", clerk_meta(), satisfaction=4, comment="fine")
+    intake.change(Confirm(first, satisfaction=4, comment="fine"), clerk_meta())
     flow()
     routing.change(
-        first,
-        "record_follow_up",
-        HANDLER,
-        responsible_dealt_with="fined",
-        people_briefed="briefed",
+        RecordFollowUp(first, responsible_dealt_with="fined", people_briefed="briefed"), HANDLER
     )
-    routing.change(first, "close", MANAGER)
+    routing.change(Close(first), MANAGER)
     analytics.raise_alert(
         "2645",
         {"East": [first], "West": ["2611-0007"], "North": ["2611-0009"]},
@@ -174,81 +205,79 @@ def lifecycle(
 def money_story(settlement, number):
     """Every effect finance books on a settlement, in the order a case would see them."""
     act = settlement.act
-    act(number, "change_tolerance", FINANCE, tolerance="0.08", reason="contract §7")
-    act(number, "receive", FINANCE, part_no="PCB-7731", quantity=10, received_by="wh-sun")
-    act(number, "receive", FINANCE, part_no="PCB-7731", quantity=3, received_by="wh-sun")
+    act(ChangeTolerance(number, tolerance="0.08", reason="contract §7"), FINANCE)
+    act(Receive(number, part_no="PCB-7731", quantity=10, received_by="wh-sun"), FINANCE)
+    act(Receive(number, part_no="PCB-7731", quantity=3, received_by="wh-sun"), FINANCE)
     act(
-        number,
-        "decide_over_receipt",
+        DecideOverReceipt(
+            number, part_no="PCB-7731", accept=False, reason="one board extra: send back"
+        ),
         FINANCE,
-        part_no="PCB-7731",
-        accept=False,
-        reason="one board extra: send back",
     )
-    act(number, "issue_credit_note", FINANCE)
+    act(IssueCreditNote(number), FINANCE)
     act(
-        number,
-        "order",
+        Order(number, kind="replacement", part_no="PCB-7731", quantity=2, unit_cost="150.00"),
         FINANCE,
-        kind="replacement",
-        part_no="PCB-7731",
-        quantity=2,
-        unit_cost="150.00",
     )
     act(
-        number,
-        "issue_allowance",
+        IssueAllowance(
+            number,
+            mode="percent",
+            value="5",
+            lines=[
+                {"part_no": "PCB-7731", "quantity": 100, "unit_price": "200.00", "tax_rate": "0.13"}
+            ],
+        ),
         FINANCE,
-        mode="percent",
-        value="5",
-        lines=[
-            {"part_no": "PCB-7731", "quantity": 100, "unit_price": "200.00", "tax_rate": "0.13"}
-        ],
     )
-    act(number, "agree_compensation", FINANCE, amount="500.00", kind="compensation", payee="C-1001")
-    act(number, "agree_compensation", FINANCE, amount="200.00", kind="compensation", payee="C-1001")
+    act(AgreeCompensation(number, amount="500.00", kind="compensation", payee="C-1001"), FINANCE)
+    act(AgreeCompensation(number, amount="200.00", kind="compensation", payee="C-1001"), FINANCE)
     act(
-        number,
-        "record_cost",
+        RecordCost(
+            number,
+            item="return_freight",
+            amount="320.00",
+            accounting_unit="logistics",
+            owner="log-he",
+        ),
         FINANCE,
-        item="return_freight",
-        amount="320.00",
-        accounting_unit="logistics",
-        owner="log-he",
     )
     act(
-        number,
-        "record_cost",
+        RecordCost(
+            number,
+            item="sorting_at_customer",
+            amount="680.00",
+            accounting_unit="quality",
+            owner="cqe-ma",
+        ),
         FINANCE,
-        item="sorting_at_customer",
-        amount="680.00",
-        accounting_unit="quality",
-        owner="cqe-ma",
     )
-    act(number, "set_cost_header", FINANCE, inspected=500, defective=12)
+    act(SetCostHeader(number, inspected=500, defective=12), FINANCE)
     for role in ("manager", "finance", "customer_quality_engineer", "product_management"):
-        act(number, "sign_off_costs", FINANCE, role=role, by=f"{role}-signer")
+        act(SignOffCosts(number, role=role, by=f"{role}-signer"), FINANCE)
     act(
-        number,
-        "apportion_costs",
+        ApportionCosts(
+            number,
+            parties=[
+                {"kind": "carrier", "name": "SF Express", "ratio": "40"},
+                {"kind": "supplier", "name": "StencilCo", "ratio": "30"},
+                {"kind": "internal_unit", "name": "SMT", "ratio": "30"},
+            ],
+            reason="the carrier's damage report came after the investigation",
+        ),
         FINANCE,
-        parties=[
-            {"kind": "carrier", "name": "SF Express", "ratio": "40"},
-            {"kind": "supplier", "name": "StencilCo", "ratio": "30"},
-            {"kind": "internal_unit", "name": "SMT", "ratio": "30"},
-        ],
-        reason="the carrier's damage report came after the investigation",
     )
     act(
-        number,
-        "assess_penalty",
+        AssessPenalty(
+            number,
+            target_kind="person",
+            target="li-lei",
+            basis="fine",
+            value="20.00",
+            reason="first-contact responsibility broken",
+        ),
         FINANCE,
-        target_kind="person",
-        target="li-lei",
-        basis="fine",
-        value="20.00",
-        reason="first-contact responsibility broken",
     )
     first_voucher = sorted(settlement.settlement(number).vouchers)[0]
-    act(number, "reverse_voucher", FINANCE, voucher=first_voucher, reason="booked twice")
-    act(number, "complete", FINANCE, completed_by="fin-zhou")
+    act(ReverseVoucher(number, voucher=first_voucher, reason="booked twice"), FINANCE)
+    act(Complete(number, completed_by="fin-zhou"), FINANCE)

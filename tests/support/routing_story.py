@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from services.intake.contracts import to_integration as intake_contract
+from services.routing.commands import Propose, RecordInvestigation
 from shared import clock
 from shared.envelope import Actor, IntegrationEvent
 from shared.meta import command_meta
@@ -62,17 +63,18 @@ def react(routing, event: IntegrationEvent) -> None:
 
 def investigated(routing, number: str) -> None:
     routing.change(
-        number,
-        "record_investigation",
+        RecordInvestigation(
+            number,
+            problem={"what": "solder bridges", "where": "J3"},
+            five_whys=["bridges", "paste too thick", "stencil worn"],
+            fishbone={"machine": ["stencil worn"]},
+            root_cause="worn stencil",
+            responsible_parties=[
+                {"kind": "internal_unit", "name": "SMT", "share": "70"},
+                {"kind": "supplier", "name": "StencilCo", "share": "30"},
+            ],
+        ),
         HANDLER,
-        problem={"what": "solder bridges", "where": "J3"},
-        five_whys=["bridges", "paste too thick", "stencil worn"],
-        fishbone={"machine": ["stencil worn"]},
-        root_cause="worn stencil",
-        responsible_parties=[
-            {"kind": "internal_unit", "name": "SMT", "share": "70"},
-            {"kind": "supplier", "name": "StencilCo", "share": "30"},
-        ],
     )
 
 
@@ -80,19 +82,20 @@ def proposed(
     routing, number: str, amount: str = "2400.00", currency: str = "CNY", actions: bool = True
 ) -> None:
     routing.change(
-        number,
-        "propose",
+        Propose(
+            number,
+            remedies=[{"kind": "compensation", "amount": amount}],
+            currency=currency,
+            actions=[
+                {
+                    "kind": "corrective",
+                    "description": "replace stencil",
+                    "owner": "pe-zhao",
+                    "due": "2026-12-01",
+                }
+            ]
+            if actions
+            else [],
+        ),
         HANDLER,
-        remedies=[{"kind": "compensation", "amount": amount}],
-        currency=currency,
-        actions=[
-            {
-                "kind": "corrective",
-                "description": "replace stencil",
-                "owner": "pe-zhao",
-                "due": "2026-12-01",
-            }
-        ]
-        if actions
-        else [],
     )

@@ -70,5 +70,6 @@ def opened(**changes: Any):
     return app, event.case_number
 
 
-def act(app, number: str, command: str, **arguments: Any):
-    return app.act(number, command, FINANCE, **arguments)
+def act(app, command):
+    """Finance gives the settlement `command`."""
+    return app.act(command, FINANCE)

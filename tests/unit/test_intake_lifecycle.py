@@ -7,6 +7,17 @@ from datetime import timedelta
 
 import pytest
 
+from services.intake.commands import (
+    Acknowledge,
+    AttachEvidence,
+    Classify,
+    Confirm,
+    Judge,
+    LinkRepeat,
+    RejectOutcome,
+    UnlinkRepeat,
+    Withdraw,
+)
 from shared import clock
 from shared.clock import ManualClock
 from shared.envelope import IntegrationEvent
@@ -22,16 +33,16 @@ def desk():
     return app, number
 
 
-def refused(app, number, command, error=Conflict, **arguments):
-    version = app.complaint(number).version
+def refused(app, command, error=Conflict):
+    version = app.complaint(command.number).version
     with pytest.raises(error) as raised:
-        app.change(number, command, clerk_meta(), **arguments)
-    assert app.complaint(number).version == version, "a refused command left an event"
+        app.change(command, clerk_meta())
+    assert app.complaint(command.number).version == version, "a refused command left an event"
     return raised.value
 
 
 def settle(app, number):
-    app.change(number, "judge", clerk_meta(), valid=True, reason="defect confirmed", reply=None)
+    app.change(Judge(number, valid=True, reason="defect confirmed", reply=None), clerk_meta())
     event = IntegrationEvent(
         event_id="6f1c3c55-8a4e-4f0e-9d6b-2b7f1a3c9e11",
         type="settlement.SettlementCompleted",
@@ -53,14 +64,14 @@ def test_an_acknowledgement_within_24_hours_is_on_time_and_only_once(desk):
     received = app.complaint(number).received_at
     clock.install_clock(ManualClock(received + timedelta(hours=23)))
     try:
-        app.change(number, "acknowledge", clerk_meta(), reply="We are on it.")
+        app.change(Acknowledge(number, reply="We are on it."), clerk_meta())
         [event] = [
             e
             for e in app.events.get(app.complaint(number).id)
             if type(e).__name__ == "Acknowledged"
         ]
         assert event.on_time
-        refused(app, number, "acknowledge", reply="again")
+        refused(app, Acknowledge(number, reply="again"))
     finally:
         clock.install_clock(business_clock())
 
@@ -71,7 +82,7 @@ def test_a_late_acknowledgement_is_recorded_as_late():
     received = app.complaint(number).received_at
     clock.install_clock(ManualClock(received + timedelta(hours=25)))
     try:
-        app.change(number, "acknowledge", clerk_meta(), reply="Sorry for the wait.")
+        app.change(Acknowledge(number, reply="Sorry for the wait."), clerk_meta())
     finally:
         clock.install_clock(business_clock())
     [event] = [
@@ -82,40 +93,42 @@ def test_a_late_acknowledgement_is_recorded_as_late():
 
 def test_not_valid_needs_the_explained_reply_and_closes_the_complaint(desk):
     app, number = desk
-    error = refused(app, number, "judge", Invalid, valid=False, reason="misuse", reply=" ")
+    error = refused(app, Judge(number, valid=False, reason="misuse", reply=" "), Invalid)
     assert error.field == "reply"
     app.change(
-        number,
-        "judge",
+        Judge(
+            number,
+            valid=False,
+            reason="misuse",
+            reply="The damage comes from storage in a wet place; see the manual, p. 4.",
+        ),
         clerk_meta(),
-        valid=False,
-        reason="misuse",
-        reply="The damage comes from storage in a wet place; see the manual, p. 4.",
     )
     assert app.complaint(number).status == "not_valid"
-    refused(app, number, "judge", valid=True, reason="again", reply=None)
-    refused(app, number, "withdraw", reason="too late")
+    refused(app, Judge(number, valid=True, reason="again", reply=None))
+    refused(app, Withdraw(number, reason="too late"))
 
 
 def test_classification_accepts_only_known_codes_and_records_what_changed(desk):
     app, number = desk
     assert (
-        refused(app, number, "classify", Invalid, changes={"severity": "level_9"}, reason="x").field
+        refused(app, Classify(number, changes={"severity": "level_9"}, reason="x"), Invalid).field
         == "severity"
     )
     assert (
-        refused(app, number, "classify", Invalid, changes={"colour": "red"}, reason="x").field
+        refused(app, Classify(number, changes={"colour": "red"}, reason="x"), Invalid).field
         == "colour"
     )
     app.change(
-        number,
-        "classify",
+        Classify(
+            number,
+            changes={"severity": "level_1", "cause": "technical_defect"},
+            reason="recall risk",
+        ),
         clerk_meta(),
-        changes={"severity": "level_1", "cause": "technical_defect"},
-        reason="recall risk",
     )
     assert app.complaint(number).classification["severity"] == "level_1"
-    refused(app, number, "classify", changes={"severity": "level_1"}, reason="same again")
+    refused(app, Classify(number, changes={"severity": "level_1"}, reason="same again"))
 
 
 def test_a_repeat_link_can_be_made_and_undone():
@@ -124,48 +137,44 @@ def test_a_repeat_link_can_be_made_and_undone():
     later = app.register(registration(), clerk_meta()).complaint.number
     complaint = app.link_repeat(later, earlier, clerk_meta())
     assert complaint.repeat_of == {earlier: ["part_no", "batch"]}
-    refused(app, later, "link_repeat", earlier=earlier, matched_on=[])
-    refused(app, later, "link_repeat", Invalid, earlier=later, matched_on=[])
-    app.change(later, "unlink_repeat", clerk_meta(), earlier=earlier, reason="different defect")
+    refused(app, LinkRepeat(later, earlier=earlier, matched_on=[]))
+    refused(app, LinkRepeat(later, earlier=later, matched_on=[]), Invalid)
+    app.change(UnlinkRepeat(later, earlier=earlier, reason="different defect"), clerk_meta())
     assert app.complaint(later).repeat_of == {}
-    refused(app, later, "unlink_repeat", earlier=earlier, reason="twice")
+    refused(app, UnlinkRepeat(later, earlier=earlier, reason="twice"))
 
 
 def test_the_same_evidence_twice_is_attached_once(desk):
     app, number = desk
     for _ in range(2):
         app.change(
-            number,
-            "attach_evidence",
+            AttachEvidence(
+                number, sha256="a" * 64, filename="j3.jpg", content_type="image/jpeg", size=2048
+            ),
             clerk_meta(),
-            sha256="a" * 64,
-            filename="j3.jpg",
-            content_type="image/jpeg",
-            size=2048,
         )
     assert list(app.complaint(number).evidence) == ["a" * 64]
 
 
 def test_only_a_settled_complaint_can_be_confirmed(desk):
     app, number = desk
-    refused(app, number, "confirm", satisfaction=5, comment=None)
+    refused(app, Confirm(number, satisfaction=5, comment=None))
     settle(app, number)
     assert app.complaint(number).status == "settled"
     assert (
-        refused(app, number, "confirm", Invalid, satisfaction=6, comment=None).field
-        == "satisfaction"
+        refused(app, Confirm(number, satisfaction=6, comment=None), Invalid).field == "satisfaction"
     )
-    app.change(number, "confirm", clerk_meta(), satisfaction=4, comment="fair")
+    app.change(Confirm(number, satisfaction=4, comment="fair"), clerk_meta())
     assert app.complaint(number).outcome == {"accepted": True, "satisfaction": 4, "comment": "fair"}
 
 
 def test_a_rejected_outcome_reopens_a_new_handling_cycle(desk):
     app, number = desk
     settle(app, number)
-    app.change(number, "reject_outcome", clerk_meta(), reason="allowance too small")
+    app.change(RejectOutcome(number, reason="allowance too small"), clerk_meta())
     complaint = app.complaint(number)
     assert (complaint.status, complaint.cycle) == ("in_handling", 2)
-    refused(app, number, "reject_outcome", reason="twice")
+    refused(app, RejectOutcome(number, reason="twice"))
 
 
 def test_a_settlement_completed_twice_marks_the_complaint_once(desk):
@@ -197,6 +206,6 @@ def test_a_settlement_completed_twice_marks_the_complaint_once(desk):
 
 def test_the_customer_may_withdraw_an_open_complaint(desk):
     app, number = desk
-    app.change(number, "withdraw", clerk_meta(), reason="solved with the distributor")
+    app.change(Withdraw(number, reason="solved with the distributor"), clerk_meta())
     assert app.complaint(number).status == "withdrawn"
-    refused(app, number, "acknowledge", reply="late")
+    refused(app, Acknowledge(number, reply="late"))

@@ -1,5 +1,6 @@
 """Receivables of the complained part numbers are held while the complaint is open."""
 
+from services.settlement.commands import AgreeCompensation, Complete
 from services.settlement.domain import ReceivableHold
 from tests.support.builders import settlement_app
 from tests.support.routing_story import registered_event, upstream
@@ -43,6 +44,6 @@ def test_a_complaint_found_not_valid_releases_it_for_normal_collection():
 def test_completing_the_settlement_releases_the_hold():
     app, number = held_case()
     app.save(*app.policy(approval(number, remedies=[{"kind": "compensation", "amount": "100.00"}])))
-    app.act(number, "agree_compensation", FINANCE, amount="100.00", kind="compensation", payee="C")
-    app.act(number, "complete", FINANCE, completed_by="fin")
+    app.act(AgreeCompensation(number, amount="100.00", kind="compensation", payee="C"), FINANCE)
+    app.act(Complete(number, completed_by="fin"), FINANCE)
     assert app.hold(number).released

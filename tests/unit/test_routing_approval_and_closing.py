@@ -5,6 +5,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.routing.authority import required_level
+from services.routing.commands import (
+    Approve,
+    Close,
+    FileMemo,
+    Propose,
+    RecordFollowUp,
+    RecordInvestigation,
+    Reject,
+)
 from services.routing.domain import Case
 from shared import clock
 from shared.clock import ManualClock
@@ -49,9 +58,9 @@ def test_the_approver_must_have_the_authority_the_amount_needs(amount, required,
     if refused:
         version = routing.case(number).version
         with pytest.raises(Forbidden, match=f"needs approval by {required}"):
-            routing.change(number, "approve", MANAGER, approver_id="x", approver_level=refused)
+            routing.change(Approve(number, approver_id="x", approver_level=refused), MANAGER)
         assert routing.case(number).version == version
-    routing.change(number, "approve", MANAGER, approver_id="boss", approver_level=accepted)
+    routing.change(Approve(number, approver_id="boss", approver_level=accepted), MANAGER)
     assert routing.case(number).status == "approved"
 
 
@@ -66,14 +75,15 @@ def test_amounts_must_equal_quantity_times_price():
     routing, number = opened()
     with pytest.raises(Invalid) as refused:
         routing.change(
-            number,
-            "propose",
+            Propose(
+                number,
+                currency="CNY",
+                actions=[],
+                remedies=[
+                    {"kind": "return", "amount": "2401.00", "quantity": 12, "unit_price": "200.00"}
+                ],
+            ),
             HANDLER,
-            currency="CNY",
-            actions=[],
-            remedies=[
-                {"kind": "return", "amount": "2401.00", "quantity": 12, "unit_price": "200.00"}
-            ],
         )
     assert refused.value.field == "remedies[0].amount"
 
@@ -82,7 +92,7 @@ def test_a_rejected_proposal_goes_back_to_the_unit_with_the_reason():
     routing, number = opened()
     investigated(routing, number)
     proposed(routing, number)
-    routing.change(number, "reject", MANAGER, approver_id="mgr-li", reason="too generous")
+    routing.change(Reject(number, approver_id="mgr-li", reason="too generous"), MANAGER)
     assert routing.case(number).status == "investigated"
     proposed(routing, number, "1200.00")
     assert routing.case(number).total.amount == 1200
@@ -92,14 +102,15 @@ def test_responsibility_shares_must_total_100_percent():
     routing, number = opened()
     with pytest.raises(Invalid) as refused:
         routing.change(
-            number,
-            "record_investigation",
+            RecordInvestigation(
+                number,
+                problem={},
+                five_whys=[],
+                fishbone={},
+                root_cause="x",
+                responsible_parties=[{"kind": "carrier", "name": "SF", "share": "60"}],
+            ),
             HANDLER,
-            problem={},
-            five_whys=[],
-            fishbone={},
-            root_cause="x",
-            responsible_parties=[{"kind": "carrier", "name": "SF", "share": "60"}],
         )
     assert refused.value.rule == "shares_total_100"
 
@@ -107,12 +118,13 @@ def test_responsibility_shares_must_total_100_percent():
 def test_a_memo_is_kept_on_the_case():
     routing, number = opened()
     routing.change(
-        number,
-        "file_memo",
+        FileMemo(
+            number,
+            from_unit="finance",
+            author="fin-zhou",
+            text="allowance exceeds the customer's annual rebate",
+        ),
         HANDLER,
-        from_unit="finance",
-        author="fin-zhou",
-        text="allowance exceeds the customer's annual rebate",
     )
     assert routing.case(number).memos[0]["from_unit"] == "finance"
 
@@ -133,7 +145,7 @@ def test_every_closing_condition_is_named_until_it_holds(time_machine):
         "customer_confirmation",
     }
     with pytest.raises(Conflict) as refused:
-        routing.change(number, "close", MANAGER)
+        routing.change(Close(number), MANAGER)
     assert len(refused.value.errors) == 7
 
     react(
@@ -149,13 +161,12 @@ def test_every_closing_condition_is_named_until_it_holds(time_machine):
     proposed(routing, number, actions=False)
     assert "corrective_actions" in missing(routing, number)
     proposed(routing, number)
-    routing.change(number, "approve", MANAGER, approver_id="mgr-li", approver_level="manager")
+    routing.change(Approve(number, approver_id="mgr-li", approver_level="manager"), MANAGER)
     routing.change(
-        number,
-        "record_follow_up",
+        RecordFollowUp(
+            number, responsible_dealt_with="SMT line lead fined per 奖罚通知单", people_briefed=None
+        ),
         HANDLER,
-        responsible_dealt_with="SMT line lead fined per 奖罚通知单",
-        people_briefed=None,
     )
     assert missing(routing, number) == {
         "people_briefed",
@@ -163,11 +174,12 @@ def test_every_closing_condition_is_named_until_it_holds(time_machine):
         "customer_confirmation",
     }
     routing.change(
-        number,
-        "record_follow_up",
+        RecordFollowUp(
+            number,
+            responsible_dealt_with=None,
+            people_briefed="SMT shift briefed on stencil checks",
+        ),
         HANDLER,
-        responsible_dealt_with=None,
-        people_briefed="SMT shift briefed on stencil checks",
     )
     react(
         routing,
@@ -182,7 +194,7 @@ def test_every_closing_condition_is_named_until_it_holds(time_machine):
 
     time_machine.advance(timedelta(days=7, seconds=1))  # the confirmation window passes
     assert missing(routing, number) == set()
-    routing.change(number, "close", MANAGER)
+    routing.change(Close(number), MANAGER)
     assert routing.case(number).status == "closed"
 
 
@@ -194,9 +206,9 @@ def test_a_customer_confirmation_opens_the_gate_at_once(time_machine):
     )
     investigated(routing, number)
     proposed(routing, number)
-    routing.change(number, "approve", MANAGER, approver_id="m", approver_level="manager")
+    routing.change(Approve(number, approver_id="m", approver_level="manager"), MANAGER)
     routing.change(
-        number, "record_follow_up", HANDLER, responsible_dealt_with="done", people_briefed="done"
+        RecordFollowUp(number, responsible_dealt_with="done", people_briefed="done"), HANDLER
     )
     react(
         routing,
@@ -259,7 +271,7 @@ def test_a_reopened_complaint_starts_a_new_handling_cycle(time_machine):
     routing, number = opened(received_at=RECEIVED)
     investigated(routing, number)
     proposed(routing, number)
-    routing.change(number, "approve", MANAGER, approver_id="m", approver_level="manager")
+    routing.change(Approve(number, approver_id="m", approver_level="manager"), MANAGER)
     time_machine.advance(timedelta(days=1))
     react(
         routing,

@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from services.routing.calendar import BusinessCalendar, Duration
+from services.routing.commands import Approve, ExtendClock, PauseClock, Rebaseline, ResumeClock
 from services.routing.deadlines import DeadlinePolicy, default_policy
 from services.routing.domain import Case
 from shared import clock
@@ -139,14 +140,14 @@ def test_a_pause_while_waiting_for_the_customer_moves_the_deadline_by_its_length
     routing, number = opened(received_at=RECEIVED)
     due = routing.case(number).clocks["close"]["due"]
     time_machine.set(RECEIVED + timedelta(days=1))
-    routing.change(number, "pause_clock", HANDLER, name="close", reason="waiting for samples")
+    routing.change(PauseClock(number, name="close", reason="waiting for samples"), HANDLER)
     with pytest.raises(Conflict):
-        routing.change(number, "pause_clock", HANDLER, name="close", reason="twice")
+        routing.change(PauseClock(number, name="close", reason="twice"), HANDLER)
     time_machine.set(RECEIVED + timedelta(days=3))
     far_future = time_machine.now() + timedelta(days=30)
     assert all(name != "close" for name, _ in routing.case(number).due_timers(far_future))
 
-    routing.change(number, "resume_clock", HANDLER, name="close", reason="samples arrived")
+    routing.change(ResumeClock(number, name="close", reason="samples arrived"), HANDLER)
     assert routing.case(number).clocks["close"]["due"] == due + timedelta(days=2)
 
 
@@ -155,22 +156,20 @@ def test_an_extension_needs_a_later_date_and_keeps_its_reason(time_machine):
     due = routing.case(number).clocks["unit_conclusion"]["due"]
     with pytest.raises(Invalid):
         routing.change(
-            number,
-            "extend_clock",
+            ExtendClock(
+                number, name="unit_conclusion", due=due, reason="x", policy=routing.policy_in_force
+            ),
             MANAGER,
-            name="unit_conclusion",
-            due=due,
-            reason="x",
-            policy=routing.policy_in_force,
         )
     routing.change(
-        number,
-        "extend_clock",
+        ExtendClock(
+            number,
+            name="unit_conclusion",
+            due=due + timedelta(days=2),
+            reason="supplier analysis pending",
+            policy=routing.policy_in_force,
+        ),
         MANAGER,
-        name="unit_conclusion",
-        due=due + timedelta(days=2),
-        reason="supplier analysis pending",
-        policy=routing.policy_in_force,
     )
     [extension] = routing.case(number).clocks["unit_conclusion"]["extensions"]
     assert extension["reason"] == "supplier analysis pending"
@@ -190,7 +189,7 @@ def test_a_changed_policy_reaches_an_open_case_only_by_rebaseline(time_machine):
     )
     routing.policy_in_force = stricter
     assert routing.case(number).clocks["close"]["due"] == RECEIVED + timedelta(days=13)
-    routing.change(number, "rebaseline", MANAGER, policy=stricter, reason="policy 2026.12")
+    routing.change(Rebaseline(number, policy=stricter, reason="policy 2026.12"), MANAGER)
     assert routing.case(number).clocks["close"]["due"] == RECEIVED + timedelta(days=10)
 
 
@@ -219,7 +218,7 @@ def test_the_customer_confirmation_window_runs_from_settlement(time_machine):
     routing, number = opened(received_at=RECEIVED)
     investigated(routing, number)
     proposed(routing, number)
-    routing.change(number, "approve", MANAGER, approver_id="m", approver_level="manager")
+    routing.change(Approve(number, approver_id="m", approver_level="manager"), MANAGER)
     react(
         routing,
         upstream(

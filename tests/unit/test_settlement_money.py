@@ -5,6 +5,21 @@ from decimal import Decimal
 import pytest
 
 from services.settlement.accounting import is_balanced
+from services.settlement.commands import (
+    AgreeCompensation,
+    ApportionCosts,
+    AssessPenalty,
+    Complete,
+    DecideOverReceipt,
+    IssueAllowance,
+    IssueCreditNote,
+    Order,
+    Receive,
+    RecordCost,
+    ReverseVoucher,
+    SetCostHeader,
+    SignOffCosts,
+)
 from shared import clock
 from shared.errors import Conflict, Invalid
 from tests.support.settlement_story import CUSTOMER, act, approval, opened
@@ -36,15 +51,15 @@ def test_the_refund_follows_the_actual_quantity_within_the_tolerance(
             }
         ]
     )
-    act(app, number, "receive", part_no="P-1", quantity=received, received_by="wh")
+    act(app, Receive(number, part_no="P-1", quantity=received, received_by="wh"))
     settlement = app.settlement(number)
     assert bool(settlement.held) is held
     if held:
         with pytest.raises(Conflict, match="decision"):
-            act(app, number, "issue_credit_note")
+            act(app, IssueCreditNote(number))
         return
     assert settlement.refund_quantity("P-1") == refunded
-    act(app, number, "issue_credit_note")
+    act(app, IssueCreditNote(number))
     assert app.settlement(number).credit_note["net"] == f"{refunded * 10}.00"
 
 
@@ -61,9 +76,9 @@ def test_the_customers_own_tolerance_wins_over_the_company_default():
             }
         ],
     )
-    act(app, number, "receive", part_no="P-1", quantity=110, received_by="wh")
+    act(app, Receive(number, part_no="P-1", quantity=110, received_by="wh"))
     assert not app.settlement(number).held
-    act(app, number, "receive", part_no="P-1", quantity=1, received_by="wh")
+    act(app, Receive(number, part_no="P-1", quantity=1, received_by="wh"))
     assert app.settlement(number).held["P-1"]["received"] == 111
 
 
@@ -80,10 +95,10 @@ def test_a_recorded_decision_settles_an_over_receipt(accept, refunded):
             }
         ]
     )
-    act(app, number, "receive", part_no="P-1", quantity=60, received_by="wh")
-    act(app, number, "receive", part_no="P-1", quantity=46, received_by="wh")  # partial receipts
-    act(app, number, "decide_over_receipt", part_no="P-1", accept=accept, reason="checked")
-    act(app, number, "issue_credit_note")
+    act(app, Receive(number, part_no="P-1", quantity=60, received_by="wh"))
+    act(app, Receive(number, part_no="P-1", quantity=46, received_by="wh"))  # partial receipts
+    act(app, DecideOverReceipt(number, part_no="P-1", accept=accept, reason="checked"))
+    act(app, IssueCreditNote(number))
     assert app.settlement(number).credit_note["net"] == f"{refunded * 10}.00"
 
 
@@ -109,8 +124,8 @@ def test_tax_is_per_line_and_rounded_half_up_at_the_documented_points():
         ]
     )
     for part in ("A", "B"):
-        act(app, number, "receive", part_no=part, quantity=1, received_by="wh")
-    act(app, number, "issue_credit_note")
+        act(app, Receive(number, part_no=part, quantity=1, received_by="wh"))
+    act(app, IssueCreditNote(number))
     # 0.35 × 13% = 0.0455 -> 0.05 per line; 0.10 in total (not round(0.091) = 0.09).
     note = app.settlement(number).credit_note
     assert (note["net"], note["tax"], note["gross"]) == ("0.70", "0.10", "0.80")
@@ -118,11 +133,11 @@ def test_tax_is_per_line_and_rounded_half_up_at_the_documented_points():
 
 def test_a_second_credit_note_is_refused_and_nothing_is_doubled():
     app, number = opened()
-    act(app, number, "receive", part_no="PCB-7731", quantity=12, received_by="wh")
-    act(app, number, "issue_credit_note")
+    act(app, Receive(number, part_no="PCB-7731", quantity=12, received_by="wh"))
+    act(app, IssueCreditNote(number))
     before = len(vouchers(app, number))
     with pytest.raises(Conflict, match="issued already"):
-        act(app, number, "issue_credit_note")
+        act(app, IssueCreditNote(number))
     assert len(vouchers(app, number)) == before
 
 
@@ -135,19 +150,21 @@ def test_an_allowance_per_unit_or_percent_is_certified_and_booked():
     app, number = opened(remedies=[{"kind": "allowance", "amount": "605.00"}])
     act(
         app,
-        number,
-        "issue_allowance",
-        mode="per_unit",
-        value="2.50",
-        lines=[{"part_no": "P-1", "quantity": 240, "unit_price": "10.00", "tax_rate": "0.13"}],
+        IssueAllowance(
+            number,
+            mode="per_unit",
+            value="2.50",
+            lines=[{"part_no": "P-1", "quantity": 240, "unit_price": "10.00", "tax_rate": "0.13"}],
+        ),
     )
     act(
         app,
-        number,
-        "issue_allowance",
-        mode="percent",
-        value="5",
-        lines=[{"part_no": "P-2", "quantity": 3, "unit_price": "33.33", "tax_rate": "0"}],
+        IssueAllowance(
+            number,
+            mode="percent",
+            value="5",
+            lines=[{"part_no": "P-2", "quantity": 3, "unit_price": "33.33", "tax_rate": "0"}],
+        ),
     )
     first, second = app.settlement(number).allowances
     assert (first["net"], first["tax"], first["gross"]) == ("600.00", "78.00", "678.00")
@@ -157,69 +174,65 @@ def test_an_allowance_per_unit_or_percent_is_certified_and_booked():
     with pytest.raises(Conflict, match=r"beyond the 605\.00 CNY approved") as refused:
         act(
             app,
-            number,
-            "issue_allowance",
-            mode="per_unit",
-            value="0.01",
-            lines=[{"quantity": 1, "unit_price": "10.00"}],
+            IssueAllowance(
+                number,
+                mode="per_unit",
+                value="0.01",
+                lines=[{"quantity": 1, "unit_price": "10.00"}],
+            ),
         )
     assert refused.value.rule == "within_approval"
     with pytest.raises(Invalid, match="exceed"):
         act(
             app,
-            number,
-            "issue_allowance",
-            mode="per_unit",
-            value="11.00",
-            lines=[{"quantity": 1, "unit_price": "10.00"}],
+            IssueAllowance(
+                number,
+                mode="per_unit",
+                value="11.00",
+                lines=[{"quantity": 1, "unit_price": "10.00"}],
+            ),
         )
 
 
 def signed_off(app, number):
     act(
         app,
-        number,
-        "record_cost",
-        item="return_freight",
-        amount="333.33",
-        accounting_unit="logistics",
-        owner="log-he",
+        RecordCost(
+            number,
+            item="return_freight",
+            amount="333.33",
+            accounting_unit="logistics",
+            owner="log-he",
+        ),
     )
     act(
         app,
-        number,
-        "record_cost",
-        item="custom:lab tests",
-        amount="666.67",
-        accounting_unit="quality",
-        owner="cqe-ma",
+        RecordCost(
+            number,
+            item="custom:lab tests",
+            amount="666.67",
+            accounting_unit="quality",
+            owner="cqe-ma",
+        ),
     )
     for role in ("manager", "finance", "customer_quality_engineer", "product_management"):
-        act(app, number, "sign_off_costs", role=role, by=role)
+        act(app, SignOffCosts(number, role=role, by=role))
 
 
 def test_the_cost_sheet_needs_four_sign_offs_then_is_frozen():
     app, number = opened()
     with pytest.raises(Invalid):
         act(
-            app,
-            number,
-            "record_cost",
-            item="champagne",
-            amount="1.00",
-            accounting_unit="x",
-            owner="y",
+            app, RecordCost(number, item="champagne", amount="1.00", accounting_unit="x", owner="y")
         )
-    act(app, number, "set_cost_header", inspected=500, defective=12)
+    act(app, SetCostHeader(number, inspected=500, defective=12))
     assert app.settlement(number).cost_header["defect_rate"] == "0.0240"
     signed_off(app, number)
     settlement = app.settlement(number)
     assert settlement.costs_confirmed
     assert settlement.cost_total.amount == Decimal("1000.00")
     with pytest.raises(Conflict):
-        act(
-            app, number, "record_cost", item="travel", amount="1.00", accounting_unit="x", owner="y"
-        )
+        act(app, RecordCost(number, item="travel", amount="1.00", accounting_unit="x", owner="y"))
 
 
 def test_costs_are_apportioned_exactly_charged_back_by_kind_and_frozen():
@@ -228,23 +241,25 @@ def test_costs_are_apportioned_exactly_charged_back_by_kind_and_frozen():
     with pytest.raises(Invalid) as refused:
         act(
             app,
-            number,
-            "apportion_costs",
-            parties=[
-                {"kind": "carrier", "name": "SF", "ratio": "50"},
-                {"kind": "supplier", "name": "S", "ratio": "49.99"},
-            ],
+            ApportionCosts(
+                number,
+                parties=[
+                    {"kind": "carrier", "name": "SF", "ratio": "50"},
+                    {"kind": "supplier", "name": "S", "ratio": "49.99"},
+                ],
+            ),
         )
     assert refused.value.rule == "ratios_total_100"
     act(
         app,
-        number,
-        "apportion_costs",
-        parties=[
-            {"kind": "carrier", "name": "SF Express", "ratio": "33.3333"},
-            {"kind": "supplier", "name": "StencilCo", "ratio": "33.3333"},
-            {"kind": "distributor", "name": "East Trading", "ratio": "33.3334"},
-        ],
+        ApportionCosts(
+            number,
+            parties=[
+                {"kind": "carrier", "name": "SF Express", "ratio": "33.3333"},
+                {"kind": "supplier", "name": "StencilCo", "ratio": "33.3333"},
+                {"kind": "distributor", "name": "East Trading", "ratio": "33.3334"},
+            ],
+        ),
     )
     shares = app.settlement(number).apportionment
     assert [s["amount"] for s in shares] == ["333.33", "333.33", "333.34"]
@@ -252,10 +267,7 @@ def test_costs_are_apportioned_exactly_charged_back_by_kind_and_frozen():
     assert sum(s.startswith("charge_back:") for s in sources) == 3
     with pytest.raises(Conflict, match="frozen"):
         act(
-            app,
-            number,
-            "apportion_costs",
-            parties=[{"kind": "carrier", "name": "SF", "ratio": "100"}],
+            app, ApportionCosts(number, parties=[{"kind": "carrier", "name": "SF", "ratio": "100"}])
         )
 
 
@@ -272,33 +284,34 @@ def test_fines_are_bounded(value, ok):
         "reason": "first-contact responsibility broken",
     }
     if ok:
-        act(app, number, "assess_penalty", **arguments)
+        act(app, AssessPenalty(number, **arguments))
     else:
         with pytest.raises(Invalid):
-            act(app, number, "assess_penalty", **arguments)
+            act(app, AssessPenalty(number, **arguments))
 
 
 def test_a_share_of_the_loss_is_charged_to_the_person_responsible():
     app, number = opened(remedies=[{"kind": "compensation", "amount": "2000.00"}])
-    act(app, number, "agree_compensation", amount="2000.00", kind="compensation", payee="C-1001")
+    act(app, AgreeCompensation(number, amount="2000.00", kind="compensation", payee="C-1001"))
     act(
         app,
-        number,
-        "assess_penalty",
-        target_kind="person",
-        target="li-lei",
-        basis="share_of_loss",
-        value="2.5",
-        reason="packing error",
+        AssessPenalty(
+            number,
+            target_kind="person",
+            target="li-lei",
+            basis="share_of_loss",
+            value="2.5",
+            reason="packing error",
+        ),
     )
     assert app.settlement(number).penalties[0]["amount"] == "50.00"
 
 
 def test_a_correction_is_a_reversal_voucher_never_an_edit():
     app, number = opened(remedies=[{"kind": "compensation", "amount": "500.00"}])
-    act(app, number, "agree_compensation", amount="500.00", kind="compensation", payee="C-1")
+    act(app, AgreeCompensation(number, amount="500.00", kind="compensation", payee="C-1"))
     [posted] = vouchers(app, number)
-    act(app, number, "reverse_voucher", voucher=posted, reason="wrong payee")
+    act(app, ReverseVoucher(number, voucher=posted, reason="wrong payee"))
     original, reversal = vouchers(app, number).values()
     assert reversal["reverses"] == posted
     assert original["reversed_by"] is not None
@@ -306,7 +319,7 @@ def test_a_correction_is_a_reversal_voucher_never_an_edit():
         line["credit"] for line in original["lines"]
     ]
     with pytest.raises(Conflict):
-        act(app, number, "reverse_voucher", voucher=posted, reason="again")
+        act(app, ReverseVoucher(number, voucher=posted, reason="again"))
 
 
 def test_every_voucher_of_a_full_settlement_balances_and_numbers_are_gapless():
@@ -324,14 +337,12 @@ def test_every_voucher_of_a_full_settlement_balances_and_numbers_are_gapless():
             {"kind": "compensation", "amount": "88.88"},
         ]
     )
-    act(app, number, "receive", part_no="PCB-7731", quantity=12, received_by="wh")
-    act(app, number, "issue_credit_note")
-    act(
-        app, number, "order", kind="replacement", part_no="PCB-7731", quantity=2, unit_cost="150.00"
-    )
-    act(app, number, "agree_compensation", amount="88.88", kind="batch_recall", payee="D-9")
+    act(app, Receive(number, part_no="PCB-7731", quantity=12, received_by="wh"))
+    act(app, IssueCreditNote(number))
+    act(app, Order(number, kind="replacement", part_no="PCB-7731", quantity=2, unit_cost="150.00"))
+    act(app, AgreeCompensation(number, amount="88.88", kind="batch_recall", payee="D-9"))
     signed_off(app, number)
-    act(app, number, "apportion_costs", parties=[{"kind": "customer", "name": "C", "ratio": "100"}])
+    act(app, ApportionCosts(number, parties=[{"kind": "customer", "name": "C", "ratio": "100"}]))
     posted = vouchers(app, number)
     assert all(is_balanced(v["lines"]) for v in posted.values())
     year = clock.now().year
@@ -341,8 +352,8 @@ def test_every_voucher_of_a_full_settlement_balances_and_numbers_are_gapless():
 def test_completion_needs_the_credit_note_when_goods_come_back_and_releases_the_hold():
     app, number = opened()
     with pytest.raises(Conflict, match="credit note"):
-        act(app, number, "complete", completed_by="fin")
-    act(app, number, "receive", part_no="PCB-7731", quantity=12, received_by="wh")
-    act(app, number, "issue_credit_note")
-    act(app, number, "complete", completed_by="fin")
+        act(app, Complete(number, completed_by="fin"))
+    act(app, Receive(number, part_no="PCB-7731", quantity=12, received_by="wh"))
+    act(app, IssueCreditNote(number))
+    act(app, Complete(number, completed_by="fin"))
     assert app.settlement(number).status == "completed"

@@ -7,6 +7,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.settlement.accounting import is_balanced
+from services.settlement.commands import (
+    AgreeCompensation,
+    ApportionCosts,
+    IssueAllowance,
+    IssueCreditNote,
+    Receive,
+    RecordCost,
+    SignOffCosts,
+)
 from shared.errors import Invalid
 from shared.money import MINOR_UNITS, quantum
 from tests.support.settlement_story import act, opened
@@ -73,8 +82,8 @@ def test_every_voucher_balances_and_shares_sum_to_the_costs(story):
             {"kind": "compensation", "amount": compensation},
         ],
     )
-    act(app, number, "receive", part_no="P", quantity=quantity, received_by="wh")
-    act(app, number, "issue_credit_note")
+    act(app, Receive(number, part_no="P", quantity=quantity, received_by="wh"))
+    act(app, IssueCreditNote(number))
     allowance = {
         "mode": "percent",
         "value": "3.5",
@@ -82,30 +91,28 @@ def test_every_voucher_balances_and_shares_sum_to_the_costs(story):
     }
     if allowance_approved == 0:
         with pytest.raises(Invalid, match="rounds to 0"):
-            act(app, number, "issue_allowance", **allowance)
+            act(app, IssueAllowance(number, **allowance))
     else:
-        act(app, number, "issue_allowance", **allowance)
-    act(app, number, "agree_compensation", amount=compensation, kind="compensation", payee="C")
+        act(app, IssueAllowance(number, **allowance))
+    act(app, AgreeCompensation(number, amount=compensation, kind="compensation", payee="C"))
     for i, cost in enumerate(costs):
         act(
             app,
-            number,
-            "record_cost",
-            item="custom:item",
-            amount=cost,
-            accounting_unit=f"unit-{i}",
-            owner="o",
+            RecordCost(
+                number, item="custom:item", amount=cost, accounting_unit=f"unit-{i}", owner="o"
+            ),
         )
     for role in ("manager", "finance", "customer_quality_engineer", "product_management"):
-        act(app, number, "sign_off_costs", role=role, by=role)
+        act(app, SignOffCosts(number, role=role, by=role))
     act(
         app,
-        number,
-        "apportion_costs",
-        parties=[
-            {"kind": kind, "name": f"party-{i}", "ratio": str(ratio)}
-            for i, (kind, ratio) in enumerate(parties)
-        ],
+        ApportionCosts(
+            number,
+            parties=[
+                {"kind": kind, "name": f"party-{i}", "ratio": str(ratio)}
+                for i, (kind, ratio) in enumerate(parties)
+            ],
+        ),
     )
 
     settlement = app.settlement(number)
