@@ -23,6 +23,7 @@ from eventsourcing.domain import event
 from bench.harness import postgres_env
 from shared.aggregate import ClockedAggregate
 from shared.audit.checkpoints import PAGE, CheckpointFile
+from shared.audit.signing import published_keys
 from shared.audit.verify import verify
 from shared.eventstore import ServiceApplication, persistence_env
 from shared.runtime import sealer_for
@@ -89,7 +90,8 @@ def measure(label: str, settings: Settings, events: int) -> str:
     seal = time.perf_counter() - started
 
     checkpoints = CheckpointFile(settings.checkpoint_dir, settings.database_name()).all()
-    report = verify(settings.database_name(), app.recorder, app.mapper.key, checkpoints)
+    keys = published_keys(settings.checkpoint_dir)
+    report = verify(settings.database_name(), app.recorder, app.mapper.key, checkpoints, keys)
     if not report.ok or not report.events == scanned == events:
         raise SystemExit(f"verification failed: {report}")
     app.close()

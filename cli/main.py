@@ -6,6 +6,7 @@ complaints token clerk clerk-wang            a bearer token for local use (see -
 complaints audit verify [SERVICE ...]        recompute links and log chains of the stores
 complaints audit show 2611-0001 [--as-of T | --as-of-event ID] [--format json|html]
 complaints audit export 2611-0001 --out case.jsonl
+complaints audit verify-checkpoints DIR --public-key KEY.pem   offline: no database, no secret
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from shared.auth.principal import Role
 from shared.settings import ServiceName, SettingsError, load_settings
@@ -162,6 +164,8 @@ def audit(args: argparse.Namespace) -> None:
 
     from shared.audit import report
 
+    if args.action == "verify-checkpoints":
+        raise SystemExit(verify_checkpoints(args.directory, args.public_key))
     if args.action == "verify":
         broken = False
         for service in args.services or [s.value for s in ServiceName]:
@@ -188,9 +192,24 @@ def audit(args: argparse.Namespace) -> None:
         print(json.dumps(case, ensure_ascii=False, indent=2))
 
 
+def verify_checkpoints(directory: Path, public_key_files: list[Path]) -> int:
+    """Check every checkpoint file in `directory` with the given public keys; 1 if any fails."""
+    import json
+
+    from shared.audit.offline import check_file
+    from shared.audit.signing import load_public_key
+
+    keys = dict(load_public_key(path.read_bytes()) for path in public_key_files)
+    reports = [check_file(path, keys) for path in sorted(directory.glob("*.jsonl"))]
+    for report in reports:
+        print(json.dumps(report.to_dict(), ensure_ascii=False))
+    return 0 if reports and all(r.ok for r in reports) else 1
+
+
 def verify_store(service: str) -> dict:
     """Open a service's own store (as configured) and verify it against its checkpoints."""
     from shared.audit.checkpoints import CheckpointFile
+    from shared.audit.signing import published_keys
     from shared.audit.verify import verify
 
     settings = load_settings(service=service)
@@ -198,7 +217,8 @@ def verify_store(service: str) -> dict:
     app = module.create_app(settings).state.runtime.app
     try:
         checkpoints = CheckpointFile(settings.checkpoint_dir, settings.database_name()).all()
-        report = verify(settings.database_name(), app.recorder, app.mapper.key, checkpoints)
+        keys = published_keys(settings.checkpoint_dir)
+        report = verify(settings.database_name(), app.recorder, app.mapper.key, checkpoints, keys)
         return {"service": service, **report.to_dict()}
     finally:
         app.close()
@@ -229,6 +249,13 @@ def main(argv: list[str] | None = None) -> None:
     actions = audit_parser.add_subparsers(dest="action", required=True)
     verify_parser = actions.add_parser("verify", help="check links, log chains, checkpoints")
     verify_parser.add_argument("services", nargs="*", help="default: all four")
+    offline = actions.add_parser(
+        "verify-checkpoints", help="check checkpoint files with the public key alone (offline)"
+    )
+    offline.add_argument("directory", type=Path, help="the folder of <database>.jsonl files")
+    offline.add_argument(
+        "--public-key", type=Path, action="append", required=True, help="a published key (.pem)"
+    )
     for name in ("show", "export"):
         action = actions.add_parser(name, help=f"{name} a case's history across services")
         action.add_argument("number", help="case number, e.g. 2611-0001")

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from shared.audit.checkpoints import Sealer
+from shared.audit.signing import CheckpointSigner
 from shared.auth.tokens import ServiceCredentials
 from shared.bus.httpfeed import HttpFeedSubscription
 from shared.consumer import Handler, TrackingConsumer
@@ -41,6 +42,7 @@ def sealer_for(settings: Settings, app: ServiceApplication) -> Sealer:
         app.mapper.key,
         settings.checkpoint_dir,
         settings.audit_checkpoint_interval_seconds,
+        CheckpointSigner.of_installation(settings.audit_signing_key_file),
     )
 
 

@@ -251,6 +251,12 @@ class Settings(BaseSettings):
         "created on first start; keep it (and a backup) apart from the databases",
         AUDIT,
     )
+    audit_signing_key_file: Path = setting(
+        Path("var/audit/checkpoint-signing.key"),
+        "private half of the Ed25519 key that signs checkpoints, created on first start; its "
+        "public half is published beside the checkpoints for auditors",
+        AUDIT,
+    )
     audit_checkpoint_dir: Path | None = setting(
         None,
         "append-only location of the signed checkpoints (`<database>.jsonl`), e.g. a "

@@ -3,10 +3,12 @@
 log hash at position p = SHA-256(log hash before | p | link of the event at p). Per-stream
 links catch what happens inside a stream; the log chain also catches a whole row moved to
 another position or the last event of a stream dropped. A sealer, running beside the relay
-(one per service), appends a checkpoint (position, log hash, event count, time, HMAC
-signature) to `<checkpoint dir>/<database>.jsonl` whenever new events were stored: the file
-is only ever appended to, and belongs on append-only storage (a WORM mount, an object-lock
-bucket) where the database's writers cannot reach it.
+(one per service), appends a checkpoint (position, log hash, event count, time, Ed25519
+signature and the id of the key) to `<checkpoint dir>/<database>.jsonl` whenever new events
+were stored: the file is only ever appended to, and belongs on append-only storage (a WORM
+mount, an object-lock bucket) where the database's writers cannot reach it. Checkpoints
+written before Ed25519 carry an HMAC under the link key (`algorithm` absent) and still
+verify with it.
 """
 
 from __future__ import annotations
@@ -17,12 +19,16 @@ import hmac
 import json
 import logging
 import os
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from shared import clock
 from shared.audit.chain import GENESIS, unseal
+from shared.audit.signing import ALGORITHM, CheckpointSigner, published_keys, signature_holds
 from shared.secrets import private_dir
 from shared.threads import run_sync
 
@@ -35,6 +41,11 @@ def log_step(previous: bytes, position: int, chain_link: bytes | None) -> bytes:
     return hashlib.sha256(previous + position.to_bytes(8, "big") + (chain_link or GENESIS)).digest()
 
 
+#: How checkpoints were signed before Ed25519: an HMAC under the link key.
+LEGACY = "HMAC-SHA256"
+PublicKeys = Mapping[str, Ed25519PublicKey]
+
+
 @dataclass(frozen=True)
 class Checkpoint:
     store: str
@@ -43,16 +54,33 @@ class Checkpoint:
     events: int
     at: str
     signature: str = ""
+    algorithm: str = LEGACY
+    key_id: str = ""
+
+    def signed_by(self, signer: CheckpointSigner) -> Checkpoint:
+        unsigned = replace(self, algorithm=ALGORITHM, key_id=signer.key_id, signature="")
+        return replace(unsigned, signature=signer.sign(unsigned.message()))
 
     def signed(self, key: bytes) -> Checkpoint:
-        return Checkpoint(**{**asdict(self), "signature": self._mac(key)})
+        """Signed as before Ed25519 (kept to read and test checkpoints of that time)."""
+        return replace(self, algorithm=LEGACY, key_id="", signature=self._mac(key))
 
-    def genuine(self, key: bytes) -> bool:
-        return hmac.compare_digest(self.signature, self._mac(key))
+    def genuine(self, key: bytes, public_keys: PublicKeys) -> bool:
+        if self.algorithm == ALGORITHM:
+            public = public_keys.get(self.key_id)
+            return public is not None and signature_holds(public, self.message(), self.signature)
+        return self.algorithm == LEGACY and hmac.compare_digest(self.signature, self._mac(key))
+
+    def message(self) -> bytes:
+        """What an Ed25519 signature covers: every field but the signature, canonically."""
+        fields = {k: v for k, v in asdict(self).items() if k != "signature"}
+        return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
 
     def _mac(self, key: bytes) -> str:
-        fields = {k: v for k, v in asdict(self).items() if k != "signature"}
-        message = json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
+        legacy = {
+            k: v for k, v in asdict(self).items() if k not in ("signature", "algorithm", "key_id")
+        }
+        message = json.dumps(legacy, sort_keys=True, separators=(",", ":")).encode()
         return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
@@ -107,18 +135,26 @@ def unpinned(file: CheckpointFile, recorder: Any, mapper: Any) -> Tail:
 
 class Sealer:
     def __init__(
-        self, store: str, recorder: Any, key: bytes, directory: Path, interval: float
+        self,
+        store: str,
+        recorder: Any,
+        key: bytes,
+        directory: Path,
+        interval: float,
+        signer: CheckpointSigner,
     ) -> None:
         self.store = store
         self.recorder = recorder
         self.key = key
         self.file = CheckpointFile(directory, store)
         self.interval = interval
+        self.signer = signer
 
     def seal(self) -> Checkpoint | None:
         """Extend the log chain from the last checkpoint over the new events, and pin it."""
         last = self.file.last()
-        if last is not None and not last.genuine(self.key):
+        self.signer.publish(self.file.path.parent)
+        if last is not None and not last.genuine(self.key, published_keys(self.file.path.parent)):
             raise RuntimeError(f"the last checkpoint in {self.file.path} is not genuine")
         position = last.position if last else 0
         log_hash = bytes.fromhex(last.log_hash) if last else GENESIS
@@ -135,7 +171,7 @@ class Sealer:
             return None  # nothing new to pin
         checkpoint = Checkpoint(
             self.store, position, log_hash.hex(), events, clock.now().isoformat()
-        ).signed(self.key)
+        ).signed_by(self.signer)
         self.file.append(checkpoint)
         return checkpoint
 

@@ -14,6 +14,7 @@ from pydantic import AwareDatetime
 
 from shared.audit.checkpoints import CheckpointFile
 from shared.audit.history import case_history, state_as_of
+from shared.audit.signing import published_keys
 from shared.audit.verify import verify
 from shared.auth.access import allow
 from shared.auth.principal import Role
@@ -56,8 +57,9 @@ def audit_router(app: Any, settings: Settings) -> APIRouter:
     @router.get("/verify", summary="Recompute every link and the log chain against checkpoints")
     async def check() -> dict[str, Any]:
         checkpoints = CheckpointFile(settings.checkpoint_dir, settings.database_name()).all()
+        keys = published_keys(settings.checkpoint_dir)
         report = await run_sync(
-            verify, settings.database_name(), app.recorder, app.mapper.key, checkpoints
+            verify, settings.database_name(), app.recorder, app.mapper.key, checkpoints, keys
         )
         return report.to_dict()
 

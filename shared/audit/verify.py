@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from shared.audit.chain import GENESIS, link, unseal
-from shared.audit.checkpoints import PAGE, Checkpoint, log_step
+from shared.audit.checkpoints import PAGE, Checkpoint, PublicKeys, log_step
 
 
 @dataclass
@@ -46,11 +46,17 @@ class Report:
         return {"ok": self.ok, **asdict(self)}
 
 
-def verify(store: str, recorder: Any, key: bytes, checkpoints: list[Checkpoint]) -> Report:
+def verify(
+    store: str,
+    recorder: Any,
+    key: bytes,
+    checkpoints: list[Checkpoint],
+    public_keys: PublicKeys,
+) -> Report:
     started = time.perf_counter()
     report = Report(store)
     for checkpoint in checkpoints:
-        if not checkpoint.genuine(key):
+        if not checkpoint.genuine(key, public_keys):
             report.first_broken = Break(
                 checkpoint.position, None, None, "a checkpoint's signature does not verify"
             )

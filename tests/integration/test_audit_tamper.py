@@ -18,6 +18,7 @@ import pytest
 from services.intake.application import IntakeApplication
 from services.intake.commands import Acknowledge, Judge
 from shared.audit.checkpoints import CheckpointFile
+from shared.audit.signing import published_keys
 from shared.audit.verify import verify
 from shared.eventstore import persistence_env
 from shared.runtime import sealer_for
@@ -86,7 +87,10 @@ def sealed(request, tmp_path):
     checkpoints = CheckpointFile(settings.checkpoint_dir, settings.database_name())
 
     def check():
-        return verify(settings.database_name(), app.recorder, app.mapper.key, checkpoints.all())
+        keys = published_keys(settings.checkpoint_dir)
+        return verify(
+            settings.database_name(), app.recorder, app.mapper.key, checkpoints.all(), keys
+        )
 
     assert check().ok
     yield Rows(request.param, settings, postgres), checkpoints, check

@@ -7,6 +7,7 @@ import json
 from shared.audit.chain import GENESIS, link, seal, unseal
 from shared.audit.checkpoints import Checkpoint
 from shared.audit.history import case_history, causal_order
+from shared.audit.signing import CheckpointSigner
 
 KEY = b"k" * 32
 
@@ -32,10 +33,21 @@ def test_a_link_binds_the_predecessor_the_stream_the_version_the_type_and_the_st
 
 
 def test_a_checkpoint_signature_covers_every_field():
-    checkpoint = Checkpoint("intake", 10, "ab" * 32, 10, "2026-11-23T00:00:00+00:00").signed(KEY)
-    assert checkpoint.genuine(KEY)
-    assert not Checkpoint(**{**checkpoint.__dict__, "events": 11}).genuine(KEY)
-    assert not checkpoint.genuine(b"x" * 32)
+    signer = CheckpointSigner(b"s" * 32)
+    keys = {signer.key_id: signer.public}
+    checkpoint = Checkpoint("intake", 10, "ab" * 32, 10, "2026-11-23T00:00:00+00:00")
+    signed = checkpoint.signed_by(signer)
+    assert signed.genuine(KEY, keys)
+    assert not Checkpoint(**{**signed.__dict__, "events": 11}).genuine(KEY, keys)
+    assert not Checkpoint(**{**signed.__dict__, "key_id": "0" * 16}).genuine(KEY, keys)
+    assert not signed.genuine(KEY, {signer.key_id: CheckpointSigner(b"t" * 32).public})
+
+
+def test_a_checkpoint_from_before_public_keys_still_verifies_with_the_link_key():
+    legacy = Checkpoint("intake", 10, "ab" * 32, 10, "2026-11-23T00:00:00+00:00").signed(KEY)
+    assert legacy.genuine(KEY, {})
+    assert not Checkpoint(**{**legacy.__dict__, "events": 11}).genuine(KEY, {})
+    assert not legacy.genuine(b"x" * 32, {})
 
 
 def test_merged_histories_never_put_an_effect_before_its_cause():
