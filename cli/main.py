@@ -207,21 +207,57 @@ def verify_checkpoints(directory: Path, public_key_files: list[Path]) -> int:
 
 
 def verify_store(service: str) -> dict:
-    """Open a service's own store (as configured) and verify it against its checkpoints."""
+    """Open a service's own store (as configured) and verify it against its checkpoints, and
+    against what the other services already consumed from it (a removed tail shows there)."""
     from shared.audit.checkpoints import CheckpointFile
     from shared.audit.signing import published_keys
     from shared.audit.verify import verify
 
     settings = load_settings(service=service)
-    module = importlib.import_module(f"services.{service}.main")
-    app = module.create_app(settings).state.runtime.app
+    app = _store_of(service)
     try:
         checkpoints = CheckpointFile(settings.checkpoint_dir, settings.database_name()).all()
         keys = published_keys(settings.checkpoint_dir)
         report = verify(settings.database_name(), app.recorder, app.mapper.key, checkpoints, keys)
-        return {"service": service, **report.to_dict()}
+        outcome = {"service": service, **report.to_dict()}
+        head = app.recorder.max_notification_id() or 0
     finally:
         app.close()
+    if outcome["ok"] and (truncated := _consumed_past(service, head)):
+        outcome.update(ok=False, first_broken=truncated)
+    return outcome
+
+
+def _store_of(service: str):
+    settings = load_settings(service=service)
+    return (
+        importlib.import_module(f"services.{service}.main").create_app(settings).state.runtime.app
+    )
+
+
+def _consumed_past(producer: str, head: int) -> dict | None:
+    """A position of `producer`'s log that a consumer recorded but the log no longer has."""
+    for consumer in ("intake", "routing", "settlement"):  # analytics tracks in SQL: not here
+        settings = load_settings(service=consumer)
+        if producer not in {u.value for u in settings.upstreams}:
+            continue
+        topic = settings.topic(producer)
+        streams = [f"{producer}#feed"]
+        streams += [f"{producer}#{topic}:{p}" for p in range(settings.kafka_partitions)]
+        app = _store_of(consumer)
+        try:
+            served = max((app.tracked_position(stream) or 0) for stream in streams)
+        finally:
+            app.close()
+        if served > head:
+            return {
+                "position": head + 1,
+                "stream": None,
+                "version": None,
+                "problem": f"{consumer} already consumed position {served} of this log, which "
+                f"now ends at {head}: events at its end were removed",
+            }
+    return None
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -14,13 +14,17 @@ import sqlite3
 import uuid
 
 import pytest
+from eventsourcing.persistence import Tracking
 
 from services.intake.application import IntakeApplication
 from services.intake.commands import Acknowledge, Judge
+from services.intake.contracts import to_integration as intake_contract
+from services.routing.application import RoutingApplication
 from shared.audit.checkpoints import CheckpointFile
 from shared.audit.signing import published_keys
 from shared.audit.verify import verify
 from shared.eventstore import persistence_env
+from shared.outbox import OutboxReader
 from shared.runtime import sealer_for
 from shared.settings import Settings
 from tests.conftest import settings_from
@@ -190,3 +194,38 @@ def test_the_cli_verifies_a_store_and_names_the_break(tmp_path, monkeypatch, cap
     assert verified.value.code == 1
     report = json.loads(capsys.readouterr().out)
     assert report["first_broken"]["problem"].startswith("link does not verify")
+
+
+def test_a_removed_tail_another_service_already_consumed_is_reported(tmp_path, monkeypatch, capsys):
+    """Dropping a log's last events before the next checkpoint leaves no broken link; but
+    routing recorded how far it consumed intake's log, and the CLI holds the two together."""
+    from cli.main import main
+
+    monkeypatch.setenv("COMPLAINTS_DATA_DIR", str(tmp_path / "data"))
+    settings = Settings(service="intake", data_dir=tmp_path / "data")
+    intake = IntakeApplication(persistence_env(settings), "Asia/Shanghai")
+    routing = RoutingApplication(
+        persistence_env(Settings(service="routing", data_dir=tmp_path / "data"))
+    )
+    for i in range(3):
+        intake.register(registration(description=f"case {i}"), clerk_meta())
+    outbox = OutboxReader("intake", intake.recorder, intake.mapper, intake_contract)
+    for event in outbox.read(0, 99).events:
+        routing.save_tracked(Tracking("intake#feed", event.position), *routing.policy(event))
+    intake.close()
+    routing.close()
+
+    with pytest.raises(SystemExit) as verified:
+        main(["audit", "verify", "intake"])
+    assert verified.value.code == 0
+    capsys.readouterr()
+
+    rows = Rows("sqlite", settings)
+    [(last,)] = rows.run("SELECT MAX({position}) FROM {table}")
+    rows.run("DELETE FROM {table} WHERE {position} = ?", last)
+    with pytest.raises(SystemExit) as verified:
+        main(["audit", "verify", "intake"])
+
+    assert verified.value.code == 1
+    problem = json.loads(capsys.readouterr().out)["first_broken"]["problem"]
+    assert problem.startswith(f"routing already consumed position {last}"), problem
