@@ -242,6 +242,10 @@ class ServiceApplication(Application):
     def tracked_position(self, stream: str) -> int | None:
         return self.process_recorder.max_tracking_id(stream)
 
+    def track(self, stream: str, position: int) -> None:
+        """Record a position reached outside any event (e.g. checkpoints published)."""
+        self.process_recorder.insert_tracking(Tracking(stream, position))
+
     def save_tracked(self, tracking: Tracking, *aggregates: Any) -> bool:
         """Save the aggregates' new events and the upstream position in one transaction.
 

@@ -35,6 +35,24 @@ GRACE_SECONDS = 10.0
 PositionOf = Callable[[str], Awaitable[int | None]]
 
 
+#: The tracking row of how far the audit topic acknowledged this store's checkpoints.
+AUDIT_TOPIC_STREAM = "audit#topic"
+
+
+@dataclass(frozen=True)
+class TrackedMark:
+    """A position kept as a tracking row of the application's own store."""
+
+    app: ServiceApplication
+    stream: str
+
+    def position(self) -> int:
+        return self.app.tracked_position(self.stream) or 0
+
+    def advance(self, position: int) -> None:
+        self.app.track(self.stream, position)
+
+
 def sealer_for(settings: Settings, app: ServiceApplication) -> Sealer:
     return Sealer(
         settings.database_name(),
@@ -116,13 +134,19 @@ class ServiceRuntime:
             self._spawn(name, work())
 
     async def _start_kafka(self) -> None:
-        from shared.bus.kafka import KafkaPublisher, KafkaSubscription
+        from shared.bus.kafka import CheckpointPublisher, KafkaPublisher, KafkaSubscription
 
         s = self.settings
         if s.relay_enabled and self.app and self.outbox:
             publisher = KafkaPublisher(s)
             await publisher.start()
             self._closers.append(publisher.close)
+            if self.sealer is not None:
+                checkpoints = CheckpointPublisher(s)
+                await checkpoints.start()
+                self._closers.append(checkpoints.close)
+                self.sealer.publisher = checkpoints
+                self.sealer.published = TrackedMark(self.app, AUDIT_TOPIC_STREAM)
             self.relay = Relay(
                 self.app, self.outbox, publisher, s.relay_batch_size, s.poll_interval_seconds
             )

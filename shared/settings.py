@@ -352,6 +352,11 @@ class Settings(BaseSettings):
         return f"{self.kafka_topic_prefix}.{ServiceName(producer).value}.v1"
 
     @property
+    def audit_topic(self) -> str:
+        """Where audit checkpoints are published (Kafka transport)."""
+        return f"{self.kafka_topic_prefix}.audit.v1"
+
+    @property
     def consumer_group(self) -> str:
         return self.kafka_group_id or f"{self.kafka_topic_prefix}.{self.service.value}"
 

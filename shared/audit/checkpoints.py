@@ -22,7 +22,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -104,12 +104,29 @@ class CheckpointFile:
             tail = file.read().splitlines()
         return Checkpoint(**json.loads(tail[-1]))
 
+    @staticmethod
+    def line(checkpoint: Checkpoint) -> str:
+        return json.dumps(asdict(checkpoint), sort_keys=True)
+
     def append(self, checkpoint: Checkpoint) -> None:
         private_dir(self.path.parent)
         with self.path.open("a", encoding="utf-8") as file:
-            file.write(json.dumps(asdict(checkpoint), sort_keys=True) + "\n")
+            file.write(self.line(checkpoint) + "\n")
             file.flush()
             os.fsync(file.fileno())
+
+
+class CheckpointPublishing(Protocol):
+    async def publish(self, store: str, line: bytes) -> None: ...
+
+
+class PublishedMark(Protocol):
+    """How far the audit topic has acknowledged this store's checkpoints (a tracking row of
+    the store itself, so it moves only forward and is backed up with it)."""
+
+    def position(self) -> int: ...
+
+    def advance(self, position: int) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -149,6 +166,9 @@ class Sealer:
         self.file = CheckpointFile(directory, store)
         self.interval = interval
         self.signer = signer
+        #: Where checkpoints are published besides the file (Kafka transport), if anywhere.
+        self.publisher: CheckpointPublishing | None = None
+        self.published: PublishedMark | None = None
 
     def seal(self) -> Checkpoint | None:
         """Extend the log chain from the last checkpoint over the new events, and pin it."""
@@ -175,10 +195,26 @@ class Sealer:
         self.file.append(checkpoint)
         return checkpoint
 
+    async def publish_pending(self) -> None:
+        """Publish, in order, every checkpoint the topic has not acknowledged yet.
+
+        The mark moves only after the acknowledgement, so a crash or an outage between the
+        two publishes a checkpoint again (auditors deduplicate by store and position), never
+        loses one.
+        """
+        if self.publisher is None or self.published is None:
+            return
+        done = await run_sync(self.published.position)
+        for checkpoint in await run_sync(self.file.all):
+            if checkpoint.position > done:
+                await self.publisher.publish(self.store, self.file.line(checkpoint).encode())
+                await run_sync(self.published.advance, checkpoint.position)
+
     async def run(self) -> None:
         while True:
             try:
                 await run_sync(self.seal)
+                await self.publish_pending()
             except Exception:
                 log.exception("audit sealer failed; retrying")
             await asyncio.sleep(self.interval)

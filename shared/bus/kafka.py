@@ -42,14 +42,24 @@ def connection(settings: Settings) -> dict[str, Any]:
     return options
 
 
-async def ensure_topics(settings: Settings, topics: Sequence[str]) -> None:
-    """Create the topics with the configured partitions if they do not exist yet."""
+async def ensure_topics(
+    settings: Settings,
+    topics: Sequence[str],
+    partitions: int | None = None,
+    configs: dict[str, str] | None = None,
+) -> None:
+    """Create the topics (the configured partitions unless given) if they do not exist yet."""
     admin = AIOKafkaAdminClient(**connection(settings))
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         missing = [
-            NewTopic(name=t, num_partitions=settings.kafka_partitions, replication_factor=1)
+            NewTopic(
+                name=t,
+                num_partitions=partitions or settings.kafka_partitions,
+                replication_factor=1,
+                topic_configs=configs or {},
+            )
             for t in topics
             if t not in existing
         ]
@@ -183,3 +193,30 @@ class KafkaSubscription:
     async def close(self) -> None:
         await self._consumer.stop()
         await self._dead_letters.stop()
+
+
+class CheckpointPublisher:
+    """Publishes audit checkpoints to `<prefix>.audit.v1`, where auditors can mirror them.
+
+    One partition (the order of every store's checkpoints is kept), keyed by store, kept for
+    ever (`retention.ms=-1`) and never compacted, so each checkpoint stays; a producer that
+    writes only there cannot alter what the databases' writers store, nor the reverse.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.topic = settings.audit_topic
+        self._producer = AIOKafkaProducer(
+            **connection(settings), enable_idempotence=True, acks="all"
+        )
+
+    async def start(self) -> None:
+        retained = {"retention.ms": "-1", "retention.bytes": "-1", "cleanup.policy": "delete"}
+        await ensure_topics(self.settings, [self.topic], partitions=1, configs=retained)
+        await self._producer.start()
+
+    async def publish(self, store: str, line: bytes) -> None:
+        await (await self._producer.send(self.topic, value=line, key=store.encode()))
+
+    async def close(self) -> None:
+        await self._producer.stop()

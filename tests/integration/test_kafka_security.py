@@ -42,7 +42,7 @@ def test_each_service_may_write_only_its_topic_and_read_only_its_upstreams():
     intake = [line for line in lines if "User:intake " in line]
     writes = {line.split("--topic ")[1] for line in intake if "Write" in line and "--topic" in line}
     reads = {line.split("--topic ")[1] for line in intake if "Read" in line and "--topic" in line}
-    assert writes == {"complaints.intake.v1", "complaints.deadletter.v1"}
+    assert writes == {"complaints.intake.v1", "complaints.deadletter.v1", "complaints.audit.v1"}
     assert reads == {"complaints.settlement.v1", "complaints.routing.v1"}
     assert any("--group complaints.intake" in line for line in intake)
     assert not any("complaints.analytics.v1" in line for line in intake)

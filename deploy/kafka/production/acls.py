@@ -1,8 +1,8 @@
 """Print the SCRAM users and least-privilege ACLs for each service, from the code's own map.
 
-Each service may write only its own topic (and the dead-letter topic), read only its
-upstreams' topics, and use only its own consumer group. Run against the SASL_SSL listener
-with an admin client configuration:
+Each service may write only its own topic (and the dead-letter and audit-checkpoint
+topics), read only its upstreams' topics, and use only its own consumer group. Run against
+the SASL_SSL listener with an admin client configuration:
 
     python deploy/kafka/production/acls.py --bootstrap kafka-1:9093 --admin-config admin.properties
 """
@@ -25,7 +25,7 @@ def commands(bootstrap: str, admin_config: str, prefix: str = "complaints") -> l
             f"--alter --entity-type users --entity-name {service.value} "
             f"--add-config 'SCRAM-SHA-512=[password=CHANGE-ME]'"
         )
-        for topic in (settings.topic(service), settings.dead_letter_topic):
+        for topic in (settings.topic(service), settings.dead_letter_topic, settings.audit_topic):
             lines.append(f"{base} {user} --operation Write --operation Describe --topic {topic}")
         lines.append(f"{base} {user} --operation IdempotentWrite --cluster")
         for upstream in UPSTREAMS[service]:
