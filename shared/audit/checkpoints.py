@@ -205,6 +205,9 @@ class Sealer:
         if self.publisher is None or self.published is None:
             return
         done = await run_sync(self.published.position)
+        last = await run_sync(self.file.last)
+        if last is None or last.position <= done:
+            return  # the steady state: nothing new, and the file is not read through
         for checkpoint in await run_sync(self.file.all):
             if checkpoint.position > done:
                 await self.publisher.publish(self.store, self.file.line(checkpoint).encode())
