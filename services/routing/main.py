@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from fastapi import FastAPI
 
 from services.routing import api, views
@@ -23,8 +25,21 @@ def create_app(settings: Settings) -> FastAPI:
     projector = LocalProjector(
         app, engine, views.tracking, views.project, settings.poll_interval_seconds
     )
+
+    # Timers fire only where routing consumes its upstreams: the scheduler waits until those
+    # consumers have caught up (a step may be in their backlog), a guard that means nothing
+    # in a process without them (an API-only replica, a relay-only worker). Such a process
+    # keeps the queue views fresh instead.
+    def run_scheduler() -> Awaitable[None]:
+        return scheduler.run()
+
+    work: dict[str, Callable[[], Awaitable[None]]] = (
+        {"scheduler": run_scheduler}
+        if settings.consumers_enabled
+        else {"queue-views": projector.run}
+    )
     runtime = ServiceRuntime.for_application(
-        settings, app, to_integration, app.policy, background={"scheduler": lambda: scheduler.run()}
+        settings, app, to_integration, app.policy, background=work
     )
     scheduler = Scheduler(
         app,

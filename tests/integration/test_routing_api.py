@@ -213,3 +213,18 @@ def test_a_managers_pin_keeps_the_unit_whatever_the_facts_and_the_investigation_
     handler = bearer("handler", unit="quality_management")
     recorded = desk.post(f"/cases/{number}/investigation", json=investigation, headers=handler)
     assert recorded.json()["unit"] == "logistics", recorded.text
+
+
+@pytest.mark.parametrize(
+    ("consumers", "work"),
+    [(True, "scheduler"), (False, "queue-views")],
+    ids=["consumes", "api-only"],
+)
+def test_timers_fire_only_where_routing_consumes_its_upstreams(tmp_path, consumers, work):
+    """The scheduler waits for routing's consumers to catch up before firing a timer; a process
+    without them (an API-only replica, a relay-only worker) could not wait, so it fires none
+    and keeps the queue views fresh instead."""
+    settings = Settings(service="routing", data_dir=tmp_path, consumers_enabled=consumers)
+    background = create_app(settings).state.runtime.background
+    assert work in background
+    assert ("scheduler" in background) is consumers
