@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.routing import api, views
 from services.routing.application import RoutingApplication
@@ -13,10 +14,25 @@ from services.routing.dependencies import Handling
 from services.routing.scheduler import Scheduler
 from shared import clock
 from shared.eventstore import persistence_env
+from shared.metrics import ServiceMetrics
 from shared.runtime import ServiceRuntime
 from shared.service import application_hooks, create_service
 from shared.settings import Settings
 from shared.sqlviews import LocalProjector, create_engine
+
+
+async def refresh_gauges(engine: AsyncEngine, metrics: ServiceMetrics) -> None:
+    """Open cases per unit and deadlines at risk, from the queue views, before each scrape."""
+    figures = await views.gauges(engine, clock.now())
+    metrics.set_gauge(
+        "complaints_open_cases", "Open cases per unit", ("unit",), figures["open_cases"]
+    )
+    metrics.set_gauge(
+        "complaints_deadlines",
+        "Running deadlines missed or due within a day",
+        ("state",),
+        figures["deadlines"],
+    )
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -54,18 +70,6 @@ def create_app(settings: Settings) -> FastAPI:
         await views.create_tables(engine)
         await projector.catch_up()
 
-    async def refresh(metrics) -> None:
-        figures = await views.gauges(engine, clock.now())
-        metrics.set_gauge(
-            "complaints_open_cases", "Open cases per unit", ("unit",), figures["open_cases"]
-        )
-        metrics.set_gauge(
-            "complaints_deadlines",
-            "Running deadlines missed or due within a day",
-            ("state",),
-            figures["deadlines"],
-        )
-
     async def close() -> None:
         await hooks["on_close"]()
         await engine.dispose()
@@ -77,7 +81,7 @@ def create_app(settings: Settings) -> FastAPI:
         store_ready=hooks["store_ready"],
         on_start=start,
         on_close=close,
-        refresh_metrics=refresh,
+        refresh_metrics=lambda metrics: refresh_gauges(engine, metrics),
     )
     service.state.handling = Handling(app, engine)
     return service
