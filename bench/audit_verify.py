@@ -91,7 +91,7 @@ def measure(label: str, settings: Settings, events: int) -> str:
 
     checkpoints = CheckpointFile(settings.checkpoint_dir, settings.database_name()).all()
     keys = published_keys(settings.checkpoint_dir)
-    report = verify(settings.database_name(), app.recorder, app.mapper.key, checkpoints, keys)
+    report = verify(settings.database_name(), app.recorder, app.mapper.ring, checkpoints, keys)
     if not report.ok or not report.events == scanned == events:
         raise SystemExit(f"verification failed: {report}")
     app.close()

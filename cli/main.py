@@ -7,6 +7,7 @@ complaints audit verify [SERVICE ...]        recompute links and log chains of t
 complaints audit show 2611-0001 [--as-of T | --as-of-event ID] [--format json|html]
 complaints audit export 2611-0001 --out case.jsonl
 complaints audit verify-checkpoints DIR --public-key KEY.pem   offline: no database, no secret
+complaints audit rotate-key [SERVICE ...]    a new link key for new events (old ones kept)
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from shared.auth.principal import Role
-from shared.settings import ServiceName, SettingsError, load_settings
+from shared.settings import ServiceName, Settings, SettingsError, load_settings
 
 
 def _configured(service: str):
@@ -38,13 +39,18 @@ def _configured(service: str):
     from shared import tracing
 
     tracing.configure(service, settings.tracing_exporter)
+    _use_clock_of(settings)
+
+    module = importlib.import_module(f"services.{service}.main")
+    return settings, module.create_app(settings)
+
+
+def _use_clock_of(settings: Settings) -> None:
+    """The clock the services run on (shifted in drills), so instants written agree."""
     if settings.clock_shift_seconds:
         from shared.clock import ShiftedClock, install_clock
 
         install_clock(ShiftedClock(timedelta(seconds=settings.clock_shift_seconds)))
-
-    module = importlib.import_module(f"services.{service}.main")
-    return settings, module.create_app(settings)
 
 
 def serve(service: str) -> None:
@@ -166,6 +172,10 @@ def audit(args: argparse.Namespace) -> None:
 
     if args.action == "verify-checkpoints":
         raise SystemExit(verify_checkpoints(args.directory, args.public_key))
+    if args.action == "rotate-key":
+        for rotated in rotate_keys(args.services or [s.value for s in ServiceName]):
+            print(json.dumps(rotated))
+        return
     if args.action == "verify":
         broken = False
         for service in args.services or [s.value for s in ServiceName]:
@@ -190,6 +200,32 @@ def audit(args: argparse.Namespace) -> None:
         print(report.timeline_html(case))
     else:
         print(json.dumps(case, ensure_ascii=False, indent=2))
+
+
+def rotate_keys(services: list[str]) -> list[dict[str, str]]:
+    """Add a new link key to each distinct key ring the services use."""
+    from shared.audit.keys import KeyRing
+    from shared.secrets import installation_secret
+
+    rings: dict[tuple[Path, Path], Settings] = {}
+    for service in services:
+        settings = load_settings(service=service)
+        rings.setdefault((settings.audit_key_file, settings.key_ring_dir), settings)
+    rotated = []
+    for (key_file, ring_dir), settings in rings.items():
+        _use_clock_of(settings)
+        ring = KeyRing(installation_secret(key_file), ring_dir)
+        ring.rotate(timedelta(seconds=settings.audit_key_switch_seconds))
+        rotation = ring.rotations()[-1]
+        rotated.append(
+            {
+                "key_id": rotation.key_id,
+                "retires": rotation.retired,
+                "active_from": rotation.active_from.isoformat(),
+                "ring": str(ring_dir),
+            }
+        )
+    return rotated
 
 
 def verify_checkpoints(directory: Path, public_key_files: list[Path]) -> int:
@@ -218,7 +254,7 @@ def verify_store(service: str) -> dict:
     try:
         checkpoints = CheckpointFile(settings.checkpoint_dir, settings.database_name()).all()
         keys = published_keys(settings.checkpoint_dir)
-        report = verify(settings.database_name(), app.recorder, app.mapper.key, checkpoints, keys)
+        report = verify(settings.database_name(), app.recorder, app.mapper.ring, checkpoints, keys)
         outcome = {"service": service, **report.to_dict()}
         head = app.recorder.max_notification_id() or 0
     finally:
@@ -292,6 +328,8 @@ def main(argv: list[str] | None = None) -> None:
     offline.add_argument(
         "--public-key", type=Path, action="append", required=True, help="a published key (.pem)"
     )
+    rotate = actions.add_parser("rotate-key", help="start a new link key for new events")
+    rotate.add_argument("services", nargs="*", help="whose key rings (default: all four)")
     for name in ("show", "export"):
         action = actions.add_parser(name, help=f"{name} a case's history across services")
         action.add_argument("number", help="case number, e.g. 2611-0001")

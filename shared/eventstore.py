@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -32,6 +31,7 @@ from eventsourcing.utils import get_topic
 
 from shared import idempotency
 from shared.audit.chain import ChainMapper
+from shared.audit.keys import KeyRing
 from shared.auth.principal import Principal
 from shared.commands import Command
 from shared.errors import Conflict
@@ -50,17 +50,21 @@ CONCURRENT_ATTEMPTS = 20
 
 def persistence_env(settings: Settings) -> dict[str, str]:
     """The `eventsourcing` environment for a service's own store."""
+    audit = {
+        "AUDIT_KEY_FILE": str(settings.audit_key_file),
+        "AUDIT_KEY_RING_DIR": str(settings.key_ring_dir),
+    }
     if settings.store == "sqlite":
         private_dir(settings.data_dir)
         return {
-            "AUDIT_KEY_FILE": str(settings.audit_key_file),
+            **audit,
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(settings.data_dir / f"{settings.database_name()}.sqlite"),
             "SQLITE_LOCK_TIMEOUT": "10",
         }
     url = urlsplit(settings.postgres_url)
     return {
-        "AUDIT_KEY_FILE": str(settings.audit_key_file),
+        **audit,
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "POSTGRES_DBNAME": settings.database_name(),
         "POSTGRES_HOST": url.hostname or "127.0.0.1",
@@ -89,12 +93,17 @@ class ServiceApplication(Application):
     def construct_mapper(self) -> ChainMapper:
         """Every stored event is sealed with its stream link (see `shared.audit.chain`).
 
-        The key comes from `AUDIT_KEY_FILE` (the service's settings); an in-memory store,
-        which lives and dies with the process, gets a random one.
+        The keys come from `AUDIT_KEY_FILE` and the ring in `AUDIT_KEY_RING_DIR` (the
+        service's settings); an in-memory store, which lives and dies with the process, gets
+        a random key.
         """
-        key_file = self.env.get("AUDIT_KEY_FILE")
-        key = installation_secret(Path(key_file)) if key_file else os.urandom(32)
-        return ChainMapper(self.construct_transcoder(), key)
+        key_file, ring_dir = self.env.get("AUDIT_KEY_FILE"), self.env.get("AUDIT_KEY_RING_DIR")
+        ring = (
+            KeyRing(installation_secret(Path(key_file)), Path(ring_dir) if ring_dir else None)
+            if key_file
+            else KeyRing.in_memory()
+        )
+        return ChainMapper(self.construct_transcoder(), ring)
 
     def construct_snapshot_store(self) -> EventStore:
         """Snapshots are a cache of state, not history: stored unsealed, outside the chain."""

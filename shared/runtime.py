@@ -14,8 +14,10 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from shared.audit.checkpoints import Sealer
+from shared.audit.keys import RotationRecorder
 from shared.audit.signing import CheckpointSigner
 from shared.auth.tokens import ServiceCredentials
 from shared.bus.httpfeed import HttpFeedSubscription
@@ -54,14 +56,19 @@ class TrackedMark:
 
 
 def sealer_for(settings: Settings, app: ServiceApplication) -> Sealer:
-    return Sealer(
+    """The store's sealer, which also records the link-key rotations in the store."""
+    ring = app.mapper.ring
+    sealer = Sealer(
         settings.database_name(),
         app.recorder,
-        app.mapper.key,
+        ring.first_key,
         settings.checkpoint_dir,
         settings.audit_checkpoint_interval_seconds,
         CheckpointSigner.of_installation(settings.audit_signing_key_file),
     )
+    switch = timedelta(seconds=settings.audit_key_switch_seconds)
+    sealer.rotations = RotationRecorder(app, ring, switch)
+    return sealer
 
 
 @dataclass

@@ -251,6 +251,21 @@ class Settings(BaseSettings):
         "created on first start; keep it (and a backup) apart from the databases",
         AUDIT,
     )
+    audit_key_ring_dir: Path | None = setting(
+        None,
+        "folder of the link keys added by `complaints audit rotate-key` (files, never the "
+        "database), shared by every process of the service; `<folder of the audit key "
+        "file>/link-keys` when unset",
+        AUDIT,
+    )
+    audit_key_switch_seconds: float = setting(
+        5,
+        "how far ahead a rotated link key takes over (every process switches at that "
+        "instant), and how long after it the rotation is recorded in each store",
+        AUDIT,
+        ge=2,
+        le=3600,
+    )
     audit_signing_key_file: Path = setting(
         Path("var/audit/checkpoint-signing.key"),
         "private half of the Ed25519 key that signs checkpoints, created on first start; its "
@@ -367,6 +382,10 @@ class Settings(BaseSettings):
     @property
     def checkpoint_dir(self) -> Path:
         return self.audit_checkpoint_dir or self.data_dir / "audit-checkpoints"
+
+    @property
+    def key_ring_dir(self) -> Path:
+        return self.audit_key_ring_dir or self.audit_key_file.parent / "link-keys"
 
     def database_name(self) -> str:
         return f"{self.database_prefix}{self.service.value}"

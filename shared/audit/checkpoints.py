@@ -1,8 +1,12 @@
 """The log chain over a store's notification log, pinned by signed checkpoints.
 
-log hash at position p = SHA-256(log hash before | p | link of the event at p). Per-stream
-links catch what happens inside a stream; the log chain also catches a whole row moved to
-another position or the last event of a stream dropped. A sealer, running beside the relay
+log hash at position p = SHA-256(log hash before | p | link of the event at p | digest of
+the event at p), where the digest is the SHA-256 of its stream, version, topic, key id and
+state. Per-stream links catch what happens inside a stream; the log chain also catches a
+whole row moved to another position or the last event of a stream dropped; and, because it
+hashes each event's content in the clear, a checkpoint proves an exported event to someone
+without the link key (`shared.audit.export`). Checkpoints of log format 1, from before the
+digests, hash the links alone and still verify. A sealer, running beside the relay
 (one per service), appends a checkpoint (position, log hash, event count, time, Ed25519
 signature and the id of the key) to `<checkpoint dir>/<database>.jsonl` whenever new events
 were stored: the file is only ever appended to, and belongs on append-only storage (a WORM
@@ -23,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
+from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -37,8 +42,31 @@ log = logging.getLogger(__name__)
 PAGE = 5_000
 
 
-def log_step(previous: bytes, position: int, chain_link: bytes | None) -> bytes:
-    return hashlib.sha256(previous + position.to_bytes(8, "big") + (chain_link or GENESIS)).digest()
+#: The log format of new checkpoints: each step hashes the event's content digest too.
+LOG_FORMAT = 2
+
+
+def log_step(
+    previous: bytes, position: int, chain_link: bytes | None, digest: bytes | None = None
+) -> bytes:
+    """One step of the log chain; without `digest`, as in log format 1."""
+    step = previous + position.to_bytes(8, "big") + (chain_link or GENESIS) + (digest or b"")
+    return hashlib.sha256(step).digest()
+
+
+def content_digest(
+    stream: UUID | str, version: int, topic: str, key_id: str | None, state: bytes
+) -> bytes:
+    """What the log chain hashes of an event besides its link: all of it, in the clear."""
+    fields = (str(stream).encode(), str(version).encode(), topic.encode(), (key_id or "").encode())
+    return hashlib.sha256(b"\x00".join((*fields, state))).digest()
+
+
+def step_of(row: Any) -> tuple[bytes | None, bytes]:
+    """A stored row's link and content digest, as the log chain steps over it."""
+    state, key_id, chain_link = unseal(row.state)
+    digest = content_digest(row.originator_id, row.originator_version, row.topic, key_id, state)
+    return chain_link, digest
 
 
 #: How checkpoints were signed before Ed25519: an HMAC under the link key.
@@ -56,9 +84,12 @@ class Checkpoint:
     signature: str = ""
     algorithm: str = LEGACY
     key_id: str = ""
+    log_format: int = 1
 
     def signed_by(self, signer: CheckpointSigner) -> Checkpoint:
-        unsigned = replace(self, algorithm=ALGORITHM, key_id=signer.key_id, signature="")
+        unsigned = replace(
+            self, algorithm=ALGORITHM, key_id=signer.key_id, signature="", log_format=LOG_FORMAT
+        )
         return replace(unsigned, signature=signer.sign(unsigned.message()))
 
     def signed(self, key: bytes) -> Checkpoint:
@@ -72,16 +103,25 @@ class Checkpoint:
         return self.algorithm == LEGACY and hmac.compare_digest(self.signature, self._mac(key))
 
     def message(self) -> bytes:
-        """What an Ed25519 signature covers: every field but the signature, canonically."""
-        fields = {k: v for k, v in asdict(self).items() if k != "signature"}
-        return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
+        """What an Ed25519 signature covers: every field but the signature, canonically
+        (the log format only from format 2 on, as checkpoints before it were signed)."""
+        return _canonical(self.fields(), "signature")
+
+    def fields(self) -> dict[str, Any]:
+        """As written in the checkpoint file."""
+        fields = asdict(self)
+        if self.log_format == 1:
+            del fields["log_format"]
+        return fields
 
     def _mac(self, key: bytes) -> str:
-        legacy = {
-            k: v for k, v in asdict(self).items() if k not in ("signature", "algorithm", "key_id")
-        }
-        message = json.dumps(legacy, sort_keys=True, separators=(",", ":")).encode()
+        message = _canonical(self.fields(), "signature", "algorithm", "key_id")
         return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def _canonical(fields: dict[str, Any], *leaving_out: str) -> bytes:
+    kept = {k: v for k, v in fields.items() if k not in leaving_out}
+    return json.dumps(kept, sort_keys=True, separators=(",", ":")).encode()
 
 
 class CheckpointFile:
@@ -106,7 +146,7 @@ class CheckpointFile:
 
     @staticmethod
     def line(checkpoint: Checkpoint) -> str:
-        return json.dumps(asdict(checkpoint), sort_keys=True)
+        return json.dumps(checkpoint.fields(), sort_keys=True)
 
     def append(self, checkpoint: Checkpoint) -> None:
         private_dir(self.path.parent)
@@ -118,6 +158,10 @@ class CheckpointFile:
 
 class CheckpointPublishing(Protocol):
     async def publish(self, store: str, line: bytes) -> None: ...
+
+
+class RotationRecording(Protocol):
+    def record_due(self) -> int: ...
 
 
 class PublishedMark(Protocol):
@@ -169,6 +213,8 @@ class Sealer:
         #: Where checkpoints are published besides the file (Kafka transport), if anywhere.
         self.publisher: CheckpointPublishing | None = None
         self.published: PublishedMark | None = None
+        #: Records the store's due link-key rotations before each seal, if set.
+        self.rotations: RotationRecording | None = None
 
     def seal(self) -> Checkpoint | None:
         """Extend the log chain from the last checkpoint over the new events, and pin it."""
@@ -182,7 +228,7 @@ class Sealer:
         while True:
             page = self.recorder.select_notifications(position, PAGE, inclusive_of_start=False)
             for notification in page:
-                log_hash = log_step(log_hash, notification.id, unseal(notification.state)[1])
+                log_hash = log_step(log_hash, notification.id, *step_of(notification))
                 position = notification.id
                 events += 1
             if len(page) < PAGE:
@@ -216,6 +262,8 @@ class Sealer:
     async def run(self) -> None:
         while True:
             try:
+                if self.rotations is not None:
+                    await run_sync(self.rotations.record_due)
                 await run_sync(self.seal)
                 await self.publish_pending()
             except Exception:

@@ -42,7 +42,7 @@ def case_history(app: Any, number: str) -> list[dict[str, Any]]:
                     "data": jsonable_encoder(
                         {k: v for k, v in vars(event).items() if k not in HIDDEN}
                     ),
-                    "link": (unseal(stored.state)[1] or b"").hex(),
+                    "link": (unseal(stored.state).link or b"").hex(),
                 }
             )
     return sorted(entries, key=lambda e: (e["at"], e["stream"], e["version"]))

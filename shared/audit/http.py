@@ -59,7 +59,7 @@ def audit_router(app: Any, settings: Settings) -> APIRouter:
         checkpoints = CheckpointFile(settings.checkpoint_dir, settings.database_name()).all()
         keys = published_keys(settings.checkpoint_dir)
         report = await run_sync(
-            verify, settings.database_name(), app.recorder, app.mapper.key, checkpoints, keys
+            verify, settings.database_name(), app.recorder, app.mapper.ring, checkpoints, keys
         )
         return report.to_dict()
 

@@ -1,8 +1,9 @@
 """Recompute every link and the log chain, check every checkpoint, name the first break.
 
 Read in notification order, each event must carry a link; its stream must continue at the
-next version; its link must be the HMAC of its predecessor's link and its own row; and at
-each checkpoint's position the log hash must equal the signed one. Whatever was done to the
+next version; its link must be the HMAC, under the ring key it names, of its predecessor's
+link and its own row; it must not name a key whose retirement the log recorded before it;
+and at each checkpoint's position the log hash must equal the signed one. Whatever was done to the
 rows (edited, deleted, reordered, inserted) breaks one of these, and the report says where:
 position, stream, version, and what is wrong.
 
@@ -12,12 +13,15 @@ them (`unpinned`), and the sealer pins them within one checkpoint interval.
 
 from __future__ import annotations
 
+import json
 import time
-from dataclasses import asdict, dataclass
+from collections import Counter
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from shared.audit.chain import GENESIS, link, unseal
-from shared.audit.checkpoints import PAGE, Checkpoint, PublicKeys, log_step
+from shared.audit.checkpoints import LOG_FORMAT, PAGE, Checkpoint, PublicKeys, log_step, step_of
+from shared.audit.keys import ROTATED_TOPIC, KeyRing
 
 
 @dataclass
@@ -35,6 +39,8 @@ class Report:
     streams: int = 0
     checkpoints: int = 0
     unpinned: int = 0
+    keys: dict[str, int] = field(default_factory=dict)  # events linked by each key id
+    rotations: int = 0  # link-key rotations recorded in the log
     seconds: float = 0.0
     first_broken: Break | None = None
 
@@ -46,23 +52,33 @@ class Report:
         return {"ok": self.ok, **asdict(self)}
 
 
+@dataclass
+class Walk:
+    """What verification has seen so far: each stream's head, and the retired keys."""
+
+    ring: KeyRing
+    heads: dict[str, tuple[int, bytes]] = field(default_factory=dict)
+    retired: dict[str, int] = field(default_factory=dict)  # key id -> position recorded
+    keys: Counter[str] = field(default_factory=Counter)  # events per key id
+
+
 def verify(
     store: str,
     recorder: Any,
-    key: bytes,
+    ring: KeyRing,
     checkpoints: list[Checkpoint],
     public_keys: PublicKeys,
 ) -> Report:
     started = time.perf_counter()
     report = Report(store)
     for checkpoint in checkpoints:
-        if not checkpoint.genuine(key, public_keys):
+        if not checkpoint.genuine(ring.first_key, public_keys):
             report.first_broken = Break(
                 checkpoint.position, None, None, "a checkpoint's signature does not verify"
             )
             return report
     pending = sorted(checkpoints, key=lambda c: c.position)
-    heads: dict[str, tuple[int, bytes]] = {}
+    walk = Walk(ring)
     log_hash, position = GENESIS, 0
     while report.ok:
         page = recorder.select_notifications(position, PAGE, inclusive_of_start=False)
@@ -72,10 +88,12 @@ def verify(
                     pending[0].position, None, None, "the event a checkpoint pinned is gone"
                 )
                 break
-            report.first_broken = _check_row(row, key, heads)
+            report.first_broken = _check_row(row, walk)
             if not report.ok:
                 break
-            log_hash = log_step(log_hash, row.id, unseal(row.state)[1])
+            chain_link, digest = step_of(row)
+            log_format = pending[0].log_format if pending else LOG_FORMAT
+            log_hash = log_step(log_hash, row.id, chain_link, digest if log_format > 1 else None)
             position = row.id
             report.events += 1
             if pending and pending[0].position == row.id:
@@ -96,19 +114,20 @@ def verify(
         report.first_broken = Break(
             pending[0].position, None, None, "events pinned by a checkpoint are gone"
         )
-    report.streams = len(heads)
+    report.streams = len(walk.heads)
+    report.keys, report.rotations = dict(walk.keys), len(walk.retired)
     if report.ok:
         report.unpinned = report.events - max((c.events for c in checkpoints), default=0)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 
 
-def _check_row(row: Any, key: bytes, heads: dict[str, tuple[int, bytes]]) -> Break | None:
+def _check_row(row: Any, walk: Walk) -> Break | None:
     stream, version = str(row.originator_id), row.originator_version
-    state, chain_link = unseal(row.state)
+    state, key_id, chain_link = unseal(row.state)
     if chain_link is None:
         return Break(row.id, stream, version, "no link: a row written past the application")
-    last_version, previous = heads.get(stream, (0, GENESIS))
+    last_version, previous = walk.heads.get(stream, (0, GENESIS))
     if version != last_version + 1:
         return Break(
             row.id,
@@ -116,7 +135,21 @@ def _check_row(row: Any, key: bytes, heads: dict[str, tuple[int, bytes]]) -> Bre
             version,
             f"stream jumps from version {last_version} to {version} (events deleted or moved)",
         )
+    key = walk.ring.key(key_id)
+    if key is None:
+        return Break(row.id, stream, version, f"link names key {key_id}, not in the key ring")
     if link(key, previous, row.originator_id, version, row.topic, state) != chain_link:
         return Break(row.id, stream, version, "link does not verify: the row was altered")
-    heads[stream] = (version, chain_link)
+    if key_id in walk.retired:
+        return Break(
+            row.id,
+            stream,
+            version,
+            f"link made with key {key_id} after its retirement (recorded at position "
+            f"{walk.retired[key_id]})",
+        )
+    walk.heads[stream] = (version, chain_link)
+    walk.keys[key_id or walk.ring.first.key_id] += 1
+    if row.topic == ROTATED_TOPIC:
+        walk.retired[json.loads(state)["retired"]] = row.id
     return None

@@ -49,7 +49,7 @@ def sealed(tmp_path) -> Settings:
         assert sealer.seal() is not None
     checkpoints = CheckpointFile(settings.checkpoint_dir, settings.database_name()).all()
     keys = published_keys(settings.checkpoint_dir)
-    assert verify("intake", app.recorder, app.mapper.key, checkpoints, keys).ok
+    assert verify("intake", app.recorder, app.mapper.ring, checkpoints, keys).ok
     app.close()
     return settings
 
@@ -132,12 +132,12 @@ def test_checkpoints_from_before_public_keys_still_verify_against_the_store(tmp_
     legacy_head = sealer_for(settings, app).seal()
     assert legacy_head is not None
     file.path.write_text("")  # as if written by the earlier code: HMAC under the link key
-    file.append(Checkpoint(**{**legacy_head.__dict__}).signed(app.mapper.key))
+    file.append(Checkpoint(**{**legacy_head.__dict__}).signed(app.mapper.ring.first_key))
     app.register(registration(description="after the upgrade"), clerk_meta())
     assert sealer_for(settings, app).seal() is not None
 
     keys = published_keys(settings.checkpoint_dir)
-    report = verify("intake", app.recorder, app.mapper.key, file.all(), keys)
+    report = verify("intake", app.recorder, app.mapper.ring, file.all(), keys)
 
     assert report.ok, report
     assert [c.algorithm for c in file.all()] == ["HMAC-SHA256", "Ed25519"]

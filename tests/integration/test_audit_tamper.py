@@ -93,7 +93,7 @@ def sealed(request, tmp_path):
     def check():
         keys = published_keys(settings.checkpoint_dir)
         return verify(
-            settings.database_name(), app.recorder, app.mapper.key, checkpoints.all(), keys
+            settings.database_name(), app.recorder, app.mapper.ring, checkpoints.all(), keys
         )
 
     assert check().ok

@@ -2,23 +2,56 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from dataclasses import replace
 
 from shared.audit.chain import GENESIS, link, seal, unseal
-from shared.audit.checkpoints import Checkpoint
+from shared.audit.checkpoints import Checkpoint, content_digest, log_step
 from shared.audit.history import case_history, causal_order
 from shared.audit.signing import CheckpointSigner
 
 KEY = b"k" * 32
+KEY_ID = "5eed" * 4
 
 
-def test_a_sealed_state_is_still_json_and_unseals_to_the_original():
+def test_a_sealed_state_is_still_json_and_unseals_to_the_original_with_its_key_id():
     for state in (b"{}", b'{"reply":"noted","amount":"12.50"}'):
         chain_link = link(KEY, GENESIS, "stream", 1, "m:Complaint.Registered", state)
-        sealed = seal(state, chain_link)
-        assert json.loads(sealed)["_chain"] == chain_link.hex()
-        assert unseal(sealed) == (state, chain_link)
-    assert unseal(b'{"reply":"noted"}') == (b'{"reply":"noted"}', None)
+        sealed = seal(state, KEY_ID, chain_link)
+        assert json.loads(sealed)["_chain"] == f"{KEY_ID}:{chain_link.hex()}"
+        assert unseal(sealed) == (state, KEY_ID, chain_link)
+    assert unseal(b'{"reply":"noted"}') == (b'{"reply":"noted"}', None, None)
+
+
+def test_a_link_from_before_key_ids_unseals_without_one():
+    chain_link = link(KEY, GENESIS, "stream", 1, "m:Complaint.Registered", b'{"a":1}')
+    before_key_ids = b'{"a":1,"_chain":"' + chain_link.hex().encode() + b'"}'
+    assert unseal(before_key_ids) == (b'{"a":1}', None, chain_link)
+
+
+def test_the_log_chain_of_format_2_hashes_each_event_s_content_and_format_1_did_not():
+    digest = content_digest("s", 1, "m:Case.Approved", KEY_ID, b'{"a":1}')
+    assert content_digest("s", 1, "m:Case.Approved", KEY_ID, b'{"a":2}') != digest
+    assert content_digest("s", 1, "m:Case.Approved", "0" * 16, b'{"a":1}') != digest
+    chain_link = b"\x07" * 32
+    assert log_step(GENESIS, 1, chain_link, digest) != log_step(GENESIS, 1, chain_link)
+    assert (
+        log_step(GENESIS, 1, chain_link)
+        == hashlib.sha256(GENESIS + (1).to_bytes(8, "big") + chain_link).digest()
+    )
+
+
+def test_checkpoints_signed_before_the_log_format_existed_keep_their_signature():
+    signer = CheckpointSigner(b"s" * 32)
+    keys = {signer.key_id: signer.public}
+    signed = Checkpoint("intake", 10, "ab" * 32, 10, "2026-11-23T00:00:00+00:00").signed_by(signer)
+    assert signed.log_format == 2
+    format_1 = replace(signed, log_format=1, signature="")
+    format_1 = replace(format_1, signature=signer.sign(format_1.message()))
+    assert "log_format" not in format_1.fields()
+    assert Checkpoint(**format_1.fields()).genuine(KEY, keys)
+    assert not replace(format_1, log_format=2).genuine(KEY, keys)
 
 
 def test_a_link_binds_the_predecessor_the_stream_the_version_the_type_and_the_state():
