@@ -5,7 +5,8 @@ complaints run                 all four services as separate processes; Ctrl-C s
 complaints token clerk clerk-wang            a bearer token for local use (see --help)
 complaints audit verify [SERVICE ...]        recompute links and log chains of the stores
 complaints audit show 2611-0001 [--as-of T | --as-of-event ID] [--format json|html]
-complaints audit export 2611-0001 --out case.jsonl
+complaints audit export 2611-0001 --out case.jsonl      the case with its proofs
+complaints audit verify-export case.jsonl --public-key KEY.pem   offline: no database, no secret
 complaints audit verify-checkpoints DIR --public-key KEY.pem   offline: no database, no secret
 complaints audit rotate-key [SERVICE ...]    a new link key for new events (old ones kept)
 """
@@ -22,6 +23,7 @@ import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from shared.auth.principal import Role
 from shared.settings import ServiceName, Settings, SettingsError, load_settings
@@ -172,6 +174,8 @@ def audit(args: argparse.Namespace) -> None:
 
     if args.action == "verify-checkpoints":
         raise SystemExit(verify_checkpoints(args.directory, args.public_key))
+    if args.action == "verify-export":
+        raise SystemExit(verify_export_file(args.file, args.public_key))
     if args.action == "rotate-key":
         for rotated in rotate_keys(args.services or [s.value for s in ServiceName]):
             print(json.dumps(rotated))
@@ -191,12 +195,18 @@ def audit(args: argparse.Namespace) -> None:
         token = mint(settings, "audit-cli", Role.auditor)
     urls = {s: settings.upstream_url(ServiceName(s)) for s in report.SERVICES}
     headers = {"Authorization": f"Bearer {token}"}
-    case = report.fetch_case(urls, args.number, headers, args.as_of, args.as_of_event)
     if args.action == "export":
-        with open(args.out, "w", encoding="utf-8") as out:
-            out.write(report.export_lines(case))
-        print(f"{len(case['events'])} events of {args.number} written to {args.out}")
-    elif args.format == "html":
+        wait = 3 * settings.audit_checkpoint_interval_seconds + 5
+        lines, unpinned = report.fetch_proofs(urls, args.number, headers, wait)
+        with open(args.out, "w", encoding="ascii") as out:
+            out.writelines(line + "\n" for line in lines)
+        events = sum('"kind":"event"' in line for line in lines)
+        print(f"{events} events of {args.number} with their proofs written to {args.out}")
+        if unpinned:
+            print(f"{unpinned} newer events are not pinned by a checkpoint yet and were left out")
+        return
+    case = report.fetch_case(urls, args.number, headers, args.as_of, args.as_of_event)
+    if args.format == "html":
         print(report.timeline_html(case))
     else:
         print(json.dumps(case, ensure_ascii=False, indent=2))
@@ -226,6 +236,23 @@ def rotate_keys(services: list[str]) -> list[dict[str, str]]:
             }
         )
     return rotated
+
+
+def verify_export_file(path: Path, public_key_files: list[Path]) -> int:
+    """Check an exported case with the public keys alone; 1 if anything fails."""
+    import json
+
+    from shared.audit.export import verify_export
+    from shared.audit.signing import load_public_key
+
+    keys = dict(load_public_key(key.read_bytes()) for key in public_key_files)
+    with path.open(encoding="utf-8", errors="replace", newline="") as file:
+        lines = file.read().split("\n")
+    if lines[-1] == "":
+        lines.pop()  # the newline that ends the last line
+    report = verify_export(lines, keys)
+    print(json.dumps({"file": str(path), **report.to_dict()}, ensure_ascii=False))
+    return 0 if report.ok else 1
 
 
 def verify_checkpoints(directory: Path, public_key_files: list[Path]) -> int:
@@ -296,6 +323,41 @@ def _consumed_past(producer: str, head: int) -> dict | None:
     return None
 
 
+def _add_audit_commands(commands: Any) -> None:
+    audit_parser = commands.add_parser("audit", help="verify stores; show or export a case")
+    actions = audit_parser.add_subparsers(dest="action", required=True)
+    verify_parser = actions.add_parser("verify", help="check links, log chains, checkpoints")
+    verify_parser.add_argument("services", nargs="*", help="default: all four")
+    offline = actions.add_parser(
+        "verify-checkpoints", help="check checkpoint files with the public key alone (offline)"
+    )
+    offline.add_argument("directory", type=Path, help="the folder of <database>.jsonl files")
+    offline.add_argument(
+        "--public-key", type=Path, action="append", required=True, help="a published key (.pem)"
+    )
+    rotate = actions.add_parser("rotate-key", help="start a new link key for new events")
+    rotate.add_argument("services", nargs="*", help="whose key rings (default: all four)")
+    checked = actions.add_parser(
+        "verify-export", help="check an exported case with the public key alone (offline)"
+    )
+    checked.add_argument("file", type=Path, help="the file `audit export` wrote")
+    checked.add_argument(
+        "--public-key", type=Path, action="append", required=True, help="a published key (.pem)"
+    )
+    show = actions.add_parser("show", help="show a case's history across services")
+    export = actions.add_parser("export", help="export a case with its proofs, for auditors")
+    for action in (show, export):
+        action.add_argument("number", help="case number, e.g. 2611-0001")
+        action.add_argument("--token", help="bearer token (default: $COMPLAINTS_TOKEN)")
+    moment = show.add_mutually_exclusive_group()
+    moment.add_argument("--as-of", type=datetime.fromisoformat, help="also its state then")
+    moment.add_argument(
+        "--as-of-event", help="also its state in every service just after this event id"
+    )
+    show.add_argument("--format", choices=["json", "html"], default="json")
+    export.add_argument("--out", required=True, help="JSON-lines file to write")
+
+
 def main(argv: list[str] | None = None) -> None:
     os.umask(0o077)  # stores, checkpoints, evidence and secrets: the service's own (0600)
     parser = argparse.ArgumentParser(prog="complaints")
@@ -317,32 +379,7 @@ def main(argv: list[str] | None = None) -> None:
     token_parser.add_argument(
         "--private-key", type=argparse.FileType("rb"), help="PEM key, for RS256"
     )
-    audit_parser = commands.add_parser("audit", help="verify stores; show or export a case")
-    actions = audit_parser.add_subparsers(dest="action", required=True)
-    verify_parser = actions.add_parser("verify", help="check links, log chains, checkpoints")
-    verify_parser.add_argument("services", nargs="*", help="default: all four")
-    offline = actions.add_parser(
-        "verify-checkpoints", help="check checkpoint files with the public key alone (offline)"
-    )
-    offline.add_argument("directory", type=Path, help="the folder of <database>.jsonl files")
-    offline.add_argument(
-        "--public-key", type=Path, action="append", required=True, help="a published key (.pem)"
-    )
-    rotate = actions.add_parser("rotate-key", help="start a new link key for new events")
-    rotate.add_argument("services", nargs="*", help="whose key rings (default: all four)")
-    for name in ("show", "export"):
-        action = actions.add_parser(name, help=f"{name} a case's history across services")
-        action.add_argument("number", help="case number, e.g. 2611-0001")
-        moment = action.add_mutually_exclusive_group()
-        moment.add_argument("--as-of", type=datetime.fromisoformat, help="also its state then")
-        moment.add_argument(
-            "--as-of-event", help="also its state in every service just after this event id"
-        )
-        action.add_argument("--token", help="bearer token (default: $COMPLAINTS_TOKEN)")
-        if name == "show":
-            action.add_argument("--format", choices=["json", "html"], default="json")
-        else:
-            action.add_argument("--out", required=True, help="JSON-lines file to write")
+    _add_audit_commands(commands)
     args = parser.parse_args(argv)
     if args.command == "serve":
         serve(args.service)

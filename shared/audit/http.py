@@ -1,6 +1,7 @@
 """The audit endpoints every service serves, for auditors and admins only.
 
-`complaints audit show|export` merges the four services' answers into one case history;
+`complaints audit show` merges the four services' answers into one case history, and
+`complaints audit export` their proofs into one file an auditor checks offline;
 `complaints audit verify` checks a store directly (large stores take longer than an HTTP
 request should).
 """
@@ -13,16 +14,27 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime
 
 from shared.audit.checkpoints import CheckpointFile
+from shared.audit.export import Exporter, case_proof
 from shared.audit.history import case_history, state_as_of
-from shared.audit.signing import published_keys
+from shared.audit.signing import CheckpointSigner, published_keys
 from shared.audit.verify import verify
 from shared.auth.access import allow
 from shared.auth.principal import Role
 from shared.case_number import CaseNumber
-from shared.settings import Settings
+from shared.settings import ServiceName, Settings
 from shared.threads import run_sync
 
 MAX_PAGE = 1000
+
+
+def _exporter(settings: Settings) -> Exporter:
+    """This service's part of every export, signed with the installation's checkpoint key."""
+    return Exporter(
+        settings.service.value,
+        tuple(s.value for s in ServiceName),
+        settings.database_name(),
+        CheckpointSigner.of_installation(settings.audit_signing_key_file),
+    )
 
 
 def audit_router(app: Any, settings: Settings) -> APIRouter:
@@ -53,6 +65,23 @@ def audit_router(app: Any, settings: Settings) -> APIRouter:
         CaseNumber.parse(number)
         aggregates = await run_sync(state_as_of, app, number, as_of)
         return {"service": settings.service.value, "as_of": as_of, "aggregates": aggregates}
+
+    exporter = _exporter(settings)
+
+    @router.get(
+        "/cases/{number}/proof",
+        summary="The case's events in this service with their proofs, as of the last "
+        "checkpoint, for `complaints audit export` (checked offline with the public key)",
+    )
+    async def proof(number: str) -> dict[str, Any]:
+        CaseNumber.parse(number)
+        checkpoints = CheckpointFile(settings.checkpoint_dir, settings.database_name()).all()
+        exported = await run_sync(case_proof, app, exporter, number, checkpoints)
+        return {
+            "service": settings.service.value,
+            "unpinned": exported.unpinned,
+            "lines": exported.lines,
+        }
 
     @router.get("/verify", summary="Recompute every link and the log chain against checkpoints")
     async def check() -> dict[str, Any]:

@@ -1,16 +1,16 @@
-"""One case across the four services, for people: merged JSON, an HTML timeline, an export.
+"""One case across the four services: merged JSON and an HTML timeline for people, and an
+export with proofs for auditors.
 
 The services answer `GET /audit/cases/{number}` from their own stores; this merges their
-answers in causal and time order (`history.causal_order`). The export is JSON lines, one
-event each with its chain link, and a last line with the SHA-256 of all lines before it, so
-the file an auditor keeps can be checked both against itself and against the stores.
+answers in causal and time order (`history.causal_order`). The export gathers each
+service's `GET /audit/cases/{number}/proof` (`shared.audit.export`) into one file.
 """
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
+import time
 from datetime import datetime
 from typing import Any
 
@@ -66,11 +66,23 @@ def moment_of(case: dict[str, Any], event_id: str) -> datetime:
     raise SystemExit(f"case {case['case_number']} has no event {event_id}")
 
 
-def export_lines(case: dict[str, Any]) -> str:
-    lines = [json.dumps(e, sort_keys=True, ensure_ascii=False) for e in case["events"]]
-    digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()
-    trailer = {"case_number": case["case_number"], "events": len(lines), "sha256": digest}
-    return "\n".join([*lines, json.dumps(trailer, sort_keys=True)]) + "\n"
+def fetch_proofs(
+    urls: dict[str, str], number: str, headers: dict[str, str], wait_seconds: float
+) -> tuple[list[str], int]:
+    """Every service's proof lines of the case, and how many of its events were left out
+    because no checkpoint pins them yet (waiting up to `wait_seconds` for the sealers)."""
+    deadline = time.monotonic() + wait_seconds
+    with httpx.Client(headers=headers, timeout=120) as client:
+        while True:
+            lines, unpinned = [], 0
+            for service in SERVICES:
+                answer = client.get(f"{urls[service]}/audit/cases/{number}/proof")
+                answer.raise_for_status()
+                lines += answer.json()["lines"]
+                unpinned += answer.json()["unpinned"]
+            if unpinned == 0 or time.monotonic() >= deadline:
+                return lines, unpinned
+            time.sleep(1)
 
 
 def timeline_html(case: dict[str, Any]) -> str:

@@ -4,14 +4,18 @@ A complaint is registered, judged, investigated, remedied, approved, settled, co
 the customer and closed, each step by the role that may take it. Between approval and
 settlement the test looks at routing and settlement; afterwards the audit API, asked for
 that moment, must give back exactly what was seen then. The merged history has every
-service's events, effects after their causes, each with its actor; the stores verify.
+service's events, effects after their causes, each with its actor; the stores verify, and
+so does the case exported with its proofs, with the public checkpoint key alone.
 """
 
 import httpx
 import pytest
 
 from shared import clock
-from shared.audit.report import export_lines, fetch_case, timeline_html
+from shared.audit.export import verify_export
+from shared.audit.report import fetch_case, fetch_proofs, timeline_html
+from shared.audit.signing import published_keys
+from tests.conftest import settings_from
 from tests.support.auth import bearer
 from tests.support.waiting import wait_until
 
@@ -141,8 +145,10 @@ def test_a_closed_case_replays_step_by_step_across_all_four_services(system, tmp
     assert routing_at_approval["state"]["status"] == "approved"
     assert "Settlement" not in {s["type"] for s in just_approved["state"]["settlement"].values()}
 
-    exported = export_lines(history).splitlines()
-    assert len(exported) == len(events) + 1
+    exported, unpinned = fetch_proofs(urls, number, bearer("auditor"), wait_seconds=15)
+    checkpoint_keys = published_keys(settings_from(system.env, "intake").checkpoint_dir)
+    offline = verify_export(exported, checkpoint_keys)
+    assert (unpinned, offline.ok, offline.events) == (0, True, len(events)), offline
     assert f"Case {number}" in timeline_html(history)
     for service, url in urls.items():
         report = httpx.get(f"{url}/audit/verify", headers=bearer("auditor"), timeout=60).json()
