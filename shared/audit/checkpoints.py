@@ -27,12 +27,11 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
-from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from shared import clock
-from shared.audit.chain import GENESIS, unseal
+from shared.audit.chain import GENESIS, content_digest, unseal
 from shared.audit.signing import ALGORITHM, CheckpointSigner, published_keys, signature_holds
 from shared.secrets import private_dir
 from shared.threads import run_sync
@@ -52,14 +51,6 @@ def log_step(
     """One step of the log chain; without `digest`, as in log format 1."""
     step = previous + position.to_bytes(8, "big") + (chain_link or GENESIS) + (digest or b"")
     return hashlib.sha256(step).digest()
-
-
-def content_digest(
-    stream: UUID | str, version: int, topic: str, key_id: str | None, state: bytes
-) -> bytes:
-    """What the log chain hashes of an event besides its link: all of it, in the clear."""
-    fields = (str(stream).encode(), str(version).encode(), topic.encode(), (key_id or "").encode())
-    return hashlib.sha256(b"\x00".join((*fields, state))).digest()
 
 
 def step_of(row: Any) -> tuple[bytes | None, bytes]:

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from shared.audit.chain import GENESIS, link, unseal
-from shared.audit.checkpoints import LOG_FORMAT, PAGE, Checkpoint, PublicKeys, log_step, step_of
+from shared.audit.chain import GENESIS, content_digest, keyed_link, link, unseal
+from shared.audit.checkpoints import LOG_FORMAT, PAGE, Checkpoint, PublicKeys, log_step
 from shared.audit.keys import ROTATED_TOPIC, KeyRing
 
 
@@ -59,7 +58,14 @@ class Walk:
     ring: KeyRing
     heads: dict[str, tuple[int, bytes]] = field(default_factory=dict)
     retired: dict[str, int] = field(default_factory=dict)  # key id -> position recorded
-    keys: Counter[str] = field(default_factory=Counter)  # events per key id
+    keys: dict[str, int] = field(default_factory=dict)  # events per key id
+    names: dict[Any, str] = field(default_factory=dict)  # stream id -> its text, made once
+
+    def name(self, stream: Any) -> str:
+        name = self.names.get(stream)
+        if name is None:
+            name = self.names[stream] = str(stream)
+        return name
 
 
 def verify(
@@ -88,10 +94,9 @@ def verify(
                     pending[0].position, None, None, "the event a checkpoint pinned is gone"
                 )
                 break
-            report.first_broken = _check_row(row, walk)
+            report.first_broken, chain_link, digest = _check_row(row, walk)
             if not report.ok:
                 break
-            chain_link, digest = step_of(row)
             log_format = pending[0].log_format if pending else LOG_FORMAT
             log_hash = log_step(log_hash, row.id, chain_link, digest if log_format > 1 else None)
             position = row.id
@@ -122,9 +127,24 @@ def verify(
     return report
 
 
-def _check_row(row: Any, walk: Walk) -> Break | None:
-    stream, version = str(row.originator_id), row.originator_version
+def _check_row(row: Any, walk: Walk) -> tuple[Break | None, bytes | None, bytes]:
+    """The row's problem if it has one, and its link and content digest (computed once)."""
+    stream, version = walk.name(row.originator_id), row.originator_version
     state, key_id, chain_link = unseal(row.state)
+    digest = content_digest(stream, version, row.topic, key_id, state)
+    return _problem(row, walk, stream, state, key_id, chain_link, digest), chain_link, digest
+
+
+def _problem(
+    row: Any,
+    walk: Walk,
+    stream: str,
+    state: bytes,
+    key_id: str | None,
+    chain_link: bytes | None,
+    digest: bytes,
+) -> Break | None:
+    version = row.originator_version
     if chain_link is None:
         return Break(row.id, stream, version, "no link: a row written past the application")
     last_version, previous = walk.heads.get(stream, (0, GENESIS))
@@ -138,7 +158,12 @@ def _check_row(row: Any, walk: Walk) -> Break | None:
     key = walk.ring.key(key_id)
     if key is None:
         return Break(row.id, stream, version, f"link names key {key_id}, not in the key ring")
-    if link(key, previous, row.originator_id, version, row.topic, state) != chain_link:
+    expected = (
+        link(key, previous, stream, version, row.topic, state)
+        if key_id is None
+        else keyed_link(key, previous, digest)
+    )
+    if expected != chain_link:
         return Break(row.id, stream, version, "link does not verify: the row was altered")
     if key_id in walk.retired:
         return Break(
@@ -149,7 +174,8 @@ def _check_row(row: Any, walk: Walk) -> Break | None:
             f"{walk.retired[key_id]})",
         )
     walk.heads[stream] = (version, chain_link)
-    walk.keys[key_id or walk.ring.first.key_id] += 1
+    named = key_id or walk.ring.first.key_id
+    walk.keys[named] = walk.keys.get(named, 0) + 1
     if row.topic == ROTATED_TOPIC:
         walk.retired[json.loads(state)["retired"]] = row.id
     return None

@@ -6,8 +6,8 @@ import hashlib
 import json
 from dataclasses import replace
 
-from shared.audit.chain import GENESIS, link, seal, unseal
-from shared.audit.checkpoints import Checkpoint, content_digest, log_step
+from shared.audit.chain import GENESIS, content_digest, link, seal, unseal
+from shared.audit.checkpoints import Checkpoint, log_step
 from shared.audit.history import case_history, causal_order
 from shared.audit.signing import CheckpointSigner
 
