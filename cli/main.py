@@ -332,18 +332,16 @@ def _add_audit_commands(commands: Any) -> None:
         "verify-checkpoints", help="check checkpoint files with the public key alone (offline)"
     )
     offline.add_argument("directory", type=Path, help="the folder of <database>.jsonl files")
-    offline.add_argument(
-        "--public-key", type=Path, action="append", required=True, help="a published key (.pem)"
-    )
     rotate = actions.add_parser("rotate-key", help="start a new link key for new events")
     rotate.add_argument("services", nargs="*", help="whose key rings (default: all four)")
     checked = actions.add_parser(
         "verify-export", help="check an exported case with the public key alone (offline)"
     )
     checked.add_argument("file", type=Path, help="the file `audit export` wrote")
-    checked.add_argument(
-        "--public-key", type=Path, action="append", required=True, help="a published key (.pem)"
-    )
+    for needs_keys in (offline, checked):
+        needs_keys.add_argument(
+            "--public-key", type=Path, action="append", required=True, help="a published key"
+        )
     show = actions.add_parser("show", help="show a case's history across services")
     export = actions.add_parser("export", help="export a case with its proofs, for auditors")
     for action in (show, export):

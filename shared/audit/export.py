@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -39,6 +39,7 @@ from shared.audit.checkpoints import (
     log_step,
     step_of,
 )
+from shared.audit.offline import LineReport
 from shared.audit.signing import ALGORITHM, CheckpointSigner, signature_holds
 from shared.audit.store_positions import positions_of
 
@@ -238,18 +239,9 @@ AnyLine = TypeAdapter(
 
 
 @dataclass
-class ExportReport:
+class ExportReport(LineReport):
     stores: int = 0
     events: int = 0
-    broken_line: int | None = None
-    problem: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.problem is None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, **asdict(self)}
 
 
 class Broken(Exception):

@@ -18,10 +18,9 @@ from shared.audit.checkpoints import LEGACY, Checkpoint, PublicKeys
 
 
 @dataclass
-class FileReport:
-    file: str
-    checkpoints: int = 0
-    legacy: int = 0
+class LineReport:
+    """What an offline check of a file found: nothing, or the first line that fails."""
+
     broken_line: int | None = None
     problem: str | None = None
 
@@ -33,8 +32,15 @@ class FileReport:
         return {"ok": self.ok, **asdict(self)}
 
 
+@dataclass
+class FileReport(LineReport):
+    file: str = ""
+    checkpoints: int = 0
+    legacy: int = 0
+
+
 def check_file(path: Path, public_keys: PublicKeys) -> FileReport:
-    report = FileReport(str(path))
+    report = FileReport(file=str(path))
     last: Checkpoint | None = None
     with path.open(encoding="utf-8", errors="replace") as lines:
         for number, line in enumerate(lines, start=1):

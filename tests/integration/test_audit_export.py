@@ -24,7 +24,7 @@ from shared.audit.export import verify_export
 from shared.audit.signing import load_public_key
 from tests.support.auth import bearer
 from tests.support.infra import ROOT
-from tests.support.processes import SERVICES, ServiceProcesses
+from tests.support.processes import SERVICES, ServiceProcesses, isolated_env
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -35,18 +35,12 @@ EDITS = 150
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def system(request, tmp_path):
-    stores = {"COMPLAINTS_STORE": "sqlite", "COMPLAINTS_TRANSPORT": "http"}
-    if request.param == "postgres":
-        stores = request.getfixturevalue("production_env")
-    env = {
-        **stores,
-        "COMPLAINTS_DATA_DIR": str(tmp_path / "data"),
-        "COMPLAINTS_EVIDENCE_DIR": str(tmp_path / "evidence"),
-        "COMPLAINTS_AUDIT_KEY_FILE": str(tmp_path / "keys" / "chain.key"),
-        "COMPLAINTS_AUDIT_SIGNING_KEY_FILE": str(tmp_path / "keys" / "checkpoint-signing.key"),
-        "COMPLAINTS_AUDIT_CHECKPOINT_INTERVAL_SECONDS": "0.5",
-        "COMPLAINTS_POLL_INTERVAL_SECONDS": "0.05",
-    }
+    env = isolated_env(
+        request,
+        tmp_path,
+        audit_checkpoint_interval_seconds="0.5",
+        poll_interval_seconds="0.05",
+    )
     processes = ServiceProcesses(env, tmp_path)
     processes.env["COMPLAINTS_ANALYTICS_URL"] = processes.url("analytics")
     processes.start_all()

@@ -28,7 +28,7 @@ from tests.conftest import settings_from
 from tests.support.auth import bearer
 from tests.support.builders import clerk_meta
 from tests.support.infra import ROOT
-from tests.support.processes import ServiceProcesses
+from tests.support.processes import ServiceProcesses, isolated_env
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -48,20 +48,13 @@ def registration(n: int) -> dict:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def environment(request, tmp_path) -> dict[str, str]:
-    stores = {"COMPLAINTS_STORE": "sqlite", "COMPLAINTS_TRANSPORT": "http"}
-    if request.param == "postgres":
-        stores = request.getfixturevalue("production_env")
-    return {
-        **stores,
-        "COMPLAINTS_CONSUMERS_ENABLED": "false",
-        "COMPLAINTS_DATA_DIR": str(tmp_path / "data"),
-        "COMPLAINTS_EVIDENCE_DIR": str(tmp_path / "evidence"),
-        "COMPLAINTS_AUDIT_KEY_FILE": str(tmp_path / "keys" / "chain.key"),
-        "COMPLAINTS_AUDIT_SIGNING_KEY_FILE": str(tmp_path / "keys" / "checkpoint-signing.key"),
-        "COMPLAINTS_AUDIT_KEY_SWITCH_SECONDS": str(SWITCH_SECONDS),
-        "COMPLAINTS_AUDIT_CHECKPOINT_INTERVAL_SECONDS": "0.5",
-        "COMPLAINTS_RATE_LIMIT_PER_MINUTE": "0",
-    }
+    return isolated_env(
+        request,
+        tmp_path,
+        consumers_enabled="false",
+        audit_key_switch_seconds=str(SWITCH_SECONDS),
+        audit_checkpoint_interval_seconds="0.5",
+    )
 
 
 def complaints(processes: ServiceProcesses, *args: str) -> tuple[int, list[dict]]:

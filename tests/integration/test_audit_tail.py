@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.support.auth import bearer
-from tests.support.processes import ServiceProcesses
+from tests.support.processes import ServiceProcesses, isolated_env
 
 pytestmark = pytest.mark.integration
 
@@ -44,17 +44,12 @@ def registration(n: int) -> dict:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def environment(request, tmp_path) -> dict[str, str]:
-    stores = {"COMPLAINTS_STORE": "sqlite", "COMPLAINTS_TRANSPORT": "http"}
-    if request.param == "postgres":
-        stores = request.getfixturevalue("production_env")
-    return {
-        **stores,
-        "COMPLAINTS_CONSUMERS_ENABLED": "false",
-        "COMPLAINTS_DATA_DIR": str(tmp_path / "data"),
-        "COMPLAINTS_EVIDENCE_DIR": str(tmp_path / "evidence"),
-        "COMPLAINTS_AUDIT_CHECKPOINT_INTERVAL_SECONDS": str(INTERVAL_SECONDS),
-        "COMPLAINTS_RATE_LIMIT_PER_MINUTE": "0",
-    }
+    return isolated_env(
+        request,
+        tmp_path,
+        consumers_enabled="false",
+        audit_checkpoint_interval_seconds=str(INTERVAL_SECONDS),
+    )
 
 
 def test_unpinned_events_wait_about_one_interval_and_a_graceful_stop_pins_the_rest(

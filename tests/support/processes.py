@@ -94,3 +94,21 @@ class ServiceProcesses:
             f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}"
             for p in sorted(self.log_dir.glob("*.log"))
         )
+
+
+def isolated_env(request, tmp_path: Path, **settings: str) -> dict[str, str]:
+    """One test's own deployment, by the store its parameter names: "sqlite" (HTTP feeds) or
+    "postgres" (with Kafka); its own data, evidence and audit keys; `settings` on top
+    (`poll_interval_seconds="1"` sets COMPLAINTS_POLL_INTERVAL_SECONDS)."""
+    stores = {"COMPLAINTS_STORE": "sqlite", "COMPLAINTS_TRANSPORT": "http"}
+    if request.param == "postgres":
+        stores = request.getfixturevalue("production_env")
+    return {
+        **stores,
+        "COMPLAINTS_DATA_DIR": str(tmp_path / "data"),
+        "COMPLAINTS_EVIDENCE_DIR": str(tmp_path / "evidence"),
+        "COMPLAINTS_AUDIT_KEY_FILE": str(tmp_path / "keys" / "chain.key"),
+        "COMPLAINTS_AUDIT_SIGNING_KEY_FILE": str(tmp_path / "keys" / "checkpoint-signing.key"),
+        "COMPLAINTS_RATE_LIMIT_PER_MINUTE": "0",
+        **{f"COMPLAINTS_{name.upper()}": value for name, value in settings.items()},
+    }
