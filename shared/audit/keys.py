@@ -7,11 +7,14 @@ added by `complaints audit rotate-key`: each one a 0600 file `<key id>.key` in t
 folder, listed in `ring.json` with the instant it becomes the key for new links.
 
 A rotation takes effect at a future instant (`audit_key_switch_seconds` ahead), so every
-process, re-reading the ring at least once a second, switches at the same moment. Once
-every writer has switched (one more switch period later), each store's sealer records the
-rotation as an event of the store (`LinkKeys.Rotated`), linked and pinned like any other:
-from that position on, a link made with the retired key is flagged by `verify`, which is
-what someone holding a stolen old key would have to make.
+process, re-reading the ring at least once a second, switches at the same moment. One switch
+period later a sealer marks the old key retired in the ring (`retired-<key id>`): from then
+on no process links with it whatever its clock says, so a clock set back, even across a
+restart, cannot bring the old key back. Once every process has seen the mark, each store's
+sealer records the rotation as an event of the store (`LinkKeys.Rotated`), linked and pinned
+like any other: from that position on, a link made with the retired key is flagged by
+`verify`, which is what someone holding a stolen old key would have to make. A process never
+switches back to an older key.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from shared.audit.chain import KEY_ID_LENGTH
 from shared.secrets import PRIVATE_FILE, private_dir
 
 MANIFEST = "ring.json"
+RETIRED = "retired-"
 #: How often a writer looks for a new key at most (the switch period must exceed it).
 RELOAD_SECONDS = 1.0
 #: The one stream of each store where its rotations are recorded.
@@ -70,8 +74,10 @@ class KeyRing:
         self.directory = directory
         self._keys = {self.first.key_id: first_key}
         self._entries: list[RingEntry] = [self.first]
+        self._retired: set[str] = set()
         self._loaded_at = float("-inf")
-        self._manifest_stamp: tuple[int, int] | None = None
+        self._stamp: tuple[int, ...] | None = None
+        self._floor = 0  # the newest entry this process has linked with: never go back
         self._lock = threading.Lock()
 
     @classmethod
@@ -85,14 +91,29 @@ class KeyRing:
         return self._keys[self.first.key_id]
 
     def current(self) -> tuple[str, bytes]:
-        """(key id, key) of the key new links are made with at this instant."""
+        """(key id, key) of the key new links are made with at this instant: the newest
+        whose instant has come or whose predecessor is retired, and never an older one than
+        this process used before."""
         self._reload_if_due()
         now = clock.now()
-        active = self.first
-        for entry in self._entries[1:]:
-            if entry.active_from is not None and entry.active_from <= now:
-                active = entry
-        return active.key_id, self._keys[active.key_id]
+        entries, chosen = self._entries, self._floor
+        for index in range(chosen + 1, len(entries)):
+            moment = entries[index].active_from
+            if (moment is not None and moment <= now) or entries[index - 1].key_id in self._retired:
+                chosen = index
+        self._floor = chosen
+        return entries[chosen].key_id, self._keys[entries[chosen].key_id]
+
+    def retired(self, key_id: str) -> bool:
+        self._reload(force=True)
+        return key_id in self._retired
+
+    def retire(self, key_id: str) -> None:
+        """Mark a replaced key retired for every process (a file, created once)."""
+        if self.directory is None:
+            raise RuntimeError("an in-memory key ring cannot retire keys")
+        _write_atomically(self.directory / f"{RETIRED}{key_id}", b"")
+        self._reload(force=True)
 
     def key(self, key_id: str | None) -> bytes | None:
         """The key with this id (None: the first key, of links written before key ids)."""
@@ -144,12 +165,15 @@ class KeyRing:
             self._loaded_at = time.monotonic()
             manifest = self.directory / MANIFEST
             try:
-                status = manifest.stat()
+                status, folder = manifest.stat(), self.directory.stat()
             except FileNotFoundError:
                 return
-            stamp = (status.st_mtime_ns, status.st_size)
-            if stamp == self._manifest_stamp and not force:
+            stamp = (status.st_mtime_ns, status.st_size, folder.st_mtime_ns)
+            if stamp == self._stamp and not force:
                 return
+            self._retired = {
+                path.name.removeprefix(RETIRED) for path in self.directory.glob(f"{RETIRED}*")
+            }
             listed = json.loads(manifest.read_bytes())
             entries = [self.first]
             for item in listed:
@@ -160,7 +184,7 @@ class KeyRing:
                 entries.append(
                     RingEntry(item["key_id"], datetime.fromisoformat(item["active_from"]))
                 )
-            self._entries, self._manifest_stamp = entries, stamp
+            self._entries, self._stamp = entries, stamp
 
 
 def _write_atomically(path: Path, content: bytes) -> None:
@@ -208,10 +232,13 @@ class RotationRecorder:
         self.app = app
         self.ring = ring
         self.switch = switch
+        #: When this process first saw each old key's retirement mark (monotonic seconds).
+        self._marks_seen: dict[str, float] = {}
 
     def record_due(self) -> int:
-        """Record the rotations due; a concurrent recorder's win shows as a conflict, and
-        the next round finds them recorded."""
+        """Retire the keys replaced a switch period ago, and record each retirement once
+        every process has had time to see its mark. A concurrent recorder's win shows as a
+        conflict, and the next round finds the rotation recorded."""
         rotations = self.ring.rotations()
         if not rotations:
             return 0
@@ -225,6 +252,7 @@ class RotationRecorder:
             for rotation in rotations
             if rotation.active_from + self.switch <= now
             and (keys is None or rotation.key_id not in keys.recorded)
+            and self._marked_long_enough(rotation.retired)
         ]
         if not due:
             return 0
@@ -233,3 +261,11 @@ class RotationRecorder:
             keys.rotated(rotation.key_id, rotation.retired, rotation.active_from)
         self.app.save(keys)
         return len(due)
+
+    def _marked_long_enough(self, retired: str) -> bool:
+        """Whether every process has re-read the ring since `retired` was marked retired
+        (marking it now if it is not yet)."""
+        if not self.ring.retired(retired):
+            self.ring.retire(retired)
+        seen = self._marks_seen.setdefault(retired, time.monotonic())
+        return time.monotonic() - seen >= 2 * RELOAD_SECONDS
