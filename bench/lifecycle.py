@@ -1,0 +1,379 @@
+"""A complaint's whole life, on the product and on a CRUD app doing the same, in the same run.
+
+    .venv/bin/python -m bench.lifecycle [--cases 200] [--clients 10 40] [--rates 5 10]
+                                        [--seconds 20] [--deployments embedded postgres]
+
+The lifecycle: a clerk registers the complaint (intake); routing assigns it to a unit; the
+unit's handler proposes a compensation; a manager approves it; settlement opens; finance pays
+the compensation; the money is visible in analytics' read model. Every step is a real HTTP
+call with the role's bearer token; the asynchronous steps (routed, settlement opened, money
+in analytics) are awaited by polling, as a front end would.
+
+The baseline (`bench/crud_lifecycle.py`) is one FastAPI + SQLAlchemy app on the same
+database kind doing the same calls: one table, the same approval thresholds, a SQL sum for
+the report; its "asynchronous" steps are visible at once (one GET each).
+
+Closed loop: C clients, each running one lifecycle after another, N lifecycles in all.
+Open loop: lifecycles started at a fixed rate whatever the answers do. Printed: lifecycles per
+second and the product's ratio to the baseline; p50 and p99 of each waiting step (routed
+after registration, settlement after approval, analytics after payment) and of the whole
+lifecycle; CPU milliseconds per lifecycle of each process, from /proc, net of what the
+process burns idle (measured for 3 s before the load).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from bench.harness import postgres_env
+from tests.support.auth import bearer
+from tests.support.infra import ROOT, free_port, start_kafka, unique_prefix
+from tests.support.processes import SERVICES, ServiceProcesses
+from tests.support.waiting import wait_until
+
+STEPS = ("registered", "routed", "proposed", "approved", "settlement", "paid", "in_analytics")
+#: The steps a caller waits for, and the step each is measured from.
+WAITS = {"routed": "registered", "settlement": "approved", "in_analytics": "paid"}
+POLL_SECONDS = 0.02
+TICKS = os.sysconf("SC_CLK_TCK")
+HEADERS = {role: bearer(role) for role in ("clerk", "handler", "manager", "finance")}
+
+
+def complaint(i: int) -> dict:
+    return {
+        "channel": "email",
+        "nature": "quality",
+        "complainant": {"name": f"Customer {i}", "type": "key_account", "customer_id": "C-1001"},
+        "problem": {"what": "solder bridges on J3", "where": "SMT line 2"},
+        "description": "12 boards short",
+    }
+
+
+@dataclass
+class Target:
+    """Where a lifecycle's calls go, how a step is seen, and whose CPU counts."""
+
+    label: str
+    intake: str
+    routing: str
+    settlement: str
+    in_analytics: Callable[[httpx.AsyncClient, str], object]
+    approval: dict
+    pids: dict[str, int] = field(default_factory=dict)
+
+
+async def until(check) -> None:
+    """Poll until `check` holds, as a front end waiting for the next step would."""
+    while not await check():  # noqa: ASYNC110 - the step happens in another process
+        await asyncio.sleep(POLL_SECONDS)
+
+
+async def lifecycle(http: httpx.AsyncClient, target: Target, i: int) -> dict[str, float]:
+    t = {"start": time.monotonic()}
+
+    async def call(method: str, url: str, role: str, body: dict | None = None) -> httpx.Response:
+        answer = await http.request(method, url, json=body, headers=HEADERS[role])
+        if answer.status_code >= 300:
+            raise RuntimeError(f"{method} {url}: {answer.status_code} {answer.text}")
+        return answer
+
+    number = (await call("POST", f"{target.intake}/complaints", "clerk", complaint(i))).json()[
+        "number"
+    ]
+    t["registered"] = time.monotonic()
+    case = f"{target.routing}/cases/{number}"
+
+    async def routed() -> bool:
+        answer = await http.get(case, headers=HEADERS["handler"])
+        return answer.status_code == 200 and answer.json()["status"] == "assigned"
+
+    await until(routed)
+    t["routed"] = time.monotonic()
+    remedies = {"currency": "CNY", "remedies": [{"kind": "compensation", "amount": "300.00"}]}
+    await call("POST", f"{case}/remedies", "handler", remedies)
+    t["proposed"] = time.monotonic()
+    await call("POST", f"{case}/approval", "manager", target.approval)
+    t["approved"] = time.monotonic()
+    money = f"{target.settlement}/settlements/{number}"
+
+    async def opened() -> bool:
+        return (await http.get(money, headers=HEADERS["finance"])).status_code == 200
+
+    await until(opened)
+    t["settlement"] = time.monotonic()
+    paid = {"amount": "300.00", "payee": "C-1001"}
+    await call("POST", f"{money}/compensations", "finance", paid)
+    t["paid"] = time.monotonic()
+    await until(lambda: target.in_analytics(http, number))
+    t["in_analytics"] = time.monotonic()
+    return t
+
+
+async def closed_loop(target: Target, cases: int, clients: int) -> tuple[float, list[dict]]:
+    counter = iter(range(cases))
+    done: list[dict] = []
+
+    async def client(http: httpx.AsyncClient) -> None:
+        for i in counter:
+            done.append(await lifecycle(http, target, i))
+
+    async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=200)) as http:
+        started = time.monotonic()
+        await asyncio.gather(*(client(http) for _ in range(clients)))
+        return time.monotonic() - started, done
+
+
+async def open_loop(target: Target, rate: float, seconds: float) -> tuple[float, list[dict]]:
+    async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=400)) as http:
+        started, tasks = time.monotonic(), []
+        for i in range(int(rate * seconds)):
+            await asyncio.sleep(max(0.0, started + i / rate - time.monotonic()))
+            tasks.append(asyncio.create_task(lifecycle(http, target, 100_000 + i)))
+        done = await asyncio.gather(*tasks)
+        return time.monotonic() - started, list(done)
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+class CpuMeter:
+    """CPU each process used during a run, net of its idle rate."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.pids = pids
+        start = {n: cpu_seconds(p) for n, p in pids.items()}
+        time.sleep(3)
+        self.idle = {n: (cpu_seconds(p) - start[n]) / 3 for n, p in pids.items()}
+
+    @contextlib.contextmanager
+    def measuring(self) -> Iterator[dict[str, float]]:
+        used: dict[str, float] = {}
+        start, began = {n: cpu_seconds(p) for n, p in self.pids.items()}, time.monotonic()
+        yield used
+        elapsed = time.monotonic() - began
+        for name, pid in self.pids.items():
+            used[name] = cpu_seconds(pid) - start[name] - self.idle[name] * elapsed
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def row(label: str, load: str, seconds: float, done: list[dict], cpu: dict[str, float]) -> str:
+    rate = len(done) / seconds
+    lags = {step: [(t[step] - t[since]) * 1000 for t in done] for step, since in WAITS.items()}
+    whole = [(t["in_analytics"] - t["start"]) * 1000 for t in done]
+    waits = " | ".join(
+        f"{percentile(v, 50):,.0f} / {percentile(v, 99):,.0f}" for v in lags.values()
+    )
+    per = ", ".join(f"{n} {s * 1000 / len(done):.0f}" for n, s in cpu.items())
+    total = sum(cpu.values()) * 1000 / len(done)
+    return (
+        f"| {label} | {load} | {len(done)} | {rate:.1f} | {waits} | "
+        f"{percentile(whole, 50):,.0f} / {percentile(whole, 99):,.0f} | {total:.0f} ({per}) |"
+    )
+
+
+HEADER = (
+    "| system | load | lifecycles | per second | routed p50 / p99 ms | settlement p50 / p99 ms "
+    "| analytics p50 / p99 ms | whole p50 / p99 ms | CPU ms per lifecycle |\n"
+    "|---|---|---|---|---|---|---|---|---|"
+)
+
+
+def run_all(target: Target, args: argparse.Namespace) -> dict[str, float]:
+    """Every load against `target`; the closed-loop rates by client count."""
+    meter = CpuMeter(target.pids)
+    rates = {}
+    for clients in args.clients:
+        with meter.measuring() as cpu:
+            seconds, done = asyncio.run(closed_loop(target, args.cases, clients))
+        rates[f"{clients} clients"] = len(done) / seconds
+        print(row(target.label, f"closed, {clients} clients", seconds, done, cpu), flush=True)
+    for rate in args.rates:
+        with meter.measuring() as cpu:
+            seconds, done = asyncio.run(open_loop(target, rate, args.seconds))
+        print(row(target.label, f"open, {rate}/s offered", seconds, done, cpu), flush=True)
+    return rates
+
+
+@contextlib.contextmanager
+def product(label: str, env: dict[str, str], seen: Callable[[Path], Callable[[], set[str]]]):
+    with tempfile.TemporaryDirectory() as folder:
+        system = ServiceProcesses(
+            {
+                "COMPLAINTS_DATA_DIR": str(Path(folder) / "data"),
+                "COMPLAINTS_RATE_LIMIT_PER_MINUTE": "0",
+                **env,
+            },
+            Path(folder),
+        )
+        system.start_all()
+        query, found = seen(Path(folder) / "data"), set()
+        stop = threading.Event()
+
+        def watch() -> None:
+            while not stop.is_set():
+                found.update(query())
+                time.sleep(POLL_SECONDS * 2)
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+
+        async def in_analytics(_: httpx.AsyncClient, number: str) -> bool:
+            return number in found
+
+        try:
+            yield Target(
+                label,
+                system.url("intake"),
+                system.url("routing"),
+                system.url("settlement"),
+                in_analytics,
+                {},
+                {name: system.processes[name].pid for name in SERVICES},
+            )
+        finally:
+            stop.set()
+            system.stop_all()
+
+
+@contextlib.contextmanager
+def baseline(label: str, dsn: str):
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "bench.crud_lifecycle:app", "--port", str(port)],
+        env={**os.environ, "COMPLAINTS_BASELINE_DSN": dsn},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    wait_until(lambda: _up(f"{url}/health"), what="the CRUD baseline")
+
+    async def in_report(http: httpx.AsyncClient, number: str) -> bool:
+        return (await http.get(f"{url}/reports/compensation/{number}")).json()["paid"] is not None
+
+    try:
+        yield Target(label, url, url, url, in_report, {"level": "manager"}, {"crud": server.pid})
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _up(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def sqlite_money(data: Path) -> Callable[[], set[str]]:
+    def query() -> set[str]:
+        path = data / "analytics-views.sqlite"
+        if not path.exists():
+            return set()
+        with contextlib.closing(sqlite3.connect(path, timeout=5)) as db:
+            try:
+                sql = "SELECT case_number FROM money_facts WHERE measure = 'compensation'"
+                return {r[0] for r in db.execute(sql)}
+            except sqlite3.OperationalError:
+                return set()
+
+    return query
+
+
+def postgres_money(url: str, database: str) -> Callable[[Path], Callable[[], set[str]]]:
+    import psycopg
+
+    def factory(_: Path) -> Callable[[], set[str]]:
+        def query() -> set[str]:
+            with psycopg.connect(f"{url}/{database}") as db:
+                try:
+                    sql = "SELECT case_number FROM money_facts WHERE measure = 'compensation'"
+                    return {r[0] for r in db.execute(sql)}
+                except psycopg.errors.UndefinedTable:
+                    return set()
+
+        return query
+
+    return factory
+
+
+def compare(product_rates: dict[str, float], baseline_rates: dict[str, float]) -> None:
+    for load, rate in product_rates.items():
+        ratio = rate / baseline_rates[load]
+        print(
+            f"\n{load}: product {rate:.1f}/s, baseline {baseline_rates[load]:.1f}/s, "
+            f"ratio {ratio:.2f}x",
+            flush=True,
+        )
+
+
+def embedded(args: argparse.Namespace) -> None:
+    with product("product, embedded", {"COMPLAINTS_STORE": "sqlite"}, sqlite_money) as target:
+        rates = run_all(target, args)
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        baseline("CRUD, SQLite", f"sqlite+aiosqlite:///{folder}/crud.sqlite") as target,
+    ):
+        crud = run_all(target, args)
+    compare(rates, crud)
+
+
+def on_postgres(args: argparse.Namespace) -> None:
+    with postgres_env() as env:
+        broker = start_kafka()
+        try:
+            kafka = {
+                **env,
+                "COMPLAINTS_TRANSPORT": "kafka",
+                "COMPLAINTS_KAFKA_BOOTSTRAP": broker.bootstrap,
+                "COMPLAINTS_KAFKA_TOPIC_PREFIX": unique_prefix().rstrip("_"),
+            }
+            url, prefix = env["COMPLAINTS_POSTGRES_URL"], env["COMPLAINTS_DATABASE_PREFIX"]
+            seen = postgres_money(url, f"{prefix}analytics")
+            with product("product, PostgreSQL + Kafka", kafka, seen) as target:
+                rates = run_all(target, args)
+            dsn = url.replace("postgresql://", "postgresql+asyncpg://") + f"/{prefix}intake"
+            with baseline("CRUD, PostgreSQL", dsn) as target:
+                crud = run_all(target, args)
+        finally:
+            broker.stop()
+    compare(rates, crud)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", type=int, default=200, help="lifecycles per closed run")
+    parser.add_argument("--clients", type=int, nargs="+", default=[10, 40])
+    parser.add_argument("--rates", type=float, nargs="+", default=[5, 10])
+    parser.add_argument("--seconds", type=float, default=20, help="length of an open run")
+    parser.add_argument("--deployments", nargs="+", default=["embedded", "postgres"])
+    args = parser.parse_args()
+    print(HEADER, flush=True)
+    if "embedded" in args.deployments:
+        embedded(args)
+    if "postgres" in args.deployments:
+        on_postgres(args)
+
+
+if __name__ == "__main__":
+    main()
