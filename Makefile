@@ -62,6 +62,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.routing_scale
 	$(BIN)/python -m bench.analytics_scale
 	$(BIN)/python -m bench.audit_verify
+	$(BIN)/python -m bench.lifecycle
 
 ## Ruff, the type check (mypy, configured in pyproject.toml) and the import boundaries.
 lint: $(STAMP)

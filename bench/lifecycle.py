@@ -33,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,11 +83,27 @@ async def until(check) -> None:
         await asyncio.sleep(POLL_SECONDS)
 
 
+async def send(http: httpx.AsyncClient, method: str, url: str, role: str, body=None):
+    """One request; again if the server had closed the kept-alive connection just as it was
+    reused (a race every HTTP client meets). A POST carries an Idempotency-Key, so the
+    product answers a repeat with its first answer and does nothing twice."""
+    headers = dict(HEADERS[role])
+    if method == "POST":
+        headers["Idempotency-Key"] = str(uuid.uuid4())
+    for attempt in range(3):
+        try:
+            return await http.request(method, url, json=body, headers=headers)
+        except (httpx.ReadError, httpx.RemoteProtocolError):
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 async def lifecycle(http: httpx.AsyncClient, target: Target, i: int) -> dict[str, float]:
     t = {"start": time.monotonic()}
 
     async def call(method: str, url: str, role: str, body: dict | None = None) -> httpx.Response:
-        answer = await http.request(method, url, json=body, headers=HEADERS[role])
+        answer = await send(http, method, url, role, body)
         if answer.status_code >= 300:
             raise RuntimeError(f"{method} {url}: {answer.status_code} {answer.text}")
         return answer
@@ -98,7 +115,7 @@ async def lifecycle(http: httpx.AsyncClient, target: Target, i: int) -> dict[str
     case = f"{target.routing}/cases/{number}"
 
     async def routed() -> bool:
-        answer = await http.get(case, headers=HEADERS["handler"])
+        answer = await send(http, "GET", case, "handler")
         return answer.status_code == 200 and answer.json()["status"] == "assigned"
 
     await until(routed)
@@ -111,7 +128,7 @@ async def lifecycle(http: httpx.AsyncClient, target: Target, i: int) -> dict[str
     money = f"{target.settlement}/settlements/{number}"
 
     async def opened() -> bool:
-        return (await http.get(money, headers=HEADERS["finance"])).status_code == 200
+        return (await send(http, "GET", money, "finance")).status_code == 200
 
     await until(opened)
     t["settlement"] = time.monotonic()
@@ -269,7 +286,8 @@ def baseline(label: str, dsn: str):
     wait_until(lambda: _up(f"{url}/health"), what="the CRUD baseline")
 
     async def in_report(http: httpx.AsyncClient, number: str) -> bool:
-        return (await http.get(f"{url}/reports/compensation/{number}")).json()["paid"] is not None
+        answer = await send(http, "GET", f"{url}/reports/compensation/{number}", "finance")
+        return answer.json()["paid"] is not None
 
     try:
         yield Target(label, url, url, url, in_report, {"level": "manager"}, {"crud": server.pid})
