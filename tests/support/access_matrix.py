@@ -28,6 +28,7 @@ KERNEL = {
     "POST /outbox/withheld/{position}/republish": {ADMIN},
     "GET /audit/cases/{number}": {AUDITOR, ADMIN},
     "GET /audit/cases/{number}/state": {AUDITOR, ADMIN},
+    "GET /audit/cases/{number}/proof": {AUDITOR, ADMIN},
     "GET /audit/verify": {AUDITOR, ADMIN},
 }
 
