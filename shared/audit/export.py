@@ -42,8 +42,11 @@ from shared.audit.checkpoints import (
 from shared.audit.offline import LineReport
 from shared.audit.signing import ALGORITHM, CheckpointSigner, signature_holds
 from shared.audit.store_positions import positions_of
+from shared.errors import Invalid
 
 MANIFEST, CHECKPOINT, EVENT, STEP = "manifest", "checkpoint", "event", "step"
+#: The most log steps one service's part of an export may hold (about 170 bytes each).
+MAX_STEPS = 200_000
 #: Where the log chain starts: before the first checkpoint.
 ORIGIN = Checkpoint("", 0, GENESIS.hex(), 0, "", log_format=2)
 
@@ -90,6 +93,7 @@ def case_proof(
             events.append(_event_line(store, position, stored))
             heads[str(stream)] = stored.originator_version
     segments = {_bracket(checkpoints, e["position"]) for e in events}
+    check_bounded(number, segments)
     lines = [_manifest(exporter, number, through, heads)]
     used = sorted({c for pair in segments for c in pair if c.position}, key=lambda c: c.position)
     lines += [canonical({"kind": CHECKPOINT, "store": store, **c.fields()}) for c in used]
@@ -97,6 +101,22 @@ def case_proof(
     for before, pinning in sorted(segments, key=lambda pair: pair[1].position):
         lines += [canonical(s) for s in _steps(app.recorder, store, before, pinning)]
     return CaseProof(lines, unpinned)
+
+
+def check_bounded(
+    number: str, segments: set[tuple[Checkpoint, Checkpoint]], limit: int = MAX_STEPS
+) -> None:
+    """Refuse, before reading them, a proof of more log steps than one answer should hold
+    (the signed event counts say how many each segment has)."""
+    steps = sum(pinning.events - before.events for before, pinning in segments)
+    if steps > limit:
+        raise Invalid(
+            f"case {number}'s proof would hold {steps:,} log steps, more than {limit:,}: "
+            "its events are spread over checkpoint intervals of very busy periods; verify "
+            "it against the store with `complaints audit verify` instead",
+            field="number",
+            rule="proof_within_bounds",
+        )
 
 
 def _event_line(store: str, position: int, stored: Any) -> dict[str, Any]:

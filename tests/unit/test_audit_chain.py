@@ -6,6 +6,8 @@ import hashlib
 import json
 from dataclasses import replace
 
+import pytest
+
 from shared.audit.chain import GENESIS, content_digest, link, seal, unseal
 from shared.audit.checkpoints import Checkpoint, log_step
 from shared.audit.history import case_history, causal_order
@@ -108,3 +110,15 @@ def test_a_batch_alert_belongs_to_the_history_of_every_case_it_counts():
         assert (alert["service"], alert["type"]) == ("analytics", "BatchAlert.Raised")
         assert alert["data"]["regions"] == regions
     assert case_history(analytics, "2611-0002") == []
+
+
+def test_a_proof_too_large_for_one_answer_is_refused_before_it_is_read():
+    from shared.audit.export import ORIGIN, check_bounded
+    from shared.errors import Invalid
+
+    first = Checkpoint("intake", 900, "ab" * 32, 900, "2026-11-06T02:00:00+00:00")
+    second = Checkpoint("intake", 2000, "cd" * 32, 1800, "2026-11-06T02:00:10+00:00")
+    check_bounded("2611-0001", {(ORIGIN, first), (first, second)}, limit=1800)
+    with pytest.raises(Invalid) as refused:
+        check_bounded("2611-0001", {(ORIGIN, first), (first, second)}, limit=1799)
+    assert (refused.value.field, refused.value.rule) == ("number", "proof_within_bounds")
