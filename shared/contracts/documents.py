@@ -27,9 +27,24 @@ def schema_files() -> dict[Path, str]:
         schema["$id"] = f"urn:complaints:event:{item.type}:v{item.version}"
         schema["description"] = item.summary
         files[SCHEMAS / f"{item.type}.v{item.version}.json"] = dumps_schema(schema)
+    files[SCHEMAS / "audit-export-line.v1.json"] = dumps_schema(audit_export_schema())
     files[HERE / "asyncapi.json"] = dumps_schema(asyncapi())
     files[EVENTS_DOC] = events_doc()
     return files
+
+
+def audit_export_schema() -> dict[str, Any]:
+    """A line of `complaints audit export` (manifest, checkpoint, event or step): a file
+    format auditors' tools read, published like the event contracts."""
+    from shared.audit.export import AnyLine
+
+    schema = AnyLine.json_schema()
+    schema["$id"] = "urn:complaints:audit-export-line:v1"
+    schema["description"] = (
+        "One line of a case exported with its proofs (docs/audit.md); every line is this "
+        "JSON in canonical form: sorted keys, no spaces, ASCII."
+    )
+    return schema
 
 
 def events_doc() -> str:
