@@ -238,16 +238,34 @@ def rotate_keys(services: list[str]) -> list[dict[str, str]]:
     return rotated
 
 
+def _public_keys(files: list[Path]) -> dict:
+    """The published checkpoint keys given, by key id; a clear exit if one is not one."""
+    from shared.audit.signing import load_public_key
+
+    keys = {}
+    for path in files:
+        try:
+            key_id, public = load_public_key(path.read_bytes())
+        except OSError as error:
+            raise SystemExit(f"cannot read the public key {path}: {error.strerror}") from None
+        except ValueError:
+            raise SystemExit(f"{path} is not a published Ed25519 checkpoint key") from None
+        keys[key_id] = public
+    return keys
+
+
 def verify_export_file(path: Path, public_key_files: list[Path]) -> int:
     """Check an exported case with the public keys alone; 1 if anything fails."""
     import json
 
     from shared.audit.export import verify_export
-    from shared.audit.signing import load_public_key
 
-    keys = dict(load_public_key(key.read_bytes()) for key in public_key_files)
-    with path.open(encoding="utf-8", errors="replace", newline="") as file:
-        lines = file.read().split("\n")
+    keys = _public_keys(public_key_files)
+    try:
+        with path.open(encoding="utf-8", errors="replace", newline="") as file:
+            lines = file.read().split("\n")
+    except OSError as error:
+        raise SystemExit(f"cannot read the export {path}: {error.strerror}") from None
     if lines[-1] == "":
         lines.pop()  # the newline that ends the last line
     report = verify_export(lines, keys)
@@ -260,9 +278,8 @@ def verify_checkpoints(directory: Path, public_key_files: list[Path]) -> int:
     import json
 
     from shared.audit.offline import check_file
-    from shared.audit.signing import load_public_key
 
-    keys = dict(load_public_key(path.read_bytes()) for path in public_key_files)
+    keys = _public_keys(public_key_files)
     reports = [check_file(path, keys) for path in sorted(directory.glob("*.jsonl"))]
     for report in reports:
         print(json.dumps(report.to_dict(), ensure_ascii=False))

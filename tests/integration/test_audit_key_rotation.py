@@ -28,22 +28,12 @@ from tests.conftest import settings_from
 from tests.support.auth import bearer
 from tests.support.builders import clerk_meta
 from tests.support.infra import ROOT
-from tests.support.processes import ServiceProcesses, isolated_env
+from tests.support.processes import ServiceProcesses, isolated_env, steady_registration
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
 SWITCH_SECONDS = 2
-
-
-def registration(n: int) -> dict:
-    return {
-        "channel": "phone",
-        "nature": "quality",
-        "complainant": {"name": f"Customer {n}"},
-        "problem": {"what": "bridges", "where": "J3"},
-        "description": "registered while the link key rotates",
-    }
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -84,7 +74,7 @@ class SteadyClerk(threading.Thread):
         with httpx.Client(headers=bearer("clerk"), timeout=30) as client:
             while not self.stopping.is_set():
                 answer = client.post(
-                    f"{self.intake}/complaints", json=registration(self.registered)
+                    f"{self.intake}/complaints", json=steady_registration(self.registered)
                 )
                 if answer.status_code == 201:
                     self.registered += 1

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.support.auth import bearer
-from tests.support.processes import ServiceProcesses, isolated_env
+from tests.support.processes import ServiceProcesses, isolated_env, steady_registration
 
 pytestmark = pytest.mark.integration
 
@@ -30,16 +30,6 @@ def gauge(metrics: str, name: str) -> float:
     match = re.search(rf"^{name} (\S+)$", metrics, re.MULTILINE)
     assert match, f"{name} missing from /metrics"
     return float(match.group(1))
-
-
-def registration(n: int) -> dict:
-    return {
-        "channel": "phone",
-        "nature": "quality",
-        "complainant": {"name": f"Customer {n}"},
-        "problem": {"what": "bridges", "where": "J3"},
-        "description": "steady load",
-    }
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -64,7 +54,7 @@ def test_unpinned_events_wait_about_one_interval_and_a_graceful_stop_pins_the_re
         until = time.monotonic() + LOAD_SECONDS
         while time.monotonic() < until:
             n += 1
-            answer = httpx.post(f"{intake}/complaints", json=registration(n), headers=clerk)
+            answer = httpx.post(f"{intake}/complaints", json=steady_registration(n), headers=clerk)
             registered += answer.status_code == 201
             metrics = httpx.get(f"{intake}/metrics").text
             oldest = max(oldest, gauge(metrics, "complaints_audit_unpinned_age_seconds"))

@@ -112,3 +112,14 @@ def isolated_env(request, tmp_path: Path, **settings: str) -> dict[str, str]:
         "COMPLAINTS_RATE_LIMIT_PER_MINUTE": "0",
         **{f"COMPLAINTS_{name.upper()}": value for name, value in settings.items()},
     }
+
+
+def steady_registration(n: int) -> dict:
+    """The n-th of a stream of phone complaints a clerk keeps registering under load."""
+    return {
+        "channel": "phone",
+        "nature": "quality",
+        "complainant": {"name": f"Customer {n}"},
+        "problem": {"what": "bridges", "where": "J3"},
+        "description": f"steady load, complaint {n}",
+    }
