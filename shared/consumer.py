@@ -6,6 +6,12 @@ failing is retried a bounded number of times, then the delivery is dead-lettered
 reason and its position recorded, so one poison message never stalls its partition for long.
 Offsets are committed only after all of that (`Subscription.commit`).
 
+A handler that can apply a page (`PageHandler`) gets each run of consecutive deliveries of
+one stream at once: one transaction, one tracking position (the page's last), so a crash
+replays the page whole and positions only move forward. A page that fails for any reason
+but an outage is applied again one delivery at a time, which finds the poison message and
+dead-letters it alone.
+
 An unavailable store is not a bad message: while the database is down or restarting, the
 delivery waits and is tried again (backing off up to `MAX_PAUSE`), without using up its
 attempts, so an outage stalls the partition but never dead-letters a good event.
@@ -17,8 +23,9 @@ import asyncio
 import logging
 import os
 import signal
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
+from typing import Protocol, runtime_checkable
 
 from eventsourcing import persistence
 from sqlalchemy import exc as sqlalchemy_exc
@@ -74,6 +81,34 @@ class Handler(Protocol):
         ...
 
 
+@runtime_checkable
+class PageHandler(Handler, Protocol):
+    """A handler that applies consecutive events of one stream in one transaction."""
+
+    async def handle_page(self, events: Sequence[IntegrationEvent], stream: str) -> int:
+        """Apply the events after the stream's recorded position, with the page's last
+        position, atomically; returns how many were applied (0: all recorded before)."""
+        ...
+
+
+def pages(batch: Sequence[Delivery]) -> list[list[Delivery]]:
+    """The batch cut into runs of consecutive readable deliveries of one stream; an
+    unreadable delivery is a page of its own."""
+    cut: list[list[Delivery]] = []
+    for delivery in batch:
+        last = cut[-1][-1] if cut else None
+        if (
+            last is not None
+            and delivery.event is not None
+            and last.event is not None
+            and last.stream == delivery.stream
+        ):
+            cut[-1].append(delivery)
+        else:
+            cut.append([delivery])
+    return cut
+
+
 class TrackingConsumer:
     def __init__(
         self,
@@ -101,8 +136,8 @@ class TrackingConsumer:
     async def process_batch(self, batch: Sequence[Delivery]) -> None:
         self.busy = True
         try:
-            for delivery in batch:
-                await self._process_through_outages(delivery)
+            for page in pages(batch):
+                await self._process_page(page)
             if self.kill_after_effect and self.processed:
                 # Fault injection for tests: effects and positions are committed, offsets not.
                 os.kill(os.getpid(), signal.SIGKILL)
@@ -110,11 +145,41 @@ class TrackingConsumer:
         finally:
             self.busy = False
 
-    async def _process_through_outages(self, delivery: Delivery) -> None:
+    async def _process_page(self, page: Sequence[Delivery]) -> None:
+        if len(page) == 1 or not isinstance(self.handler, PageHandler):
+            await self._one_by_one(page)
+            return
+        try:
+            await self._through_outages(
+                page[0].source, partial(self._apply_page, self.handler, page)
+            )
+        except Exception as error:
+            log.warning(
+                "%s: page %s..%s failed (%s: %s); applying it one event at a time",
+                self.name,
+                page[0].source,
+                page[-1].source,
+                type(error).__name__,
+                error,
+            )
+            await self._one_by_one(page)
+
+    async def _one_by_one(self, page: Sequence[Delivery]) -> None:
+        for delivery in page:
+            await self._through_outages(delivery.source, partial(self._process, delivery))
+
+    async def _apply_page(self, handler: PageHandler, page: Sequence[Delivery]) -> None:
+        events = [d.event for d in page if d.event is not None]
+        with tracing.consuming_page(self.name.split("<-")[0], events):
+            applied = await handler.handle_page(events, page[0].stream)
+        self.processed += applied
+        self.skipped += len(events) - applied
+
+    async def _through_outages(self, source: str, work: Callable[[], Awaitable[None]]) -> None:
         pause = 0.1
         while True:
             try:
-                await self._process(delivery)
+                await work()
                 return
             except Exception as error:
                 if not store_unavailable(error):
@@ -124,7 +189,7 @@ class TrackingConsumer:
                     self.name,
                     type(error).__name__,
                     error,
-                    delivery.source,
+                    source,
                     pause,
                 )
                 await asyncio.sleep(pause)

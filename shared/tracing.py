@@ -11,7 +11,8 @@ opentelemetry-exporter-otlp-proto-http and the standard OTEL_EXPORTER_OTLP_* var
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from typing import Any
 from uuid import UUID
 
@@ -91,6 +92,30 @@ def consuming(service: str, event: IntegrationEvent):
         },
     ) as span:
         yield span
+
+
+@contextmanager
+def consuming_page(service: str, events: Sequence[IntegrationEvent]) -> Iterator[None]:
+    """One span per message of a page applied in one transaction, each in its complaint's
+    trace and each spanning the page's transaction (the message's effect is that page)."""
+    with ExitStack() as spans:
+        for event in events:
+            spans.enter_context(
+                tracer.start_as_current_span(
+                    f"consume {event.type}",
+                    context=_remote(event.correlation_id.int, event.event_id.int & _SPAN_MASK),
+                    kind=SpanKind.CONSUMER,
+                    attributes={
+                        "complaints.service": service,
+                        "complaints.case_number": event.case_number,
+                        "complaints.event_type": event.type,
+                        "complaints.page_size": len(events),
+                        "messaging.message.id": str(event.event_id),
+                    },
+                    end_on_exit=True,
+                )
+            )
+        yield
 
 
 def traceparent(event: IntegrationEvent) -> str:

@@ -1,21 +1,30 @@
 """Projection of every service's integration events into analytics' inbox and read models.
 
-One transaction per event: tracking position, the event into the inbox, the case's fact row
-re-folded from all its inbox events, and the money rows the event books. Re-folding the
-whole case makes the row independent of the order events arrived in across topics.
+One transaction per page of a stream: the page's last tracking position, its events into
+the inbox, one write of each case's fact row, the money rows the events book, and the batch
+cluster check of its registrations. A case's row is folded further from where it stands
+when the new events sort after the row's cursor, and folded again from all the case's
+inbox events when one arrived late across topics (`facts.fold_further`): either way the row
+is what the canonical fold of everything known gives.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.analytics.facts import PAYMENTS, case_fact, money_rows, payments_by_voucher
+from services.analytics.facts import (
+    PAYMENTS,
+    case_fact,
+    fold_further,
+    money_rows,
+    payments_by_voucher,
+)
 from services.analytics.store import (
     answered_requests,
     case_facts,
@@ -43,10 +52,6 @@ ClusterCheck = Callable[
 PUBLISHED_TYPES = frozenset(spec.type for spec in CATALOG)
 
 
-class _AlreadyProcessed(Exception):
-    """Rolls back a transaction whose tracking position was recorded before."""
-
-
 class ProjectionHandler:
     def __init__(
         self,
@@ -67,48 +72,68 @@ class ProjectionHandler:
             return await tracked_position(conn, tracking, stream)
 
     async def handle(self, event: IntegrationEvent, stream: str) -> bool:
-        """Check the event against its contract, then keep it in the inbox and fold its case.
+        return await self.handle_page([event], stream) > 0
+
+    async def handle_page(self, events: Sequence[IntegrationEvent], stream: str) -> int:
+        """Check each event against its contract, then keep the page in the inbox and fold.
 
         Every known type is parsed by (type, version) first: an unknown version or data that
         breaks the contract is dead-lettered, never folded into the figures. Types published
         after this code was written are kept in the inbox for a later fold to use.
         """
-        payload = (
-            parse(event.type, event.schema_version, event.data)
-            if event.type in PUBLISHED_TYPES
-            else None
-        )
-        if self.on_registration and isinstance(payload, intake.ComplaintRegisteredV1):
-            async with self.engine.connect() as conn:
-                await self.on_registration(conn, event, payload)
-        try:
-            async with self.engine.begin() as conn:
-                if not await advance_tracking(conn, tracking, stream, event.position):
-                    raise _AlreadyProcessed
-                await self.project(conn, event.model_dump(mode="json"))
-        except _AlreadyProcessed:
-            return False
-        return True
+        payloads = [
+            parse(e.type, e.schema_version, e.data) if e.type in PUBLISHED_TYPES else None
+            for e in events
+        ]
+        async with self.engine.begin() as conn:
+            recorded = await tracked_position(conn, tracking, stream)
+            fresh = [
+                (e, p)
+                for e, p in zip(events, payloads, strict=True)
+                if recorded is None or e.position > recorded
+            ]
+            if not fresh:
+                return 0
+            last = max(e.position for e, _ in fresh)
+            if not await advance_tracking(conn, tracking, stream, last):
+                raise Conflict(f"{stream} moved past {last} meanwhile", field="stream")
+            await self.project(conn, [e.model_dump(mode="json") for e, _ in fresh])
+            for event, payload in fresh:
+                if self.on_registration and isinstance(payload, intake.ComplaintRegisteredV1):
+                    await self.on_registration(conn, event, payload)
+        return len(fresh)
 
-    async def project(self, conn: AsyncConnection, envelope: dict[str, Any]) -> None:
-        statement = upsert(conn, inbox).values(
-            event_id=str(envelope["event_id"]),
-            case_number=envelope["case_number"],
-            type=envelope["type"],
-            producer=envelope["producer"],
-            position=envelope["position"],
-            occurred_at=datetime.fromisoformat(envelope["occurred_at"]),
-            recorded_at=datetime.fromisoformat(envelope["recorded_at"]),
-            envelope=envelope,
-        )
-        if (
-            await conn.execute(statement.on_conflict_do_nothing().returning(inbox.c.event_id))
-        ).first() is None:
-            return  # the same event through another stream: already projected
-        await refold(conn, envelope["case_number"], self.zone)
-        rows = money_rows(envelope, self.zone, await _payments_of(conn, envelope))
-        if rows:
-            await conn.execute(upsert(conn, money_facts).values(rows).on_conflict_do_nothing())
+    async def project(self, conn: AsyncConnection, envelopes: list[dict[str, Any]]) -> None:
+        """Into the inbox; then each case's row once, and the money the new events book."""
+        rows = [
+            {
+                "event_id": str(e["event_id"]),
+                "case_number": e["case_number"],
+                "type": e["type"],
+                "producer": e["producer"],
+                "position": e["position"],
+                "occurred_at": datetime.fromisoformat(e["occurred_at"]),
+                "recorded_at": datetime.fromisoformat(e["recorded_at"]),
+                "envelope": e,
+            }
+            for e in envelopes
+        ]
+        statement = upsert(conn, inbox).values(rows).on_conflict_do_nothing()
+        kept = set((await conn.execute(statement.returning(inbox.c.event_id))).scalars())
+        # An event already in the inbox came through another stream: projected already.
+        new = [e for e in envelopes if str(e["event_id"]) in kept]
+        by_case: dict[str, list[dict[str, Any]]] = {}
+        for envelope in new:
+            by_case.setdefault(envelope["case_number"], []).append(envelope)
+        for number, events in by_case.items():
+            await fold(conn, number, events, self.zone)
+        money = [
+            row
+            for envelope in new
+            for row in money_rows(envelope, self.zone, await _payments_of(conn, envelope))
+        ]
+        if money:
+            await conn.execute(upsert(conn, money_facts).values(money).on_conflict_do_nothing())
 
     async def record_dead_letter(self, delivery: Delivery, reason: str) -> None:
         async with self.engine.begin() as conn:
@@ -163,7 +188,7 @@ class ProjectionHandler:
                 rule="once",
             )
         event = redrivable(row.raw)
-        await self.project(conn, event.model_dump(mode="json"))
+        await self.project(conn, [event.model_dump(mode="json")])
         await conn.execute(
             update(dead_letters)
             .where(dead_letters.c.source == row.source)
@@ -187,17 +212,26 @@ async def _payments_of(conn: AsyncConnection, envelope: dict[str, Any]) -> dict[
     return payments_by_voucher(rows.scalars().all())
 
 
-async def refold(conn: AsyncConnection, case_number: str, zone: ZoneInfo) -> None:
-    """Recompute one case's fact row from all of its inbox events."""
-    envelopes = (
-        (await conn.execute(select(inbox.c.envelope).where(inbox.c.case_number == case_number)))
-        .scalars()
-        .all()
+async def fold(
+    conn: AsyncConnection, case_number: str, new: list[dict[str, Any]], zone: ZoneInfo
+) -> None:
+    """Write the case's fact row with `new` (already in the inbox) folded in."""
+    row = (
+        await conn.execute(select(case_facts).where(case_facts.c.case_number == case_number))
+    ).first()
+    fact = fold_further(dict(row._mapping), new, zone) if row is not None else None
+    if fact is None:
+        envelopes = (
+            await conn.execute(select(inbox.c.envelope).where(inbox.c.case_number == case_number))
+        ).scalars()
+        fact = case_fact(envelopes.all(), zone)
+    if fact is None:
+        return  # not registered yet: the registration's page folds what came before it
+    values = _row(fact)
+    statement = upsert(conn, case_facts).values(values)
+    await conn.execute(
+        statement.on_conflict_do_update(index_elements=[case_facts.c.case_number], set_=values)
     )
-    fact = case_fact(envelopes, zone)
-    await conn.execute(delete(case_facts).where(case_facts.c.case_number == case_number))
-    if fact is not None:
-        await conn.execute(case_facts.insert().values(**_row(fact)))
 
 
 def _storable(text: str) -> str:

@@ -83,6 +83,10 @@ case_facts = Table(
     Column("repeat_links", Integer, nullable=False),
     Column("satisfaction", Integer),
     Column("clocks", JSON, nullable=False),
+    #: The fold's cursor: the canonical key of the last event folded into the row.
+    Column("folded_at", UTCDateTime),
+    Column("folded_rank", Integer),
+    Column("folded_position", BigInteger),
 )
 
 money_facts = Table(
