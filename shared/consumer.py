@@ -91,6 +91,16 @@ class PageHandler(Handler, Protocol):
         ...
 
 
+def unseen(events: Sequence[IntegrationEvent], recorded: int | None) -> list[IntegrationEvent]:
+    """The events of a page past the recorded position, each past the one before it: a
+    producer re-publishing after a crash repeats older positions within a partition."""
+    kept: list[IntegrationEvent] = []
+    for event in events:
+        if event.position > (kept[-1].position if kept else (recorded or 0)):
+            kept.append(event)
+    return kept
+
+
 def pages(batch: Sequence[Delivery]) -> list[list[Delivery]]:
     """The batch cut into runs of consecutive readable deliveries of one stream; an
     unreadable delivery is a page of its own."""

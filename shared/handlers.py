@@ -3,6 +3,13 @@
 A policy is plain domain code: given an upstream integration event and the application, it
 returns the aggregates it changed (or none). This module saves them with the tracking
 position in one transaction, off the event loop, because the library is synchronous.
+
+A page of events is saved in as few transactions as its events allow: consecutive events
+about distinct cases whose effects touch distinct aggregates go into one save, with the last
+one's position. The run is cut before an event about a case already in it, because that
+event's policy must see what the earlier one changed (a policy reads the store, which holds
+nothing of the run until it is saved); it is cut too before an event whose effect touches an
+aggregate of the run (a document sequence shared by cases), for the same reason.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.utils import get_topic
 
 from shared.bus import Delivery
+from shared.consumer import unseen
 from shared.deadletter import DeadLetter, redrivable
 from shared.envelope import SYSTEM_ACTOR, IntegrationEvent
 from shared.errors import Conflict, NotFound
@@ -41,6 +49,36 @@ class ApplicationHandler:
             return self.app.save_tracked(Tracking(stream, event.position), *aggregates)
 
         return await run_sync(apply)
+
+    async def handle_page(self, events: Sequence[IntegrationEvent], stream: str) -> int:
+        def apply() -> int:
+            fresh = unseen(events, self.app.tracked_position(stream))
+            applied = 0
+            while applied < len(fresh):
+                taken, aggregates = self._run(fresh[applied:])
+                last = Tracking(stream, taken[-1].position)
+                if not self.app.save_tracked(last, *aggregates):
+                    raise Conflict(f"{stream} moved past {last.notification_id} meanwhile")
+                applied += len(taken)
+            return applied
+
+        return await run_sync(apply)
+
+    def _run(self, events: Sequence[IntegrationEvent]) -> tuple[list[IntegrationEvent], list[Any]]:
+        """The longest run from the first event that can be saved at once, and its effects."""
+        cases: set[str] = set()
+        changed: dict[UUID, Any] = {}
+        taken: list[IntegrationEvent] = []
+        for event in events:
+            if event.case_number in cases:
+                break
+            effects = {aggregate.id: aggregate for aggregate in self.policy(event)}
+            if taken and not changed.keys().isdisjoint(effects):
+                break
+            taken.append(event)
+            cases.add(event.case_number)
+            changed.update(effects)
+        return taken, list(changed.values())
 
     async def record_dead_letter(self, delivery: Delivery, reason: str) -> None:
         def record() -> None:

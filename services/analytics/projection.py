@@ -37,6 +37,7 @@ from services.analytics.store import (
 from shared import clock, migrations
 from shared.bus import Delivery
 from shared.case_number import aggregate_id
+from shared.consumer import unseen
 from shared.contracts import CATALOG, intake, parse
 from shared.deadletter import redrivable
 from shared.envelope import IntegrationEvent
@@ -85,20 +86,16 @@ class ProjectionHandler:
             parse(e.type, e.schema_version, e.data) if e.type in PUBLISHED_TYPES else None
             for e in events
         ]
+        checked = {e.event_id: p for e, p in zip(events, payloads, strict=True)}
         async with self.engine.begin() as conn:
-            recorded = await tracked_position(conn, tracking, stream)
-            fresh = [
-                (e, p)
-                for e, p in zip(events, payloads, strict=True)
-                if recorded is None or e.position > recorded
-            ]
+            fresh = unseen(events, await tracked_position(conn, tracking, stream))
             if not fresh:
                 return 0
-            last = max(e.position for e, _ in fresh)
-            if not await advance_tracking(conn, tracking, stream, last):
-                raise Conflict(f"{stream} moved past {last} meanwhile", field="stream")
-            await self.project(conn, [e.model_dump(mode="json") for e, _ in fresh])
-            for event, payload in fresh:
+            if not await advance_tracking(conn, tracking, stream, fresh[-1].position):
+                raise Conflict(f"{stream} moved past {fresh[-1].position} meanwhile")
+            await self.project(conn, [e.model_dump(mode="json") for e in fresh])
+            for event in fresh:
+                payload = checked[event.event_id]
                 if self.on_registration and isinstance(payload, intake.ComplaintRegisteredV1):
                     await self.on_registration(conn, event, payload)
         return len(fresh)

@@ -2,6 +2,7 @@
 
 from eventsourcing.domain import Aggregate
 
+from services.intake.commands import Acknowledge
 from services.intake.contracts import to_integration as intake_contract
 from shared.bus import Delivery, parse_delivery
 from shared.consumer import TrackingConsumer
@@ -44,6 +45,27 @@ async def test_a_redelivered_event_is_skipped_and_offsets_move_after_effects():
     assert len(subscription.committed) == 2
 
 
+async def test_a_page_of_events_is_applied_as_if_one_by_one_each_seeing_the_one_before():
+    # Two complaints registered, then the first acknowledged: one page for routing. The
+    # acknowledgement's policy must find the case its registration opened in the same page.
+    intake = intake_app()
+    first = intake.register(registration(), clerk_meta()).complaint.number
+    intake.register(registration(), clerk_meta())
+    intake.change(Acknowledge(first, reply="We are on it."), clerk_meta())
+    events = OutboxReader("intake", intake.recorder, intake.mapper, intake_contract).read(0, 100)
+    routing = routing_app()
+    subscription = ListSubscription([feed_delivery(e) for e in events.events])
+    consumer = TrackingConsumer(
+        "routing", ApplicationHandler(routing, routing.policy), subscription, max_attempts=1
+    )
+    await consumer.run()
+
+    assert consumer.processed == len(events.events)
+    assert len(cases_in(routing)) == 2
+    assert routing.case(first).clocks["acknowledge"]["state"] == "stopped"
+    assert routing.tracked_position("intake#feed") == events.events[-1].position
+
+
 async def test_a_republished_older_position_in_the_same_partition_is_skipped():
     routing = routing_app()
     first, second = registrations(2)
@@ -79,7 +101,8 @@ async def test_a_failing_event_is_retried_then_dead_lettered_and_the_stream_move
     )
     await consumer.run()
 
-    assert len(attempts) == 3
+    # Once as part of the page with the good event, then three times on its own.
+    assert len(attempts) == 1 + 3
     assert consumer.dead_lettered == 1
     assert subscription.dead_letters[0][1] == "KeyError: 'complainant'"
     assert len(cases_in(routing)) == 1
@@ -93,7 +116,7 @@ async def test_a_failing_event_is_retried_then_dead_lettered_and_the_stream_move
         max_attempts=3,
     )
     await again.run()
-    assert (again.skipped, len(attempts)) == (1, 3)
+    assert (again.skipped, len(attempts)) == (1, 4)
 
 
 async def test_unreadable_bytes_are_dead_lettered_once():
