@@ -18,7 +18,8 @@ Open loop: lifecycles started at a fixed rate whatever the answers do. Printed: 
 second and the product's ratio to the baseline; p50 and p99 of each waiting step (routed
 after registration, settlement after approval, analytics after payment) and of the whole
 lifecycle; CPU milliseconds per lifecycle of each process, from /proc, net of what the
-process burns idle (measured for 3 s before the load).
+process burns idle (measured for 10 s before the load, after 5 s to settle), and that idle
+rate itself, in percent of one core.
 """
 
 from __future__ import annotations
@@ -169,14 +170,18 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
+IDLE_SECONDS = 10
+
+
 class CpuMeter:
     """CPU each process used during a run, net of its idle rate."""
 
     def __init__(self, pids: dict[str, int]) -> None:
         self.pids = pids
+        time.sleep(5)  # started just now: let start-up work (migrations, first checkpoint) end
         start = {n: cpu_seconds(p) for n, p in pids.items()}
-        time.sleep(3)
-        self.idle = {n: (cpu_seconds(p) - start[n]) / 3 for n, p in pids.items()}
+        time.sleep(IDLE_SECONDS)
+        self.idle = {n: (cpu_seconds(p) - start[n]) / IDLE_SECONDS for n, p in pids.items()}
 
     @contextlib.contextmanager
     def measuring(self) -> Iterator[dict[str, float]]:
@@ -215,9 +220,14 @@ HEADER = (
 )
 
 
+IDLE: list[str] = []
+
+
 def run_all(target: Target, args: argparse.Namespace) -> dict[str, float]:
     """Every load against `target`; the closed-loop rates by client count."""
     meter = CpuMeter(target.pids)
+    idle = ", ".join(f"{name} {share * 100:.2f}" for name, share in meter.idle.items())
+    IDLE.append(f"{target.label}, idle, % of one core: {idle}")
     rates = {}
     for clients in args.clients:
         with meter.measuring() as cpu:
@@ -391,6 +401,7 @@ def main() -> None:
         embedded(args)
     if "postgres" in args.deployments:
         on_postgres(args)
+    print("", *IDLE, sep="\n", flush=True)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ from shared.auth.principal import Principal
 from shared.commands import Command
 from shared.errors import Conflict
 from shared.idempotency import AnsweredRequest, IdempotentRequest
+from shared.logwatch import LogWatch
 from shared.meta import Meta, command_meta, for_case
 from shared.outbox import Withholding
 from shared.secrets import installation_secret, private_dir
@@ -87,8 +88,10 @@ class ServiceApplication(Application):
     def __init__(self, env: Any = None) -> None:
         super().__init__(env)
         self.mapper.recorder = self.recorder
+        #: Wakes whoever waits for the log to grow (feed, relay, projector) at each record.
+        self.watch = LogWatch()
         #: Called with the domain events of every recorded transaction (e.g. for metrics).
-        self.on_recorded: list[Any] = []
+        self.on_recorded: list[Any] = [lambda _events: self.watch.appended()]
 
     def construct_mapper(self) -> ChainMapper:
         """Every stored event is sealed with its stream link (see `shared.audit.chain`).

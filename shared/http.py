@@ -37,8 +37,11 @@ from shared.contracts import Unprocessable, parse
 from shared.errors import DomainError, Invalid, NotFound
 from shared.idempotency import IdempotentRequest, fingerprint
 from shared.logs import correlation_id
+from shared.logwatch import RECHECK_SECONDS
 from shared.meta import command_meta
 from shared.outbox import OutboxReader
+from shared.settings import MAX_FEED_WAIT_SECONDS
+from shared.threads import run_sync
 from shared.withheld import WithheldEvent
 
 PROBLEM = "application/problem+json"
@@ -343,24 +346,12 @@ def dead_letter_router(handler: Any) -> APIRouter:
     return router
 
 
-def feed_router(outbox: OutboxReader, app: Any) -> APIRouter:
+def feed_router(outbox: OutboxReader, app: Any, max_wait: float) -> APIRouter:
+    """The outbox as an ordered feed; a follower that is caught up may wait for news
+    (`wait`), woken as soon as this process records (see `shared.logwatch`)."""
     router = APIRouter(tags=["events"])
 
-    @router.get(
-        "/events",
-        summary="Ordered feed of this service's integration events (the outbox)",
-        description=(
-            "Integration events with a position greater than `after`, oldest first. "
-            "Poll with `after=next_after` to follow. Positions may have gaps (internal events)."
-        ),
-        dependencies=[Depends(allow(Role.service, Role.auditor, Role.admin))],
-    )
-    def events(
-        after: int = Query(
-            0, ge=0, le=MAX_POSITION, description="Return events after this position."
-        ),
-        limit: int = Query(100, ge=1, le=MAX_FEED_LIMIT, description="Positions to scan."),
-    ) -> dict[str, Any]:
+    def read(after: int, limit: int) -> dict[str, Any]:
         page = outbox.read(after, limit)
         if page.withheld:  # recorded before the feed moves past them (the relay does too)
             app.withhold(page.withheld)
@@ -369,6 +360,41 @@ def feed_router(outbox: OutboxReader, app: Any) -> APIRouter:
             "next_after": page.next_after,
             "head": page.head,
         }
+
+    @router.get(
+        "/events",
+        summary="Ordered feed of this service's integration events (the outbox)",
+        description=(
+            "Integration events with a position greater than `after`, oldest first. "
+            "Poll with `after=next_after` to follow. Positions may have gaps (internal events). "
+            "With `wait`, an answer that would be empty waits up to that many seconds for the "
+            "log to grow: long polling, instead of asking again."
+        ),
+        dependencies=[Depends(allow(Role.service, Role.auditor, Role.admin))],
+    )
+    async def events(
+        after: int = Query(
+            0, ge=0, le=MAX_POSITION, description="Return events after this position."
+        ),
+        limit: int = Query(100, ge=1, le=MAX_FEED_LIMIT, description="Positions to scan."),
+        wait: int = Query(
+            0,
+            ge=0,
+            le=MAX_FEED_WAIT_SECONDS,
+            description="Whole seconds to wait when nothing is new (this service may wait less).",
+        ),
+    ) -> dict[str, Any]:
+        since = app.watch.generation
+        app.watch.bind()
+        page = await run_sync(read, after, limit)
+        if page["next_after"] > after or not wait:
+            return page
+
+        async def head() -> int:
+            return await run_sync(outbox.head)
+
+        await app.watch.wait(since, min(wait, max_wait), RECHECK_SECONDS, head)
+        return await run_sync(read, after, limit)
 
     return router
 

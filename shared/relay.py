@@ -22,6 +22,8 @@ from shared.threads import run_sync
 log = logging.getLogger(__name__)
 
 RELAY_STREAM = "relay:kafka"
+#: The longest an idle relay waits before reading the outbox again anyway.
+IDLE_SECONDS = 5.0
 
 
 class Relay:
@@ -70,7 +72,11 @@ class Relay:
         return page.next_after - after
 
     async def run(self) -> None:
+        """Relay pages while there are any; then wait for this process to record (or for
+        the head to move, looked at every poll interval: another process may write)."""
         while True:
+            since = self.app.watch.generation
+            self.app.watch.bind()
             try:
                 advanced = await self.run_once()
             except Exception:
@@ -78,4 +84,7 @@ class Relay:
                 await asyncio.sleep(self.poll_interval * 5)
                 continue
             if not advanced:
-                await asyncio.sleep(self.poll_interval)
+                await self.app.watch.wait(since, IDLE_SECONDS, self.poll_interval, self._head)
+
+    async def _head(self) -> int:
+        return await run_sync(self.outbox.head)

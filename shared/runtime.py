@@ -135,6 +135,7 @@ class ServiceRuntime:
                     start_after,
                     s.poll_interval_seconds,
                     credentials.headers,
+                    wait=s.feed_wait_seconds,
                 )
                 self._consume(f"{s.service.value}<-{upstream.value}", subscription)
         for name, work in self.background.items():

@@ -145,7 +145,9 @@ def _include_platform_routes(
 
     app.include_router(health_router(runtime.settings.service.value, readiness, withheld))
     if runtime.outbox is not None:
-        app.include_router(feed_router(runtime.outbox, runtime.app))
+        app.include_router(
+            feed_router(runtime.outbox, runtime.app, runtime.settings.feed_max_wait_seconds)
+        )
         app.include_router(withheld_router(runtime.app))
     if runtime.handler is not None:
         app.include_router(dead_letter_router(runtime.handler))

@@ -16,6 +16,8 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "COMPLAINTS_"
+#: The longest a feed request may wait for news (long polling).
+MAX_FEED_WAIT_SECONDS = 25
 
 
 class ServiceName(StrEnum):
@@ -137,6 +139,14 @@ class Settings(BaseSettings):
     )
     poll_interval_seconds: float = setting(
         0.2, "idle poll of the feeds and the outbox", TRANSPORT, gt=0, le=60
+    )
+    feed_wait_seconds: int = setting(
+        10,
+        "how long a caught-up consumer's feed request waits for news (long polling; at most "
+        "half the request timeout); 0 asks again every poll interval",
+        TRANSPORT,
+        ge=0,
+        le=MAX_FEED_WAIT_SECONDS,
     )
     relay_batch_size: int = setting(500, "log positions per relay page", TRANSPORT, ge=1, le=10_000)
     consumer_max_attempts: int = setting(
@@ -355,6 +365,11 @@ class Settings(BaseSettings):
     @property
     def http_port(self) -> int:
         return self.port or DEFAULT_PORTS[self.service]
+
+    @property
+    def feed_max_wait_seconds(self) -> float:
+        """The longest this service's feed lets a request wait: well inside the timeout."""
+        return min(MAX_FEED_WAIT_SECONDS, self.request_timeout_seconds / 2)
 
     @property
     def upstreams(self) -> tuple[ServiceName, ...]:

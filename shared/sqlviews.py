@@ -25,6 +25,7 @@ from sqlalchemy.types import TypeDecorator
 from shared import clock, idempotency
 from shared.errors import Conflict
 from shared.eventstore import ServiceApplication
+from shared.logwatch import RECHECK_SECONDS
 from shared.secrets import private_dir
 from shared.settings import Settings
 from shared.threads import run_sync
@@ -159,6 +160,8 @@ async def tracked_position(conn: AsyncConnection, table: Table, stream: str) -> 
 
 
 Project = Callable[[AsyncConnection, Any], Awaitable[None]]
+#: The longest an idle projector waits before reading the log again anyway.
+IDLE_SECONDS = 5.0
 
 
 class LocalProjector:
@@ -214,7 +217,12 @@ class LocalProjector:
             pass
 
     async def run(self) -> None:
+        """Project pages while there are any; then wait for this process to record (or for
+        the head to move, looked at every second: an API-only replica's views follow what
+        the worker records within that)."""
         while True:
+            since = self.app.watch.generation
+            self.app.watch.bind()
             try:
                 projected = await self.run_once()
             except Exception:
@@ -222,4 +230,7 @@ class LocalProjector:
                 await asyncio.sleep(self.poll_interval * 5)
                 continue
             if not projected:
-                await asyncio.sleep(self.poll_interval)
+                await self.app.watch.wait(since, IDLE_SECONDS, RECHECK_SECONDS, self._head)
+
+    async def _head(self) -> int:
+        return await run_sync(self.app.recorder.max_notification_id) or 0

@@ -1,7 +1,10 @@
-"""HTTP-feed transport of the embedded default: poll `GET /events?after=N&limit=M` upstream.
+"""HTTP-feed transport of the embedded default: read `GET /events?after=N&limit=M` upstream.
 
-Each service serves its own outbox as an ordered feed; downstream consumers poll it and
-resume from their tracked position. The same feed lets an ERP catch up without Kafka.
+Each service serves its own outbox as an ordered feed; downstream consumers read it and
+resume from their tracked position. Once caught up, a consumer long-polls (`wait`): the
+upstream answers as soon as it records something, so a step reaches the next service
+without waiting for a poll, and an idle system does not spin. The same feed lets an ERP
+catch up without Kafka.
 """
 
 from __future__ import annotations
@@ -28,26 +31,32 @@ class HttpFeedSubscription:
         start_after: int,
         poll_interval: float,
         credentials: Callable[[], dict[str, str]],
+        wait: int = 0,
     ) -> None:
-        """`credentials` gives the Authorization header for each poll (tokens expire)."""
+        """`credentials` gives the Authorization header for each poll (tokens expire);
+        `wait`: how long a request may wait upstream for news once caught up (0: poll)."""
         self.credentials = credentials
         self.producer = producer
         self.base_url = base_url.rstrip("/")
         self.after = start_after
         self.head = start_after
         self.poll_interval = poll_interval
+        self.wait = wait
         self._caught_up = False
-        self._client = httpx.AsyncClient(timeout=10.0)
+        self._client = httpx.AsyncClient(timeout=10.0 + wait)
 
     async def start(self) -> None:
         """Nothing to connect: the upstream may start later, and polling waits for it."""
 
     async def batches(self) -> AsyncIterator[Sequence[Delivery]]:
+        loop = asyncio.get_running_loop()
         while True:
+            asked = loop.time()
+            wait = self.wait if self._caught_up else 0
             try:
                 response = await self._client.get(
                     f"{self.base_url}/events",
-                    params={"after": self.after, "limit": FEED_PAGE_LIMIT},
+                    params={"after": self.after, "limit": FEED_PAGE_LIMIT, "wait": wait},
                     headers=self.credentials(),
                 )
                 response.raise_for_status()
@@ -75,7 +84,9 @@ class HttpFeedSubscription:
             if batch:
                 yield batch  # resumed once the consumer has processed the batch
             self._caught_up = page["next_after"] >= page["head"]
-            if self._caught_up:
+            if self._caught_up and not batch and loop.time() - asked < self.poll_interval:
+                # Nothing new, answered at once: polling (wait=0), or news the feed does not
+                # publish (internal events). Ask again after the poll interval.
                 await asyncio.sleep(self.poll_interval)
 
     async def commit(self, batch: Sequence[Delivery]) -> None:

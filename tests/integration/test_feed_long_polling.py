@@ -1,0 +1,77 @@
+"""A caught-up consumer's feed request waits for news, and gets it as soon as it is recorded.
+
+Instead of asking every poll interval, a consumer asks with `wait`: the feed answers at once
+when this process records a transaction, within a second when another process (a second
+replica, a CLI command) wrote to the same store, and with an empty page when the wait ends.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from services.intake.application import IntakeApplication
+from services.intake.main import create_app as intake_service
+from shared.eventstore import persistence_env
+from shared.settings import Settings
+from tests.support.auth import bearer
+from tests.support.builders import clerk_meta, registration
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def feed(tmp_path):
+    settings = Settings(service="intake", data_dir=tmp_path / "data", consumers_enabled=False)
+    with TestClient(intake_service(settings), headers=bearer("service")) as client:
+        client.settings = settings
+        yield client
+
+
+def head_of(feed) -> int:
+    return feed.get("/events", params={"after": 0, "limit": 1000}).json()["head"]
+
+
+def timed_get(feed, **params):
+    started = time.monotonic()
+    page = feed.get("/events", params=params)
+    assert page.status_code == 200, page.text
+    return page.json(), time.monotonic() - started
+
+
+def test_a_registration_recorded_while_the_consumer_waits_is_answered_at_once(feed):
+    intake = feed.app.state.runtime.app
+    after = head_of(feed)
+    threading.Timer(0.3, lambda: intake.register(registration(), clerk_meta())).start()
+
+    page, took = timed_get(feed, after=after, wait=10)
+
+    assert [e["type"] for e in page["events"]] == ["intake.ComplaintRegistered"]
+    assert 0.25 < took < 2
+
+
+def test_another_process_writing_the_same_store_is_seen_within_a_second(feed):
+    other = IntakeApplication(persistence_env(feed.settings), "Asia/Shanghai")  # not watched
+    after = head_of(feed)
+    threading.Timer(0.3, lambda: other.register(registration(), clerk_meta())).start()
+
+    page, took = timed_get(feed, after=after, wait=10)
+
+    assert [e["type"] for e in page["events"]] == ["intake.ComplaintRegistered"]
+    assert took < 3
+
+
+def test_with_nothing_new_the_answer_is_empty_when_the_wait_ends(feed):
+    after = head_of(feed)
+    page, took = timed_get(feed, after=after, wait=1)
+    assert (page["events"], page["next_after"]) == ([], after)
+    assert 1 <= took < 3
+
+
+def test_a_wait_beyond_the_longest_is_refused_naming_the_field(feed):
+    answer = feed.get("/events", params={"after": 0, "wait": 26})
+    assert answer.status_code == 422
+    assert "wait" in answer.text

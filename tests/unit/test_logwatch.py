@@ -1,0 +1,51 @@
+"""A follower of the log waits for news instead of polling, and never misses any."""
+
+import asyncio
+import threading
+import time
+
+from shared.logwatch import LogWatch
+
+
+async def unchanged_head() -> int:
+    return 7
+
+
+async def test_a_record_in_a_worker_thread_wakes_the_waiter_at_once():
+    watch = LogWatch()
+    watch.bind()
+    since = watch.generation
+    threading.Timer(0.05, watch.appended).start()
+    started = time.monotonic()
+    await watch.wait(since, 5, 1, unchanged_head)
+    assert time.monotonic() - started < 1
+
+
+async def test_a_record_between_reading_the_log_and_waiting_is_not_missed():
+    watch = LogWatch()
+    watch.bind()
+    since = watch.generation  # taken before reading the log...
+    watch.appended()  # ...a transaction lands while the read runs...
+    await asyncio.sleep(0)
+    started = time.monotonic()
+    await watch.wait(since, 5, 1, unchanged_head)  # ...so the wait returns at once
+    assert time.monotonic() - started < 0.5
+
+
+async def test_another_process_writing_is_seen_by_the_head_at_the_next_recheck():
+    watch = LogWatch()
+    heads = iter([7, 7, 8])
+
+    async def head() -> int:
+        return next(heads, 8)
+
+    started = time.monotonic()
+    await watch.wait(watch.generation, 5, 0.05, head)
+    assert time.monotonic() - started < 1
+
+
+async def test_with_nothing_new_the_wait_ends_after_its_seconds():
+    watch = LogWatch()
+    started = time.monotonic()
+    await watch.wait(watch.generation, 0.2, 0.05, unchanged_head)
+    assert 0.2 <= time.monotonic() - started < 1
