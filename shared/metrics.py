@@ -12,10 +12,11 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.audit.checkpoints import CheckpointFile, unpinned
 from shared.relay import RELAY_STREAM
@@ -137,17 +138,38 @@ class _RuntimeCollector:
         yield from (positions, age)
 
 
-def install(app: FastAPI, metrics: ServiceMetrics, refresh: Refresh | None) -> None:
-    @app.middleware("http")
-    async def _measure(request: Request, call_next: Callable):
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        metrics.requests.labels(request.method, template, str(response.status_code)).inc()
-        metrics.latency.labels(request.method, template).observe(time.perf_counter() - started)
-        return response
+class Measured:
+    """Counts and times every request by its route template (plain ASGI, see `Correlated`)."""
 
+    def __init__(self, app: ASGIApp, metrics: ServiceMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # what the client gets when the app raises before answering
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            # The router records the matched route in the scope it was given.
+            template = getattr(scope.get("route"), "path", "unmatched")
+            method = scope["method"]
+            self.metrics.requests.labels(method, template, str(status)).inc()
+            self.metrics.latency.labels(method, template).observe(time.perf_counter() - started)
+
+
+def install(app: FastAPI, metrics: ServiceMetrics, refresh: Refresh | None) -> None:
+    app.add_middleware(Measured, metrics=metrics)
     router = APIRouter(tags=["operations"])
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

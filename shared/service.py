@@ -14,10 +14,10 @@ from shared.audit.http import audit_router
 from shared.auth.access import Access
 from shared.http import (
     BodyLimit,
+    Correlated,
     KillBeforeAnswer,
     ReplayedHeader,
     RequestTimeout,
-    correlation_middleware,
     dead_letter_router,
     feed_router,
     health_router,
@@ -75,7 +75,7 @@ def create_service(
     app.state.runtime = runtime
     app.state.access = Access(settings)
     install_error_handlers(app)
-    correlation_middleware(app, settings.service.value)
+    app.add_middleware(Correlated, service=settings.service.value)
     _install_limits(app, settings, larger_bodies)
     app.state.metrics = _install_metrics(app, runtime, refresh_metrics)
     _include_platform_routes(app, runtime, store_ready)
