@@ -91,7 +91,7 @@ class ServiceApplication(Application):
         #: Wakes whoever waits for the log to grow (feed, relay, projector) at each record.
         self.watch = LogWatch()
         #: Called with the domain events of every recorded transaction (e.g. for metrics).
-        self.on_recorded: list[Any] = [lambda _events: self.watch.appended()]
+        self.on_recorded: list[Any] = [lambda events: self.watch.appended(_cases_of(events))]
 
     def construct_mapper(self) -> ChainMapper:
         """Every stored event is sealed with its stream link (see `shared.audit.chain`).
@@ -276,3 +276,12 @@ class ServiceApplication(Application):
                 return False
             raise
         return True
+
+
+def _cases_of(events: Sequence[Any]) -> set[str]:
+    """The case numbers the recorded events are about (events of no case have none)."""
+    return {
+        number
+        for event in events
+        if (number := (getattr(event, "meta", None) or {}).get("case_number"))
+    }

@@ -7,9 +7,11 @@ show the message next to the field; validation errors name the field and the rul
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
+import re
 import signal
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any, NoReturn
@@ -37,7 +39,7 @@ from shared.contracts import Unprocessable, parse
 from shared.errors import DomainError, Invalid, NotFound
 from shared.idempotency import IdempotentRequest, fingerprint
 from shared.logs import correlation_id
-from shared.logwatch import RECHECK_SECONDS
+from shared.logwatch import RECHECK_SECONDS, LogWatch
 from shared.meta import command_meta
 from shared.outbox import OutboxReader
 from shared.settings import MAX_FEED_WAIT_SECONDS
@@ -207,6 +209,67 @@ def etagged(request: Request, body: Any, version: int) -> Response:
     if request.headers.get("if-none-match") == tag:
         return Response(status_code=304, headers={"ETag": tag})
     return JSONResponse(jsonable_encoder(body), headers={"ETag": tag})
+
+
+#: `Prefer: wait=N` (RFC 7240): how long the client is willing to wait for its answer.
+_PREFER_WAIT = re.compile(r"(?:^|[,;\s])wait\s*=\s*(\d{1,6})(?:$|[,;\s])")
+
+
+#: The `Prefer` header of a read that may wait for the case to change.
+Prefer = Annotated[
+    str | None,
+    Header(
+        max_length=200,
+        description="`wait=N` (RFC 7240): with `If-None-Match`, the answer waits up to N "
+        f"seconds (at most {MAX_FEED_WAIT_SECONDS}) for the case to change from that "
+        "version, or to exist; `Preference-Applied` says it was honoured.",
+    ),
+]
+
+
+def preferred_wait(prefer: str | None) -> int:
+    """Seconds from `Prefer: wait=N`, at most the feed's longest wait; 0 when absent (a
+    preference the server cannot read is ignored, as RFC 7240 says)."""
+    found = _PREFER_WAIT.search(prefer or "")
+    return min(int(found.group(1)), MAX_FEED_WAIT_SECONDS) if found else 0
+
+
+async def read_waiting(
+    request: Request,
+    prefer: str | None,
+    watch: LogWatch,
+    number: str,
+    read: Callable[[], tuple[Any, int]],
+) -> Response:
+    """A case's resource, as `etagged`; with `Prefer: wait=N`, the answer waits up to N
+    seconds for the case to change from the version in `If-None-Match`, or to exist.
+
+    A front end waiting for the next step of a case asks once and is answered when the
+    step is recorded, instead of asking again every few milliseconds. `read` loads the
+    resource and checks the caller may see it, each time (the case may have moved).
+    Records of another process are seen when the wait looks again, every second.
+    """
+    wait = preferred_wait(prefer)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    tag = request.headers.get("if-none-match")
+    while True:
+        changed = watch.case_changed(number)
+        missing: NotFound | None = None
+        try:
+            body, version = await run_sync(read)
+        except NotFound as error:
+            missing = error
+        left = deadline - loop.time()
+        if missing is None and (f'"{version}"' != tag or left <= 0):
+            response = etagged(request, body, version)
+            if wait:
+                response.headers["Preference-Applied"] = f"wait={wait}"
+            return response
+        if missing is not None and left <= 0:
+            raise missing
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(changed.wait(), min(left, RECHECK_SECONDS))
 
 
 class Correlated:

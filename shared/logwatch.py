@@ -8,7 +8,9 @@ wake them, so a waiter also looks at the log's head every `recheck` seconds: one
 where idle polling read a page and answered an HTTP request several times a second.
 
 A waiter takes the `generation` before it reads the log and waits for a later one, so an
-append that lands between its read and its wait is never missed. Woken, it lingers a few
+append that lands between its read and its wait is never missed. A reader waiting for one
+case to change (`Prefer: wait`, see `shared.http.read_waiting`) takes `case_changed` before
+it reads, and is woken only by records about that case. Woken, it lingers a few
 milliseconds (`LINGER_SECONDS`, as a Kafka producer's linger.ms does) so that a busy system
 moves pages of events rather than one event per round trip.
 """
@@ -17,7 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+import weakref
+from collections.abc import Awaitable, Callable, Iterable
 
 #: How long a woken waiter lets further records gather before it reads.
 LINGER_SECONDS = 0.03
@@ -30,18 +33,32 @@ class LogWatch:
         self.generation = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._changed: asyncio.Event | None = None
+        #: One event per case someone waits on; gone when no waiter holds it any more.
+        self._cases: weakref.WeakValueDictionary[str, asyncio.Event] = weakref.WeakValueDictionary()
 
-    def appended(self) -> None:
-        """This process recorded a transaction (any thread)."""
+    def appended(self, cases: Iterable[str] = ()) -> None:
+        """This process recorded a transaction, about these cases (any thread)."""
         loop = self._loop
         if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._bump)
+            loop.call_soon_threadsafe(self._bump, frozenset(cases))
 
-    def _bump(self) -> None:
+    def _bump(self, cases: frozenset[str]) -> None:
         self.generation += 1
         if self._changed is not None:
             self._changed.set()
             self._changed = None
+        for number in cases:
+            changed = self._cases.pop(number, None)
+            if changed is not None:
+                changed.set()
+
+    def case_changed(self, number: str) -> asyncio.Event:
+        """Set at the next record about the case in this process (take it before reading)."""
+        self.bind()
+        changed = self._cases.get(number)
+        if changed is None:
+            changed = self._cases[number] = asyncio.Event()
+        return changed
 
     def bind(self) -> None:
         """Called on the event loop before the first read that may wait."""

@@ -102,9 +102,10 @@ def _install_limits(app: FastAPI, settings: Settings, larger_bodies: dict[str, i
                 "Content-Type",
                 "Idempotency-Key",
                 "If-None-Match",
+                "Prefer",
                 "X-Correlation-ID",
             ],
-            expose_headers=["Location", "ETag", "Idempotent-Replayed"],
+            expose_headers=["Location", "ETag", "Idempotent-Replayed", "Preference-Applied"],
             max_age=600,
         )
 

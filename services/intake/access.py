@@ -44,4 +44,7 @@ def complaint_access(*roles: Role) -> Callable[..., Awaitable[Principal]]:
 Clerk = Annotated[Principal, Depends(complaint_access(Role.clerk))]
 ClerkOrCustomer = Annotated[Principal, Depends(complaint_access(Role.clerk, Role.customer))]
 Reader = Annotated[Principal, Depends(complaint_access(*READERS))]
+#: A reader admitted by role only: the route checks the complaint itself (a list, or a read
+#: that may wait for the complaint to exist).
+ReaderByRole = Annotated[Principal, Depends(allow(*READERS))]
 Staff = Annotated[Principal, Depends(complaint_access(*STAFF))]

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFi
 from fastapi.responses import FileResponse
 
 from services.intake import views
-from services.intake.access import READERS, Clerk, ClerkOrCustomer, Reader, Staff
+from services.intake.access import Clerk, ClerkOrCustomer, Reader, ReaderByRole, Staff
 from services.intake.application import Registration
 from services.intake.commands import (
     Acknowledge,
@@ -44,7 +44,7 @@ from shared.auth.access import allow
 from shared.auth.principal import Principal, Role
 from shared.case_number import CaseNumber
 from shared.errors import Forbidden, Invalid, NotFound
-from shared.http import CommandRoute, etagged
+from shared.http import CommandRoute, Prefer, read_waiting
 from shared.meta import command_meta
 from shared.threads import run_sync
 from shared.values import Instant
@@ -146,7 +146,7 @@ async def register(
 )
 async def list_complaints(
     desk: DeskDep,
-    who: Annotated[Principal, Depends(allow(*READERS))],
+    who: ReaderByRole,
     status_: Annotated[Status | None, Query(alias="status")] = None,
     channel: Channel | None = None,
     severity: Annotated[str | None, Query(pattern="^level_[123]$")] = None,
@@ -182,11 +182,17 @@ async def list_complaints(
 @router.get(
     "/complaints/{number}",
     response_model=ComplaintRead,
-    summary="The complaint; ETag is its version (If-None-Match gives 304)",
+    summary="The complaint; ETag is its version (If-None-Match gives 304; Prefer: wait=N waits)",
 )
-def read(desk: DeskDep, number: str, request: Request, who: Reader) -> Response:
-    complaint = desk.app.complaint(number)
-    return etagged(request, ComplaintRead.of(complaint), complaint.version)
+async def read(
+    desk: DeskDep, number: str, request: Request, who: ReaderByRole, prefer: Prefer = None
+) -> Response:
+    def load() -> tuple[ComplaintRead, int]:
+        complaint = desk.app.complaint(number)
+        complaint.check_actor(who)  # a customer only its own, a handler only its unit's
+        return ComplaintRead.of(complaint), complaint.version
+
+    return await read_waiting(request, prefer, desk.app.watch, number, load)
 
 
 @router.get(
@@ -346,5 +352,5 @@ def withdraw(desk: DeskDep, number: str, body: Reason, who: ClerkOrCustomer) -> 
 @router.get(
     "/taxonomies", tags=["reference"], summary="Classification schemes with zh-CN and en labels"
 )
-def list_taxonomies(who: Annotated[Principal, Depends(allow(*READERS))]) -> dict:
+def list_taxonomies(who: ReaderByRole) -> dict:
     return taxonomies()

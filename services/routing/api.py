@@ -44,7 +44,7 @@ from services.routing.schemas import (
 from shared import clock
 from shared.auth.access import allow
 from shared.auth.principal import Principal, Role
-from shared.http import CommandRoute, etagged
+from shared.http import CommandRoute, Prefer, read_waiting
 from shared.meta import command_meta
 from shared.schemas import decode_cursor, encode_cursor
 
@@ -93,11 +93,17 @@ cases = APIRouter(prefix="/cases", tags=["cases"], route_class=CommandRoute)
 @cases.get(
     "/{number}",
     response_model=CaseRead,
-    summary="The case; ETag is its version (If-None-Match gives 304)",
+    summary="The case; ETag is its version (If-None-Match gives 304; Prefer: wait=N waits)",
 )
-def read(handling: HandlingDep, number: str, request: Request, who: Reader) -> Response:
-    case = handling.app.case(number)
-    return etagged(request, CaseRead.of(case), case.version)
+async def read(
+    handling: HandlingDep, number: str, request: Request, who: Staff, prefer: Prefer = None
+) -> Response:
+    def load() -> tuple[CaseRead, int]:
+        case = handling.app.case(number)
+        case.check_actor(who)  # a handler only its unit's case, as it stands when answered
+        return CaseRead.of(case), case.version
+
+    return await read_waiting(request, prefer, handling.app.watch, number, load)
 
 
 @cases.get("/{number}/closing-gate", summary="What still stops the case from closing (四不放过)")

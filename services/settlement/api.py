@@ -44,7 +44,7 @@ from services.settlement.schemas import (
 )
 from shared.auth.principal import Principal
 from shared.errors import Forbidden
-from shared.http import CommandRoute, etagged
+from shared.http import CommandRoute, Prefer, read_waiting
 from shared.meta import command_meta
 
 
@@ -59,17 +59,22 @@ router = APIRouter(prefix="/settlements", tags=["settlements"], route_class=Comm
 @router.get(
     "/{number}",
     response_model=SettlementRead,
-    summary="A case's settlement (the latest cycle unless `cycle` is given)",
+    summary="A case's settlement (the latest cycle unless `cycle` is given; Prefer: wait=N "
+    "waits for it to change or to open)",
 )
-def read(
+async def read(
     app: Settlements,
     number: str,
     request: Request,
     who: Reader,
     cycle: Annotated[int | None, Query(ge=1, le=999)] = None,
+    prefer: Prefer = None,
 ) -> Response:
-    settlement = app.settlement(number, cycle)
-    return etagged(request, SettlementRead.of(settlement), settlement.version)
+    def load() -> tuple[SettlementRead, int]:
+        settlement = app.settlement(number, cycle)
+        return SettlementRead.of(settlement), settlement.version
+
+    return await read_waiting(request, prefer, app.watch, number, load)
 
 
 @router.post(
