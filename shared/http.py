@@ -36,12 +36,13 @@ from shared.auth.limits import RateLimited
 from shared.auth.principal import Principal, Role
 from shared.auth.tokens import Unauthenticated
 from shared.contracts import Unprocessable, parse
+from shared.envelope import IntegrationEvent
 from shared.errors import DomainError, Invalid, NotFound
 from shared.idempotency import IdempotentRequest, fingerprint
 from shared.logs import correlation_id
 from shared.logwatch import RECHECK_SECONDS, LogWatch
 from shared.meta import command_meta
-from shared.outbox import OutboxReader
+from shared.outbox import OutboxPage, OutboxReader
 from shared.settings import MAX_FEED_WAIT_SECONDS
 from shared.threads import run_sync
 from shared.withheld import WithheldEvent
@@ -426,23 +427,65 @@ def dead_letter_router(handler: Any) -> APIRouter:
     return router
 
 
+class FeedPage(BaseModel):
+    """A page of the feed (documentation: the answer is rendered from stored bytes)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "events": [
+                        {
+                            "envelope_version": 1,
+                            "event_id": "5b0f5a52-6a1c-5c3e-9d57-0c7f3f1f6a01",
+                            "type": "intake.ComplaintAcknowledged",
+                            "schema_version": 1,
+                            "case_number": "2611-0042",
+                            "occurred_at": "2026-11-05T03:10:00Z",
+                            "recorded_at": "2026-11-05T03:10:00Z",
+                            "producer": "intake",
+                            "position": 118,
+                            "causation_id": None,
+                            "correlation_id": "0f8e2b7c-2d7e-4c1a-9a55-6f1f2f8b9c10",
+                            "actor": {"id": "clerk-wang", "role": "clerk"},
+                            "data": {
+                                "reply": "We are on it.",
+                                "acknowledged_at": "2026-11-05T03:10:00Z",
+                                "on_time": True,
+                            },
+                        }
+                    ],
+                    "next_after": 118,
+                    "head": 120,
+                }
+            ]
+        }
+    )
+    events: list[IntegrationEvent]
+    next_after: int = Field(description="Ask with after=next_after to follow.")
+    head: int = Field(description="The newest position in the log.")
+
+
 def feed_router(outbox: OutboxReader, app: Any, max_wait: float) -> APIRouter:
     """The outbox as an ordered feed; a follower that is caught up may wait for news
     (`wait`), woken as soon as this process records (see `shared.logwatch`)."""
     router = APIRouter(tags=["events"])
 
-    def read(after: int, limit: int) -> dict[str, Any]:
+    def read(after: int, limit: int) -> tuple[OutboxPage, Response]:
+        """The page, and its answer rendered from the events' cached JSON bytes."""
         page = outbox.read(after, limit)
         if page.withheld:  # recorded before the feed moves past them (the relay does too)
             app.withhold(page.withheld)
-        return {
-            "events": [e.model_dump(mode="json") for e in page.events],
-            "next_after": page.next_after,
-            "head": page.head,
-        }
+        body = b'{"events":[%s],"next_after":%d,"head":%d}' % (
+            b",".join(page.encoded),
+            page.next_after,
+            page.head,
+        )
+        return page, Response(body, media_type="application/json")
 
     @router.get(
         "/events",
+        response_model=FeedPage,
         summary="Ordered feed of this service's integration events (the outbox)",
         description=(
             "Integration events with a position greater than `after`, oldest first. "
@@ -463,18 +506,18 @@ def feed_router(outbox: OutboxReader, app: Any, max_wait: float) -> APIRouter:
             le=MAX_FEED_WAIT_SECONDS,
             description="Whole seconds to wait when nothing is new (this service may wait less).",
         ),
-    ) -> dict[str, Any]:
+    ) -> Response:
         since = app.watch.generation
         app.watch.bind()
-        page = await run_sync(read, after, limit)
-        if page["next_after"] > after or not wait:
-            return page
+        page, answer = await run_sync(read, after, limit)
+        if page.next_after > after or not wait:
+            return answer
 
         async def head() -> int:
             return await run_sync(outbox.head)
 
         await app.watch.wait(since, min(wait, max_wait), RECHECK_SECONDS, head)
-        return await run_sync(read, after, limit)
+        return (await run_sync(read, after, limit))[1]
 
     return router
 

@@ -7,8 +7,9 @@ recorded). Another process writing the same store (a second replica, a CLI comma
 wake them, so a waiter also looks at the log's head every `recheck` seconds: one cheap query,
 where idle polling read a page and answered an HTTP request several times a second.
 
-A waiter takes the `generation` before it reads the log and waits for a later one, so an
-append that lands between its read and its wait is never missed. A reader waiting for one
+A waiter takes the `generation` before it reads the log and waits for a later one (it moves
+as soon as a transaction is recorded), so an append that lands between its read and its
+wait is never missed. A reader waiting for one
 case to change (`Prefer: wait`, see `shared.http.read_waiting`) takes `case_changed` before
 it reads, and is woken only by records about that case. Woken, it lingers a few
 milliseconds (`LINGER_SECONDS`, as a Kafka producer's linger.ms does) so that a busy system
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import weakref
 from collections.abc import Awaitable, Callable, Iterable
 
@@ -28,48 +30,69 @@ LINGER_SECONDS = 0.03
 RECHECK_SECONDS = 1.0
 
 
-class LogWatch:
+class _Waiters:
+    """The waiters of one event loop (a process has one; tests may drive an app from
+    several, and an asyncio.Event belongs to the loop it is awaited on)."""
+
     def __init__(self) -> None:
-        self.generation = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._changed: asyncio.Event | None = None
+        self.changed: asyncio.Event | None = None
         #: One event per case someone waits on; gone when no waiter holds it any more.
-        self._cases: weakref.WeakValueDictionary[str, asyncio.Event] = weakref.WeakValueDictionary()
+        self.cases: weakref.WeakValueDictionary[str, asyncio.Event] = weakref.WeakValueDictionary()
 
-    def appended(self, cases: Iterable[str] = ()) -> None:
-        """This process recorded a transaction, about these cases (any thread)."""
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._bump, frozenset(cases))
-
-    def _bump(self, cases: frozenset[str]) -> None:
-        self.generation += 1
-        if self._changed is not None:
-            self._changed.set()
-            self._changed = None
+    def wake(self, cases: frozenset[str]) -> None:
+        if self.changed is not None:
+            self.changed.set()
+            self.changed = None
         for number in cases:
-            changed = self._cases.pop(number, None)
+            changed = self.cases.pop(number, None)
             if changed is not None:
                 changed.set()
 
-    def case_changed(self, number: str) -> asyncio.Event:
-        """Set at the next record about the case in this process (take it before reading)."""
-        self.bind()
-        changed = self._cases.get(number)
-        if changed is None:
-            changed = self._cases[number] = asyncio.Event()
-        return changed
+
+class LogWatch:
+    def __init__(self) -> None:
+        self.generation = 0
+        self._lock = threading.Lock()
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Waiters] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def appended(self, cases: Iterable[str] = ()) -> None:
+        """This process recorded a transaction, about these cases (any thread)."""
+        with self._lock:
+            self.generation += 1
+            loops = list(self._loops.items())
+        numbers = frozenset(cases)
+        for loop, waiters in loops:
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(waiters.wake, numbers)
 
     def bind(self) -> None:
-        """Called on the event loop before the first read that may wait."""
-        self._loop = asyncio.get_running_loop()
+        """Called on the event loop before a read that may wait."""
+        self._waiters()
+
+    def _waiters(self) -> _Waiters:
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            waiters = self._loops.get(loop)
+            if waiters is None:
+                waiters = self._loops[loop] = _Waiters()
+        return waiters
+
+    def case_changed(self, number: str) -> asyncio.Event:
+        """Set at the next record about the case in this process (take it before reading)."""
+        waiters = self._waiters()
+        changed = waiters.cases.get(number)
+        if changed is None:
+            changed = waiters.cases[number] = asyncio.Event()
+        return changed
 
     async def wait(
         self, since: int, seconds: float, recheck: float, head: Callable[[], Awaitable[int]]
     ) -> None:
         """Return when the generation moved past `since`, the log's head moved (looked at
         every `recheck` seconds), or `seconds` passed, whichever is first."""
-        self.bind()
+        waiters = self._waiters()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
         start_head = await head()
@@ -77,10 +100,10 @@ class LogWatch:
             left = deadline - loop.time()
             if left <= 0:
                 return
-            if self._changed is None:
-                self._changed = asyncio.Event()
+            if waiters.changed is None:
+                waiters.changed = asyncio.Event()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), min(left, recheck))
+                await asyncio.wait_for(waiters.changed.wait(), min(left, recheck))
             if self.generation == since and await head() != start_head:
                 break
         await asyncio.sleep(LINGER_SECONDS)

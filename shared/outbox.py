@@ -8,13 +8,15 @@ read through the same `OutboxReader`, so both transports carry identical envelop
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, Mapper
+from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
 from pydantic import BaseModel
 
 from shared.contracts.common import version_of
@@ -102,6 +104,16 @@ class OutboxPage:
     next_after: int  # the last position scanned (published or not)
     head: int  # the newest position in the log
     withheld: list[Withholding] = field(default_factory=list)
+    #: Each event's envelope as JSON bytes, in the order of `events`.
+    encoded: list[bytes] = field(default_factory=list)
+
+
+#: What a log position turned into: an envelope (with its bytes), a withholding, or nothing
+#: (an internal event).
+_Mapped = tuple[IntegrationEvent, bytes] | Withholding | None
+#: Positions whose mapping is kept: a log position never changes, and every follower (the
+#: feed's consumers, the relay) reads the same recent positions.
+CACHED_POSITIONS = 20_000
 
 
 class OutboxReader:
@@ -112,6 +124,8 @@ class OutboxReader:
         self.recorder = recorder
         self.mapper = mapper
         self.contract = contract
+        self._mapped: OrderedDict[int, _Mapped] = OrderedDict()
+        self._lock = threading.Lock()
 
     def head(self) -> int:
         return self.recorder.max_notification_id() or 0
@@ -120,38 +134,55 @@ class OutboxReader:
         notifications = self.recorder.select_notifications(
             start=after, limit=limit, inclusive_of_start=False
         )
-        events, withheld = [], []
+        events, encoded, withheld = [], [], []
         for notification in notifications:
-            domain_event: Any = self.mapper.to_domain_event(notification)
-            try:
-                draft = self._draft(domain_event)
-            except (ValueError, TypeError, KeyError) as refused:  # pydantic's included
-                withheld.append(_withholding(notification.id, domain_event, refused))
-                continue
-            if draft is None:
-                continue
-            meta = getattr(domain_event, "meta", None) or {}
-            causation = meta.get("causation_id")
-            events.append(
-                IntegrationEvent(
-                    event_id=stable_event_id(
-                        self.producer, notification.originator_id, notification.originator_version
-                    ),
-                    type=draft.type,
-                    schema_version=draft.schema_version,
-                    case_number=draft.case_number,
-                    occurred_at=draft.occurred_at,
-                    recorded_at=domain_event.timestamp,
-                    producer=self.producer,
-                    position=notification.id,
-                    causation_id=UUID(causation) if causation else None,
-                    correlation_id=UUID(meta["correlation_id"]),
-                    actor=Actor(**meta["actor"]),
-                    data=draft.data,
-                )
-            )
+            mapped = self._map_once(notification)
+            if isinstance(mapped, Withholding):
+                withheld.append(mapped)
+            elif mapped is not None:
+                events.append(mapped[0])
+                encoded.append(mapped[1])
         next_after = notifications[-1].id if notifications else after
-        return OutboxPage(events, next_after, self.head(), withheld)
+        return OutboxPage(events, next_after, self.head(), withheld, encoded)
+
+    def _map_once(self, notification: Notification) -> _Mapped:
+        with self._lock:
+            if notification.id in self._mapped:
+                return self._mapped[notification.id]
+        mapped = self._map(notification)
+        with self._lock:
+            self._mapped[notification.id] = mapped
+            if len(self._mapped) > CACHED_POSITIONS:
+                self._mapped.popitem(last=False)
+        return mapped
+
+    def _map(self, notification: Notification) -> _Mapped:
+        domain_event: Any = self.mapper.to_domain_event(notification)
+        try:
+            draft = self._draft(domain_event)
+        except (ValueError, TypeError, KeyError) as refused:  # pydantic's included
+            return _withholding(notification.id, domain_event, refused)
+        if draft is None:
+            return None
+        meta = getattr(domain_event, "meta", None) or {}
+        causation = meta.get("causation_id")
+        event = IntegrationEvent(
+            event_id=stable_event_id(
+                self.producer, notification.originator_id, notification.originator_version
+            ),
+            type=draft.type,
+            schema_version=draft.schema_version,
+            case_number=draft.case_number,
+            occurred_at=draft.occurred_at,
+            recorded_at=domain_event.timestamp,
+            producer=self.producer,
+            position=notification.id,
+            causation_id=UUID(causation) if causation else None,
+            correlation_id=UUID(meta["correlation_id"]),
+            actor=Actor(**meta["actor"]),
+            data=draft.data,
+        )
+        return event, event.to_bytes()
 
     def _draft(self, domain_event: Any) -> Published | None:
         """The service's contract for its events; a repaired withheld event as repaired."""
