@@ -16,6 +16,7 @@ from eventsourcing.persistence import Tracking
 
 from shared.bus import Publisher
 from shared.eventstore import ServiceApplication
+from shared.logwatch import RECHECK_SECONDS
 from shared.outbox import OutboxReader
 from shared.threads import run_sync
 
@@ -72,8 +73,9 @@ class Relay:
         return page.next_after - after
 
     async def run(self) -> None:
-        """Relay pages while there are any; then wait for this process to record (or for
-        the head to move, looked at every poll interval: another process may write)."""
+        """Relay pages while there are any; then wait for a record (this process's, or on
+        PostgreSQL any process's: `shared.pg_wakeups`), or for the head to move, looked at
+        every second."""
         while True:
             since = self.app.watch.generation
             self.app.watch.bind()
@@ -84,7 +86,7 @@ class Relay:
                 await asyncio.sleep(self.poll_interval * 5)
                 continue
             if not advanced:
-                await self.app.watch.wait(since, IDLE_SECONDS, self.poll_interval, self._head)
+                await self.app.watch.wait(since, IDLE_SECONDS, RECHECK_SECONDS, self._head)
 
     async def _head(self) -> int:
         return await run_sync(self.outbox.head)

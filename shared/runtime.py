@@ -25,6 +25,7 @@ from shared.consumer import Handler, TrackingConsumer
 from shared.eventstore import ServiceApplication
 from shared.handlers import ApplicationHandler, Policy
 from shared.outbox import Contract, OutboxReader
+from shared.pg_wakeups import PostgresWakeups
 from shared.relay import Relay
 from shared.settings import Settings
 from shared.threads import drain, run_sync
@@ -121,6 +122,10 @@ class ServiceRuntime:
     async def start(self) -> None:
         """Consumers first, then the background work, which may wait on their progress."""
         s = self.settings
+        wakeups = PostgresWakeups.of(self.app) if self.app else None
+        if wakeups is not None:  # other processes' inserts wake this one's followers
+            wakeups.start()
+            self._closers.append(lambda: run_sync(wakeups.stop))
         if s.transport == "kafka":
             await self._start_kafka()
         elif s.consumers_enabled and self.handler:

@@ -16,7 +16,9 @@ from fastapi.testclient import TestClient
 from services.intake.application import IntakeApplication
 from services.intake.main import create_app as intake_service
 from shared.eventstore import persistence_env
+from shared.pg_wakeups import PostgresWakeups
 from shared.settings import Settings
+from tests.conftest import settings_from
 from tests.support.auth import bearer
 from tests.support.builders import clerk_meta, registration
 
@@ -75,3 +77,34 @@ def test_a_wait_beyond_the_longest_is_refused_naming_the_field(feed):
     answer = feed.get("/events", params={"after": 0, "wait": 26})
     assert answer.status_code == 422
     assert "wait" in answer.text
+
+
+def test_on_postgresql_an_insert_by_another_process_wakes_this_ones_followers(
+    postgres, pg_prefix, tmp_path
+):
+    """The library NOTIFYs at every insert; one listening thread turns that into a wake-up,
+    so a relay in a worker process hears of the API process's registrations at once."""
+    env = {
+        "COMPLAINTS_STORE": "postgres",
+        "COMPLAINTS_POSTGRES_URL": postgres.url,
+        "COMPLAINTS_DATABASE_PREFIX": pg_prefix,
+        "COMPLAINTS_DATA_DIR": str(tmp_path / "data"),
+    }
+    settings = settings_from(env, "intake")
+    worker = IntakeApplication(persistence_env(settings), "Asia/Shanghai")
+    api = IntakeApplication(persistence_env(settings), "Asia/Shanghai")
+    wakeups = PostgresWakeups.of(worker)
+    assert wakeups is not None
+    wakeups.start()
+    try:
+        time.sleep(0.5)  # listening
+        before = worker.watch.generation
+        api.register(registration(), clerk_meta())
+        deadline = time.monotonic() + 2
+        while worker.watch.generation == before and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert worker.watch.generation > before
+    finally:
+        wakeups.stop()
+        worker.close()
+        api.close()
