@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from bench.harness import postgres_env
 from services.analytics import versions
 from services.analytics.facts import case_fact
-from services.analytics.projection import _row, create_tables
+from services.analytics.projection import _row, create_tables, inbox_row
 from services.analytics.rebuild import rebuild
 from services.analytics.store import case_facts, inbox
 from shared.settings import Settings
@@ -122,19 +122,7 @@ async def load_inbox(engine, events: int) -> None:
     rows = []
     async with engine.begin() as conn:
         for i in range(events // 8):
-            for e in case_events(i, rng):
-                rows.append(
-                    {
-                        "event_id": e["event_id"],
-                        "case_number": e["case_number"],
-                        "type": e["type"],
-                        "producer": e["producer"],
-                        "position": e["position"],
-                        "occurred_at": datetime.fromisoformat(e["occurred_at"]),
-                        "recorded_at": datetime.fromisoformat(e["recorded_at"]),
-                        "envelope": e,
-                    }
-                )
+            rows.extend(inbox_row(e) for e in case_events(i, rng))
             if len(rows) >= 20_000:
                 await conn.execute(inbox.insert(), rows)
                 rows.clear()

@@ -102,20 +102,9 @@ class ProjectionHandler:
 
     async def project(self, conn: AsyncConnection, envelopes: list[dict[str, Any]]) -> None:
         """Into the inbox; then each case's row once, and the money the new events book."""
-        rows = [
-            {
-                "event_id": str(e["event_id"]),
-                "case_number": e["case_number"],
-                "type": e["type"],
-                "producer": e["producer"],
-                "position": e["position"],
-                "occurred_at": datetime.fromisoformat(e["occurred_at"]),
-                "recorded_at": datetime.fromisoformat(e["recorded_at"]),
-                "envelope": e,
-            }
-            for e in envelopes
-        ]
-        statement = upsert(conn, inbox).values(rows).on_conflict_do_nothing()
+        statement = (
+            upsert(conn, inbox).values([inbox_row(e) for e in envelopes]).on_conflict_do_nothing()
+        )
         kept = set((await conn.execute(statement.returning(inbox.c.event_id))).scalars())
         # An event already in the inbox came through another stream: projected already.
         new = [e for e in envelopes if str(e["event_id"]) in kept]
@@ -207,6 +196,20 @@ async def _payments_of(conn: AsyncConnection, envelope: dict[str, Any]) -> dict[
         )
     )
     return payments_by_voucher(rows.scalars().all())
+
+
+def inbox_row(envelope: dict[str, Any]) -> dict[str, Any]:
+    """The inbox row of an envelope (as JSON): the envelope, and the columns looked up by."""
+    return {
+        "event_id": str(envelope["event_id"]),
+        "case_number": envelope["case_number"],
+        "type": envelope["type"],
+        "producer": envelope["producer"],
+        "position": envelope["position"],
+        "occurred_at": datetime.fromisoformat(envelope["occurred_at"]),
+        "recorded_at": datetime.fromisoformat(envelope["recorded_at"]),
+        "envelope": envelope,
+    }
 
 
 async def fold(
