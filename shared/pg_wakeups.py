@@ -30,6 +30,8 @@ class PostgresWakeups:
         self.recorder = recorder
         self.watch = watch
         self._stopped = threading.Event()
+        #: Set while the thread listens (cleared when the database went away).
+        self.listening = threading.Event()
         self._thread = threading.Thread(target=self._run, name="pg-wakeups", daemon=True)
 
     @classmethod
@@ -59,10 +61,12 @@ class PostgresWakeups:
         with self.recorder.datastore.get_connection() as conn:
             conn.execute(sql.SQL("LISTEN {0}").format(channel))
             conn.commit()
+            self.listening.set()
             try:
                 while not self._stopped.is_set():
                     for _ in conn.notifies(timeout=STOP_CHECK_SECONDS, stop_after=1):
                         self.watch.appended()
             finally:  # the connection goes back to the library's pool
+                self.listening.clear()
                 conn.execute(sql.SQL("UNLISTEN {0}").format(channel))
                 conn.commit()

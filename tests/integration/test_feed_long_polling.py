@@ -97,7 +97,7 @@ def test_on_postgresql_an_insert_by_another_process_wakes_this_ones_followers(
     assert wakeups is not None
     wakeups.start()
     try:
-        time.sleep(0.5)  # listening
+        assert wakeups.listening.wait(timeout=10)
         before = worker.watch.generation
         api.register(registration(), clerk_meta())
         deadline = time.monotonic() + 2
