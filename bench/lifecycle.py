@@ -188,10 +188,20 @@ class CpuMeter:
 
     def __init__(self, pids: dict[str, int]) -> None:
         self.pids = pids
-        time.sleep(5)  # started just now: let start-up work (migrations, first checkpoint) end
+        self._settle()
         start = {n: cpu_seconds(p) for n, p in pids.items()}
         time.sleep(IDLE_SECONDS)
         self.idle = {n: (cpu_seconds(p) - start[n]) / IDLE_SECONDS for n, p in pids.items()}
+
+    def _settle(self) -> None:
+        """Started just now: wait until start-up work (migrations, first checkpoint) is over,
+        i.e. a second in which no process used more than 5% of a core (at most 30 s)."""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            before = {n: cpu_seconds(p) for n, p in self.pids.items()}
+            time.sleep(1)
+            if all(cpu_seconds(p) - before[n] < 0.05 for n, p in self.pids.items()):
+                return
 
     @contextlib.contextmanager
     def measuring(self) -> Iterator[dict[str, float]]:

@@ -508,7 +508,6 @@ def feed_router(outbox: OutboxReader, app: Any, max_wait: float) -> APIRouter:
         ),
     ) -> Response:
         since = app.watch.generation
-        app.watch.bind()
         page, answer = await run_sync(read, after, limit)
         if page.next_after > after or not wait:
             return answer

@@ -67,10 +67,6 @@ class LogWatch:
             if not loop.is_closed():
                 loop.call_soon_threadsafe(waiters.wake, numbers)
 
-    def bind(self) -> None:
-        """Called on the event loop before a read that may wait."""
-        self._waiters()
-
     def _waiters(self) -> _Waiters:
         loop = asyncio.get_running_loop()
         with self._lock:

@@ -78,7 +78,6 @@ class Relay:
         every second."""
         while True:
             since = self.app.watch.generation
-            self.app.watch.bind()
             try:
                 advanced = await self.run_once()
             except Exception:

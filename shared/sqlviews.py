@@ -222,7 +222,6 @@ class LocalProjector:
         the worker records within that)."""
         while True:
             since = self.app.watch.generation
-            self.app.watch.bind()
             try:
                 projected = await self.run_once()
             except Exception:

@@ -13,7 +13,6 @@ async def unchanged_head() -> int:
 
 async def test_a_record_in_a_worker_thread_wakes_the_waiter_at_once():
     watch = LogWatch()
-    watch.bind()
     since = watch.generation
     threading.Timer(0.05, watch.appended).start()
     started = time.monotonic()
@@ -23,7 +22,6 @@ async def test_a_record_in_a_worker_thread_wakes_the_waiter_at_once():
 
 async def test_a_record_between_reading_the_log_and_waiting_is_not_missed():
     watch = LogWatch()
-    watch.bind()
     since = watch.generation  # taken before reading the log...
     watch.appended()  # ...a transaction lands while the read runs...
     await asyncio.sleep(0)
