@@ -25,6 +25,7 @@ class ServiceName(StrEnum):
     routing = "routing"
     settlement = "settlement"
     analytics = "analytics"
+    notifications = "notifications"
 
 
 DEFAULT_PORTS = {
@@ -32,6 +33,7 @@ DEFAULT_PORTS = {
     ServiceName.routing: 8002,
     ServiceName.settlement: 8003,
     ServiceName.analytics: 8004,
+    ServiceName.notifications: 8005,
 }
 
 #: Whose integration events each service consumes.
@@ -40,6 +42,12 @@ UPSTREAMS: dict[ServiceName, tuple[ServiceName, ...]] = {
     ServiceName.routing: (ServiceName.intake, ServiceName.settlement),
     ServiceName.settlement: (ServiceName.routing, ServiceName.intake),
     ServiceName.analytics: (ServiceName.intake, ServiceName.routing, ServiceName.settlement),
+    ServiceName.notifications: (
+        ServiceName.intake,
+        ServiceName.routing,
+        ServiceName.settlement,
+        ServiceName.analytics,
+    ),
 }
 
 
@@ -53,17 +61,19 @@ def setting(default: Any, meaning: str, section: str, **constraints: Any) -> Any
 
 PROCESS, STORE, TRANSPORT, DOMAIN, LIMITS = "Process", "Store", "Transport", "Domain", "Limits"
 AUTH, AUDIT, TESTS = "Authentication", "Audit", "Drills and tests only"
+NOTIFY = "Notifications"
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
 
     service: ServiceName = Field(
-        description="`intake`, `routing`, `settlement` or `analytics` (set by `complaints serve`)",
+        description="`intake`, `routing`, `settlement`, `analytics` or `notifications` (set by "
+        "`complaints serve`)",
         json_schema_extra={"section": PROCESS},
     )
     host: str = setting("127.0.0.1", "HTTP bind address", PROCESS)
-    port: int | None = setting(None, "HTTP port; 8001 to 8004 by service", PROCESS, ge=1, le=65535)
+    port: int | None = setting(None, "HTTP port; 8001 to 8005 by service", PROCESS, ge=1, le=65535)
     relay_enabled: bool = setting(True, "run the outbox relay (Kafka) in this process", PROCESS)
     consumers_enabled: bool = setting(True, "run the upstream consumers in this process", PROCESS)
     log_level: str = setting(
@@ -135,7 +145,9 @@ class Settings(BaseSettings):
     routing_url: str = setting("http://127.0.0.1:8002", "routing's feed", TRANSPORT)
     settlement_url: str = setting("http://127.0.0.1:8003", "settlement's feed", TRANSPORT)
     analytics_url: str = setting(
-        "http://127.0.0.1:8004", "read by `complaints audit show|export` only", TRANSPORT
+        "http://127.0.0.1:8004",
+        "analytics' feed (read by notifications and the audit CLI)",
+        TRANSPORT,
     )
     poll_interval_seconds: float = setting(
         0.2, "idle poll of the feeds and the outbox", TRANSPORT, gt=0, le=60
@@ -188,6 +200,61 @@ class Settings(BaseSettings):
     )
     batch_cluster_days: int = setting(
         30, "... within this many days is a recall candidate", DOMAIN, ge=1, le=365
+    )
+
+    notification_rules_file: Path | None = setting(
+        None,
+        "who is told what (rules, staff directory, quiet hours) as JSON; the packaged "
+        "`services/notifications/notification_rules.json` when unset",
+        NOTIFY,
+    )
+    mail_from: str = setting(
+        "complaints@example.com",
+        "sender of every email; its domain names the Message-IDs",
+        NOTIFY,
+        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+    )
+    mail_reply_to: str = setting(
+        "complaints@example.com",
+        "where replies go, with the case number added (`complaints+2612-0001@...`)",
+        NOTIFY,
+        pattern=r"^[^@\s+]+@[^@\s]+\.[^@\s]+$",
+    )
+    maildir: Path = setting(
+        Path("var/mail"), "where emails are written when no SMTP server is set (a maildir)", NOTIFY
+    )
+    smtp_host: str | None = setting(None, "SMTP server; unset: emails go to the maildir", NOTIFY)
+    smtp_port: int = setting(25, "SMTP port (587 with STARTTLS)", NOTIFY, ge=1, le=65535)
+    smtp_starttls: bool = setting(False, "upgrade the SMTP connection with STARTTLS", NOTIFY)
+    smtp_username: str | None = setting(None, "SMTP AUTH user", NOTIFY)
+    smtp_password_file: Path | None = setting(None, "SMTP AUTH password, a mounted secret", NOTIFY)
+    delivery_attempt_timeout_seconds: float = setting(
+        10, "an attempt (SMTP or webhook) not answered by then failed", NOTIFY, gt=0, le=300
+    )
+    delivery_first_retry_seconds: float = setting(
+        10,
+        "wait after a first failed attempt; doubles each time, with jitter",
+        NOTIFY,
+        gt=0,
+        le=86400,
+    )
+    delivery_longest_retry_seconds: float = setting(
+        3600, "the longest wait between two attempts", NOTIFY, gt=0, le=7 * 86400
+    )
+    delivery_retry_window_seconds: float = setting(
+        86400,
+        "how long a delivery is retried before it is parked",
+        NOTIFY,
+        gt=0,
+        le=30 * 86400,
+    )
+    delivery_concurrency: int = setting(16, "attempts in flight at once", NOTIFY, ge=1, le=1000)
+    delivery_per_recipient: int = setting(
+        2,
+        "attempts in flight at once for one recipient (a webhook, a mailbox)",
+        NOTIFY,
+        ge=1,
+        le=100,
     )
 
     max_body_bytes: int = setting(1_048_576, "larger request bodies get 413", LIMITS, ge=1024)

@@ -3,3 +3,4 @@ CREATE DATABASE intake;
 CREATE DATABASE routing;
 CREATE DATABASE settlement;
 CREATE DATABASE analytics;
+CREATE DATABASE notifications;

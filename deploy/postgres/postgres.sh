@@ -7,7 +7,7 @@
 #   deploy/postgres/postgres.sh restart       fast stop, start again on the same data
 #   deploy/postgres/postgres.sh status        print the DSN prefix if running
 #
-# One database per service (intake, routing, settlement, analytics), user `complaints`.
+# One database per service (intake, routing, settlement, analytics, notifications), user `complaints`.
 # PostgreSQL refuses to run as root, so when we are root the cluster runs as the `postgres`
 # OS user that Debian's package creates.
 set -euo pipefail
@@ -15,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 home=${PG_HOME_DIR:-$root/var/postgres}
 port=${2:-${PG_PORT:-15432}}
-databases=(intake routing settlement analytics)
+databases=(intake routing settlement analytics notifications)
 
 bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ValidationError
 
-from shared.contracts import analytics, intake, routing, settlement
+from shared.contracts import analytics, intake, notifications, routing, settlement
 from shared.contracts.common import version_of
 
 
@@ -128,6 +128,10 @@ CATALOG: tuple[ContractSpec, ...] = (
       "The same batch was complained of in several regions within the window (recall?)."),
     S("analytics.ReportPublished", analytics.ReportPublishedV1,
       "A monthly report was made final or amended, or a weekly summary published."),
+    S("notifications.MessageSent", notifications.MessageSentV1,
+      "An email or webhook about an event was accepted by its recipient."),
+    S("notifications.DeliveryParked", notifications.DeliveryParkedV1,
+      "A delivery was given up on after its retry window (or refused for good)."),
 )
 # fmt: on
 

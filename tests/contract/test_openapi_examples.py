@@ -4,7 +4,7 @@ import pytest
 
 from shared.settings import Settings
 
-SERVICES = ["intake", "routing", "settlement", "analytics"]
+SERVICES = ["intake", "routing", "settlement", "analytics", "notifications"]
 
 
 def openapi(service, tmp_path):

@@ -8,6 +8,9 @@ import pytest
 
 from services.analytics.contracts import to_integration as analytics_contract
 from services.intake.contracts import to_integration as intake_contract
+from services.notifications.application import Outcome
+from services.notifications.commands import Subscribe
+from services.notifications.contracts import to_integration as notifications_contract
 from services.routing.contracts import to_integration as routing_contract
 from services.settlement.contracts import to_integration as settlement_contract
 from shared import clock
@@ -15,7 +18,8 @@ from shared.clock import ManualClock
 from shared.contracts import CATALOG
 from shared.contracts.documents import SCHEMAS, schema_files
 from tests.support.builders import analytics_app, intake_app, routing_app, settlement_app
-from tests.support.lifecycle_story import lifecycle, outbox
+from tests.support.lifecycle_story import FINANCE, lifecycle, outbox
+from tests.support.notifications_story import notifications_app, plan_all
 from tests.support.timing import business_clock
 
 
@@ -45,9 +49,26 @@ def published_events():
             *outbox(apps[1], "routing", routing_contract),
             *outbox(apps[2], "settlement", settlement_contract),
             *outbox(apps[3], "analytics", analytics_contract),
+            *told(apps),
         ]
     finally:
         clock.install_clock(business_clock())
+
+
+def told(apps):
+    """Notifications told of the story: one message accepted, one refused for good."""
+    notifications = notifications_app()
+    notifications.manage(
+        Subscribe("erp", "https://erp.example/h", ("*",), "", "whsec_AAAA"), FINANCE
+    )
+    planned = plan_all(
+        notifications,
+        (apps[0], "intake", intake_contract),
+        (apps[2], "settlement", settlement_contract),
+    )
+    notifications.record(planned[0].id, Outcome(True, 200, "ok"))
+    notifications.record(planned[1].id, Outcome(False, 550, "no such user", permanent=True))
+    return outbox(notifications, "notifications", notifications_contract)
 
 
 PUBLISHED = published_events()

@@ -1,4 +1,4 @@
-"""Every role against every operation of all four services, on its own and another's case.
+"""Every role against every operation of every service, on its own and another's case.
 
 The specification is `tests/support/access_matrix.py`, written apart from the routes. A
 bypass is any answer other than refusal where the specification refuses: 401 without a
@@ -36,6 +36,8 @@ SAMPLE = {
     "version": "1",
     "week": "2026-W45",
     "fmt": "svg",
+    "subscription_id": str(uuid.uuid4()),
+    "delivery_id": str(uuid.uuid4()),
 }
 #: Whose case each role owns in this world, and someone else's.
 OWN = {"number": "2611-0001", "unit": "quality_management"}

@@ -24,7 +24,7 @@ from shared.audit.export import verify_export
 from shared.audit.signing import load_public_key
 from tests.support.auth import bearer
 from tests.support.infra import ROOT
-from tests.support.processes import SERVICES, ServiceProcesses, isolated_env
+from tests.support.processes import CORE, ServiceProcesses, isolated_env
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -104,7 +104,7 @@ def test_an_exported_case_verifies_offline_and_any_tampering_is_named(system, tm
     )
     report = json.loads(done.stdout)
     assert done.returncode == 0, report
-    assert report["stores"] == len(SERVICES)
+    assert report["stores"] == len(CORE)
     assert report["events"] >= 4  # registered, judged; opened and assigned
     assert not (away / "var").exists(), "the check created no secret"
 

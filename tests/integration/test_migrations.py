@@ -6,6 +6,7 @@ from alembic.migration import MigrationContext
 
 from services.analytics import store as analytics
 from services.intake import views as intake
+from services.notifications import views as notifications
 from services.routing import views as routing
 from shared import migrations
 from shared.settings import Settings
@@ -17,6 +18,7 @@ READ_MODELS = [
     ("intake", intake.metadata),
     ("routing", routing.metadata),
     ("analytics", analytics.metadata),
+    ("notifications", notifications.metadata),
 ]
 
 

@@ -110,6 +110,19 @@ ALLOWED: dict[str, dict[str, frozenset[str] | set[str] | None]] = {
         "POST /admin/rebuild": {ADMIN},
         "POST /admin/reports/keep": {ADMIN},
     },
+    "notifications": {
+        **KERNEL,
+        "POST /webhooks": {ADMIN},
+        "GET /webhooks": {ADMIN, AUDITOR},
+        "GET /webhooks/{subscription_id}": {ADMIN, AUDITOR},
+        "POST /webhooks/{subscription_id}/pause": {ADMIN},
+        "POST /webhooks/{subscription_id}/resume": {ADMIN},
+        "DELETE /webhooks/{subscription_id}": {ADMIN},
+        "GET /webhooks/{subscription_id}/deliveries": {ADMIN, AUDITOR},
+        "GET /deliveries": {ADMIN, AUDITOR},
+        "GET /deliveries/{delivery_id}": {ADMIN, AUDITOR},
+        "POST /deliveries/{delivery_id}/redelivery": {ADMIN},
+    },
 }
 
 

@@ -18,7 +18,7 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_VAR = ROOT / "var" / "test"
-SERVICES = ("intake", "routing", "settlement", "analytics")
+SERVICES = ("intake", "routing", "settlement", "analytics", "notifications")
 
 
 def free_port() -> int:

@@ -14,7 +14,9 @@ from tests.support.infra import ROOT, free_port
 from tests.support.timing import clock_env
 from tests.support.waiting import wait_until
 
-SERVICES = ("intake", "routing", "settlement", "analytics")
+SERVICES = ("intake", "routing", "settlement", "analytics", "notifications")
+#: What `start_all` starts: notifications is started by the stories that need it.
+CORE = SERVICES[:4]
 
 
 class ServiceProcesses:
@@ -23,7 +25,7 @@ class ServiceProcesses:
     def __init__(self, env: dict[str, str], log_dir: Path) -> None:
         self.ports = {service: free_port() for service in SERVICES}
         self.env = {
-            **{f"COMPLAINTS_{s.upper()}_URL": self.url(s) for s in SERVICES[:3]},
+            **{f"COMPLAINTS_{s.upper()}_URL": self.url(s) for s in CORE},
             "COMPLAINTS_LOG_LEVEL": "WARNING",
             **clock_env(),
             **env,
@@ -70,7 +72,7 @@ class ServiceProcesses:
             return False
 
     def start_all(self) -> None:
-        for service in SERVICES:
+        for service in CORE:
             self.start(service)
 
     def kill(self, name: str) -> None:

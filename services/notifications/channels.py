@@ -1,0 +1,151 @@
+"""How a delivery leaves: email by SMTP (or into a maildir), webhooks by signed HTTP POST.
+
+Each channel makes one attempt and says how it went (`Outcome`); it never records anything:
+the dispatcher records the outcome on the delivery after the attempt. A crash between the two
+repeats the attempt once on restart; receivers recognise the repeat by the Message-ID or the
+`webhook-id` header, which are the delivery's id.
+
+Libraries: `aiosmtplib` (maintained asyncio SMTP client with STARTTLS and AUTH) and
+`standardwebhooks` (the Standard Webhooks signature scheme: HMAC-SHA-256 over id, timestamp
+and body, the timestamp in a header), so a receiver verifies with an off-the-shelf library in
+its own language rather than with code we would have to document byte by byte.
+"""
+
+from __future__ import annotations
+
+import mailbox
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Protocol
+
+import aiosmtplib
+import httpx
+from standardwebhooks import Webhook
+
+from services.notifications.application import NotificationsApplication, Outcome
+from services.notifications.domain import Delivery
+from shared import clock
+from shared.secrets import private_dir
+from shared.settings import Settings
+from shared.threads import run_sync
+
+
+class Channel(Protocol):
+    async def attempt(self, delivery: Delivery) -> Outcome: ...
+
+    async def close(self) -> None: ...
+
+
+def compose(delivery: Delivery) -> EmailMessage:
+    """The email as planned: every header and the text were fixed when it was queued."""
+    content = delivery.content
+    message = EmailMessage()
+    message["From"] = content["from"]
+    message["To"] = content["to"]
+    message["Reply-To"] = content["reply_to"]
+    message["Subject"] = content["subject"]
+    message["Message-ID"] = content["message_id"]
+    message["Date"] = format_datetime(clock.now())
+    message["X-Complaints-Case"] = delivery.case_number
+    message["X-Complaints-Event"] = delivery.event_id
+    message.set_content(content["body"])
+    message["Content-Language"] = content["language"]  # after: set_content clears Content-*
+    return message
+
+
+class SmtpChannel:
+    """Sends through the configured SMTP server; a 5xx refusal is permanent (parked at once)."""
+
+    def __init__(self, settings: Settings) -> None:
+        password_file = settings.smtp_password_file
+        self.settings = settings
+        self.password = password_file.read_text().strip() if password_file else None
+
+    async def attempt(self, delivery: Delivery) -> Outcome:
+        s = self.settings
+        try:
+            _, reply = await aiosmtplib.send(
+                compose(delivery),
+                hostname=s.smtp_host,
+                port=s.smtp_port,
+                username=s.smtp_username,
+                password=self.password,
+                start_tls=s.smtp_starttls,
+                timeout=s.delivery_attempt_timeout_seconds,
+            )
+        except aiosmtplib.SMTPResponseException as error:
+            return Outcome(False, error.code, error.message, permanent=error.code >= 500)
+        except (aiosmtplib.SMTPException, OSError) as error:
+            return Outcome(False, None, f"{type(error).__name__}: {error}")
+        return Outcome(True, 250, reply)
+
+    async def close(self) -> None:
+        return None
+
+
+class MaildirChannel:
+    """The embedded default: each email becomes a file of a local maildir (`var/mail`), so
+    the system can be tried without a mail server, and read with any mail client."""
+
+    def __init__(self, folder: Path) -> None:
+        private_dir(folder)
+        self.folder = folder
+
+    async def attempt(self, delivery: Delivery) -> Outcome:
+        def store() -> str:
+            return mailbox.Maildir(self.folder, create=True).add(compose(delivery))
+
+        try:
+            key = await run_sync(store)
+        except OSError as error:
+            return Outcome(False, None, f"{type(error).__name__}: {error}")
+        return Outcome(True, None, f"stored as {key}")
+
+    async def close(self) -> None:
+        return None
+
+
+class WebhookChannel:
+    """POSTs the integration event, signed with the subscription's secret.
+
+    Each attempt is bounded by the attempt timeout, and the dispatcher bounds how many
+    attempts one subscription has in flight, so a slow or dead receiver holds only its own.
+    """
+
+    def __init__(self, app: NotificationsApplication, timeout: float) -> None:
+        self.app = app
+        self.client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+
+    async def attempt(self, delivery: Delivery) -> Outcome:
+        webhooks = await run_sync(self.app.webhooks)
+        subscription = webhooks.subscriptions.get(delivery.recipient)
+        if subscription is None:
+            return Outcome(False, None, "the subscription was deleted", permanent=True)
+        if subscription.paused:
+            return Outcome(False, None, "the subscription is paused", permanent=True)
+        body = delivery.content["body"]
+        now = clock.now()
+        signature = Webhook(subscription.secret).sign(str(delivery.id), now, body)
+        headers = {
+            "Content-Type": "application/json",
+            "webhook-id": str(delivery.id),
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": signature,
+            "X-Complaints-Event-Type": delivery.event_type,
+        }
+        try:
+            response = await self.client.post(subscription.url, content=body, headers=headers)
+        except httpx.HTTPError as error:
+            return Outcome(False, None, f"{type(error).__name__}: {error}")
+        ok = 200 <= response.status_code < 300
+        return Outcome(ok, response.status_code, response.text[:200])
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+def email_channel(settings: Settings) -> Channel:
+    if settings.smtp_host:
+        return SmtpChannel(settings)
+    return MaildirChannel(settings.maildir)

@@ -1,0 +1,90 @@
+"""Notifications wiring: settings -> application, deliveries view, dispatcher -> runtime -> HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.notifications import api, views
+from services.notifications.application import NotificationsApplication
+from services.notifications.channels import WebhookChannel, email_channel
+from services.notifications.contracts import to_integration
+from services.notifications.dependencies import Notifying
+from services.notifications.dispatcher import Dispatcher
+from services.notifications.domain import Channel
+from shared.eventstore import persistence_env
+from shared.metrics import ServiceMetrics
+from shared.runtime import ServiceRuntime
+from shared.service import application_hooks, create_service
+from shared.settings import Settings
+from shared.sqlviews import LocalProjector, create_engine
+
+
+async def refresh_gauges(
+    engine: AsyncEngine, dispatcher: Dispatcher, metrics: ServiceMetrics
+) -> None:
+    """Deliveries by status (queued, retrying, sent, parked) and attempts by outcome."""
+    counts = await views.counts(engine)
+    metrics.set_gauge(
+        "complaints_deliveries",
+        "Deliveries by status",
+        ("status",),
+        {(status,): count for status, count in counts.items()},
+    )
+    metrics.set_gauge(
+        "complaints_delivery_attempts",
+        "Attempts made by this process, by channel and outcome",
+        ("channel", "outcome"),
+        {key: count for key, count in dispatcher.attempted.items()},
+    )
+
+
+def create_app(settings: Settings) -> FastAPI:
+    app = NotificationsApplication.of(persistence_env(settings), settings)
+    engine = create_engine(settings, "notifications-views.sqlite")
+    projector = LocalProjector(
+        app, engine, views.tracking, views.project, settings.poll_interval_seconds
+    )
+    dispatcher = Dispatcher(
+        app,
+        engine,
+        projector,
+        {
+            Channel.email: email_channel(settings),
+            Channel.webhook: WebhookChannel(app, settings.delivery_attempt_timeout_seconds),
+        },
+        settings.delivery_attempt_timeout_seconds,
+        settings.delivery_concurrency,
+        settings.delivery_per_recipient,
+    )
+    # Deliveries are attempted where the upstreams are consumed (one process per
+    # installation); an API-only replica keeps the deliveries view fresh instead.
+    work: dict[str, Callable[[], Awaitable[None]]] = (
+        {"dispatcher": dispatcher.run} if settings.consumers_enabled else {"views": projector.run}
+    )
+    runtime = ServiceRuntime.for_application(
+        settings, app, to_integration, app.plan, background=work
+    )
+    hooks = application_hooks(app)
+
+    async def start() -> None:
+        await views.create_tables(engine)
+        await projector.catch_up()
+
+    async def close() -> None:
+        await hooks["on_close"]()
+        await engine.dispose()
+
+    service = create_service(
+        runtime,
+        "Complaints — notifications",
+        [api.router],
+        store_ready=hooks["store_ready"],
+        on_start=start,
+        on_close=close,
+        refresh_metrics=lambda metrics: refresh_gauges(engine, dispatcher, metrics),
+    )
+    service.state.notifying = Notifying(app, engine, settings.delivery_retry_window_seconds)
+    return service

@@ -1,0 +1,227 @@
+"""People and systems are told: a case from registration to closure, with the emails read
+back from a real SMTP server and the webhooks from a real HTTP receiver.
+
+The customer (who gave an email address) hears of the registration, the reply, the
+judgement, the refund and the closure, in Chinese; the quality desk of the assignment and the
+closure; its manager that a remedy awaits approval. Three webhook subscribers: one that
+answers, one that fails three times first, one that never answers. The first gets every
+event it subscribed to, signed; the second gets its event on the fourth attempt, logged; the
+third is parked after its retry window, and delays neither of the others.
+"""
+
+import json
+import time
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from standardwebhooks import Webhook
+
+from tests.support.auth import bearer
+from tests.support.processes import ServiceProcesses
+from tests.support.receivers import SmtpSink, WebhookReceiver
+from tests.support.waiting import wait_until
+
+pytestmark = pytest.mark.e2e
+
+CUSTOMER = "li.na@example.com"
+DESK, MANAGER = "quality-desk@example.com", "quality-manager@example.com"
+
+
+@pytest.fixture
+def told(tmp_path):
+    with SmtpSink() as smtp, WebhookReceiver() as receiver:
+        processes = ServiceProcesses(
+            {
+                "COMPLAINTS_STORE": "sqlite",
+                "COMPLAINTS_DATA_DIR": str(tmp_path / "data"),
+                "COMPLAINTS_TRANSPORT": "http",
+                "COMPLAINTS_POLL_INTERVAL_SECONDS": "0.05",
+                "COMPLAINTS_SMTP_HOST": "127.0.0.1",
+                "COMPLAINTS_SMTP_PORT": str(smtp.port),
+                "COMPLAINTS_DELIVERY_ATTEMPT_TIMEOUT_SECONDS": "1",
+                "COMPLAINTS_DELIVERY_FIRST_RETRY_SECONDS": "0.2",
+                "COMPLAINTS_DELIVERY_LONGEST_RETRY_SECONDS": "0.4",
+                "COMPLAINTS_DELIVERY_RETRY_WINDOW_SECONDS": "3",
+            },
+            tmp_path,
+        )
+        processes.start_all()
+        processes.start("notifications")
+        yield processes, smtp, receiver
+        processes.stop_all()
+
+
+def signed_by(secret: str, arrival) -> bool:
+    """The HMAC of the Standard Webhooks scheme, at the timestamp the header gives (the
+    library's own check also refuses timestamps 5 minutes off the receiver's wall clock,
+    and the services here run on the tests' shifted clock)."""
+    at = datetime.fromtimestamp(int(arrival.headers["webhook-timestamp"]), UTC)
+    expected = Webhook(secret).sign(arrival.headers["webhook-id"], at, arrival.body)
+    return expected in arrival.headers["webhook-signature"].split(" ")
+
+
+def test_a_case_told_to_customer_staff_and_subscribers_from_registration_to_closure(told):
+    processes, smtp, receiver = told
+    intake, routing = processes.url("intake"), processes.url("routing")
+    settlement, notifications = processes.url("settlement"), processes.url("notifications")
+
+    def call(method, url, role, body=None):
+        answer = httpx.request(method, url, json=body, headers=bearer(role), timeout=10)
+        assert answer.status_code < 300, answer.text
+        return answer.json() if answer.content else None
+
+    def seen(url, check):
+        def probe():
+            answer = httpx.get(url, headers=bearer("auditor"), timeout=5)
+            return answer.status_code == 200 and check(answer.json()) and answer.json()
+
+        return wait_until(probe, what=url)
+
+    hooks = {
+        path: call(
+            "POST",
+            f"{notifications}/webhooks",
+            "admin",
+            {"url": receiver.url(path), "event_types": types},
+        )
+        for path, types in (
+            ("/ok", ["settlement.*", "routing.CaseClosed"]),
+            ("/flaky", ["routing.CaseClosed"]),
+            ("/never", ["intake.*"]),
+        )
+    }
+    listed = call("GET", f"{notifications}/webhooks", "auditor")["items"]
+    assert len(listed) == 3
+    assert all("secret" not in item for item in listed)
+
+    number = call(
+        "POST",
+        f"{intake}/complaints",
+        "clerk",
+        {
+            "channel": "phone",
+            "nature": "quality",
+            "complainant": {
+                "name": "李娜",
+                "type": "consumer",
+                "customer_id": "C-1001",
+                "contact": CUSTOMER,
+            },
+            "subject": {"part_no": "PCB-7731", "batch": "2645", "quantity_defective": 12},
+            "problem": {"what": "solder bridges on J3", "where": "SMT line 2"},
+            "description": "12 boards short",
+            "demands": {"remedy": "return", "amount": "2400.00", "currency": "CNY"},
+        },
+    )["number"]
+    case = f"{routing}/cases/{number}"
+    seen(case, lambda c: c["status"] == "assigned")
+    call(
+        "POST",
+        f"{intake}/complaints/{number}/acknowledgement",
+        "clerk",
+        {"reply": "已收到，正在核查。"},
+    )
+    call(
+        "POST", f"{intake}/complaints/{number}/judgement", "clerk", {"valid": True, "reason": "ok"}
+    )
+    call(
+        "POST",
+        f"{case}/investigation",
+        "handler",
+        {
+            "problem": {"what": "solder bridges", "where": "J3"},
+            "five_whys": ["bridges", "paste too thick", "stencil worn"],
+            "root_cause": "stencil used beyond its life",
+            "responsible_parties": [{"kind": "internal_unit", "name": "SMT", "share": "100"}],
+        },
+    )
+    line = {"kind": "return", "amount": "2400.00", "quantity": 12, "unit_price": "200.00"}
+    action = {
+        "kind": "corrective",
+        "description": "stencil life",
+        "owner": "pe-zhao",
+        "due": "2026-12-31",
+    }
+    call(
+        "POST",
+        f"{case}/remedies",
+        "handler",
+        {"currency": "CNY", "remedies": [{**line, "part_no": "PCB-7731"}], "actions": [action]},
+    )
+    call("POST", f"{case}/approval", "manager")
+    money = f"{settlement}/settlements/{number}"
+    seen(money, lambda s: True)
+    call("POST", f"{money}/receipts", "finance", {"part_no": "PCB-7731", "quantity": 12})
+    call("POST", f"{money}/credit-note", "finance")
+    call("POST", f"{money}/completion", "finance")
+    call(
+        "POST",
+        f"{case}/follow-up",
+        "handler",
+        {"responsible_dealt_with": "warned", "people_briefed": "yes"},
+    )
+    seen(f"{intake}/complaints/{number}", lambda c: c["status"] == "settled")
+    call("POST", f"{intake}/complaints/{number}/confirmation", "customer", {"satisfaction": 4})
+    seen(f"{case}/closing-gate", lambda g: g["can_close"])
+    closing = time.monotonic()
+    call("POST", f"{case}/closure", "manager", {"reason": "all four conditions met"})
+
+    # Email: who was told what, in which language, with the case in the reply address.
+    wait_until(lambda: len(smtp.to(DESK)) >= 2 and len(smtp.to(CUSTOMER)) >= 5, what="emails")
+    customer = [str(m["Subject"]) for m in smtp.to(CUSTOMER)]
+    assert customer == [
+        f"您的投诉已受理（编号 {number}）",
+        f"投诉 {number}：答复",
+        f"投诉 {number}：已进入处理",
+        f"投诉 {number}：退款 2400.00 CNY",
+        f"投诉 {number} 已结案",
+    ]
+    assert [str(m["Subject"]) for m in smtp.to(DESK)] == [
+        f"投诉 {number} 已分派至贵部门",
+        f"投诉 {number} 已结案",
+    ]
+    assert [str(m["Subject"]) for m in smtp.to(MANAGER)] == [f"投诉 {number}：处理方案待批示"]
+    first = smtp.to(CUSTOMER)[0]
+    assert first["Reply-To"] == f"complaints+{number}@example.com"
+    assert first["Content-Language"] == "zh-CN"
+    assert "已收到，正在核查。" in smtp.to(CUSTOMER)[1].get_content()
+    ids = [m["Message-ID"] for m in smtp.messages]
+    assert len(ids) == len(set(ids)), "an email was sent twice"
+
+    # Webhooks: each subscribed event, signed; the flaky receiver's on the 4th attempt.
+    closed = lambda arrivals: [a for a in arrivals if '"routing.CaseClosed"' in a.body]  # noqa: E731
+    wait_until(lambda: closed(receiver.at("/ok")) and len(receiver.at("/flaky")) >= 4, what="hooks")
+    ok = receiver.at("/ok")
+    types = [json.loads(a.body)["type"] for a in ok]
+    assert {"settlement.SettlementOpened", "settlement.CreditNoteIssued"} <= set(types)
+    assert set(types) <= {*(t for t in types if t.startswith("settlement.")), "routing.CaseClosed"}
+    assert len({a.headers["webhook-id"] for a in ok}) == len(ok), "a webhook was sent twice"
+    assert all(signed_by(hooks["/ok"]["secret"], a) for a in ok)
+    flaky = receiver.at("/flaky")
+    assert len(flaky) == 4
+    assert len({a.headers["webhook-id"] for a in flaky}) == 1, "one delivery, retried"
+    assert signed_by(hooks["/flaky"]["secret"], flaky[-1])
+
+    def log(path, status=None):
+        query = {"status": status} if status else {}
+        url = f"{notifications}/webhooks/{hooks[path]['id']}/deliveries"
+        return httpx.get(url, params=query, headers=bearer("auditor"), timeout=5).json()["items"]
+
+    [flaky_delivery] = wait_until(lambda: log("/flaky", "sent"), what="the retry logged")
+    assert (flaky_delivery["attempts"], flaky_delivery["last_status_code"]) == (4, 200)
+
+    # The receiver that never answers: parked after its window, each attempt cut at 1 s.
+    parked = wait_until(
+        lambda: len(log("/never", "parked")) == len(log("/never")) and log("/never"),
+        timeout=60,
+        what="parked",
+    )
+    assert all(d["attempts"] >= 2 for d in parked)
+    assert {d["event_type"] for d in parked} >= {"intake.ComplaintRegistered"}
+    # ...while the answering receiver was served at once, not after the hanging one.
+    [closure] = closed(ok)
+    assert closure.at - closing < 3
+    assert max(a.at for a in receiver.at("/never")) > closure.at, "the hanging one was still held"
+    again = call("POST", f"{notifications}/deliveries/{parked[0]['id']}/redelivery", "admin")
+    assert again["status"] == "queued"
