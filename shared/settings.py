@@ -250,8 +250,9 @@ class Settings(BaseSettings):
     )
     delivery_concurrency: int = setting(16, "attempts in flight at once", NOTIFY, ge=1, le=1000)
     delivery_per_recipient: int = setting(
-        2,
-        "attempts in flight at once for one recipient (a webhook, a mailbox)",
+        1,
+        "attempts in flight at once for one recipient (a mailbox, a webhook); 1 keeps each "
+        "recipient's messages in the order they were planned, while attempts succeed",
         NOTIFY,
         ge=1,
         le=100,
