@@ -90,11 +90,13 @@ class MaildirChannel:
 
     def __init__(self, folder: Path) -> None:
         private_dir(folder)
+        for part in ("tmp", "new", "cur"):  # `Maildir(create=True)` skips an existing folder's
+            private_dir(folder / part)
         self.folder = folder
 
     async def attempt(self, delivery: Delivery) -> Outcome:
         def store() -> str:
-            return mailbox.Maildir(self.folder, create=True).add(compose(delivery))
+            return mailbox.Maildir(self.folder, create=False).add(compose(delivery))
 
         try:
             key = await run_sync(store)
