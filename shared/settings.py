@@ -300,7 +300,7 @@ class Settings(BaseSettings):
     )
     auth_secret_file: Path = setting(
         Path("var/auth/hs256.secret"),
-        "HS256 secret, created on first start, shared by the four services",
+        "HS256 secret, created on first start, shared by every service",
         AUTH,
     )
     auth_public_key_file: Path | None = setting(None, "RS256: the provider's PEM public key", AUTH)
