@@ -232,3 +232,6 @@ def test_a_case_told_to_customer_staff_and_subscribers_from_registration_to_clos
     assert max(a.at for a in receiver.at("/never")) > closure.at, "the hanging one was still held"
     again = call("POST", f"{notifications}/deliveries/{parked[0]['id']}/redelivery", "admin")
     assert again["status"] == "queued"
+    metrics = httpx.get(f"{notifications}/metrics", timeout=5).text
+    assert 'complaints_deliveries{status="sent"}' in metrics
+    assert 'complaints_delivery_attempts{channel="webhook",outcome="failed"}' in metrics

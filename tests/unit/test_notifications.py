@@ -18,9 +18,11 @@ from services.routing.contracts import to_integration as routing_contract
 from services.settlement.contracts import to_integration as settlement_contract
 from shared import clock
 from shared.clock import ManualClock
+from shared.contracts import Unprocessable
 from shared.envelope import Actor
 from shared.errors import Conflict
 from shared.meta import command_meta
+from shared.outbox import OutboxReader
 from tests.support.builders import (
     analytics_app,
     clerk_meta,
@@ -224,3 +226,14 @@ def test_a_redelivery_of_a_pending_delivery_is_refused(machine):
     assert isinstance(notifications.delivery(delivery.id), Delivery)
     with pytest.raises(Conflict):
         notifications.redeliver(Redeliver(str(delivery.id), timedelta(hours=1)), ADMIN)
+
+
+def test_an_event_that_breaks_its_contract_is_unprocessable_and_plans_nothing(machine):
+    intake, notifications = intake_app(), notifications_app()
+    intake.register(registration(), clerk_meta())
+    [event] = (
+        OutboxReader("intake", intake.recorder, intake.mapper, intake_contract).read(0, 9).events
+    )
+    broken = event.model_copy(update={"type": "intake.ComplaintAcknowledged", "data": {}})
+    with pytest.raises(Unprocessable, match="breaks its contract"):
+        notifications.plan(broken)

@@ -1,0 +1,77 @@
+"""An admin manages webhook subscriptions over HTTP; the secret is shown once, a retried
+creation gets its first answer back, and bad input is refused naming the field."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.support.auth import bearer
+from tests.support.builders import service_app
+
+pytestmark = pytest.mark.integration
+
+ERP = {
+    "url": "https://erp.example.com/hooks",
+    "event_types": ["settlement.*"],
+    "description": "ERP",
+}
+
+
+@pytest.fixture
+def api(tmp_path):
+    with TestClient(service_app("notifications", tmp_path), headers=bearer("admin")) as client:
+        yield client
+
+
+def test_a_subscription_is_created_once_shown_its_secret_once_paused_and_deleted(api):
+    key = {"Idempotency-Key": "create-erp-1"}
+    created = api.post("/webhooks", json=ERP, headers=key)
+    assert created.status_code == 201, created.text
+    again = api.post("/webhooks", json=ERP, headers=key)
+    assert again.json() == created.json(), "a retry gets its first answer back"
+    assert again.headers["idempotent-replayed"] == "true"
+    subscription = created.json()
+    assert subscription["secret"].startswith("whsec_")
+
+    listed = api.get("/webhooks", headers=bearer("auditor")).json()
+    assert [s["id"] for s in listed["items"]] == [subscription["id"]]
+    assert "secret" not in listed["items"][0]
+    path = f"/webhooks/{subscription['id']}"
+    assert api.post(f"{path}/pause").json()["status"] == "paused"
+    assert api.post(f"{path}/resume").json()["status"] == "active"
+    assert api.get(f"{path}/deliveries").json() == {"items": [], "next_cursor": None}
+    assert api.delete(path).status_code == 204
+    assert api.get(path).status_code == 404
+
+
+def test_subscriptions_are_listed_a_page_at_a_time(api):
+    for n in range(3):
+        assert api.post("/webhooks", json={**ERP, "description": f"erp {n}"}).is_success
+    first = api.get("/webhooks", params={"limit": 2}).json()
+    rest = api.get("/webhooks", params={"limit": 2, "cursor": first["next_cursor"]}).json()
+    assert len(first["items"]) == 2
+    assert len(rest["items"]) == 1
+    assert rest["next_cursor"] is None
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"url": "ftp://erp.example.com/"}, "url"),
+        ({"url": "https://user:pw@erp.example.com/"}, "url"),
+        ({"event_types": ["settlement.NoSuchThing"]}, "event_types.0"),
+        ({"event_types": []}, "event_types"),
+        ({"secret": "mine"}, "secret"),
+    ],
+)
+def test_bad_subscriptions_are_refused_naming_the_field(api, change, field):
+    answer = api.post("/webhooks", json={**ERP, **change})
+    assert answer.status_code == 422
+    assert field in {e["field"] for e in answer.json()["errors"]}
+
+
+def test_an_unknown_delivery_is_not_found_and_others_may_not_subscribe(api):
+    assert api.get("/deliveries/not-a-uuid").status_code == 404
+    assert (
+        api.post("/deliveries/00000000-0000-0000-0000-000000000000/redelivery").status_code == 404
+    )
+    assert api.post("/webhooks", json=ERP, headers=bearer("auditor")).status_code == 403
