@@ -248,6 +248,14 @@ class Settings(BaseSettings):
         gt=0,
         le=30 * 86400,
     )
+    notification_horizon_seconds: float = setting(
+        7 * 86400,
+        "an event recorded longer ago than this is told to nobody (news to no one by then); "
+        "so a first start on a live system, or a consumer replayed, does not mail history",
+        NOTIFY,
+        gt=0,
+        le=365 * 86400,
+    )
     delivery_concurrency: int = setting(16, "attempts in flight at once", NOTIFY, ge=1, le=1000)
     delivery_per_recipient: int = setting(
         1,

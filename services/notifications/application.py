@@ -10,6 +10,7 @@ after the plan is stored (`services.notifications.dispatcher`).
 from __future__ import annotations
 
 import base64
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,6 +38,8 @@ from shared.errors import NotFound
 from shared.eventstore import ServiceApplication
 from shared.meta import Meta, caused_by, command_meta, for_case
 from shared.settings import Settings
+
+log = logging.getLogger(__name__)
 
 STAFF = frozenset({Audience.handler, Audience.manager, Audience.reports})
 
@@ -81,12 +84,14 @@ class NotificationsApplication(ServiceApplication):
         templates: Templates,
         mail: Mail,
         backoff: Backoff,
+        horizon: timedelta,
     ) -> None:
         super().__init__(env)
         self.rules = rules
         self.templates = templates
         self.mail = mail
         self.backoff = backoff
+        self.horizon = horizon
 
     @classmethod
     def of(cls, env: dict[str, str] | None, settings: Settings) -> NotificationsApplication:
@@ -102,6 +107,7 @@ class NotificationsApplication(ServiceApplication):
                 timedelta(seconds=settings.delivery_longest_retry_seconds),
                 timedelta(seconds=settings.delivery_retry_window_seconds),
             ),
+            timedelta(seconds=settings.notification_horizon_seconds),
         )
 
     # Planning (the consumer's policy) ------------------------------------------------------
@@ -110,6 +116,11 @@ class NotificationsApplication(ServiceApplication):
         """The deliveries an upstream event calls for, and the case contacts it changes."""
         changed: list[Any] = []
         contacts = self._note_contacts(event, changed)
+        if clock.now() - event.recorded_at > self.horizon:
+            log.info(
+                "%s of %s is older than the horizon: told to nobody", event.type, event.case_number
+            )
+            return changed
         rules = self.rules.matching(event.type, event.data)
         subscriptions = self.webhooks().matching(event.type)
         if rules:  # the event is read through its contract: typed, and refused if broken

@@ -66,7 +66,11 @@ class Dispatcher:
     async def tick(self) -> int:
         """Start an attempt for each due delivery there is room for; how many started."""
         await self.projector.catch_up()
-        rows = await views.due(self.engine, clock.now(), self.concurrency * 4)
+        room = self.concurrency - len(self.in_flight)
+        if room <= 0:
+            return 0
+        busy = {r for r, n in self.holding.items() if n >= self.per_recipient}
+        rows = await views.due(self.engine, clock.now(), room * 2, self.per_recipient, busy)
         started = 0
         for row in rows:
             if len(self.in_flight) >= self.concurrency:
@@ -99,6 +103,8 @@ class Dispatcher:
         finally:
             self.in_flight.pop(row["id"], None)
             self.holding[row["recipient"]] -= 1
+            if self.holding[row["recipient"]] <= 0:
+                del self.holding[row["recipient"]]
 
     async def _wait(self, since: int) -> None:
         """Until this process records something (a new plan, an attempt's outcome), the

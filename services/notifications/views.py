@@ -90,12 +90,27 @@ async def create_tables(engine: AsyncEngine) -> None:
     await migrations.upgrade(engine, "notifications", metadata)
 
 
-async def due(engine: AsyncEngine, now: datetime, limit: int) -> list[dict[str, Any]]:
-    """Deliveries due by `now`, the longest waiting first."""
+async def due(
+    engine: AsyncEngine, now: datetime, limit: int, per_recipient: int, busy: set[str]
+) -> list[dict[str, Any]]:
+    """Deliveries due by `now`, the longest waiting first, at most `per_recipient` of each
+    recipient and none of the `busy` ones: a recipient with a long backlog (a receiver that
+    is down) cannot fill the page and hold back everyone queued after it."""
+    rank = (
+        func.row_number()
+        .over(partition_by=deliveries.c.recipient, order_by=(deliveries.c.due_at, deliveries.c.id))
+        .label("rank")
+    )
+    candidates = select(
+        deliveries.c.id, deliveries.c.recipient, deliveries.c.channel, deliveries.c.due_at, rank
+    ).where(deliveries.c.due_at <= now)
+    if busy:
+        candidates = candidates.where(deliveries.c.recipient.not_in(sorted(busy)))
+    ranked = candidates.subquery()
     query = (
-        select(deliveries.c.id, deliveries.c.recipient, deliveries.c.channel)
-        .where(deliveries.c.due_at <= now)
-        .order_by(deliveries.c.due_at)
+        select(ranked.c.id, ranked.c.recipient, ranked.c.channel)
+        .where(ranked.c.rank <= per_recipient)
+        .order_by(ranked.c.due_at, ranked.c.id)
         .limit(limit)
     )
     async with engine.connect() as conn:

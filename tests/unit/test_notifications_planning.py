@@ -140,6 +140,7 @@ def test_a_reminder_planned_at_night_waits_but_an_escalation_does_not(machine):
     apps = intake_app(), routing_app(), settlement_app(), analytics_app()
     lifecycle(*apps, machine)
     notifications = notifications_app(NotificationRules.load())
+    notifications.horizon = timedelta(days=30)
     machine.set(datetime(2026, 11, 20, 15, 0, tzinfo=UTC))
     planned = plan_all(notifications, (apps[1], "routing", routing_contract))
     morning = datetime(2026, 11, 21, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai
@@ -237,3 +238,13 @@ def test_an_event_that_breaks_its_contract_is_unprocessable_and_plans_nothing(ma
     broken = event.model_copy(update={"type": "intake.ComplaintAcknowledged", "data": {}})
     with pytest.raises(Unprocessable, match="breaks its contract"):
         notifications.plan(broken)
+
+
+def test_an_event_older_than_the_horizon_is_told_to_nobody_but_its_contacts_are_kept(machine):
+    intake, notifications = intake_app(), notifications_app()
+    complainant = {"name": "Li", "type": "consumer", "contact": "li@example.com"}
+    number = intake.register(registration(complainant=complainant), clerk_meta()).complaint.number
+    machine.advance(timedelta(days=8))  # first started on a live system, a week later
+
+    assert plan_all(notifications, (intake, "intake", intake_contract)) == []
+    assert notifications.contacts(number).customer_address == "li@example.com"
