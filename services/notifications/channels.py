@@ -137,14 +137,26 @@ class WebhookChannel:
             "X-Complaints-Event-Type": delivery.event_type,
         }
         try:
-            response = await self.client.post(subscription.url, content=body, headers=headers)
+            request = self.client.stream("POST", subscription.url, content=body, headers=headers)
+            async with request as response:
+                answer = await _beginning(response)
         except httpx.HTTPError as error:
             return Outcome(False, None, f"{type(error).__name__}: {error}")
         ok = 200 <= response.status_code < 300
-        return Outcome(ok, response.status_code, response.text[:200])
+        return Outcome(ok, response.status_code, answer)
 
     async def close(self) -> None:
         await self.client.aclose()
+
+
+async def _beginning(response: httpx.Response, size: int = 200) -> str:
+    """The first bytes of a receiver's answer, for the log; never more, whatever it sends."""
+    head = b""
+    async for chunk in response.aiter_bytes():
+        head += chunk
+        if len(head) >= size:
+            break
+    return head[:size].decode("utf-8", "replace")
 
 
 def email_channel(settings: Settings) -> Channel:

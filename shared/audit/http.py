@@ -16,12 +16,13 @@ from pydantic import AwareDatetime
 from shared.audit.checkpoints import CheckpointFile
 from shared.audit.export import Exporter, case_proof
 from shared.audit.history import case_history, state_as_of
+from shared.audit.report import SERVICES
 from shared.audit.signing import CheckpointSigner, published_keys
 from shared.audit.verify import verify
 from shared.auth.access import allow
 from shared.auth.principal import Role
 from shared.case_number import CaseNumber
-from shared.settings import ServiceName, Settings
+from shared.settings import Settings
 from shared.threads import run_sync
 
 MAX_PAGE = 1000
@@ -31,7 +32,7 @@ def _exporter(settings: Settings) -> Exporter:
     """This service's part of every export, signed with the installation's checkpoint key."""
     return Exporter(
         settings.service.value,
-        tuple(s.value for s in ServiceName),
+        SERVICES,
         settings.database_name(),
         CheckpointSigner.of_installation(settings.audit_signing_key_file),
     )

@@ -18,6 +18,8 @@ import httpx
 
 from shared.audit.history import causal_order
 
+#: The services whose stores hold a case's handling, and so make up its history and export.
+#: (Notifications keeps what was told to whom; that is read from its deliveries.)
 SERVICES = ("intake", "routing", "settlement", "analytics")
 
 
