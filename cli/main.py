@@ -9,6 +9,7 @@ complaints audit export 2611-0001 --out case.jsonl      the case with its proofs
 complaints audit verify-export case.jsonl --public-key KEY.pem   offline: no database, no secret
 complaints audit verify-checkpoints DIR --public-key KEY.pem   offline: no database, no secret
 complaints audit rotate-key [SERVICE ...]    a new link key for new events (old ones kept)
+complaints transport to-kafka [SERVICE ...]  before the first start on Kafka: no event twice
 """
 
 from __future__ import annotations
@@ -315,9 +316,27 @@ def _store_of(service: str):
     )
 
 
+def transport_to_kafka(services: list[str]) -> list[dict[str, Any]]:
+    """Seed each consumer's Kafka tracking from its feed positions (`shared.transport_switch`);
+    run with every consumer stopped, before the services first start on Kafka."""
+    from shared.transport_switch import seed_kafka_tracking
+
+    done = []
+    for service in services:
+        settings = load_settings(service=service)
+        if settings.transport != "kafka":
+            raise SystemExit("set COMPLAINTS_TRANSPORT=kafka (and the Kafka settings) to switch")
+        runtime = importlib.import_module(f"services.{service}.main").create_app(settings)
+        seeded = asyncio.run(seed_kafka_tracking(runtime.state.runtime))
+        if runtime.state.runtime.app is not None:
+            runtime.state.runtime.app.close()
+        done.append({"service": service, "seeded": seeded})
+    return done
+
+
 def _consumed_past(producer: str, head: int) -> dict | None:
     """A position of `producer`'s log that a consumer recorded but the log no longer has."""
-    for consumer in ("intake", "routing", "settlement"):  # analytics tracks in SQL: not here
+    for consumer in ("intake", "routing", "settlement", "notifications"):  # analytics: in SQL
         settings = load_settings(service=consumer)
         if producer not in {u.value for u in settings.upstreams}:
             continue
@@ -344,13 +363,13 @@ def _add_audit_commands(commands: Any) -> None:
     audit_parser = commands.add_parser("audit", help="verify stores; show or export a case")
     actions = audit_parser.add_subparsers(dest="action", required=True)
     verify_parser = actions.add_parser("verify", help="check links, log chains, checkpoints")
-    verify_parser.add_argument("services", nargs="*", help="default: all four")
+    verify_parser.add_argument("services", nargs="*", help="default: all")
     offline = actions.add_parser(
         "verify-checkpoints", help="check checkpoint files with the public key alone (offline)"
     )
     offline.add_argument("directory", type=Path, help="the folder of <database>.jsonl files")
     rotate = actions.add_parser("rotate-key", help="start a new link key for new events")
-    rotate.add_argument("services", nargs="*", help="whose key rings (default: all four)")
+    rotate.add_argument("services", nargs="*", help="whose key rings (default: all)")
     checked = actions.add_parser(
         "verify-export", help="check an exported case with the public key alone (offline)"
     )
@@ -383,7 +402,7 @@ def main(argv: list[str] | None = None) -> None:
     worker_parser.add_argument("service", choices=[s.value for s in ServiceName])
     rebuild_parser = commands.add_parser("rebuild", help="rebuild a service's read models")
     rebuild_parser.add_argument("service", choices=["analytics"])
-    commands.add_parser("run", help="run all four services")
+    commands.add_parser("run", help="run every service")
     token_parser = commands.add_parser("token", help="mint a bearer token for local use")
     token_parser.add_argument("role", choices=[r.value for r in Role])
     token_parser.add_argument("subject", help="who the token is for, e.g. clerk-wang")
@@ -395,6 +414,12 @@ def main(argv: list[str] | None = None) -> None:
         "--private-key", type=argparse.FileType("rb"), help="PEM key, for RS256"
     )
     _add_audit_commands(commands)
+    transport_parser = commands.add_parser("transport", help="switch the transport")
+    transport_actions = transport_parser.add_subparsers(dest="action", required=True)
+    to_kafka = transport_actions.add_parser(
+        "to-kafka", help="seed the Kafka tracking from the feed positions (consumers stopped)"
+    )
+    to_kafka.add_argument("services", nargs="*", help="default: every service that consumes")
     args = parser.parse_args(argv)
     if args.command == "serve":
         serve(args.service)
@@ -406,5 +431,10 @@ def main(argv: list[str] | None = None) -> None:
         token(args)
     elif args.command == "audit":
         audit(args)
+    elif args.command == "transport":
+        import json
+
+        for switched in transport_to_kafka(args.services or [s.value for s in ServiceName]):
+            print(json.dumps(switched))
     else:
         raise SystemExit(run_all())

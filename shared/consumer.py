@@ -69,6 +69,10 @@ class Handler(Protocol):
 
     async def is_processed(self, stream: str, position: int) -> bool: ...
 
+    async def record_position(self, stream: str, position: int) -> None:
+        """Count everything up to `position` of `stream` as consumed (`shared.transport_switch`)."""
+        ...
+
     async def handle(self, event: IntegrationEvent, stream: str) -> bool:
         """Apply the event's effects with tracking (stream, event.position) atomically.
 

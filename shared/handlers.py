@@ -43,6 +43,10 @@ class ApplicationHandler:
     async def is_processed(self, stream: str, position: int) -> bool:
         return await run_sync(self.app.is_processed, Tracking(stream, position))
 
+    async def record_position(self, stream: str, position: int) -> None:
+        """Everything up to `position` of `stream` counts as consumed (a transport switch)."""
+        await run_sync(self.app.track, stream, position)
+
     async def handle(self, event: IntegrationEvent, stream: str) -> bool:
         def apply() -> bool:
             aggregates = self.policy(event)

@@ -72,6 +72,11 @@ class ProjectionHandler:
         async with self.engine.connect() as conn:
             return await tracked_position(conn, tracking, stream)
 
+    async def record_position(self, stream: str, position: int) -> None:
+        """Everything up to `position` of `stream` counts as consumed (a transport switch)."""
+        async with self.engine.begin() as conn:
+            await advance_tracking(conn, tracking, stream, position)
+
     async def handle(self, event: IntegrationEvent, stream: str) -> bool:
         return await self.handle_page([event], stream) > 0
 

@@ -70,6 +70,17 @@ async def ensure_topics(
         await admin.close()
 
 
+async def partitions_of(settings: Settings, topics: Sequence[str]) -> dict[str, int]:
+    """How many partitions each (existing) topic has, as the brokers say now."""
+    admin = AIOKafkaAdminClient(**connection(settings))
+    await admin.start()
+    try:
+        described = await admin.describe_topics(list(topics))
+    finally:
+        await admin.close()
+    return {t["topic"]: len(t["partitions"]) for t in described if t["partitions"]}
+
+
 class KafkaPublisher:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

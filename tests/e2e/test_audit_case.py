@@ -17,7 +17,12 @@ from shared.audit.report import fetch_case, fetch_proofs, timeline_html
 from shared.audit.signing import published_keys
 from tests.conftest import settings_from
 from tests.support.auth import bearer
-from tests.support.waiting import wait_until
+from tests.support.http_story import (
+    call,
+    investigated_and_proposed,
+    seen,
+    settled_and_ready_to_close,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -25,18 +30,6 @@ pytestmark = pytest.mark.e2e
 def test_a_closed_case_replays_step_by_step_across_all_four_services(system, tmp_path):
     urls = {s: system.url(s) for s in ("intake", "routing", "settlement", "analytics")}
     intake, routing, settlement = urls["intake"], urls["routing"], urls["settlement"]
-
-    def call(method, url, role, body=None):
-        answer = httpx.request(method, url, json=body, headers=bearer(role), timeout=10)
-        assert answer.status_code < 300, answer.text
-        return answer.json()
-
-    def seen(url, check):
-        def probe():
-            answer = httpx.get(url, headers=bearer("auditor"), timeout=5)
-            return answer.status_code == 200 and check(answer.json()) and answer.json()
-
-        return wait_until(probe, what=url)
 
     number = call(
         "POST",
@@ -57,61 +50,14 @@ def test_a_closed_case_replays_step_by_step_across_all_four_services(system, tmp
     call(
         "POST", f"{intake}/complaints/{number}/judgement", "clerk", {"valid": True, "reason": "ok"}
     )
-    call(
-        "POST",
-        f"{case}/investigation",
-        "handler",
-        {
-            "problem": {"what": "solder bridges", "where": "J3"},
-            "five_whys": ["bridges", "paste too thick", "stencil worn"],
-            "root_cause": "stencil used beyond its life",
-            "responsible_parties": [{"kind": "internal_unit", "name": "SMT", "share": "100"}],
-        },
-    )
-    call(
-        "POST",
-        f"{case}/remedies",
-        "handler",
-        {
-            "currency": "CNY",
-            "remedies": [
-                {
-                    "kind": "return",
-                    "amount": "2400.00",
-                    "quantity": 12,
-                    "unit_price": "200.00",
-                    "part_no": "PCB-7731",
-                }
-            ],
-            "actions": [
-                {
-                    "kind": "corrective",
-                    "description": "stencil life limit",
-                    "owner": "pe-zhao",
-                    "due": "2026-12-31",
-                }
-            ],
-        },
-    )
+    investigated_and_proposed(case, "2400.00", 12)
     call("POST", f"{case}/approval", "manager")
 
     observed_case = seen(case, lambda c: c["status"] == "approved")
     observed_settlement = seen(f"{settlement}/settlements/{number}", lambda s: True)
     moment = clock.now()
 
-    money = f"{settlement}/settlements/{number}"
-    call("POST", f"{money}/receipts", "finance", {"part_no": "PCB-7731", "quantity": 12})
-    call("POST", f"{money}/credit-note", "finance")
-    call("POST", f"{money}/completion", "finance")
-    call(
-        "POST",
-        f"{case}/follow-up",
-        "handler",
-        {"responsible_dealt_with": "SMT lead warned", "people_briefed": "shift briefed"},
-    )
-    seen(f"{intake}/complaints/{number}", lambda c: c["status"] == "settled")
-    call("POST", f"{intake}/complaints/{number}/confirmation", "customer", {"satisfaction": 4})
-    seen(f"{case}/closing-gate", lambda g: g["can_close"])
+    settled_and_ready_to_close(urls, number, 12)
     call("POST", f"{case}/closure", "manager", {"reason": "all four conditions met"})
 
     history = fetch_case(urls, number, bearer("auditor"), as_of=moment)

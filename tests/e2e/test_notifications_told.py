@@ -18,6 +18,12 @@ import pytest
 from standardwebhooks import Webhook
 
 from tests.support.auth import bearer
+from tests.support.http_story import (
+    call,
+    investigated_and_proposed,
+    seen,
+    settled_and_ready_to_close,
+)
 from tests.support.processes import ServiceProcesses
 from tests.support.receivers import SmtpSink, WebhookReceiver
 from tests.support.waiting import wait_until
@@ -69,20 +75,9 @@ def signed_by(secret: str, arrival) -> bool:
 
 def test_a_case_told_to_customer_staff_and_subscribers_from_registration_to_closure(told):
     processes, smtp, receiver = told
-    intake, routing = processes.url("intake"), processes.url("routing")
-    settlement, notifications = processes.url("settlement"), processes.url("notifications")
-
-    def call(method, url, role, body=None):
-        answer = httpx.request(method, url, json=body, headers=bearer(role), timeout=10)
-        assert answer.status_code < 300, answer.text
-        return answer.json() if answer.content else None
-
-    def seen(url, check):
-        def probe():
-            answer = httpx.get(url, headers=bearer("auditor"), timeout=5)
-            return answer.status_code == 200 and check(answer.json()) and answer.json()
-
-        return wait_until(probe, what=url)
+    urls = {s: processes.url(s) for s in ("intake", "routing", "settlement", "notifications")}
+    intake, routing, settlement = urls["intake"], urls["routing"], urls["settlement"]
+    notifications = urls["notifications"]
 
     hooks = {
         path: call(
@@ -131,45 +126,10 @@ def test_a_case_told_to_customer_staff_and_subscribers_from_registration_to_clos
     call(
         "POST", f"{intake}/complaints/{number}/judgement", "clerk", {"valid": True, "reason": "ok"}
     )
-    call(
-        "POST",
-        f"{case}/investigation",
-        "handler",
-        {
-            "problem": {"what": "solder bridges", "where": "J3"},
-            "five_whys": ["bridges", "paste too thick", "stencil worn"],
-            "root_cause": "stencil used beyond its life",
-            "responsible_parties": [{"kind": "internal_unit", "name": "SMT", "share": "100"}],
-        },
-    )
-    line = {"kind": "return", "amount": "2400.00", "quantity": 12, "unit_price": "200.00"}
-    action = {
-        "kind": "corrective",
-        "description": "stencil life",
-        "owner": "pe-zhao",
-        "due": "2026-12-31",
-    }
-    call(
-        "POST",
-        f"{case}/remedies",
-        "handler",
-        {"currency": "CNY", "remedies": [{**line, "part_no": "PCB-7731"}], "actions": [action]},
-    )
+    investigated_and_proposed(case, "2400.00", 12)
     call("POST", f"{case}/approval", "manager")
-    money = f"{settlement}/settlements/{number}"
-    seen(money, lambda s: True)
-    call("POST", f"{money}/receipts", "finance", {"part_no": "PCB-7731", "quantity": 12})
-    call("POST", f"{money}/credit-note", "finance")
-    call("POST", f"{money}/completion", "finance")
-    call(
-        "POST",
-        f"{case}/follow-up",
-        "handler",
-        {"responsible_dealt_with": "warned", "people_briefed": "yes"},
-    )
-    seen(f"{intake}/complaints/{number}", lambda c: c["status"] == "settled")
-    call("POST", f"{intake}/complaints/{number}/confirmation", "customer", {"satisfaction": 4})
-    seen(f"{case}/closing-gate", lambda g: g["can_close"])
+    seen(f"{settlement}/settlements/{number}", lambda s: True)
+    settled_and_ready_to_close(urls, number, 12)
     closing = time.monotonic()
     call("POST", f"{case}/closure", "manager", {"reason": "all four conditions met"})
 
