@@ -24,6 +24,7 @@ from shared.bus.httpfeed import HttpFeedSubscription
 from shared.consumer import Handler, TrackingConsumer
 from shared.eventstore import ServiceApplication
 from shared.handlers import ApplicationHandler, Policy
+from shared.leadership import Leader, lease_for
 from shared.outbox import Contract, OutboxReader
 from shared.pg_wakeups import PostgresWakeups
 from shared.relay import Relay
@@ -84,7 +85,12 @@ class ServiceRuntime:
     sealer: Sealer | None = None
     #: Further long-running work of the service (e.g. projecting its own read models).
     background: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
+    #: Which of it runs in one process at a time, each under a lease of its name
+    #: (`shared.leadership`): a scheduler, a dispatcher. The relay and the sealer share one.
+    leased: frozenset[str] = frozenset()
     consumers: list[TrackingConsumer] = field(default_factory=list)
+    publishing: Leader | None = None
+    _leaders: list[Leader] = field(default_factory=list)
     _tasks: list[asyncio.Task] = field(default_factory=list)
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
@@ -98,6 +104,7 @@ class ServiceRuntime:
         background: dict[str, Callable[[], Awaitable[None]]] | None = None,
         handler: Handler | None = None,
         tracked_position: PositionOf | None = None,
+        leased: frozenset[str] = frozenset(),
     ) -> ServiceRuntime:
         """The runtime of an event-sourced service: its outbox, and what it consumes — its
         policy, or a handler of its own (analytics projects into SQL instead)."""
@@ -105,18 +112,16 @@ class ServiceRuntime:
         async def app_position(stream: str) -> int | None:
             return await run_sync(app.tracked_position, stream)
 
-        work = dict(background or {})
-        sealer = sealer_for(settings, app) if settings.relay_enabled else None
-        if sealer is not None:  # one sealer per store: where its single relay runs
-            work["audit-sealer"] = sealer.run
         return cls(
             settings,
             app=app,
             outbox=OutboxReader(settings.service.value, app.recorder, app.mapper, contract),
             handler=handler or (ApplicationHandler(app, policy) if policy else None),
             tracked_position=tracked_position or app_position,
-            background=work,
-            sealer=sealer,
+            background=dict(background or {}),
+            # One sealer per store, where its single relay runs (under the same lease).
+            sealer=sealer_for(settings, app) if settings.relay_enabled else None,
+            leased=leased,
         )
 
     async def start(self) -> None:
@@ -126,8 +131,13 @@ class ServiceRuntime:
         if wakeups is not None:  # other processes' inserts wake this one's followers
             wakeups.start()
             self._closers.append(lambda: run_sync(wakeups.stop))
+        publishing: dict[str, Callable[[], Awaitable[None]]] = {}
+        if self.sealer is not None:
+            publishing["audit-sealer"] = self.sealer.run
         if s.transport == "kafka":
             await self._start_kafka()
+            if self.relay is not None:
+                publishing["relay"] = self.relay.run
         elif s.consumers_enabled and self.handler:
             credentials = ServiceCredentials(s)
             for upstream in s.upstreams:
@@ -143,8 +153,21 @@ class ServiceRuntime:
                     wait=s.feed_wait_seconds,
                 )
                 self._consume(f"{s.service.value}<-{upstream.value}", subscription)
+        if publishing:  # one publisher of the log at a time, however many replicas
+            self.publishing = self._lead("the relay", "relay", publishing)
         for name, work in self.background.items():
-            self._spawn(name, work())
+            if name in self.leased:
+                self._lead(name, name, {name: work})
+            else:
+                self._spawn(name, work())
+
+    def _lead(
+        self, name: str, lease: str, works: dict[str, Callable[[], Awaitable[None]]]
+    ) -> Leader:
+        leader = Leader(lease_for(self.settings, lease), name)
+        self._leaders.append(leader)
+        self._spawn(f"{lease}-leader", leader.run(works))
+        return leader
 
     async def _start_kafka(self) -> None:
         from shared.bus.kafka import CheckpointPublisher, KafkaPublisher, KafkaSubscription
@@ -163,11 +186,21 @@ class ServiceRuntime:
             self.relay = Relay(
                 self.app, self.outbox, publisher, s.relay_batch_size, s.poll_interval_seconds
             )
-            self._spawn("relay", self.relay.run())
         if s.consumers_enabled and self.handler and s.upstreams:
             subscription = KafkaSubscription(s, s.upstreams)
             await subscription.start()
             self._consume(f"{s.service.value}<-kafka", subscription)
+
+    async def _last_pages(self) -> None:
+        """Publish what is left in the outbox, and pin what the last moments stored."""
+        if self.relay is not None:
+            with contextlib.suppress(Exception):
+                await self.relay.flush(GRACE_SECONDS)
+        if self.sealer is not None:
+            try:
+                await run_sync(self.sealer.seal)
+            except Exception:
+                log.exception("audit: the last checkpoint before shutdown failed")
 
     def _consume(self, name: str, subscription) -> None:
         assert self.handler is not None
@@ -210,23 +243,21 @@ class ServiceRuntime:
         deadline = time.monotonic() + GRACE_SECONDS
         while time.monotonic() < deadline and self._busy():  # noqa: ASYNC110 - bounded
             await asyncio.sleep(0.05)
+        leading = self.publishing is not None and self.publishing.leading
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await drain()
-        if self.relay is not None:
-            with contextlib.suppress(Exception):
-                await self.relay.flush(GRACE_SECONDS)
-        if self.sealer is not None:  # pin what the last moments stored: no unpinned tail
-            try:
-                await run_sync(self.sealer.seal)
-            except Exception:
-                log.exception("audit: the last checkpoint before shutdown failed")
+        if leading:  # still holding the lease: nobody else publishes meanwhile
+            await self._last_pages()
+        for leader in self._leaders:
+            await leader.lease.release()
 
         for close in reversed(self._closers):
             with contextlib.suppress(Exception):
                 await close()
         self._tasks.clear()
         self._closers.clear()
+        self._leaders.clear()

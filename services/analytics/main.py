@@ -49,6 +49,7 @@ def create_app(settings: Settings) -> FastAPI:
             background={"report-keeper": keeper.run},
             handler=handler,
             tracked_position=handler.position,
+            leased=frozenset({"report-keeper"}),
         ),
         "Complaints — analytics",
         [api.router],

@@ -59,13 +59,13 @@ def create_app(settings: Settings) -> FastAPI:
         settings.delivery_concurrency,
         settings.delivery_per_recipient,
     )
-    # Deliveries are attempted where the upstreams are consumed (one process per
-    # installation); an API-only replica keeps the deliveries view fresh instead.
+    # Deliveries are attempted where the upstreams are consumed, by one such process at a
+    # time (a lease); an API-only replica keeps the deliveries view fresh instead.
     work: dict[str, Callable[[], Awaitable[None]]] = (
         {"dispatcher": dispatcher.run} if settings.consumers_enabled else {"views": projector.run}
     )
     runtime = ServiceRuntime.for_application(
-        settings, app, to_integration, app.plan, background=work
+        settings, app, to_integration, app.plan, background=work, leased=frozenset({"dispatcher"})
     )
     hooks = application_hooks(app)
 

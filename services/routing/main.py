@@ -55,7 +55,7 @@ def create_app(settings: Settings) -> FastAPI:
         else {"queue-views": projector.run}
     )
     runtime = ServiceRuntime.for_application(
-        settings, app, to_integration, app.policy, background=work
+        settings, app, to_integration, app.policy, background=work, leased=frozenset({"scheduler"})
     )
     scheduler = Scheduler(
         app,

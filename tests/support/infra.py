@@ -167,3 +167,25 @@ async def topic_events(bootstrap: str, topic: str) -> list[dict]:
         return envelopes
     finally:
         await reader.stop()
+
+
+async def partition_positions(bootstrap: str, topic: str) -> dict[int, list[int]]:
+    """The producer positions on each partition of `topic`, in the order they were written."""
+    import json
+
+    from aiokafka import AIOKafkaConsumer
+
+    reader = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await reader.start()
+    try:
+        found: dict[int, list[int]] = {}
+        while batches := await reader.getmany(timeout_ms=1000):
+            for tp, messages in batches.items():
+                found.setdefault(tp.partition, []).extend(
+                    json.loads(m.value)["position"] for m in messages if m.value
+                )
+        return found
+    finally:
+        await reader.stop()

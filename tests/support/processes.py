@@ -91,6 +91,11 @@ class ServiceProcesses:
                 process.kill()
         self.processes.clear()
 
+    def log(self, name: str) -> str:
+        """What the process `name` has logged so far."""
+        path = self.log_dir / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
     def logs(self) -> str:
         return "\n".join(
             f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}"

@@ -1,0 +1,158 @@
+"""Work that must run in one process at a time, however many replicas run: a lease.
+
+The relay publishes a log in order only if one relay publishes it; the sealer pins a log
+chain that one writer extends; the scheduler, the report keeper and the notifications
+dispatcher should not race each other. Every replica starts them, and each waits for the
+service's lease before it works; the holder works until it dies or loses the lease, and a
+standby takes over within a couple of seconds.
+
+On PostgreSQL the lease is an advisory lock held by a session of its own: the server frees
+it when the session ends, which a kill -9 of the holder ends at once (its socket closes).
+The holder checks its session every `CHECK_SECONDS` and stops working when it is gone, so
+two holders can overlap by at most that long after a network partition, never in the normal
+case of a process dying. On SQLite (one machine) the lease is an exclusive `flock` on a file
+beside the store, which the kernel frees when the holder dies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import hashlib
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+#: How often a standby asks for the lease, and a holder checks it still holds it.
+CHECK_SECONDS = 1.0
+
+
+class Lease(Protocol):
+    async def acquire(self) -> bool:
+        """Take the lease if it is free; whether this process holds it now."""
+        ...
+
+    async def holding(self) -> bool:
+        """Whether this process still holds the lease it took."""
+        ...
+
+    async def release(self) -> None: ...
+
+
+class PostgresLease:
+    def __init__(self, settings: Settings, name: str) -> None:
+        url = urlsplit(settings.postgres_url)
+        self.dsn = f"postgresql://{url.netloc}/{settings.database_name()}"
+        digest = hashlib.blake2b(f"complaints:{name}".encode(), digest_size=8).digest()
+        self.key = int.from_bytes(digest, "big", signed=True)
+        self.connection: Any = None
+
+    async def acquire(self) -> bool:
+        import asyncpg
+
+        try:
+            if self.connection is None or self.connection.is_closed():
+                self.connection = await asyncpg.connect(self.dsn, timeout=5)
+            taken = await self.connection.fetchval("SELECT pg_try_advisory_lock($1)", self.key)
+            return bool(taken)
+        except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+            log.warning("lease: PostgreSQL not reachable (%s); standing by", error)
+            await self.release()
+            return False
+
+    async def holding(self) -> bool:
+        if self.connection is None or self.connection.is_closed():
+            return False
+        try:
+            await asyncio.wait_for(self.connection.fetchval("SELECT 1"), CHECK_SECONDS * 3)
+        except Exception:
+            await self.release()
+            return False
+        return True
+
+    async def release(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await connection.close(timeout=2)
+
+
+class FileLease:
+    def __init__(self, folder: Path, name: str) -> None:
+        self.path = folder / f"{name}.lease"
+        self.fd: int | None = None
+
+    async def acquire(self) -> bool:
+        if self.fd is not None:
+            return True
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self.fd = fd
+        return True
+
+    async def holding(self) -> bool:
+        return self.fd is not None
+
+    async def release(self) -> None:
+        fd, self.fd = self.fd, None
+        if fd is not None:
+            os.close(fd)  # frees the lock
+
+
+def lease_for(settings: Settings, name: str) -> Lease:
+    """The service's lease called `name` (e.g. `relay`), on its own store's engine."""
+    if settings.store == "postgres":
+        return PostgresLease(settings, f"{settings.database_name()}:{name}")
+    return FileLease(settings.data_dir, f"{settings.database_name()}-{name}")
+
+
+class Leader:
+    """Runs work only while holding the lease; stands by otherwise."""
+
+    def __init__(self, lease: Lease, name: str) -> None:
+        self.lease = lease
+        self.name = name
+        self.leading = False
+
+    async def run(self, works: dict[str, Callable[[], Awaitable[None]]]) -> None:
+        try:
+            while True:
+                while not await self.lease.acquire():  # noqa: ASYNC110 - held in another process
+                    await asyncio.sleep(CHECK_SECONDS)
+                self.leading = True
+                log.info("this process leads %s (%s)", self.name, ", ".join(works))
+                await self._lead(works)
+                self.leading = False
+                log.warning("lost the lease of %s; standing by", self.name)
+        finally:
+            self.leading = False  # the lease is released by whoever stops the runtime
+
+    async def _lead(self, works: dict[str, Callable[[], Awaitable[None]]]) -> None:
+        tasks: list[asyncio.Future[None]] = [
+            asyncio.ensure_future(work()) for work in works.values()
+        ]
+        try:
+            while await self.lease.holding():
+                done = [t for t in tasks if t.done()]
+                for task in done:
+                    task.result()  # a work that stopped with an error stops the leader
+                await asyncio.sleep(CHECK_SECONDS)
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
