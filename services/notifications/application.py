@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
+from pydantic import BaseModel
 
 from services.notifications.commands import Redeliver, SubscriptionCommand
 from services.notifications.domain import (
@@ -32,7 +33,7 @@ from services.notifications.domain import (
 from services.notifications.messages import Templates
 from services.notifications.rules import NotificationRules, Rule, email_address
 from shared import clock
-from shared.contracts import parse
+from shared.contracts import intake, parse, routing
 from shared.envelope import SYSTEM_ACTOR, IntegrationEvent
 from shared.errors import NotFound
 from shared.eventstore import ServiceApplication
@@ -40,6 +41,11 @@ from shared.meta import Meta, caused_by, command_meta, for_case
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
+
+#: What the case contacts are learnt from: the registration and the unit's assignments.
+CONTACT_TYPES = frozenset(
+    {"intake.ComplaintRegistered", "routing.CaseAssigned", "routing.CaseReassigned"}
+)
 
 STAFF = frozenset({Audience.handler, Audience.manager, Audience.reports})
 
@@ -113,41 +119,45 @@ class NotificationsApplication(ServiceApplication):
     # Planning (the consumer's policy) ------------------------------------------------------
 
     def plan(self, event: IntegrationEvent) -> list[Any]:
-        """The deliveries an upstream event calls for, and the case contacts it changes."""
+        """The deliveries an upstream event calls for, and the case contacts it changes.
+
+        An event that rules or contacts read is read through its contract: typed, and
+        refused (dead-lettered) if it breaks it. Webhooks forward the envelope as published.
+        """
         changed: list[Any] = []
-        contacts = self._note_contacts(event, changed)
+        payload = None
+        if event.type in self.rules.event_types or event.type in CONTACT_TYPES:
+            payload = parse(event.type, event.schema_version, event.data)
+        contacts = self._note_contacts(event, payload, changed)
         if clock.now() - event.recorded_at > self.horizon:
             log.info(
                 "%s of %s is older than the horizon: told to nobody", event.type, event.case_number
             )
             return changed
-        rules = self.rules.matching(event.type, event.data)
-        subscriptions = self.webhooks().matching(event.type)
-        if rules:  # the event is read through its contract: typed, and refused if broken
-            data = parse(event.type, event.schema_version, event.data).model_dump(mode="json")
-            for rule in rules:
+        if payload is not None:
+            data = payload.model_dump(mode="json")
+            for rule in self.rules.matching(event.type, data):
                 changed += self._emails(event, data, rule, contacts)
-        changed += [self._webhook(event, s) for s in subscriptions]
+        changed += [self._webhook(event, s) for s in self.webhooks().matching(event.type)]
         return [a for a in changed if not (isinstance(a, Delivery) and a.id in self.repository)]
 
-    def _note_contacts(self, event: IntegrationEvent, changed: list[Any]) -> CaseContacts | None:
+    def _note_contacts(
+        self, event: IntegrationEvent, payload: BaseModel | None, changed: list[Any]
+    ) -> CaseContacts | None:
         meta = caused_by(event, SYSTEM_ACTOR)
-        if event.type == "intake.ComplaintRegistered":
-            party = event.data.get("complainant") or {}
-            if CaseContacts.create_id(event.case_number) in self.repository:
-                return self.contacts(event.case_number)
-            contacts = CaseContacts(
+        found = self.contacts(event.case_number)
+        if isinstance(payload, intake.ComplaintRegisteredV1) and found is None:
+            party = payload.complainant
+            found = CaseContacts(
                 number=event.case_number,
-                customer_name=str(party.get("name") or ""),
-                customer_address=email_address(party.get("contact")),
-                language="en" if party.get("foreign") else "zh-CN",
+                customer_name=party.name,
+                customer_address=email_address(party.contact),
+                language="en" if party.foreign else "zh-CN",
                 meta=meta,
             )
-            changed.append(contacts)
-            return contacts
-        found = self.contacts(event.case_number)
-        if found and event.type in ("routing.CaseAssigned", "routing.CaseReassigned"):
-            found.note_unit(str(event.data["unit"]), meta)
+            changed.append(found)
+        elif isinstance(payload, routing.CaseAssignedV1 | routing.CaseReassignedV1) and found:
+            found.note_unit(payload.unit, meta)
             changed.append(found)
         return found
 
