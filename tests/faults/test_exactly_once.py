@@ -7,6 +7,7 @@ to routing exactly once.
 """
 
 import threading
+import time
 
 import httpx
 import pytest
@@ -35,10 +36,16 @@ def opened_case_numbers(postgres, prefix) -> list[str]:
     return [r[0] for r in rows]
 
 
-def register(intake_url: str, count: int, into: list[str] | None = None) -> list[str]:
+def register(
+    intake_url: str, count: int, into: list[str] | None = None, per_second: float = 0
+) -> list[str]:
+    """Register `count` complaints, as fast as intake answers or at `per_second`."""
     numbers = [] if into is None else into
+    started = time.monotonic()
     with httpx.Client(timeout=10, headers=bearer("clerk")) as client:
-        for _ in range(count):
+        for n in range(count):
+            if per_second:  # a steady stream, so that faults can land while it flows
+                time.sleep(max(0.0, started + n / per_second - time.monotonic()))
             response = client.post(f"{intake_url}/complaints", json=COMPLAINT)
             assert response.status_code == 201, response.text
             numbers.append(response.json()["number"])
@@ -69,7 +76,9 @@ def test_a_relay_killed_mid_stream_loses_nothing(processes, postgres, pg_prefix)
     processes.start("routing")
     processes.start("intake", mode="worker", name="relay")
     numbers: list[str] = []
-    writer = threading.Thread(target=register, args=(processes.url("intake"), 300, numbers))
+    writer = threading.Thread(
+        target=register, args=(processes.url("intake"), 300, numbers), kwargs={"per_second": 15}
+    )
     writer.start()
     kills_while_writing = 0
     for _ in range(3):
