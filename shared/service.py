@@ -9,6 +9,7 @@ from typing import Any, TypedDict
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.audit.http import audit_router
 from shared.auth.access import Access
@@ -29,6 +30,7 @@ from shared.metrics import install as install_metrics
 from shared.openapi import document_problems
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
+from shared.sqlviews import LocalProjector
 from shared.threads import run_sync
 
 
@@ -43,6 +45,30 @@ def application_hooks(app: Any) -> ApplicationHooks:
         "store_ready": lambda: run_sync(app.ping),
         "on_close": lambda: run_sync(app.close),
     }
+
+
+class ViewedApplicationHooks(ApplicationHooks):
+    on_start: Callable[[], Awaitable[None]]
+
+
+def hooks_with_views(
+    app: Any,
+    engine: AsyncEngine,
+    create_tables: Callable[[AsyncEngine], Awaitable[None]],
+    projector: LocalProjector,
+) -> ViewedApplicationHooks:
+    """Those of an application with SQL views of its own log: before serving, the views are
+    migrated and caught up (so a list agrees with the store); after, the engine is closed."""
+
+    async def start() -> None:
+        await create_tables(engine)
+        await projector.catch_up()
+
+    async def close() -> None:
+        await run_sync(app.close)
+        await engine.dispose()
+
+    return {"store_ready": lambda: run_sync(app.ping), "on_start": start, "on_close": close}
 
 
 def create_service(

@@ -13,10 +13,9 @@ from services.intake.dependencies import Desk
 from services.intake.evidence import EvidenceStore
 from shared.eventstore import persistence_env
 from shared.runtime import ServiceRuntime
-from shared.service import create_service
+from shared.service import create_service, hooks_with_views
 from shared.settings import Settings
 from shared.sqlviews import LocalProjector, create_engine
-from shared.threads import run_sync
 
 MULTIPART_OVERHEAD = 64 * 1024
 
@@ -34,26 +33,13 @@ def create_app(settings: Settings) -> FastAPI:
     )
     evidence = EvidenceStore(settings.evidence_dir, settings.evidence_max_bytes)
 
-    async def start() -> None:
-        await views.create_tables(engine)
-        await projector.catch_up()
-
-    async def close() -> None:
-        await run_sync(app.close)
-        await engine.dispose()
-
-    async def store_ready() -> bool:
-        return await run_sync(app.ping)
-
     service = create_service(
         ServiceRuntime.for_application(
             settings, app, to_integration, app.policy, background={"complaint-index": projector.run}
         ),
         "Complaints — intake",
         [api.router],
-        store_ready=store_ready,
-        on_start=start,
-        on_close=close,
+        **hooks_with_views(app, engine, views.create_tables, projector),
         larger_bodies={"/evidence": settings.evidence_max_bytes + MULTIPART_OVERHEAD},
     )
     service.state.desk = Desk(

@@ -17,7 +17,7 @@ from services.notifications.domain import Channel
 from shared.eventstore import persistence_env
 from shared.metrics import ServiceMetrics
 from shared.runtime import ServiceRuntime
-from shared.service import application_hooks, create_service
+from shared.service import create_service, hooks_with_views
 from shared.settings import Settings
 from shared.sqlviews import LocalProjector, create_engine
 
@@ -67,23 +67,11 @@ def create_app(settings: Settings) -> FastAPI:
     runtime = ServiceRuntime.for_application(
         settings, app, to_integration, app.plan, background=work, leased=frozenset({"dispatcher"})
     )
-    hooks = application_hooks(app)
-
-    async def start() -> None:
-        await views.create_tables(engine)
-        await projector.catch_up()
-
-    async def close() -> None:
-        await hooks["on_close"]()
-        await engine.dispose()
-
     service = create_service(
         runtime,
         "Complaints — notifications",
         [api.router],
-        store_ready=hooks["store_ready"],
-        on_start=start,
-        on_close=close,
+        **hooks_with_views(app, engine, views.create_tables, projector),
         refresh_metrics=lambda metrics: refresh_gauges(engine, dispatcher, metrics),
     )
     service.state.notifying = Notifying(app, engine, settings.delivery_retry_window_seconds)

@@ -16,7 +16,7 @@ from shared import clock
 from shared.eventstore import persistence_env
 from shared.metrics import ServiceMetrics
 from shared.runtime import ServiceRuntime
-from shared.service import application_hooks, create_service
+from shared.service import create_service, hooks_with_views
 from shared.settings import Settings
 from shared.sqlviews import LocalProjector, create_engine
 
@@ -64,23 +64,11 @@ def create_app(settings: Settings) -> FastAPI:
         settings.scheduler_interval_seconds,
         upstream_caught_up=runtime.consumers_caught_up,
     )
-    hooks = application_hooks(app)
-
-    async def start() -> None:
-        await views.create_tables(engine)
-        await projector.catch_up()
-
-    async def close() -> None:
-        await hooks["on_close"]()
-        await engine.dispose()
-
     service = create_service(
         runtime,
         "Complaints — routing",
         [api.router],
-        store_ready=hooks["store_ready"],
-        on_start=start,
-        on_close=close,
+        **hooks_with_views(app, engine, views.create_tables, projector),
         refresh_metrics=lambda metrics: refresh_gauges(engine, metrics),
     )
     service.state.handling = Handling(app, engine)

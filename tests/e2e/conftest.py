@@ -2,20 +2,12 @@
 
 import pytest
 
-from tests.support.processes import ServiceProcesses
+from tests.support.processes import DEPLOYMENTS, ServiceProcesses, deployment_env
 
 
-@pytest.fixture(params=["embedded", "postgres+kafka"])
+@pytest.fixture(params=DEPLOYMENTS)
 def system(request, tmp_path):
-    if request.param == "embedded":
-        env = {
-            "COMPLAINTS_STORE": "sqlite",
-            "COMPLAINTS_DATA_DIR": str(tmp_path / "data"),
-            "COMPLAINTS_TRANSPORT": "http",
-            "COMPLAINTS_POLL_INTERVAL_SECONDS": "0.05",
-        }
-    else:
-        env = dict(request.getfixturevalue("production_env"))
+    env = deployment_env(request, tmp_path)
     env["COMPLAINTS_AUDIT_CHECKPOINT_INTERVAL_SECONDS"] = "0.5"
     processes = ServiceProcesses(env, tmp_path)
     processes.start_all()

@@ -24,7 +24,7 @@ from tests.support.http_story import (
     seen,
     settled_and_ready_to_close,
 )
-from tests.support.processes import ServiceProcesses
+from tests.support.processes import DEPLOYMENTS, ServiceProcesses, deployment_env
 from tests.support.receivers import SmtpSink, WebhookReceiver
 from tests.support.waiting import wait_until
 
@@ -34,17 +34,9 @@ CUSTOMER = "li.na@example.com"
 DESK, MANAGER = "quality-desk@example.com", "quality-manager@example.com"
 
 
-@pytest.fixture(params=["embedded", "postgres+kafka"])
+@pytest.fixture(params=DEPLOYMENTS)
 def told(request, tmp_path):
-    if request.param == "embedded":
-        stores = {
-            "COMPLAINTS_STORE": "sqlite",
-            "COMPLAINTS_DATA_DIR": str(tmp_path / "data"),
-            "COMPLAINTS_TRANSPORT": "http",
-            "COMPLAINTS_POLL_INTERVAL_SECONDS": "0.05",
-        }
-    else:
-        stores = dict(request.getfixturevalue("production_env"))
+    stores = deployment_env(request, tmp_path)
     with SmtpSink() as smtp, WebhookReceiver() as receiver:
         processes = ServiceProcesses(
             {

@@ -130,3 +130,18 @@ def steady_registration(n: int) -> dict:
         "problem": {"what": "bridges", "where": "J3"},
         "description": f"steady load, complaint {n}",
     }
+
+
+DEPLOYMENTS = ["embedded", "postgres+kafka"]
+
+
+def deployment_env(request, tmp_path) -> dict[str, str]:
+    """The stores and transport of the deployment the test's parameter names."""
+    if request.param == "embedded":
+        return {
+            "COMPLAINTS_STORE": "sqlite",
+            "COMPLAINTS_DATA_DIR": str(tmp_path / "data"),
+            "COMPLAINTS_TRANSPORT": "http",
+            "COMPLAINTS_POLL_INTERVAL_SECONDS": "0.05",
+        }
+    return dict(request.getfixturevalue("production_env"))
