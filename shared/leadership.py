@@ -25,7 +25,6 @@ import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 from shared.settings import Settings
 
@@ -49,8 +48,7 @@ class Lease(Protocol):
 
 class PostgresLease:
     def __init__(self, settings: Settings, name: str) -> None:
-        url = urlsplit(settings.postgres_url)
-        self.dsn = f"postgresql://{url.netloc}/{settings.database_name()}"
+        self.dsn = settings.database_url()
         digest = hashlib.blake2b(f"complaints:{name}".encode(), digest_size=8).digest()
         self.key = int.from_bytes(digest, "big", signed=True)
         self.connection: Any = None

@@ -93,6 +93,7 @@ def create_service(
             yield
         finally:
             await runtime.stop()
+            await app.state.access.limiter.close()
             if on_close:
                 await on_close()
 

@@ -121,6 +121,22 @@ class Settings(BaseSettings):
     kafka_partitions: int = setting(
         3, "partitions of the topics this service creates", TRANSPORT, ge=1, le=1000
     )
+    kafka_replication_factor: int = setting(
+        1,
+        "replicas of each topic this service creates: 3 on a production cluster, so a broker "
+        "may die without losing an acknowledged event",
+        TRANSPORT,
+        ge=1,
+        le=16,
+    )
+    kafka_min_insync_replicas: int = setting(
+        1,
+        "replicas that must have an event before the producer (acks=all) is told it is "
+        "written: 2 with 3 replicas",
+        TRANSPORT,
+        ge=1,
+        le=16,
+    )
     kafka_group_id: str | None = setting(
         None,
         "consumer group, `<prefix>.<service>` when unset; a new group replays from the "
@@ -425,6 +441,16 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _insync_within_replicas(self) -> Settings:
+        if self.kafka_min_insync_replicas > self.kafka_replication_factor:
+            raise ValueError(
+                f"kafka_min_insync_replicas ({self.kafka_min_insync_replicas}) exceeds "
+                f"kafka_replication_factor ({self.kafka_replication_factor}): no write could "
+                "ever be acknowledged"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _rs256_has_a_key(self) -> Settings:
 
         if self.auth_algorithm == "RS256" and not (self.auth_public_key_file or self.auth_jwks_url):
@@ -480,6 +506,10 @@ class Settings(BaseSettings):
 
     def database_name(self) -> str:
         return f"{self.database_prefix}{self.service.value}"
+
+    def database_url(self) -> str:
+        """The service's own PostgreSQL database, as asyncpg and psycopg take it."""
+        return f"postgresql://{urlsplit(self.postgres_url).netloc}/{self.database_name()}"
 
 
 class SettingsError(SystemExit):

@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from shared.auth.limits import RateLimiter
+from shared.auth.limits import rate_limiter
 from shared.auth.principal import Principal, Role
 from shared.auth.tokens import TokenVerifier, Unauthenticated
 from shared.errors import Forbidden
@@ -32,7 +32,7 @@ class Access:
 
     def __init__(self, settings: Settings) -> None:
         self.verifier = TokenVerifier(settings)
-        self.limiter = RateLimiter(settings.rate_limit_per_minute)
+        self.limiter = rate_limiter(settings)
 
 
 async def authenticated(
@@ -45,7 +45,7 @@ async def authenticated(
         principal = await run_sync(access.verifier.verify, credentials.credentials)
     else:
         principal = access.verifier.verify(credentials.credentials)
-    access.limiter.take(principal.subject)
+    await access.limiter.take(principal.subject)
     return principal
 
 

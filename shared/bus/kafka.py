@@ -48,7 +48,9 @@ async def ensure_topics(
     partitions: int | None = None,
     configs: dict[str, str] | None = None,
 ) -> None:
-    """Create the topics (the configured partitions unless given) if they do not exist yet."""
+    """Create the topics if they do not exist yet: the configured partitions unless given,
+    the configured replication, and `min.insync.replicas` so that an acknowledged event is on
+    that many brokers (the producers ask for `acks=all`)."""
     admin = AIOKafkaAdminClient(**connection(settings))
     await admin.start()
     try:
@@ -57,8 +59,11 @@ async def ensure_topics(
             NewTopic(
                 name=t,
                 num_partitions=partitions or settings.kafka_partitions,
-                replication_factor=1,
-                topic_configs=configs or {},
+                replication_factor=settings.kafka_replication_factor,
+                topic_configs={
+                    "min.insync.replicas": str(settings.kafka_min_insync_replicas),
+                    **(configs or {}),
+                },
             )
             for t in topics
             if t not in existing

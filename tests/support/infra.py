@@ -27,17 +27,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def free_port_pair() -> int:
-    """A port whose successor is free too (Kafka's controller listens on port + 1)."""
+def free_ports(count: int) -> int:
+    """The first of `count` consecutive free ports (a Kafka node takes two: its clients' and
+    its controller's)."""
     for _ in range(50):
         port = free_port()
         try:
-            with socket.socket() as sock:
-                sock.bind(("127.0.0.1", port + 1))
+            for successor in range(port + 1, port + count):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", successor))
             return port
         except OSError:
             continue
-    raise RuntimeError("no free port pair")
+    raise RuntimeError(f"no {count} consecutive free ports")
 
 
 def _script(path: str, *args: str, env: dict[str, str]) -> str:
@@ -80,17 +82,28 @@ class Postgres:
 
 @dataclass
 class Kafka:
-    bootstrap: str
+    bootstrap: str  # a comma-separated list, one address per node
     home: Path
 
+    def _run(self, *args: str) -> str:
+        return _script("deploy/kafka/kafka.sh", *args, env={"KAFKA_HOME_DIR": str(self.home)})
+
     def stop(self) -> None:
-        """Stop the broker and delete its data: it was only ever for this session."""
-        _script("deploy/kafka/kafka.sh", "stop", env={"KAFKA_HOME_DIR": str(self.home)})
+        """Stop the nodes and delete their data: they were only ever for this session."""
+        self._run("stop")
         shutil.rmtree(self.home, ignore_errors=True)
 
     def restart(self) -> None:
-        """Stop the broker and start it again on the same data: topics and offsets kept."""
-        _script("deploy/kafka/kafka.sh", "restart", env={"KAFKA_HOME_DIR": str(self.home)})
+        """Stop the nodes and start them again on the same data: topics and offsets kept."""
+        self._run("restart")
+
+    def kill(self, node: int) -> None:
+        """kill -9 one node (broker and controller)."""
+        self._run("kill", str(node))
+
+    def launch(self, node: int) -> None:
+        """Start a killed node again on its data; it catches up as a follower."""
+        self._run("launch", str(node))
 
 
 def start_postgres() -> Postgres:
@@ -104,12 +117,29 @@ def start_postgres() -> Postgres:
     return Postgres(url, home)
 
 
-def start_kafka() -> Kafka:
-    home = TEST_VAR / f"kafka-{os.getpid()}"
+def start_kafka(nodes: int = 1) -> Kafka:
+    """One broker, or a cluster of `nodes` (3: replication factor 3, min.insync.replicas 2)."""
+    home = TEST_VAR / f"kafka-{nodes}-{os.getpid()}"
     bootstrap = _script(
-        "deploy/kafka/kafka.sh", "start", str(free_port_pair()), env={"KAFKA_HOME_DIR": str(home)}
+        "deploy/kafka/kafka.sh",
+        "start",
+        str(free_ports(2 * nodes)),
+        env={"KAFKA_HOME_DIR": str(home), "KAFKA_NODES": str(nodes)},
     )
     return Kafka(bootstrap, home)
+
+
+async def partition_leader(bootstrap: str, topic: str, partition: int = 0) -> int:
+    """The node id leading a partition of `topic` now."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        [described] = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    return next(p["leader"] for p in described["partitions"] if p["partition"] == partition)
 
 
 def unique_prefix() -> str:

@@ -6,24 +6,24 @@ import asyncio
 
 import pytest
 
-from shared.auth.limits import RateLimited, RateLimiter
+from shared.auth.limits import LocalRateLimiter, RateLimited
 from shared.http import RequestTimeout
 
 
-def test_a_caller_bursts_up_to_its_allowance_then_waits_while_others_go_on():
-    limiter = RateLimiter(per_minute=2)
-    limiter.take("clerk-wang")
-    limiter.take("clerk-wang")
+async def test_a_caller_bursts_up_to_its_allowance_then_waits_while_others_go_on():
+    limiter = LocalRateLimiter(per_minute=2)
+    await limiter.take("clerk-wang")
+    await limiter.take("clerk-wang")
     with pytest.raises(RateLimited) as refused:
-        limiter.take("clerk-wang")
+        await limiter.take("clerk-wang")
     assert refused.value.retry_after == 30  # one request refills in 60/2 seconds
-    limiter.take("clerk-li")
+    await limiter.take("clerk-li")
 
 
-def test_zero_turns_the_limit_off():
-    limiter = RateLimiter(per_minute=0)
+async def test_zero_turns_the_limit_off():
+    limiter = LocalRateLimiter(per_minute=0)
     for _ in range(1000):
-        limiter.take("bench")
+        await limiter.take("bench")
 
 
 async def test_a_request_that_outlives_the_timeout_is_answered_503():
