@@ -334,6 +334,35 @@ def transport_to_kafka(services: list[str]) -> list[dict[str, Any]]:
     return done
 
 
+def transport(args: argparse.Namespace) -> None:
+    import json
+
+    if args.action == "add-partitions":
+        print(json.dumps(transport_add_partitions(args)))
+        return
+    for switched in transport_to_kafka(args.services or [s.value for s in ServiceName]):
+        print(json.dumps(switched))
+
+
+def transport_add_partitions(args: argparse.Namespace) -> dict[str, Any]:
+    """Grow a producer's topic without reordering a case (`shared.partitions`)."""
+    from shared.partitions import PartitionsRefused, add_partitions, consumer_groups
+
+    settings = load_settings(service=args.service)
+    if settings.transport != "kafka":
+        raise PartitionsRefused("partitions are Kafka's: set COMPLAINTS_TRANSPORT=kafka")
+    groups = [g for g in consumer_groups(settings.service) if g not in args.ignore_group]
+    runtime = importlib.import_module(f"services.{args.service}.main").create_app(settings)
+    try:
+        added = asyncio.run(
+            add_partitions(runtime.state.runtime, args.count, [*groups, *args.group], args.patience)
+        )
+    finally:
+        if runtime.state.runtime.app is not None:
+            runtime.state.runtime.app.close()
+    return added.to_dict()
+
+
 def _consumed_past(producer: str, head: int) -> dict | None:
     """A position of `producer`'s log that a consumer recorded but the log no longer has."""
     for consumer in ("intake", "routing", "settlement", "notifications"):  # analytics: in SQL
@@ -357,6 +386,33 @@ def _consumed_past(producer: str, head: int) -> dict | None:
                 f"now ends at {head}: events at its end were removed",
             }
     return None
+
+
+def _add_transport_commands(commands: Any) -> None:
+    transport_parser = commands.add_parser("transport", help="switch the transport")
+    transport_actions = transport_parser.add_subparsers(dest="action", required=True)
+    to_kafka = transport_actions.add_parser(
+        "to-kafka", help="seed the Kafka tracking from the feed positions (consumers stopped)"
+    )
+    to_kafka.add_argument("services", nargs="*", help="default: every service that consumes")
+    grow = transport_actions.add_parser(
+        "add-partitions",
+        help="grow a topic live: pause its relay, drain its consumers, add, resume",
+    )
+    grow.add_argument("service", choices=[s.value for s in ServiceName], help="whose topic")
+    grow.add_argument("count", type=int, help="the partitions it shall have")
+    grow.add_argument(
+        "--group", action="append", default=[], help="also wait for this consumer group (ERP)"
+    )
+    grow.add_argument(
+        "--ignore-group",
+        action="append",
+        default=[],
+        help="a product group not deployed (e.g. complaints.notifications)",
+    )
+    grow.add_argument(
+        "--patience", type=float, default=300, help="seconds to wait for the drain (300)"
+    )
 
 
 def _add_audit_commands(commands: Any) -> None:
@@ -414,12 +470,7 @@ def main(argv: list[str] | None = None) -> None:
         "--private-key", type=argparse.FileType("rb"), help="PEM key, for RS256"
     )
     _add_audit_commands(commands)
-    transport_parser = commands.add_parser("transport", help="switch the transport")
-    transport_actions = transport_parser.add_subparsers(dest="action", required=True)
-    to_kafka = transport_actions.add_parser(
-        "to-kafka", help="seed the Kafka tracking from the feed positions (consumers stopped)"
-    )
-    to_kafka.add_argument("services", nargs="*", help="default: every service that consumes")
+    _add_transport_commands(commands)
     args = parser.parse_args(argv)
     if args.command == "serve":
         serve(args.service)
@@ -432,9 +483,6 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "audit":
         audit(args)
     elif args.command == "transport":
-        import json
-
-        for switched in transport_to_kafka(args.services or [s.value for s in ServiceName]):
-            print(json.dumps(switched))
+        transport(args)
     else:
         raise SystemExit(run_all())

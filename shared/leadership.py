@@ -12,6 +12,11 @@ The holder checks its session every `CHECK_SECONDS` and stops working when it is
 two holders can overlap by at most that long after a network partition, never in the normal
 case of a process dying. On SQLite (one machine) the lease is an exclusive `flock` on a file
 beside the store, which the kernel frees when the holder dies.
+
+An operator's tool may pause a lease (`Lease.pause`): the holder stops its work and lets
+the lease go within `CHECK_SECONDS`, and nobody takes it while the pause lasts, except the
+tool itself. The pause is a second lock held by the tool's own session or file, so a tool
+that dies mid-way pauses nothing for ever.
 """
 
 from __future__ import annotations
@@ -43,28 +48,55 @@ class Lease(Protocol):
         """Whether this process still holds the lease it took."""
         ...
 
-    async def release(self) -> None: ...
+    async def release(self) -> None:
+        """Let the lease (and a pause this process holds) go."""
+        ...
+
+    async def pause(self) -> bool:
+        """Pause the lease until `release`: whether no other pause was in force."""
+        ...
+
+    async def paused(self) -> bool:
+        """Whether a pause is in force (held by another process)."""
+        ...
+
+
+def _advisory_key(name: str) -> int:
+    digest = hashlib.blake2b(f"complaints:{name}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 class PostgresLease:
     def __init__(self, settings: Settings, name: str) -> None:
         self.dsn = settings.database_url()
-        digest = hashlib.blake2b(f"complaints:{name}".encode(), digest_size=8).digest()
-        self.key = int.from_bytes(digest, "big", signed=True)
+        self.key = _advisory_key(name)
+        self.pause_key = _advisory_key(f"{name}:pause")
         self.connection: Any = None
 
-    async def acquire(self) -> bool:
+    async def _try(self, statement: str, key: int) -> bool:
         import asyncpg
 
         try:
             if self.connection is None or self.connection.is_closed():
                 self.connection = await asyncpg.connect(self.dsn, timeout=5)
-            taken = await self.connection.fetchval("SELECT pg_try_advisory_lock($1)", self.key)
-            return bool(taken)
+            return bool(await self.connection.fetchval(statement, key))
         except (OSError, asyncpg.PostgresError, TimeoutError) as error:
             log.warning("lease: PostgreSQL not reachable (%s); standing by", error)
             await self.release()
             return False
+
+    async def acquire(self) -> bool:
+        return await self._try("SELECT pg_try_advisory_lock($1)", self.key)
+
+    async def pause(self) -> bool:
+        return await self._try("SELECT pg_try_advisory_lock($1)", self.pause_key)
+
+    async def paused(self) -> bool:
+        """A shared lock is refused while the pausing tool holds it exclusively."""
+        if not await self._try("SELECT pg_try_advisory_lock_shared($1)", self.pause_key):
+            return self.connection is not None  # refused, not unreachable
+        await self._try("SELECT pg_advisory_unlock_shared($1)", self.pause_key)
+        return False
 
     async def holding(self) -> bool:
         if self.connection is None or self.connection.is_closed():
@@ -83,31 +115,52 @@ class PostgresLease:
                 await connection.close(timeout=2)
 
 
+def _flock(path: Path, mode: int) -> int | None:
+    """An open descriptor of `path` locked in `mode` (without waiting), or None if refused."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, mode | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
 class FileLease:
     def __init__(self, folder: Path, name: str) -> None:
         self.path = folder / f"{name}.lease"
+        self.pause_path = folder / f"{name}.paused"
         self.fd: int | None = None
+        self.pause_fd: int | None = None
 
     async def acquire(self) -> bool:
-        if self.fd is not None:
-            return True
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        self.fd = fd
-        return True
+        if self.fd is None:
+            self.fd = _flock(self.path, fcntl.LOCK_EX)
+        return self.fd is not None
 
     async def holding(self) -> bool:
         return self.fd is not None
 
+    async def pause(self) -> bool:
+        if self.pause_fd is None:
+            self.pause_fd = _flock(self.pause_path, fcntl.LOCK_EX)
+        return self.pause_fd is not None
+
+    async def paused(self) -> bool:
+        if self.pause_fd is not None:
+            return False  # this process's own pause
+        probe = _flock(self.pause_path, fcntl.LOCK_SH)
+        if probe is None:
+            return True
+        os.close(probe)
+        return False
+
     async def release(self) -> None:
-        fd, self.fd = self.fd, None
-        if fd is not None:
-            os.close(fd)  # frees the lock
+        for fd in (self.fd, self.pause_fd):
+            if fd is not None:
+                os.close(fd)  # frees the lock
+        self.fd = self.pause_fd = None
 
 
 def lease_for(settings: Settings, name: str) -> Lease:
@@ -128,22 +181,29 @@ class Leader:
     async def run(self, works: dict[str, Callable[[], Awaitable[None]]]) -> None:
         try:
             while True:
-                while not await self.lease.acquire():  # noqa: ASYNC110 - held in another process
+                while not await self._may_lead():  # noqa: ASYNC110 - held in another process
                     await asyncio.sleep(CHECK_SECONDS)
                 self.leading = True
                 log.info("this process leads %s (%s)", self.name, ", ".join(works))
                 await self._lead(works)
                 self.leading = False
-                log.warning("lost the lease of %s; standing by", self.name)
+                if await self.lease.paused():
+                    await self.lease.release()
+                    log.warning("%s paused by an operator's tool; standing by", self.name)
+                else:
+                    log.warning("lost the lease of %s; standing by", self.name)
         finally:
             self.leading = False  # the lease is released by whoever stops the runtime
+
+    async def _may_lead(self) -> bool:
+        return not await self.lease.paused() and await self.lease.acquire()
 
     async def _lead(self, works: dict[str, Callable[[], Awaitable[None]]]) -> None:
         tasks: list[asyncio.Future[None]] = [
             asyncio.ensure_future(work()) for work in works.values()
         ]
         try:
-            while await self.lease.holding():
+            while await self.lease.holding() and not await self.lease.paused():
                 done = [t for t in tasks if t.done()]
                 for task in done:
                     task.result()  # a work that stopped with an error stops the leader

@@ -75,10 +75,14 @@ class Relay:
     async def run(self) -> None:
         """Relay pages while there are any; then wait for a record (this process's, or on
         PostgreSQL any process's: `shared.pg_wakeups`), or for the head to move, looked at
-        every second."""
+        every second. It partitions by the topic's partitions as they are when it starts."""
+        pinned = False
         while True:
             since = self.app.watch.generation
             try:
+                if not pinned:
+                    await self.publisher.pin_partitions()
+                    pinned = True
                 advanced = await self.run_once()
             except Exception:
                 log.exception("relay failed; retrying")

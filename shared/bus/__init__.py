@@ -57,6 +57,10 @@ class Subscription(Protocol):
 
 
 class Publisher(Protocol):
+    async def pin_partitions(self) -> None:
+        """Take the topic's partitions as they are now (the relay does on taking its lease)."""
+        ...
+
     async def publish(self, events: Sequence[IntegrationEvent]) -> None: ...
 
     async def close(self) -> None: ...

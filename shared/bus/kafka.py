@@ -10,13 +10,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import (
+    CommitFailedError,
+    IllegalGenerationError,
+    IllegalStateError,
+    KafkaError,
+    RebalanceInProgressError,
+    TopicAlreadyExistsError,
+    UnknownMemberIdError,
+)
 from aiokafka.helpers import create_ssl_context
+from aiokafka.partitioner import DefaultPartitioner
 
 from shared import tracing
 from shared.bus import Delivery, parse_delivery
@@ -42,6 +51,38 @@ def connection(settings: Settings) -> dict[str, Any]:
     return options
 
 
+#: How long an administrative request is retried while brokers are unreachable: a broker of
+#: a cluster may be down (its address still in the metadata) while a replica starts.
+ADMIN_PATIENCE_SECONDS = 60.0
+
+T = TypeVar("T")
+
+#: How often consumers refresh the cluster's metadata (partitions added to a topic).
+METADATA_MAX_AGE_MS = 5_000
+
+
+async def administer(
+    settings: Settings, request: Callable[[AIOKafkaAdminClient], Awaitable[T]]
+) -> T:
+    """Run `request` with an admin client; retried (with a fresh client, which asks another
+    broker) while the cluster cannot answer."""
+    deadline = asyncio.get_running_loop().time() + ADMIN_PATIENCE_SECONDS
+    while True:
+        admin = AIOKafkaAdminClient(**connection(settings))
+        try:
+            await admin.start()
+            return await request(admin)
+        except TopicAlreadyExistsError:
+            raise
+        except KafkaError as error:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            log.warning("kafka: the cluster did not answer (%s); asking again", error)
+            await asyncio.sleep(1)
+        finally:
+            await admin.close()
+
+
 async def ensure_topics(
     settings: Settings,
     topics: Sequence[str],
@@ -51,9 +92,8 @@ async def ensure_topics(
     """Create the topics if they do not exist yet: the configured partitions unless given,
     the configured replication, and `min.insync.replicas` so that an acknowledged event is on
     that many brokers (the producers ask for `acks=all`)."""
-    admin = AIOKafkaAdminClient(**connection(settings))
-    await admin.start()
-    try:
+
+    async def create(admin: AIOKafkaAdminClient) -> None:
         existing = set(await admin.list_topics())
         missing = [
             NewTopic(
@@ -71,19 +111,42 @@ async def ensure_topics(
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)
-    finally:
-        await admin.close()
+
+    await administer(settings, create)
 
 
 async def partitions_of(settings: Settings, topics: Sequence[str]) -> dict[str, int]:
     """How many partitions each (existing) topic has, as the brokers say now."""
-    admin = AIOKafkaAdminClient(**connection(settings))
-    await admin.start()
-    try:
-        described = await admin.describe_topics(list(topics))
-    finally:
-        await admin.close()
+
+    async def describe(admin: AIOKafkaAdminClient) -> list[dict[str, Any]]:
+        return await admin.describe_topics(list(topics))
+
+    described = await administer(settings, describe)
     return {t["topic"]: len(t["partitions"]) for t in described if t["partitions"]}
+
+
+async def group_lag(settings: Settings, group: str, topic: str) -> int | None:
+    """How many events of `topic` consumer group `group` has not committed yet (None: it
+    never committed any)."""
+
+    async def read(admin: AIOKafkaAdminClient) -> tuple[dict, list[TopicPartition]]:
+        committed = await admin.list_consumer_group_offsets(group)
+        [described] = await admin.describe_topics([topic])
+        return committed, [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
+
+    committed, partitions = await administer(settings, read)
+    if not partitions:
+        raise LookupError(f"no topic {topic}")
+    probe = AIOKafkaConsumer(**connection(settings))
+    await probe.start()
+    try:
+        ends = await probe.end_offsets(partitions)
+    finally:
+        await probe.stop()
+    done = {tp: meta.offset for tp, meta in committed.items() if tp.topic == topic}
+    if not done:
+        return None if any(ends.values()) else 0
+    return sum(max(0, end - done.get(tp, 0)) for tp, end in ends.items())
 
 
 class KafkaPublisher:
@@ -98,17 +161,35 @@ class KafkaPublisher:
             compression_type=None,
         )
 
+        self._partitions: list[int] = []
+        self._partitioner = DefaultPartitioner()
+
     async def start(self) -> None:
         await ensure_topics(self.settings, [self.topic, self.settings.dead_letter_topic])
         await self._producer.start()
 
+    async def pin_partitions(self) -> None:
+        """Read the topic's partitions now and partition by them until asked again.
+
+        A case's key maps to one partition among these. Were the count to change under a
+        running relay (its client refreshes metadata every few minutes), a case's next
+        events could land in a new partition while its earlier ones wait unconsumed in the
+        old one. The relay pins the partitions each time it takes the lease, so the count
+        it uses changes only across a pause (`shared.partitions`)."""
+        await self._producer.client.force_metadata_update()
+        self._partitions = sorted(await self._producer.partitions_for(self.topic))
+        log.info("publishing %s on %d partitions", self.topic, len(self._partitions))
+
     async def publish(self, events: Sequence[IntegrationEvent]) -> None:
         """Send all, then wait for every acknowledgement; raises if any send failed."""
+        if not self._partitions:
+            await self.pin_partitions()
         futures = [
             await self._producer.send(
                 self.topic,
                 value=event.to_bytes(),
-                key=event.case_number.encode(),
+                key=(key := event.case_number.encode()),
+                partition=self._partitioner(key, self._partitions, self._partitions),
                 headers=[
                     ("type", event.type.encode()),
                     ("event_id", str(event.event_id).encode()),
@@ -135,6 +216,9 @@ class KafkaSubscription:
             auto_offset_reset="earliest",
             isolation_level="read_committed",
             max_poll_records=500,
+            # Partitions added to a topic are found (and read from the earliest offset) at
+            # the next metadata refresh: seconds, not the client's default five minutes.
+            metadata_max_age_ms=METADATA_MAX_AGE_MS,
         )
         self._offsets: dict[TopicPartition, int] = {}
         self._committed: dict[TopicPartition, int] = {}
@@ -182,9 +266,26 @@ class KafkaSubscription:
         return self._caught_up
 
     async def commit(self, batch: Sequence[Delivery]) -> None:
-        if self._offsets:
-            await self._consumer.commit(dict(self._offsets))
-            self._committed.update(self._offsets)
+        """Commit the offsets after the batch. If the group rebalanced meanwhile, the commit
+        is refused and nothing is lost: the batch's effects and tracking positions are in
+        the store already, and the partition's new owner, redelivered from the last
+        committed offset, skips what the tracking shows applied."""
+        assigned = self._consumer.assignment()
+        offsets = {tp: offset for tp, offset in self._offsets.items() if tp in assigned}
+        if not offsets:
+            return
+        try:
+            await self._consumer.commit(offsets)
+        except (
+            CommitFailedError,
+            IllegalGenerationError,
+            IllegalStateError,
+            RebalanceInProgressError,
+            UnknownMemberIdError,
+        ) as refused:
+            log.info("kafka: offsets not committed, the group rebalanced (%s)", refused)
+            return
+        self._committed.update(offsets)
 
     def lag(self) -> dict[tuple[str, str], int]:
         lags = {}

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.support.auth import bearer
-from tests.support.infra import partition_positions
+from tests.support.infra import partition_positions, repeats_in_order
 from tests.support.processes import steady_registration
 from tests.support.waiting import wait_until
 
@@ -76,12 +76,6 @@ def test_a_standby_relay_takes_over_a_killed_one_and_publishes_in_order(processe
         return found if expected <= {p for ps in found.values() for p in ps} else None
 
     partitions = wait_until(published, timeout=60, what="every event on the topic")
-    repeats = 0
-    for positions in partitions.values():
-        highest, seen = 0, set()
-        for position in positions:
-            assert position > highest or position in seen, f"{position} after {highest}"
-            repeats += position in seen
-            highest, seen = max(highest, position), seen | {position}
+    repeats = repeats_in_order(partitions)
     print(f"\n{len(registered)} complaints, {len(expected)} events, {repeats} repeated")
     assert repeats <= 500, "at most the page the killed relay sent and did not record"

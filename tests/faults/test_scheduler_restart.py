@@ -1,9 +1,11 @@
-"""The scheduler killed mid-tick loses no reminder and doubles none.
+"""The scheduler killed mid-tick loses no reminder and doubles none, on one replica or two.
 
-Two hundred cases, each with four running clocks, are all overdue at once (the routing
-process's clock is started 30 days ahead): 2,400 warnings, reminders and escalations to fire.
-The process is SIGKILLed while it fires them, then restarted: in the end every timer of every
-clock fired exactly once.
+Two hundred cases, each with five running clocks, are all overdue at once (routing's clock
+is started 30 days ahead): 3,000 warnings, reminders and escalations to fire. On the
+embedded default the one routing process is SIGKILLed while it fires them, then restarted.
+On PostgreSQL + Kafka two routing replicas run, each ready to schedule; the one holding the
+scheduler's lease is SIGKILLed while it fires, and the other takes over. Either way, in the
+end every timer of every clock fired exactly once.
 """
 
 import sqlite3
@@ -13,6 +15,7 @@ import httpx
 import pytest
 
 from tests.support.auth import bearer
+from tests.support.processes import DEPLOYMENTS, ServiceProcesses, deployment_env
 from tests.support.timing import clock_env
 from tests.support.waiting import wait_until
 
@@ -20,39 +23,46 @@ pytestmark = pytest.mark.faults
 
 CASES = 200
 TIMERS_PER_CASE = 5 * 3  # acknowledge, answer, unit_conclusion, investigation_report, close
+LEADS = "this process leads scheduler"
+FIRED = "%Case.TimerFired"
 
 
-@pytest.fixture
-def embedded(tmp_path):
-    from tests.support.processes import ServiceProcesses
+@pytest.fixture(params=DEPLOYMENTS)
+def deployment(request, tmp_path):
+    env = {**deployment_env(request, tmp_path), "COMPLAINTS_SCHEDULER_INTERVAL_SECONDS": "0.05"}
+    processes = ServiceProcesses(env, tmp_path)
+    if request.param == "embedded":
+        store = tmp_path / "data" / "routing.sqlite"
 
-    processes = ServiceProcesses(
-        {
-            "COMPLAINTS_STORE": "sqlite",
-            "COMPLAINTS_DATA_DIR": str(tmp_path / "data"),
-            "COMPLAINTS_TRANSPORT": "http",
-            "COMPLAINTS_POLL_INTERVAL_SECONDS": "0.05",
-            "COMPLAINTS_SCHEDULER_INTERVAL_SECONDS": "0.05",
-        },
-        tmp_path,
-    )
-    yield processes, tmp_path / "data" / "routing.sqlite"
+        def fired() -> list[tuple]:
+            with sqlite3.connect(store) as db:
+                return db.execute(
+                    "SELECT originator_id, json_extract(CAST(state AS TEXT), '$.clock'), "
+                    "json_extract(CAST(state AS TEXT), '$.timer') FROM stored_events "
+                    "WHERE topic LIKE ?",
+                    (FIRED,),
+                ).fetchall()
+
+        yield processes, fired, ["routing"]
+    else:
+        postgres = request.getfixturevalue("postgres")
+        database = f"{env['COMPLAINTS_DATABASE_PREFIX']}routing"
+
+        def fired() -> list[tuple]:
+            with postgres.connect(database) as db:
+                return db.execute(
+                    "SELECT originator_id, convert_from(state, 'UTF8')::json->>'clock', "
+                    "convert_from(state, 'UTF8')::json->>'timer' FROM routing_events "
+                    "WHERE topic LIKE %s",
+                    (FIRED,),
+                ).fetchall()
+
+        yield processes, fired, ["routing-1", "routing-2"]
     processes.stop_all()
 
 
-def timer_events(store) -> list[tuple]:
-    with sqlite3.connect(store) as db:
-        return db.execute(
-            "SELECT originator_id, json_extract(CAST(state AS TEXT), '$.clock'), "
-            "json_extract(CAST(state AS TEXT), '$.timer') FROM stored_events "
-            "WHERE topic LIKE '%Case.TimerFired'"
-        ).fetchall()
-
-
-def test_a_scheduler_killed_while_firing_loses_and_doubles_nothing(embedded):
-    processes, store = embedded
-    processes.start("intake")
-    processes.start("routing")
+def open_cases(processes: ServiceProcesses) -> None:
+    """Register CASES complaints and wait until routing has opened every case."""
     with httpx.Client(
         base_url=processes.url("intake"), timeout=10, headers=bearer("clerk")
     ) as client:
@@ -78,22 +88,32 @@ def test_a_scheduler_killed_while_firing_loses_and_doubles_nothing(embedded):
         ),
         what="every case opened",
     )
+
+
+def test_a_scheduler_killed_while_firing_loses_and_doubles_nothing(deployment):
+    processes, fired, replicas = deployment
+    processes.start("intake")
+    processes.start("routing")
+    open_cases(processes)
     processes.stop_all()
 
     later = clock_env(timedelta(days=30))["COMPLAINTS_CLOCK_SHIFT_SECONDS"]
     processes.start("intake")
-    processes.start("routing", clock_shift_seconds=later)
-    wait_until(lambda: len(timer_events(store)) > 0, timeout=60, what="firing began", interval=0.01)
+    shifted = {"mode": "worker", "clock_shift_seconds": later, "log_level": "INFO"}
+    for name in replicas:
+        processes.start("routing", name=name, **shifted)
+    wait_until(lambda: len(fired()) > 0, timeout=60, what="firing began", interval=0.01)
 
-    processes.kill("routing")
-    fired_before_kill = len(timer_events(store))
+    leader = next(n for n in replicas if LEADS in processes.log(n))
+    processes.kill(leader)
+    fired_before_kill = len(fired())
     assert 0 < fired_before_kill < CASES * TIMERS_PER_CASE, "killed while firing"
 
-    processes.start("routing", clock_shift_seconds=later)
+    if len(replicas) == 1:
+        processes.start("routing", name=leader, **shifted)
     wait_until(
-        lambda: len(timer_events(store)) >= CASES * TIMERS_PER_CASE,
-        timeout=120,
-        what="every timer fired",
+        lambda: len(fired()) >= CASES * TIMERS_PER_CASE, timeout=120, what="every timer fired"
     )
-    events = timer_events(store)
+    events = fired()
+    print(f"\n{len(replicas)} routing replica(s): {fired_before_kill} fired before the kill")
     assert len(events) == len(set(events)) == CASES * TIMERS_PER_CASE

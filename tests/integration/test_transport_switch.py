@@ -9,19 +9,17 @@ new complaints come in: every effect of an upstream event exists once in every s
 
 import json
 import os
-import re
 import subprocess
 import sys
-from collections import Counter
 
 import httpx
 import pytest
 
 from services.routing.domain import Case
-from tests.conftest import settings_from
 from tests.support.auth import bearer
+from tests.support.effects import effects
 from tests.support.infra import ROOT
-from tests.support.processes import CORE, ServiceProcesses, steady_registration
+from tests.support.processes import ServiceProcesses, steady_registration
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -53,40 +51,6 @@ def approved(processes, number) -> None:
     call("POST", f"{processes.url('routing')}/cases/{number}/approval", "manager")
     url = f"{processes.url('settlement')}/settlements/{number}"
     wait_until(lambda: httpx.get(url, headers=bearer("auditor")).status_code == 200, what=url)
-
-
-def lag(processes) -> float:
-    total = 0.0
-    for service in CORE:
-        text = httpx.get(f"{processes.url(service)}/metrics", timeout=5).text
-        total += sum(
-            float(v) for v in re.findall(r"^complaints_consumer_lag\{.*\} (\S+)$", text, re.M)
-        )
-    return total
-
-
-NOT_CONTENT = ("originator_id", "originator_version", "timestamp", "meta")
-
-
-def effects(env, service) -> Counter:
-    """Each stored event caused by an upstream event, by aggregate, cause, type and content
-    (one upstream event may start several clocks, never the same clock twice) -> how many."""
-    from importlib import import_module
-
-    settings = settings_from(env, service)
-    app = import_module(f"services.{service}.main").create_app(settings).state.runtime.app
-    try:
-        counted: Counter = Counter()
-        for n in app.recorder.select_notifications(start=1, limit=100_000):
-            event = app.mapper.to_domain_event(n)
-            cause = (getattr(event, "meta", None) or {}).get("causation_id")
-            if cause:
-                content = {k: v for k, v in vars(event).items() if k not in NOT_CONTENT}
-                kind = type(event).__qualname__
-                counted[(event.originator_id, cause, kind, repr(sorted(content.items())))] += 1
-        return counted
-    finally:
-        app.close()
 
 
 def test_a_live_deployment_moves_from_feeds_to_kafka_and_applies_nothing_twice(
@@ -122,7 +86,7 @@ def test_a_live_deployment_moves_from_feeds_to_kafka_and_applies_nothing_twice(
     later = [registered(processes, n) for n in range(4, 6)]
     for number in later:
         proposed(processes, number)
-    wait_until(lambda: lag(processes) == 0, timeout=60, what="every consumer caught up")
+    wait_until(lambda: processes.lag() == 0, timeout=60, what="every consumer caught up")
     processes.stop_all()
 
     kafka_env = processes.env

@@ -41,6 +41,9 @@ class RecordingPublisher:
         self.sent: list[IntegrationEvent] = []
         self.fail_times = fail_times
 
+    async def pin_partitions(self) -> None:
+        pass
+
     async def publish(self, events: Sequence[IntegrationEvent]) -> None:
         if self.fail_times:
             self.fail_times -= 1

@@ -219,3 +219,17 @@ async def partition_positions(bootstrap: str, topic: str) -> dict[int, list[int]
         return found
     finally:
         await reader.stop()
+
+
+def repeats_in_order(partitions: dict[int, list[int]]) -> int:
+    """How many positions were published twice, asserting that on every partition each
+    position arrives in order: a lower one only ever repeats what was already sent (a page a
+    killed relay sent and did not record)."""
+    repeats = 0
+    for positions in partitions.values():
+        highest, seen = 0, set()
+        for position in positions:
+            assert position > highest or position in seen, f"{position} after {highest}"
+            repeats += position in seen
+            highest, seen = max(highest, position), seen | {position}
+    return repeats

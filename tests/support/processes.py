@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -37,13 +38,21 @@ class ServiceProcesses:
         return f"http://127.0.0.1:{self.ports[service]}"
 
     def start(
-        self, service: str, *, mode: str = "serve", name: str | None = None, **extra: str
+        self,
+        service: str,
+        *,
+        mode: str = "serve",
+        name: str | None = None,
+        port: int | None = None,
+        **extra: str,
     ) -> subprocess.Popen:
+        """Start a process of `service`; `port` for a replica behind the service's address."""
         name = name or service
+        port = port or self.ports[service]
         env = {
             **os.environ,
             **self.env,
-            "COMPLAINTS_PORT": str(self.ports[service]),
+            "COMPLAINTS_PORT": str(port),
             **{f"COMPLAINTS_{k.upper()}": v for k, v in extra.items()},
         }
         log = (self.log_dir / f"{name}.log").open("ab")
@@ -57,17 +66,17 @@ class ServiceProcesses:
         self.processes[name] = process
         if mode == "serve":
             wait_until(
-                lambda: self._healthy(service, process),
+                lambda: self._healthy(port, process),
                 timeout=60,
                 what=f"{name} healthy (see {self.log_dir / (name + '.log')})",
             )
         return process
 
-    def _healthy(self, service: str, process: subprocess.Popen) -> bool:
+    def _healthy(self, port: int, process: subprocess.Popen) -> bool:
         if process.poll() is not None:
-            raise AssertionError(f"{service} exited with {process.returncode}")
+            raise AssertionError(f"{process.args} exited with {process.returncode}")
         try:
-            return httpx.get(f"{self.url(service)}/health", timeout=1).status_code == 200
+            return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
         except httpx.HTTPError:
             return False
 
@@ -90,6 +99,16 @@ class ServiceProcesses:
             except subprocess.TimeoutExpired:
                 process.kill()
         self.processes.clear()
+
+    def lag(self) -> float:
+        """What the core services' consumers have yet to process, as their metrics say."""
+        total = 0.0
+        for service in CORE:
+            text = httpx.get(f"{self.url(service)}/metrics", timeout=5).text
+            total += sum(
+                float(v) for v in re.findall(r"^complaints_consumer_lag\{.*\} (\S+)$", text, re.M)
+            )
+        return total
 
     def log(self, name: str) -> str:
         """What the process `name` has logged so far."""
