@@ -62,6 +62,8 @@ def serve(service: str) -> None:
     from shared.connections import with_header_deadline
 
     settings, app = _configured(service)
+    runtime = app.state.runtime
+    runtime.on_failure = lambda: os.kill(os.getpid(), signal.SIGTERM)
     uvicorn.run(
         app,
         http=with_header_deadline(settings.header_timeout_seconds),
@@ -75,21 +77,28 @@ def serve(service: str) -> None:
         limit_concurrency=settings.max_connections,
         h11_max_incomplete_event_size=16 * 1024,
     )
+    if runtime.failed:
+        raise SystemExit("stopped: background work failed (see the log above)")
 
 
 def work(service: str) -> None:
-    """Run the service's lifespan (relay, consumers) until SIGTERM or SIGINT."""
+    """Run the service's lifespan (relay, consumers) until SIGTERM or SIGINT, or until its
+    background work fails (then exit 1, for the supervisor to start a fresh worker)."""
     _, app = _configured(service)
+    runtime = app.state.runtime
 
     async def until_stopped() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+        runtime.on_failure = stop.set
         async with app.router.lifespan_context(app):
             await stop.wait()
 
     asyncio.run(until_stopped())
+    if runtime.failed:
+        raise SystemExit("stopped: background work failed (see the log above)")
 
 
 def rebuild(service: str) -> None:

@@ -90,6 +90,11 @@ class ServiceRuntime:
     leased: frozenset[str] = frozenset()
     consumers: list[TrackingConsumer] = field(default_factory=list)
     publishing: Leader | None = None
+    #: Called when background work stops with an error (after it is logged). The command
+    #: line stops the process with it, so that its supervisor starts a fresh one rather than
+    #: the process lingering without its consumer or relay; `/ready` says so meanwhile.
+    on_failure: Callable[[], None] = lambda: None
+    failed: bool = False
     _leaders: list[Leader] = field(default_factory=list)
     _tasks: list[asyncio.Task] = field(default_factory=list)
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -223,6 +228,8 @@ class ServiceRuntime:
                 raise
             except Exception:
                 log.exception("%s stopped with an error", name)
+                self.failed = True
+                self.on_failure()
                 raise
 
         self._tasks.append(asyncio.create_task(guarded(), name=name))

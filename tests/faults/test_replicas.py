@@ -16,14 +16,11 @@ partition, and money reconciled: settlement = ERP = analytics.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import pytest
 
 from shared.case_number import CaseNumber
-from tests.support.balancer import RoundRobin
 from tests.support.infra import (
-    free_port,
     partition_leader,
     partition_positions,
     repeats_in_order,
@@ -31,6 +28,7 @@ from tests.support.infra import (
 )
 from tests.support.load_driver import Driver, count_per_case, finish, reckon, run
 from tests.support.processes import CORE, ServiceProcesses
+from tests.support.replicas import replicated
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.faults
@@ -47,37 +45,16 @@ def kafka_cluster():
 
 
 @pytest.fixture
-def replicated(production_env, kafka_cluster, tmp_path):
-    """The services' processes, each service's API replicas behind its balancer."""
-    backends = {service: [free_port() for _ in range(REPLICAS)] for service in CORE}
-    with contextlib.ExitStack() as balancers:
-        fronts = {s: balancers.enter_context(RoundRobin(ports)) for s, ports in backends.items()}
-        addresses = {s: f"http://127.0.0.1:{front.port}" for s, front in fronts.items()}
-        env = {
-            **production_env,
-            "COMPLAINTS_KAFKA_BOOTSTRAP": kafka_cluster.bootstrap,
-            "COMPLAINTS_KAFKA_REPLICATION_FACTOR": "3",
-            "COMPLAINTS_KAFKA_MIN_INSYNC_REPLICAS": "2",
-            **{f"COMPLAINTS_{s.upper()}_URL": url for s, url in addresses.items()},
-        }
-        processes = ServiceProcesses(env, tmp_path)
-        processes.ports.update({s: f.port for s, f in fronts.items()})
-        try:
-            for service, ports in backends.items():
-                for replica, port in enumerate(ports, 1):
-                    processes.start(
-                        service,
-                        name=f"{service}-api-{replica}",
-                        port=port,
-                        relay_enabled="false",
-                        consumers_enabled="false",
-                    )
-                    processes.start(
-                        service, mode="worker", name=f"{service}-worker-{replica}", log_level="INFO"
-                    )
-            yield processes
-        finally:
-            processes.stop_all()
+def services(production_env, kafka_cluster, tmp_path):
+    """Two API processes and two workers per service, on the three-broker cluster."""
+    env = {
+        **production_env,
+        "COMPLAINTS_KAFKA_BOOTSTRAP": kafka_cluster.bootstrap,
+        "COMPLAINTS_KAFKA_REPLICATION_FACTOR": "3",
+        "COMPLAINTS_KAFKA_MIN_INSYNC_REPLICAS": "2",
+    }
+    with replicated(env, tmp_path, REPLICAS, log_level="INFO") as processes:
+        yield processes
 
 
 def relay_leader(processes: ServiceProcesses, service: str) -> str | None:
@@ -87,9 +64,9 @@ def relay_leader(processes: ServiceProcesses, service: str) -> str | None:
 
 @pytest.mark.timeout(600)  # sixteen processes and three brokers on two cores
 def test_replicas_lose_and_double_nothing_when_an_api_a_worker_and_a_broker_die(
-    replicated, kafka_cluster, postgres, pg_prefix, tmp_path
+    services, kafka_cluster, postgres, pg_prefix, tmp_path
 ):
-    processes = replicated
+    processes = services
     prefix = processes.env["COMPLAINTS_KAFKA_TOPIC_PREFIX"]
     driver = Driver({s: processes.url(s) for s in CORE}, keep_alive=False)
     threads = run(driver)

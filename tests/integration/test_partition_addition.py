@@ -61,9 +61,15 @@ async def published(bootstrap: str, topic: str) -> list[tuple[int, str, int]]:
         await reader.stop()
 
 
-def test_a_topic_grows_live_and_no_case_is_reordered_or_applied_twice(production_env, tmp_path):
-    processes = ServiceProcesses(production_env, tmp_path)
-    processes.start_all()
+@pytest.fixture
+def processes(production_env, tmp_path):
+    running = ServiceProcesses(production_env, tmp_path)
+    running.start_all()
+    yield running
+    running.stop_all()
+
+
+def test_a_topic_grows_live_and_no_case_is_reordered_or_applied_twice(production_env, processes):
     intake = httpx.Client(base_url=processes.url("intake"), headers=bearer("clerk"), timeout=10)
     numbers: list[str] = []
     stop = threading.Event()
