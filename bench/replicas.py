@@ -40,6 +40,9 @@ def replicated_target(replicas: int, bootstrap: str) -> Iterator[Target]:
             "COMPLAINTS_KAFKA_TOPIC_PREFIX": unique_prefix().rstrip("_"),
             "COMPLAINTS_DATA_DIR": str(Path(folder) / "data"),
             "COMPLAINTS_RATE_LIMIT_PER_MINUTE": "0",
+            # Sixteen processes: the default pool, not the single-process benchmarks' 20,
+            # keeps them within the server's 300 connections.
+            "COMPLAINTS_POSTGRES_POOL_SIZE": "5",
         }
         with replicated(settings, Path(folder), replicas) as system:
             url, prefix = env["COMPLAINTS_POSTGRES_URL"], env["COMPLAINTS_DATABASE_PREFIX"]

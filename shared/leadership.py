@@ -61,6 +61,12 @@ class Lease(Protocol):
         ...
 
 
+_FREE_OF_PAUSE = (
+    "SELECT CASE WHEN pg_try_advisory_lock_shared($1) THEN pg_advisory_unlock_shared($1) "
+    "ELSE false END"
+)
+
+
 def _advisory_key(name: str) -> int:
     digest = hashlib.blake2b(f"complaints:{name}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
@@ -92,11 +98,10 @@ class PostgresLease:
         return await self._try("SELECT pg_try_advisory_lock($1)", self.pause_key)
 
     async def paused(self) -> bool:
-        """A shared lock is refused while the pausing tool holds it exclusively."""
-        if not await self._try("SELECT pg_try_advisory_lock_shared($1)", self.pause_key):
-            return self.connection is not None  # refused, not unreachable
-        await self._try("SELECT pg_advisory_unlock_shared($1)", self.pause_key)
-        return False
+        """A shared lock is refused while the pausing tool holds it exclusively (taken and
+        given back in one round trip when it is free)."""
+        free = await self._try(_FREE_OF_PAUSE, self.pause_key)
+        return not free and self.connection is not None  # refused, not unreachable
 
     async def holding(self) -> bool:
         if self.connection is None or self.connection.is_closed():

@@ -63,7 +63,9 @@ async def published(bootstrap: str, topic: str) -> list[tuple[int, str, int]]:
 
 @pytest.fixture
 def processes(production_env, tmp_path):
-    running = ServiceProcesses(production_env, tmp_path)
+    running = ServiceProcesses(
+        {**production_env, "COMPLAINTS_RATE_LIMIT_PER_MINUTE": "0"}, tmp_path
+    )
     running.start_all()
     yield running
     running.stop_all()
