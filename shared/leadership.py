@@ -41,11 +41,13 @@ CHECK_SECONDS = 1.0
 
 class Lease(Protocol):
     async def acquire(self) -> bool:
-        """Take the lease if it is free; whether this process holds it now."""
+        """Take the lease if it is free and not paused by another process; whether this
+        process holds it now."""
         ...
 
     async def holding(self) -> bool:
-        """Whether this process still holds the lease it took."""
+        """Whether this process still holds the lease it took, and no other process paused
+        it (one check, as cheap as the first)."""
         ...
 
     async def release(self) -> None:
@@ -61,9 +63,10 @@ class Lease(Protocol):
         ...
 
 
+# A shared lock on the pause key is refused while a tool holds it exclusively; taken and
+# given back in the same statement when free (a session's own pause never refuses it).
 _FREE_OF_PAUSE = (
-    "SELECT CASE WHEN pg_try_advisory_lock_shared($1) THEN pg_advisory_unlock_shared($1) "
-    "ELSE false END"
+    "CASE WHEN pg_try_advisory_lock_shared($2) THEN pg_advisory_unlock_shared($2) ELSE false END"
 )
 
 
@@ -79,39 +82,35 @@ class PostgresLease:
         self.pause_key = _advisory_key(f"{name}:pause")
         self.connection: Any = None
 
-    async def _try(self, statement: str, key: int) -> bool:
+    async def _ask(self, statement: str) -> bool:
+        """One statement on the lease's own session, with its two keys; False (and the
+        session closed) when PostgreSQL does not answer."""
         import asyncpg
 
         try:
             if self.connection is None or self.connection.is_closed():
                 self.connection = await asyncpg.connect(self.dsn, timeout=5)
-            return bool(await self.connection.fetchval(statement, key))
+            answer = self.connection.fetchval(statement, self.key, self.pause_key)
+            return bool(await asyncio.wait_for(answer, CHECK_SECONDS * 3))
         except (OSError, asyncpg.PostgresError, TimeoutError) as error:
             log.warning("lease: PostgreSQL not reachable (%s); standing by", error)
             await self.release()
             return False
 
     async def acquire(self) -> bool:
-        return await self._try("SELECT pg_try_advisory_lock($1)", self.key)
-
-    async def pause(self) -> bool:
-        return await self._try("SELECT pg_try_advisory_lock($1)", self.pause_key)
-
-    async def paused(self) -> bool:
-        """A shared lock is refused while the pausing tool holds it exclusively (taken and
-        given back in one round trip when it is free)."""
-        free = await self._try(_FREE_OF_PAUSE, self.pause_key)
-        return not free and self.connection is not None  # refused, not unreachable
+        return await self._ask(f"SELECT {_FREE_OF_PAUSE} AND pg_try_advisory_lock($1)")
 
     async def holding(self) -> bool:
         if self.connection is None or self.connection.is_closed():
             return False
-        try:
-            await asyncio.wait_for(self.connection.fetchval("SELECT 1"), CHECK_SECONDS * 3)
-        except Exception:
-            await self.release()
-            return False
-        return True
+        return await self._ask(f"SELECT {_FREE_OF_PAUSE} AND $1::bigint IS NOT NULL")
+
+    async def pause(self) -> bool:
+        return await self._ask("SELECT pg_try_advisory_lock($2) AND $1::bigint IS NOT NULL")
+
+    async def paused(self) -> bool:
+        free = await self._ask(f"SELECT {_FREE_OF_PAUSE} AND $1::bigint IS NOT NULL")
+        return not free and self.connection is not None  # refused, not unreachable
 
     async def release(self) -> None:
         connection, self.connection = self.connection, None
@@ -140,12 +139,12 @@ class FileLease:
         self.pause_fd: int | None = None
 
     async def acquire(self) -> bool:
-        if self.fd is None:
+        if self.fd is None and not await self.paused():
             self.fd = _flock(self.path, fcntl.LOCK_EX)
         return self.fd is not None
 
     async def holding(self) -> bool:
-        return self.fd is not None
+        return self.fd is not None and not await self.paused()
 
     async def pause(self) -> bool:
         if self.pause_fd is None:
@@ -186,29 +185,28 @@ class Leader:
     async def run(self, works: dict[str, Callable[[], Awaitable[None]]]) -> None:
         try:
             while True:
-                while not await self._may_lead():  # noqa: ASYNC110 - held in another process
+                while not await self.lease.acquire():  # noqa: ASYNC110 - held in another process
                     await asyncio.sleep(CHECK_SECONDS)
                 self.leading = True
                 log.info("this process leads %s (%s)", self.name, ", ".join(works))
                 await self._lead(works)
                 self.leading = False
-                if await self.lease.paused():
-                    await self.lease.release()
-                    log.warning("%s paused by an operator's tool; standing by", self.name)
-                else:
-                    log.warning("lost the lease of %s; standing by", self.name)
+                paused = await self.lease.paused()
+                await self.lease.release()  # paused: let the tool take it; lost: it is gone
+                log.warning(
+                    "%s %s; standing by",
+                    self.name,
+                    "paused by an operator's tool" if paused else "lost its lease",
+                )
         finally:
             self.leading = False  # the lease is released by whoever stops the runtime
-
-    async def _may_lead(self) -> bool:
-        return not await self.lease.paused() and await self.lease.acquire()
 
     async def _lead(self, works: dict[str, Callable[[], Awaitable[None]]]) -> None:
         tasks: list[asyncio.Future[None]] = [
             asyncio.ensure_future(work()) for work in works.values()
         ]
         try:
-            while await self.lease.holding() and not await self.lease.paused():
+            while await self.lease.holding():
                 done = [t for t in tasks if t.done()]
                 for task in done:
                     task.result()  # a work that stopped with an error stops the leader

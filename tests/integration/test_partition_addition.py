@@ -23,7 +23,7 @@ import pytest
 from services.routing.domain import Case
 from tests.support.auth import bearer
 from tests.support.effects import effects
-from tests.support.infra import ROOT
+from tests.support.infra import ROOT, topic_records
 from tests.support.processes import ServiceProcesses, steady_registration
 from tests.support.waiting import wait_until
 
@@ -39,26 +39,6 @@ def grow(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
         text=True,
         timeout=180,
     )
-
-
-async def published(bootstrap: str, topic: str) -> list[tuple[int, str, int]]:
-    """(partition, case number, position) of every event on the topic."""
-    from aiokafka import AIOKafkaConsumer
-
-    reader = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
-    )
-    await reader.start()
-    try:
-        found = []
-        while batches := await reader.getmany(timeout_ms=1500):
-            for tp, messages in batches.items():
-                for message in messages:
-                    event = json.loads(message.value or b"{}")
-                    found.append((tp.partition, event["case_number"], event["position"]))
-        return found
-    finally:
-        await reader.stop()
 
 
 @pytest.fixture
@@ -124,7 +104,10 @@ def test_a_topic_grows_live_and_no_case_is_reordered_or_applied_twice(production
         after = page[-1]["position"]
 
     def all_published():
-        events = asyncio.run(published(bootstrap, topic))
+        events = [
+            (partition, envelope["case_number"], envelope["position"])
+            for partition, envelope in asyncio.run(topic_records(bootstrap, topic))
+        ]
         return events if {p for _, _, p in events} >= fed else None
 
     events = wait_until(all_published, timeout=60, what="every intake event on the topic")

@@ -180,8 +180,9 @@ async def poison(bootstrap: str, topic: str, count: int) -> None:
         await producer.stop()
 
 
-async def topic_events(bootstrap: str, topic: str) -> list[dict]:
-    """Every envelope on `topic` from the start, as a subscriber reads it (JSON decoded)."""
+async def topic_records(bootstrap: str, topic: str) -> list[tuple[int, dict]]:
+    """(partition, envelope) of every event on `topic` from the start, in each partition's
+    order, as a subscriber reads it (JSON decoded)."""
     import json
 
     from aiokafka import AIOKafkaConsumer
@@ -191,34 +192,26 @@ async def topic_events(bootstrap: str, topic: str) -> list[dict]:
     )
     await reader.start()
     try:
-        envelopes = []
+        records = []
         while batches := await reader.getmany(timeout_ms=1000):
-            envelopes += [json.loads(m.value) for ms in batches.values() for m in ms if m.value]
-        return envelopes
+            for tp, messages in batches.items():
+                records += [(tp.partition, json.loads(m.value)) for m in messages if m.value]
+        return records
     finally:
         await reader.stop()
+
+
+async def topic_events(bootstrap: str, topic: str) -> list[dict]:
+    """Every envelope on `topic` from the start."""
+    return [envelope for _, envelope in await topic_records(bootstrap, topic)]
 
 
 async def partition_positions(bootstrap: str, topic: str) -> dict[int, list[int]]:
     """The producer positions on each partition of `topic`, in the order they were written."""
-    import json
-
-    from aiokafka import AIOKafkaConsumer
-
-    reader = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
-    )
-    await reader.start()
-    try:
-        found: dict[int, list[int]] = {}
-        while batches := await reader.getmany(timeout_ms=1000):
-            for tp, messages in batches.items():
-                found.setdefault(tp.partition, []).extend(
-                    json.loads(m.value)["position"] for m in messages if m.value
-                )
-        return found
-    finally:
-        await reader.stop()
+    found: dict[int, list[int]] = {}
+    for partition, envelope in await topic_records(bootstrap, topic):
+        found.setdefault(partition, []).append(envelope["position"])
+    return found
 
 
 def repeats_in_order(partitions: dict[int, list[int]]) -> int:
