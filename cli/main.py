@@ -361,14 +361,15 @@ def transport_add_partitions(args: argparse.Namespace) -> dict[str, Any]:
     if settings.transport != "kafka":
         raise PartitionsRefused("partitions are Kafka's: set COMPLAINTS_TRANSPORT=kafka")
     groups = [g for g in consumer_groups(settings.service) if g not in args.ignore_group]
-    runtime = importlib.import_module(f"services.{args.service}.main").create_app(settings)
+    app = importlib.import_module(f"services.{args.service}.main").create_app(settings)
+    runtime = app.state.runtime
     try:
         added = asyncio.run(
-            add_partitions(runtime.state.runtime, args.count, [*groups, *args.group], args.patience)
+            add_partitions(runtime, args.count, [*groups, *args.group], args.patience)
         )
     finally:
-        if runtime.state.runtime.app is not None:
-            runtime.state.runtime.app.close()
+        if runtime.app is not None:
+            runtime.app.close()
     return added.to_dict()
 
 

@@ -144,12 +144,16 @@ async def _drained(settings: Settings, topic: str, groups: list[str], patience: 
 
 
 async def _create(settings: Settings, topic: str, count: int) -> None:
+    """Add the partitions, and hold on until the brokers describe them: the relay that
+    takes the lease next pins the count it then reads."""
     from aiokafka.admin import NewPartitions
 
-    from shared.bus.kafka import administer
+    from shared.bus.kafka import administer, partitions_of
 
     async def create(admin: Any) -> None:
         await admin.create_partitions({topic: NewPartitions(total_count=count)})
 
     await administer(settings, create)
+    while (await partitions_of(settings, [topic])).get(topic) != count:  # noqa: ASYNC110 - the brokers
+        await asyncio.sleep(0.2)
     log.warning("%s now has %d partitions", topic, count)

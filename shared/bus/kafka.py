@@ -160,7 +160,6 @@ class KafkaPublisher:
             linger_ms=5,
             compression_type=None,
         )
-
         self._partitions: list[int] = []
         self._partitioner = DefaultPartitioner()
 
