@@ -154,6 +154,7 @@ async def _create(settings: Settings, topic: str, count: int) -> None:
         await admin.create_partitions({topic: NewPartitions(total_count=count)})
 
     await administer(settings, create)
-    while (await partitions_of(settings, [topic])).get(topic) != count:  # noqa: ASYNC110 - the brokers
+    # Waiting on the brokers' metadata, which no event of ours announces:
+    while (await partitions_of(settings, [topic])).get(topic) != count:  # noqa: ASYNC110
         await asyncio.sleep(0.2)
     log.warning("%s now has %d partitions", topic, count)
