@@ -84,7 +84,9 @@ class PostgresLease:
 
     async def _ask(self, statement: str) -> bool:
         """One statement on the lease's own session, with its two keys; False (and the
-        session closed) when PostgreSQL does not answer."""
+        session closed) when PostgreSQL does not answer in time or at all. Any failure
+        counts: a statement cut short by the timeout leaves the session unusable (asyncpg's
+        "another operation is in progress"), and only closing it makes the next try clean."""
         import asyncpg
 
         try:
@@ -92,8 +94,8 @@ class PostgresLease:
                 self.connection = await asyncpg.connect(self.dsn, timeout=5)
             answer = self.connection.fetchval(statement, self.key, self.pause_key)
             return bool(await asyncio.wait_for(answer, CHECK_SECONDS * 3))
-        except (OSError, asyncpg.PostgresError, TimeoutError) as error:
-            log.warning("lease: PostgreSQL not reachable (%s); standing by", error)
+        except Exception as error:  # whatever it was, the lease is not held
+            log.warning("lease: PostgreSQL did not answer (%s); standing by", error)
             await self.release()
             return False
 
