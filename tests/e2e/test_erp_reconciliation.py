@@ -14,9 +14,10 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from shared.bus.kafka import group_lag
+from tests.conftest import settings_from
 from tests.support.auth import bearer
 from tests.support.erp import run_erp_consumer
-from tests.support.infra import group_caught_up
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -129,10 +130,9 @@ def test_the_erp_consumer_reconciles_with_settlement_and_redelivery_changes_noth
     processes.stop_all()
     processes.start("settlement", kafka_group_id="settlement-replay")
     routing_topic = f"{env['COMPLAINTS_KAFKA_TOPIC_PREFIX']}.routing.v1"
+    replaying = settings_from(env, "settlement")
     wait_until(
-        lambda: asyncio.run(
-            group_caught_up(env["COMPLAINTS_KAFKA_BOOTSTRAP"], "settlement-replay", routing_topic)
-        ),
+        lambda: asyncio.run(group_lag(replaying, "settlement-replay", routing_topic)) == 0,
         what="the replay consumed all of routing's topic",
     )
 

@@ -146,27 +146,6 @@ def unique_prefix() -> str:
     return f"t{uuid.uuid4().hex[:10]}_"
 
 
-async def group_caught_up(bootstrap: str, group: str, topic: str) -> bool:
-    """Whether a consumer group has committed every offset of `topic` (its lag is zero)."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
-    from aiokafka.admin import AIOKafkaAdminClient
-
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-    await admin.start()
-    await probe.start()
-    try:
-        [described] = await admin.describe_topics([topic])
-        partitions = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
-        committed = await admin.list_consumer_group_offsets(group)
-        ends = await probe.end_offsets(partitions)
-        done = {tp: committed[tp].offset if tp in committed else 0 for tp in partitions}
-        return bool(partitions) and all(done[tp] >= end for tp, end in ends.items())
-    finally:
-        await probe.stop()
-        await admin.close()
-
-
 async def poison(bootstrap: str, topic: str, count: int) -> None:
     """Put `count` messages no consumer can read onto `topic`."""
     from aiokafka import AIOKafkaProducer
