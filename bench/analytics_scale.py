@@ -26,8 +26,8 @@ from services.analytics.facts import case_fact
 from services.analytics.projection import _row, create_tables, inbox_row
 from services.analytics.rebuild import rebuild
 from services.analytics.store import case_facts, inbox
-from shared.settings import Settings
-from shared.sqlviews import create_engine
+from shared.platform.settings import Settings
+from shared.platform.sqlviews import create_engine
 
 ZONE = ZoneInfo("Asia/Shanghai")
 START = datetime(2024, 11, 1, tzinfo=UTC)

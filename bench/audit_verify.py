@@ -21,13 +21,13 @@ from typing import Any
 from eventsourcing.domain import event
 
 from bench.harness import postgres_env
-from shared.aggregate import ClockedAggregate
-from shared.audit.checkpoints import PAGE, CheckpointFile
-from shared.audit.signing import published_keys
-from shared.audit.verify import verify
-from shared.eventstore import ServiceApplication, persistence_env
-from shared.runtime import sealer_for
-from shared.settings import Settings
+from shared.kernel.aggregate import ClockedAggregate
+from shared.platform.audit.checkpoints import PAGE, CheckpointFile
+from shared.platform.audit.signing import published_keys
+from shared.platform.audit.verify import verify
+from shared.platform.eventstore import ServiceApplication, persistence_env
+from shared.platform.runtime import sealer_for
+from shared.platform.settings import Settings
 
 EVENTS_PER_STREAM = 10
 BATCH_STREAMS = 500

@@ -23,8 +23,8 @@ from sqlalchemy import select
 from bench.harness import postgres_env
 from services.routing import views
 from services.routing.rules import shipped_rules
-from shared.settings import Settings
-from shared.sqlviews import create_engine
+from shared.platform.settings import Settings
+from shared.platform.sqlviews import create_engine
 
 NATURES = ["quality", "transport", "repair", "delivery", "service", "billing", "network"]
 CHANNELS = ["phone", "email", "web_form", "chat", "regulator", "media", "head_office"]

@@ -26,12 +26,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from shared.auth.principal import Role
-from shared.settings import ServiceName, Settings, SettingsError, load_settings
+from shared.kernel.principal import Role
+from shared.platform.settings import ServiceName, Settings, SettingsError, load_settings
 
 
 def _configured(service: str):
-    from shared.logs import configure_logging
+    from shared.platform.logs import configure_logging
 
     try:
         settings = load_settings(service=service)
@@ -39,7 +39,7 @@ def _configured(service: str):
         print(f"{service}: {error}", file=sys.stderr)
         raise SystemExit(2) from None
     configure_logging(service, settings.log_level)
-    from shared import tracing
+    from shared.platform import tracing
 
     tracing.configure(service, settings.tracing_exporter)
     _use_clock_of(settings)
@@ -51,7 +51,7 @@ def _configured(service: str):
 def _use_clock_of(settings: Settings) -> None:
     """The clock the services run on (shifted in drills), so instants written agree."""
     if settings.clock_shift_seconds:
-        from shared.clock import ShiftedClock, install_clock
+        from shared.kernel.clock import ShiftedClock, install_clock
 
         install_clock(ShiftedClock(timedelta(seconds=settings.clock_shift_seconds)))
 
@@ -59,7 +59,7 @@ def _use_clock_of(settings: Settings) -> None:
 def serve(service: str) -> None:
     import uvicorn
 
-    from shared.connections import with_header_deadline
+    from shared.platform.connections import with_header_deadline
 
     settings, app = _configured(service)
     runtime = app.state.runtime
@@ -159,8 +159,8 @@ def token(args: argparse.Namespace) -> None:
     """Print a bearer token signed the way the services are configured to check."""
     from datetime import timedelta
 
-    from shared.auth.principal import BINDINGS
-    from shared.auth.tokens import mint
+    from shared.kernel.principal import BINDINGS
+    from shared.platform.auth.tokens import mint
 
     role = Role(args.role)
     bindings = {}
@@ -180,7 +180,7 @@ def audit(args: argparse.Namespace) -> None:
     """Verify stores directly; show or export a case through the services' audit API."""
     import json
 
-    from shared.audit import report
+    from shared.platform.audit import report
 
     if args.action == "verify-checkpoints":
         raise SystemExit(verify_checkpoints(args.directory, args.public_key))
@@ -200,7 +200,7 @@ def audit(args: argparse.Namespace) -> None:
     settings = load_settings(service=ServiceName.intake)
     token = args.token or os.environ.get("COMPLAINTS_TOKEN")
     if not token:
-        from shared.auth.tokens import mint
+        from shared.platform.auth.tokens import mint
 
         token = mint(settings, "audit-cli", Role.auditor)
     urls = {s: settings.upstream_url(ServiceName(s)) for s in report.SERVICES}
@@ -224,8 +224,8 @@ def audit(args: argparse.Namespace) -> None:
 
 def rotate_keys(services: list[str]) -> list[dict[str, str]]:
     """Add a new link key to each distinct key ring the services use."""
-    from shared.audit.keys import KeyRing
-    from shared.secrets import installation_secret
+    from shared.platform.audit.keys import KeyRing
+    from shared.platform.secrets import installation_secret
 
     rings: dict[tuple[Path, Path], Settings] = {}
     for service in services:
@@ -250,7 +250,7 @@ def rotate_keys(services: list[str]) -> list[dict[str, str]]:
 
 def _public_keys(files: list[Path]) -> dict:
     """The published checkpoint keys given, by key id; a clear exit if one is not one."""
-    from shared.audit.signing import load_public_key
+    from shared.platform.audit.signing import load_public_key
 
     keys = {}
     for path in files:
@@ -268,7 +268,7 @@ def verify_export_file(path: Path, public_key_files: list[Path]) -> int:
     """Check an exported case with the public keys alone; 1 if anything fails."""
     import json
 
-    from shared.audit.export import verify_export
+    from shared.platform.audit.export import verify_export
 
     keys = _public_keys(public_key_files)
     try:
@@ -287,7 +287,7 @@ def verify_checkpoints(directory: Path, public_key_files: list[Path]) -> int:
     """Check every checkpoint file in `directory` with the given public keys; 1 if any fails."""
     import json
 
-    from shared.audit.offline import check_file
+    from shared.platform.audit.offline import check_file
 
     keys = _public_keys(public_key_files)
     reports = [check_file(path, keys) for path in sorted(directory.glob("*.jsonl"))]
@@ -299,9 +299,9 @@ def verify_checkpoints(directory: Path, public_key_files: list[Path]) -> int:
 def verify_store(service: str) -> dict:
     """Open a service's own store (as configured) and verify it against its checkpoints, and
     against what the other services already consumed from it (a removed tail shows there)."""
-    from shared.audit.checkpoints import CheckpointFile
-    from shared.audit.signing import published_keys
-    from shared.audit.verify import verify
+    from shared.platform.audit.checkpoints import CheckpointFile
+    from shared.platform.audit.signing import published_keys
+    from shared.platform.audit.verify import verify
 
     settings = load_settings(service=service)
     app = _store_of(service)
@@ -326,9 +326,10 @@ def _store_of(service: str):
 
 
 def transport_to_kafka(services: list[str]) -> list[dict[str, Any]]:
-    """Seed each consumer's Kafka tracking from its feed positions (`shared.transport_switch`);
-    run with every consumer stopped, before the services first start on Kafka."""
-    from shared.transport_switch import seed_kafka_tracking
+    """Seed each consumer's Kafka tracking from its feed positions
+    (`shared.platform.transport_switch`); run with every consumer stopped, before the services
+    first start on Kafka."""
+    from shared.platform.transport_switch import seed_kafka_tracking
 
     done = []
     for service in services:
@@ -354,8 +355,8 @@ def transport(args: argparse.Namespace) -> None:
 
 
 def transport_add_partitions(args: argparse.Namespace) -> dict[str, Any]:
-    """Grow a producer's topic without reordering a case (`shared.partitions`)."""
-    from shared.partitions import PartitionsRefused, add_partitions, consumer_groups
+    """Grow a producer's topic without reordering a case (`shared.platform.partitions`)."""
+    from shared.platform.partitions import PartitionsRefused, add_partitions, consumer_groups
 
     settings = load_settings(service=args.service)
     if settings.transport != "kafka":

@@ -1,5 +1,10 @@
-"""The project's small kernel: what every service shares and nothing service-specific.
+"""The project's own small library, in three layers that import only downward.
 
-Envelope and contracts, money, case numbers, clock, settings, the bus (Kafka and HTTP feed),
-the relay (outbox = notification log -> bus), the tracking consumer, logging and HTTP helpers.
+- `shared.kernel`: value types and domain building blocks (money, clock, case number, meta,
+  errors, the clocked aggregate base); no infrastructure, safe to import from any domain.
+- `shared.contracts`: the published integration events (envelope, payload models, schemas).
+- `shared.platform`: what runs a service (store, bus, relay, consumer, HTTP, runtime, auth,
+  audit, settings).
+
+import-linter (`make lint`) keeps the layers honest.
 """

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shared import clock
-from shared.settings import Settings
+from shared.kernel import clock
+from shared.platform.settings import Settings
 from tests.support.infra import Kafka, Postgres, start_kafka, start_postgres, unique_prefix
 from tests.support.timing import business_clock
 

@@ -13,10 +13,10 @@ from uuid import UUID
 from eventsourcing.domain import event
 from eventsourcing.utils import get_topic
 
-from shared.aggregate import ClockedAggregate
-from shared.case_number import aggregate_id
-from shared.eventstore import ServiceApplication
-from shared.meta import Meta, for_case
+from shared.kernel.aggregate import ClockedAggregate
+from shared.kernel.case_number import aggregate_id
+from shared.kernel.meta import Meta, for_case
+from shared.platform.eventstore import ServiceApplication
 
 
 class BatchAlert(ClockedAggregate):

@@ -13,15 +13,15 @@ from services.analytics.dashboard import render
 from services.analytics.dependencies import Reporting, ReportingDep
 from services.analytics.rebuild import rebuild_in
 from services.analytics.store import answered_requests
-from shared import clock
-from shared.auth.access import allow
-from shared.auth.principal import STAFF, Role
-from shared.errors import Conflict, Invalid, NotFound
-from shared.http import CommandRoute
-from shared.periods import next_month
-from shared.sqlviews import answer_once
-from shared.threads import run_sync
-from shared.values import Instant
+from shared.kernel import clock
+from shared.kernel.errors import Conflict, Invalid, NotFound
+from shared.kernel.periods import next_month
+from shared.kernel.principal import STAFF, Role
+from shared.kernel.values import Instant
+from shared.platform.auth.access import allow
+from shared.platform.http import CommandRoute
+from shared.platform.sqlviews import answer_once
+from shared.platform.threads import run_sync
 
 #: Years 2000-2999: earlier periods cannot hold complaints, and year 0 has no calendar.
 MONTH = r"^2\d{3}-(0[1-9]|1[0-2])$"

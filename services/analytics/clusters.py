@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.analytics.alerts import AnalyticsApplication
 from services.analytics.projection import cluster_regions
+from shared.contracts.envelope import IntegrationEvent
 from shared.contracts.intake import ComplaintRegisteredV1
-from shared.envelope import IntegrationEvent
-from shared.meta import caused_by
-from shared.threads import run_sync
+from shared.kernel.meta import caused_by
+from shared.platform.threads import run_sync
 
 
 class BatchClusters:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from services.analytics.alerts import BatchAlert, ReportPublication
 from shared.contracts import analytics as c
-from shared.outbox import contract_for, copied
+from shared.platform.outbox import contract_for, copied
 
 to_integration = contract_for(
     {

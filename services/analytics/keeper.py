@@ -20,11 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from services.analytics import versions
 from services.analytics.alerts import AnalyticsApplication
 from services.analytics.store import answered_requests
-from shared import clock
-from shared.envelope import SYSTEM_ACTOR
-from shared.meta import command_meta
-from shared.sqlviews import answer_once
-from shared.threads import run_sync
+from shared.kernel import clock
+from shared.kernel.meta import SYSTEM_ACTOR, command_meta
+from shared.platform.sqlviews import answer_once
+from shared.platform.threads import run_sync
 
 log = logging.getLogger(__name__)
 

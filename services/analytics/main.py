@@ -14,12 +14,12 @@ from services.analytics.contracts import to_integration
 from services.analytics.dependencies import Reporting
 from services.analytics.keeper import ReportKeeper
 from services.analytics.projection import ProjectionHandler, create_tables
-from shared.eventstore import persistence_env
-from shared.runtime import ServiceRuntime
-from shared.service import create_service
-from shared.settings import Settings
-from shared.sqlviews import create_engine
-from shared.threads import run_sync
+from shared.platform.eventstore import persistence_env
+from shared.platform.runtime import ServiceRuntime
+from shared.platform.service import create_service
+from shared.platform.settings import Settings
+from shared.platform.sqlviews import create_engine
+from shared.platform.threads import run_sync
 
 
 def create_app(settings: Settings) -> FastAPI:

@@ -34,15 +34,16 @@ from services.analytics.store import (
     money_facts,
     tracking,
 )
-from shared import clock, migrations
-from shared.bus import Delivery
-from shared.case_number import aggregate_id
-from shared.consumer import unseen
 from shared.contracts import CATALOG, intake, parse
-from shared.deadletter import redrivable
-from shared.envelope import IntegrationEvent
-from shared.errors import Conflict, NotFound
-from shared.sqlviews import advance_tracking, answer_once, tracked_position, upsert
+from shared.contracts.envelope import IntegrationEvent
+from shared.kernel import clock
+from shared.kernel.case_number import aggregate_id
+from shared.kernel.errors import Conflict, NotFound
+from shared.platform import migrations
+from shared.platform.bus import Delivery
+from shared.platform.consumer import unseen
+from shared.platform.deadletter import redrivable
+from shared.platform.sqlviews import advance_tracking, answer_once, tracked_position, upsert
 
 #: Called with a registration's batch, region and time when it may complete a cluster.
 #: Looks for a batch complained of in several regions, at each registration.

@@ -77,7 +77,7 @@ async def rebuild_in(conn: AsyncConnection, zone: ZoneInfo) -> dict[str, Any]:
 
 async def rebuild_from_settings(settings: Any) -> dict[str, Any]:
     """The CLI's entry: `complaints rebuild analytics` (the service may keep running)."""
-    from shared.sqlviews import create_engine
+    from shared.platform.sqlviews import create_engine
 
     engine = create_engine(settings, "analytics-views.sqlite")
     try:

@@ -21,7 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from shared.money import quantum
+from shared.kernel.money import quantum
 
 CLOSED = ("closed", "not_valid", "withdrawn")
 FOUR = Decimal("0.0001")

@@ -20,7 +20,7 @@ from sqlalchemy import (
     Text,
 )
 
-from shared.sqlviews import UTCDateTime, answers_table, tracking_table
+from shared.platform.sqlviews import UTCDateTime, answers_table, tracking_table
 
 metadata = MetaData()
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.analytics import queries, reports
 from services.analytics.store import case_facts, report_versions
-from shared.periods import final_at, next_month
+from shared.kernel.periods import final_at, next_month
 
 
 def stage(month: str, now: datetime, final_day: int, zone: ZoneInfo) -> str:

@@ -14,9 +14,9 @@ from fastapi import Depends
 
 from services.intake.application import IntakeApplication
 from services.intake.dependencies import application
-from shared.auth.access import allow
-from shared.auth.principal import STAFF, Principal, Role
-from shared.threads import run_sync
+from shared.kernel.principal import STAFF, Principal, Role
+from shared.platform.auth.access import allow
+from shared.platform.threads import run_sync
 
 #: Who reads complaints (a customer only its own).
 READERS = (*STAFF, Role.customer)

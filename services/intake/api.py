@@ -38,16 +38,16 @@ from services.intake.schemas import (
     TimelineEntry,
 )
 from services.intake.taxonomy import taxonomies
-from shared import clock
-from shared.audit.history import case_history
-from shared.auth.access import allow
-from shared.auth.principal import Principal, Role
-from shared.case_number import CaseNumber
-from shared.errors import Forbidden, Invalid, NotFound
-from shared.http import CommandRoute, Prefer, read_waiting
-from shared.meta import command_meta
-from shared.threads import run_sync
-from shared.values import Instant
+from shared.kernel import clock
+from shared.kernel.case_number import CaseNumber
+from shared.kernel.errors import Forbidden, Invalid, NotFound
+from shared.kernel.meta import command_meta
+from shared.kernel.principal import Principal, Role
+from shared.kernel.values import Instant
+from shared.platform.audit.history import case_history
+from shared.platform.auth.access import allow
+from shared.platform.http import CommandRoute, Prefer, read_waiting
+from shared.platform.threads import run_sync
 
 #: How far in the future a receipt time may be (clock skew between desks) before refusal.
 RECEIPT_TIME_TOLERANCE = timedelta(minutes=5)

@@ -15,18 +15,19 @@ from eventsourcing.persistence import IntegrityError
 from services.intake.commands import LinkRepeat
 from services.intake.domain import Complaint, NumberSequence
 from services.intake.taxonomy import severity_for
-from shared import clock, idempotency
-from shared.auth.principal import Principal
-from shared.case_number import CaseNumber, aggregate_id, numbering_period
-from shared.commands import Command
 from shared.contracts import routing, settlement
-from shared.envelope import IntegrationEvent
-from shared.errors import Conflict, Invalid, NotFound
-from shared.eventstore import ServiceApplication
-from shared.idempotency import AnsweredRequest
-from shared.meta import Meta, caused_by, for_case
-from shared.periods import final_at, month_of
-from shared.reactions import Reactions
+from shared.contracts.envelope import IntegrationEvent
+from shared.kernel import clock
+from shared.kernel.case_number import CaseNumber, aggregate_id, numbering_period
+from shared.kernel.commands import Command
+from shared.kernel.errors import Conflict, Invalid, NotFound
+from shared.kernel.meta import Meta, caused_by, for_case
+from shared.kernel.periods import final_at, month_of
+from shared.kernel.principal import Principal
+from shared.platform import idempotency
+from shared.platform.eventstore import ServiceApplication
+from shared.platform.idempotency import AnsweredRequest
+from shared.platform.reactions import Reactions
 
 #: Optimistic retries when another process numbers in the same month at the same moment.
 MAX_NUMBERING_ATTEMPTS = 50
@@ -72,7 +73,7 @@ class IntakeApplication(ServiceApplication):
         self.business_timezone = business_timezone
         self.acknowledge_within = acknowledge_within
         self.report_final_day = report_final_day
-        #: Reactions to upstream events, typed by their contracts (`shared.reactions`).
+        #: Reactions to upstream events, typed by their contracts (`shared.platform.reactions`).
         self.policy = self.reactions()
         # Within one process, number one at a time instead of colliding optimistically.
         self._numbering = threading.Lock()
@@ -86,7 +87,7 @@ class IntakeApplication(ServiceApplication):
         repeats: list[dict[str, Any]] | tuple = (),
     ) -> Registered:
         """Number and record a complaint, atomically with its serial and, when the request
-        carries an Idempotency-Key, its answer (`shared.idempotency`): a retry is answered
+        carries an Idempotency-Key, its answer (`shared.platform.idempotency`): a retry is answered
         with the complaint as first registered, and is refused if it is another request.
         """
         request = idempotency.take()

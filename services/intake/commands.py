@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.intake.domain import Complaint
-from shared.meta import Meta
+from shared.kernel.meta import Meta
 
 
 @dataclass(frozen=True)

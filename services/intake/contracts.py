@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from services.intake.domain import Complaint
 from shared.contracts import intake as c
-from shared.outbox import contract_for, copied
+from shared.platform.outbox import contract_for, copied
 
 to_integration = contract_for(
     {

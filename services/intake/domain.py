@@ -14,12 +14,12 @@ from typing import Any
 from eventsourcing.domain import event
 
 from services.intake.taxonomy import codes
-from shared import clock
-from shared.aggregate import ClockedAggregate
-from shared.auth.principal import Principal, Role
-from shared.case_number import aggregate_id
-from shared.errors import Conflict, Forbidden, Invalid, NotFound
-from shared.meta import Meta
+from shared.kernel import clock
+from shared.kernel.aggregate import ClockedAggregate
+from shared.kernel.case_number import aggregate_id
+from shared.kernel.errors import Conflict, Forbidden, Invalid, NotFound
+from shared.kernel.meta import Meta
+from shared.kernel.principal import Principal, Role
 
 
 class Channel(StrEnum):
@@ -106,7 +106,7 @@ class NumberSequence(ClockedAggregate):
 class IdempotencyKey(ClockedAggregate):
     """Keys recorded by registrations before every command took an Idempotency-Key.
 
-    Superseded by `shared.idempotency.AnsweredRequest`; kept so that stored events of this
+    Superseded by `shared.platform.idempotency.AnsweredRequest`; kept so that stored events of this
     type still decode when the log is read again (feeds, audit).
     """
 

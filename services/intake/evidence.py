@@ -21,8 +21,8 @@ from pathlib import Path
 import filetype
 from PIL import Image
 
-from shared.errors import DomainError, Invalid
-from shared.secrets import private_dir
+from shared.kernel.errors import DomainError, Invalid
+from shared.platform.secrets import private_dir
 
 
 def _image(fmt: str) -> Callable[[bytes], bool]:

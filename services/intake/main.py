@@ -11,11 +11,11 @@ from services.intake.application import IntakeApplication
 from services.intake.contracts import to_integration
 from services.intake.dependencies import Desk
 from services.intake.evidence import EvidenceStore
-from shared.eventstore import persistence_env
-from shared.runtime import ServiceRuntime
-from shared.service import create_service, hooks_with_views
-from shared.settings import Settings
-from shared.sqlviews import LocalProjector, create_engine
+from shared.platform.eventstore import persistence_env
+from shared.platform.runtime import ServiceRuntime
+from shared.platform.service import create_service, hooks_with_views
+from shared.platform.settings import Settings
+from shared.platform.sqlviews import LocalProjector, create_engine
 
 MULTIPART_OVERHEAD = 64 * 1024
 

@@ -17,8 +17,8 @@ from pydantic_core import PydanticCustomError
 
 from services.intake.domain import Channel, Complaint, Nature
 from services.intake.taxonomy import LEVEL_1_FLAGS, LEVEL_2_FLAGS, labelled
-from shared.schemas import Currency, Strict
-from shared.values import MINOR_UNIT_RULE, Amount, Instant, Rate, below_minor_unit
+from shared.kernel.values import MINOR_UNIT_RULE, Amount, Instant, Rate, below_minor_unit
+from shared.platform.schemas import Currency, Strict
 
 Text200 = Field(min_length=1, max_length=200)
 

@@ -25,9 +25,9 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.intake.domain import Complaint
-from shared import migrations
-from shared.schemas import decode_cursor, encode_cursor
-from shared.sqlviews import UTCDateTime, tracking_table, upsert
+from shared.platform import migrations
+from shared.platform.schemas import decode_cursor, encode_cursor
+from shared.platform.sqlviews import UTCDateTime, tracking_table, upsert
 
 metadata = MetaData()
 tracking = tracking_table(metadata, "intake_view_tracking")

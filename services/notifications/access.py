@@ -10,8 +10,8 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from shared.auth.access import allow
-from shared.auth.principal import Principal, Role
+from shared.kernel.principal import Principal, Role
+from shared.platform.auth.access import allow
 
 Admin = Annotated[Principal, Depends(allow(Role.admin))]
 Reader = Annotated[Principal, Depends(allow(Role.admin, Role.auditor))]

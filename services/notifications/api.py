@@ -22,9 +22,9 @@ from services.notifications.schemas import (
     SubscriptionPage,
     SubscriptionRead,
 )
-from shared.http import CommandRoute
-from shared.meta import command_meta
-from shared.schemas import decode_cursor, encode_cursor
+from shared.kernel.meta import command_meta
+from shared.platform.http import CommandRoute
+from shared.platform.schemas import decode_cursor, encode_cursor
 
 Cursor = Annotated[str | None, Query(max_length=300)]
 Limit = Annotated[int, Query(ge=1, le=views.MAX_PAGE_SIZE)]

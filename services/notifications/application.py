@@ -32,13 +32,13 @@ from services.notifications.domain import (
 )
 from services.notifications.messages import Templates
 from services.notifications.rules import NotificationRules, Rule, email_address
-from shared import clock
 from shared.contracts import intake, parse, routing
-from shared.envelope import SYSTEM_ACTOR, IntegrationEvent
-from shared.errors import NotFound
-from shared.eventstore import ServiceApplication
-from shared.meta import Meta, caused_by, command_meta, for_case
-from shared.settings import Settings
+from shared.contracts.envelope import IntegrationEvent
+from shared.kernel import clock
+from shared.kernel.errors import NotFound
+from shared.kernel.meta import SYSTEM_ACTOR, Meta, caused_by, command_meta, for_case
+from shared.platform.eventstore import ServiceApplication
+from shared.platform.settings import Settings
 
 log = logging.getLogger(__name__)
 

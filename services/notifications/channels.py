@@ -25,10 +25,10 @@ from standardwebhooks import Webhook
 
 from services.notifications.application import NotificationsApplication, Outcome
 from services.notifications.domain import Delivery
-from shared import clock
-from shared.secrets import private_dir
-from shared.settings import Settings
-from shared.threads import run_sync
+from shared.kernel import clock
+from shared.platform.secrets import private_dir
+from shared.platform.settings import Settings
+from shared.platform.threads import run_sync
 
 
 class Channel(Protocol):

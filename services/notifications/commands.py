@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from services.notifications.domain import Delivery, Webhooks
-from shared.meta import Meta
+from shared.kernel.meta import Meta
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from typing import Any
 
 from services.notifications.domain import Delivery
 from shared.contracts import notifications as c
-from shared.outbox import contract_for
+from shared.platform.outbox import contract_for
 
 
 def _sent(e: Any) -> c.MessageSentV1:

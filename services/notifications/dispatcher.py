@@ -30,9 +30,9 @@ from services.notifications import views
 from services.notifications.application import NotificationsApplication, Outcome
 from services.notifications.channels import Channel
 from services.notifications.domain import Channel as ChannelName
-from shared import clock
-from shared.sqlviews import IDLE_SECONDS, LocalProjector
-from shared.threads import run_sync
+from shared.kernel import clock
+from shared.platform.sqlviews import IDLE_SECONDS, LocalProjector
+from shared.platform.threads import run_sync
 
 log = logging.getLogger(__name__)
 

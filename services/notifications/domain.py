@@ -18,11 +18,11 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
-from shared import clock
-from shared.aggregate import ClockedAggregate
-from shared.case_number import aggregate_id
-from shared.errors import Conflict, Invalid, NotFound
-from shared.meta import Meta
+from shared.kernel import clock
+from shared.kernel.aggregate import ClockedAggregate
+from shared.kernel.case_number import aggregate_id
+from shared.kernel.errors import Conflict, Invalid, NotFound
+from shared.kernel.meta import Meta
 
 #: How many webhook subscriptions an installation may hold (a list is read whole).
 MAX_SUBSCRIPTIONS = 100

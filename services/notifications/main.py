@@ -14,12 +14,12 @@ from services.notifications.contracts import to_integration
 from services.notifications.dependencies import Notifying
 from services.notifications.dispatcher import Dispatcher
 from services.notifications.domain import Channel
-from shared.eventstore import persistence_env
-from shared.metrics import ServiceMetrics
-from shared.runtime import ServiceRuntime
-from shared.service import create_service, hooks_with_views
-from shared.settings import Settings
-from shared.sqlviews import LocalProjector, create_engine
+from shared.platform.eventstore import persistence_env
+from shared.platform.metrics import ServiceMetrics
+from shared.platform.runtime import ServiceRuntime
+from shared.platform.service import create_service, hooks_with_views
+from shared.platform.settings import Settings
+from shared.platform.sqlviews import LocalProjector, create_engine
 
 
 async def refresh_gauges(

@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from services.notifications.domain import Delivery, Subscription
 from shared.contracts import CATALOG
-from shared.schemas import Strict
+from shared.platform.schemas import Strict
 
 PRODUCERS = frozenset(spec.producer for spec in CATALOG)
 TYPES = frozenset(spec.type for spec in CATALOG)

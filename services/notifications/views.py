@@ -15,8 +15,8 @@ from sqlalchemy import Column, Index, Integer, MetaData, String, Table, func, or
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.notifications.domain import Delivery, Status
-from shared import migrations
-from shared.sqlviews import UTCDateTime, tracking_table, upsert
+from shared.platform import migrations
+from shared.platform.sqlviews import UTCDateTime, tracking_table, upsert
 
 metadata = MetaData()
 tracking = tracking_table(metadata, "notifications_view_tracking")

@@ -13,10 +13,10 @@ from fastapi import Depends
 
 from services.routing.application import RoutingApplication
 from services.routing.dependencies import application
-from shared.auth.access import allow
-from shared.auth.principal import STAFF, Principal, Role
-from shared.errors import Forbidden
-from shared.threads import run_sync
+from shared.kernel.errors import Forbidden
+from shared.kernel.principal import STAFF, Principal, Role
+from shared.platform.auth.access import allow
+from shared.platform.threads import run_sync
 
 READERS = tuple(STAFF)
 

@@ -41,12 +41,12 @@ from services.routing.schemas import (
     Reassignment,
     Rejection,
 )
-from shared import clock
-from shared.auth.access import allow
-from shared.auth.principal import Principal, Role
-from shared.http import CommandRoute, Prefer, read_waiting
-from shared.meta import command_meta
-from shared.schemas import decode_cursor, encode_cursor
+from shared.kernel import clock
+from shared.kernel.meta import command_meta
+from shared.kernel.principal import Principal, Role
+from shared.platform.auth.access import allow
+from shared.platform.http import CommandRoute, Prefer, read_waiting
+from shared.platform.schemas import decode_cursor, encode_cursor
 
 RULES_EXAMPLE = {
     "version": "2026.12-1",

@@ -15,17 +15,17 @@ from eventsourcing.persistence import IntegrityError
 from services.routing.deadlines import DeadlinePolicy, default_policy
 from services.routing.domain import Case
 from services.routing.rules import Decision, RuleSet, shipped_rules
-from shared.aggregate import ClockedAggregate
-from shared.auth.principal import Principal
-from shared.case_number import CaseNumber, aggregate_id
-from shared.commands import Command
 from shared.contracts import intake, settlement
+from shared.contracts.envelope import IntegrationEvent
 from shared.contracts.routing import StopCause
-from shared.envelope import SYSTEM_ACTOR, IntegrationEvent
-from shared.errors import Conflict, NotFound
-from shared.eventstore import ServiceApplication
-from shared.meta import Meta, caused_by, command_meta, for_case
-from shared.reactions import Reactions
+from shared.kernel.aggregate import ClockedAggregate
+from shared.kernel.case_number import CaseNumber, aggregate_id
+from shared.kernel.commands import Command
+from shared.kernel.errors import Conflict, NotFound
+from shared.kernel.meta import SYSTEM_ACTOR, Meta, caused_by, command_meta, for_case
+from shared.kernel.principal import Principal
+from shared.platform.eventstore import ServiceApplication
+from shared.platform.reactions import Reactions
 
 RULES_ID = aggregate_id("routing.rule-set", "current")
 
@@ -61,7 +61,7 @@ class RoutingApplication(ServiceApplication):
     def __init__(self, env: dict[str, str], policy: DeadlinePolicy | None = None) -> None:
         super().__init__(env)
         self.policy_in_force = policy or default_policy()
-        #: Reactions to upstream events, typed by their contracts (`shared.reactions`).
+        #: Reactions to upstream events, typed by their contracts (`shared.platform.reactions`).
         self.policy = self.reactions()
 
     # Queries --------------------------------------------------------------------------------

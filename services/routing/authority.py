@@ -11,7 +11,7 @@ from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
-from shared.errors import Invalid
+from shared.kernel.errors import Invalid
 
 AUTHORITY_FILE = Path(__file__).with_name("authority.json")
 

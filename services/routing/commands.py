@@ -16,7 +16,7 @@ from typing import Any
 from services.routing.deadlines import DeadlinePolicy
 from services.routing.domain import Case
 from services.routing.rules import RuleSet
-from shared.meta import Meta
+from shared.kernel.meta import Meta
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from typing import Any
 
 from services.routing.domain import Case
 from shared.contracts import routing as c
-from shared.outbox import Builder, contract_for, copied
+from shared.platform.outbox import Builder, contract_for, copied
 
 
 def _changed(change: str) -> Builder:

@@ -18,16 +18,16 @@ from eventsourcing.domain import event
 from services.routing.authority import covers, levels, required_level
 from services.routing.deadlines import TIMERS, DeadlinePolicy
 from services.routing.rules import RuleSet, case_facts
-from shared import clock
-from shared.aggregate import ClockedAggregate
-from shared.auth.principal import Principal, Role
-from shared.case_number import aggregate_id
 from shared.contracts.common import PARTY_KINDS
 from shared.contracts.routing import StopCause
-from shared.errors import Conflict, Forbidden, Invalid
-from shared.meta import Meta
-from shared.money import Money
-from shared.values import MINOR_UNIT_RULE, below_minor_unit
+from shared.kernel import clock
+from shared.kernel.aggregate import ClockedAggregate
+from shared.kernel.case_number import aggregate_id
+from shared.kernel.errors import Conflict, Forbidden, Invalid
+from shared.kernel.meta import Meta
+from shared.kernel.money import Money
+from shared.kernel.principal import Principal, Role
+from shared.kernel.values import MINOR_UNIT_RULE, below_minor_unit
 
 #: Escalation ladder: each escalation goes one level up; level-1 cases start at the top.
 LADDER = ("unit_handler", "unit_manager", "deputy_general_manager", "senior_management")

@@ -12,13 +12,13 @@ from services.routing.application import RoutingApplication
 from services.routing.contracts import to_integration
 from services.routing.dependencies import Handling
 from services.routing.scheduler import Scheduler
-from shared import clock
-from shared.eventstore import persistence_env
-from shared.metrics import ServiceMetrics
-from shared.runtime import ServiceRuntime
-from shared.service import create_service, hooks_with_views
-from shared.settings import Settings
-from shared.sqlviews import LocalProjector, create_engine
+from shared.kernel import clock
+from shared.platform.eventstore import persistence_env
+from shared.platform.metrics import ServiceMetrics
+from shared.platform.runtime import ServiceRuntime
+from shared.platform.service import create_service, hooks_with_views
+from shared.platform.settings import Settings
+from shared.platform.sqlviews import LocalProjector, create_engine
 
 
 async def refresh_gauges(engine: AsyncEngine, metrics: ServiceMetrics) -> None:

@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from shared.errors import Invalid
+from shared.kernel.errors import Invalid
 
 RULES_FILE = Path(__file__).with_name("routing_rules.json")
 

@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.routing import views
 from services.routing.application import RoutingApplication
-from shared import clock
-from shared.sqlviews import LocalProjector
-from shared.threads import run_sync
+from shared.kernel import clock
+from shared.platform.sqlviews import LocalProjector
+from shared.platform.threads import run_sync
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.routing.domain import FISHBONE, LADDER, PARTY_KINDS, Case, CaseStatus
-from shared.schemas import Currency, Strict
-from shared.values import Amount, Instant, Rate, Share, UnitPrice
+from shared.kernel.values import Amount, Instant, Rate, Share, UnitPrice
+from shared.platform.schemas import Currency, Strict
 
 
 class Reason(Strict):

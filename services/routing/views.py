@@ -25,8 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.routing.domain import Case
-from shared import migrations
-from shared.sqlviews import UTCDateTime, tracking_table, upsert
+from shared.platform import migrations
+from shared.platform.sqlviews import UTCDateTime, tracking_table, upsert
 
 metadata = MetaData()
 tracking = tracking_table(metadata, "routing_view_tracking")

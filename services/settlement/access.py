@@ -10,8 +10,8 @@ from typing import Annotated
 from fastapi import Depends
 
 from services.settlement.schemas import SIGN_OFF_BY_ROLE
-from shared.auth.access import allow
-from shared.auth.principal import Principal, Role
+from shared.kernel.principal import Principal, Role
+from shared.platform.auth.access import allow
 
 #: Who reads settlements. Acting on them is finance's, but for the sign-offs of the cost
 #: sheet; settlement does not know a case's unit, so handlers read their case's money

@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from shared.money import Money
+from shared.kernel.money import Money
 
 CHART_FILE = Path(__file__).with_name("chart_of_accounts.json")
 

@@ -42,10 +42,10 @@ from services.settlement.schemas import (
     SignOff,
     ToleranceChange,
 )
-from shared.auth.principal import Principal
-from shared.errors import Forbidden
-from shared.http import CommandRoute, Prefer, read_waiting
-from shared.meta import command_meta
+from shared.kernel.errors import Forbidden
+from shared.kernel.meta import command_meta
+from shared.kernel.principal import Principal
+from shared.platform.http import CommandRoute, Prefer, read_waiting
 
 
 def act(app: SettlementApplication, command: SettlementCommand, who: Principal) -> SettlementRead:

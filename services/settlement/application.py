@@ -11,14 +11,14 @@ from eventsourcing.application import AggregateNotFoundError
 
 from services.settlement.commands import Complete, SettlementCommand
 from services.settlement.domain import DocumentSequence, ReceivableHold, Settlement, settlement_id
-from shared import clock
-from shared.case_number import CaseNumber
 from shared.contracts import intake, routing
-from shared.envelope import IntegrationEvent
-from shared.errors import NotFound
-from shared.eventstore import ServiceApplication
-from shared.meta import Meta, caused_by, for_case
-from shared.reactions import Reactions
+from shared.contracts.envelope import IntegrationEvent
+from shared.kernel import clock
+from shared.kernel.case_number import CaseNumber
+from shared.kernel.errors import NotFound
+from shared.kernel.meta import Meta, caused_by, for_case
+from shared.platform.eventstore import ServiceApplication
+from shared.platform.reactions import Reactions
 
 
 class SettlementApplication(ServiceApplication):
@@ -27,7 +27,7 @@ class SettlementApplication(ServiceApplication):
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
-        #: Reactions to upstream events, typed by their contracts (`shared.reactions`).
+        #: Reactions to upstream events, typed by their contracts (`shared.platform.reactions`).
         self.policy = self.reactions()
         # Document numbers are issued one at a time per process; across processes the
         # sequences' optimistic versions keep them gapless and unique.

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from services.settlement.domain import Numbering, Settlement
-from shared.meta import Meta
+from shared.kernel.meta import Meta
 
 
 class SettlementCommand(Protocol):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from services.settlement.domain import ReceivableHold, Settlement
 from shared.contracts import settlement as c
-from shared.outbox import contract_for, copied
+from shared.platform.outbox import contract_for, copied
 
 to_integration = contract_for(
     {

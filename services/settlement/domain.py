@@ -3,7 +3,7 @@ receivables hold on the complained part numbers.
 
 Rounding points (the only ones): each refund or allowance line's net amount is rounded half-up
 to the currency's minor unit, then its tax (net × rate) is rounded half-up; totals are sums of
-rounded lines. Apportioned shares are exact by construction (`shared.money.apportion`).
+rounded lines. Apportioned shares are exact by construction (`shared.kernel.money.apportion`).
 Every financial effect posts a balanced voucher in the same event batch; documents and
 vouchers are numbered from their own gapless sequences.
 
@@ -27,12 +27,12 @@ from typing import Any
 from eventsourcing.domain import event
 
 from services.settlement.accounting import cr, dr, reversed_lines, voucher_lines
-from shared.aggregate import ClockedAggregate
-from shared.case_number import aggregate_id
-from shared.errors import Conflict, Invalid
-from shared.meta import Meta
-from shared.money import ApportionmentError, Money, apportion
-from shared.values import MINOR_UNIT_RULE, below_minor_unit
+from shared.kernel.aggregate import ClockedAggregate
+from shared.kernel.case_number import aggregate_id
+from shared.kernel.errors import Conflict, Invalid
+from shared.kernel.meta import Meta
+from shared.kernel.money import ApportionmentError, Money, apportion
+from shared.kernel.values import MINOR_UNIT_RULE, below_minor_unit
 
 POLICY_FILE = Path(__file__).with_name("settlement_policy.json")
 

@@ -7,10 +7,10 @@ from fastapi import FastAPI
 from services.settlement import api
 from services.settlement.application import SettlementApplication
 from services.settlement.contracts import to_integration
-from shared.eventstore import persistence_env
-from shared.runtime import ServiceRuntime
-from shared.service import application_hooks, create_service
-from shared.settings import Settings
+from shared.platform.eventstore import persistence_env
+from shared.platform.runtime import ServiceRuntime
+from shared.platform.service import application_hooks, create_service
+from shared.platform.settings import Settings
 
 #: Domain events that credit or pay the customer, and where their gross amount is.
 _MONEY = {

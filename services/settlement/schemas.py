@@ -1,6 +1,6 @@
 """Settlement's request and answer models: finance's commands and the settlement as read.
 
-Values (amounts, prices, rates, shares) are the shared types of `shared.values`, the same as
+Values (amounts, prices, rates, shares) are the shared types of `shared.kernel.values`, the same as
 the published contracts, so whatever these accept settlement can publish.
 """
 
@@ -11,10 +11,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.settlement.domain import Settlement, SettlementStatus
-from shared.auth.principal import Role
 from shared.contracts.common import PARTY_KINDS
-from shared.schemas import Strict
-from shared.values import Percent, PositiveAmount, Rate, UnitPrice
+from shared.kernel.principal import Role
+from shared.kernel.values import Percent, PositiveAmount, Rate, UnitPrice
+from shared.platform.schemas import Strict
 
 
 class Receipt(Strict):

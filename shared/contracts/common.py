@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.values import DecimalText, Rate
+from shared.kernel.values import DecimalText, Rate
 
 #: Who can bear responsibility for a complaint (investigation, apportionment, charge-backs).
 PARTY_KINDS = ("internal_unit", "person", "carrier", "supplier", "distributor", "customer")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.contracts import CATALOG, ContractSpec
-from shared.envelope import dumps_schema, envelope_json_schema
+from shared.contracts.envelope import dumps_schema, envelope_json_schema
 
 HERE = Path(__file__).parent
 SCHEMAS = HERE / "schemas"
@@ -36,7 +36,7 @@ def schema_files() -> dict[Path, str]:
 def audit_export_schema() -> dict[str, Any]:
     """A line of `complaints audit export` (manifest, checkpoint, event or step): a file
     format auditors' tools read, published like the event contracts."""
-    from shared.audit.export import AnyLine
+    from shared.platform.audit.export import AnyLine
 
     schema = AnyLine.json_schema()
     schema["$id"] = "urn:complaints:audit-export-line:v1"

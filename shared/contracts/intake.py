@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from shared.contracts.common import Contract, Party
-from shared.values import DecimalText, Instant
+from shared.kernel.values import DecimalText, Instant
 
 
 class Subject(Contract):

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from shared.contracts.common import Contract, Party, RemedyLine
-from shared.values import DecimalText, Instant
+from shared.kernel.values import DecimalText, Instant
 
 
 class StopCause(StrEnum):

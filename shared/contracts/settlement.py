@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from shared.contracts.common import Contract, Party, RemedyLine
-from shared.values import DecimalText, Rate
+from shared.kernel.values import DecimalText, Rate
 
 Amount = Field(description="Decimal string, exact to the minor unit")
 

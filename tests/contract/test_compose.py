@@ -4,7 +4,7 @@ from pathlib import Path
 
 import yaml
 
-from shared.settings import DEFAULT_PORTS, ENV_PREFIX, ServiceName, Settings
+from shared.platform.settings import DEFAULT_PORTS, ENV_PREFIX, ServiceName, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())

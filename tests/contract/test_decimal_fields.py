@@ -20,9 +20,9 @@ from services.routing.commands import Propose
 from services.routing.contracts import to_integration
 from services.routing.schemas import Proposal
 from shared.contracts import routing as routing_contracts
-from shared.errors import DomainError
-from shared.outbox import OutboxReader
-from shared.values import DECIMAL_PATTERN
+from shared.kernel.errors import DomainError
+from shared.kernel.values import DECIMAL_PATTERN
+from shared.platform.outbox import OutboxReader
 from tests.contract.test_openapi_examples import SERVICES, openapi
 from tests.support.routing_story import HANDLER, opened
 

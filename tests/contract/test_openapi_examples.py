@@ -2,7 +2,7 @@
 
 import pytest
 
-from shared.settings import Settings
+from shared.platform.settings import Settings
 
 SERVICES = ["intake", "routing", "settlement", "analytics", "notifications"]
 

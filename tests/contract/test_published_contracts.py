@@ -13,10 +13,10 @@ from services.notifications.commands import Subscribe
 from services.notifications.contracts import to_integration as notifications_contract
 from services.routing.contracts import to_integration as routing_contract
 from services.settlement.contracts import to_integration as settlement_contract
-from shared import clock
-from shared.clock import ManualClock
 from shared.contracts import CATALOG
 from shared.contracts.documents import SCHEMAS, schema_files
+from shared.kernel import clock
+from shared.kernel.clock import ManualClock
 from tests.support.builders import analytics_app, intake_app, routing_app, settlement_app
 from tests.support.lifecycle_story import FINANCE, lifecycle, outbox
 from tests.support.notifications_story import notifications_app, plan_all

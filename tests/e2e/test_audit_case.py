@@ -11,10 +11,10 @@ so does the case exported with its proofs, with the public checkpoint key alone.
 import httpx
 import pytest
 
-from shared import clock
-from shared.audit.export import verify_export
-from shared.audit.report import fetch_case, fetch_proofs, timeline_html
-from shared.audit.signing import published_keys
+from shared.kernel import clock
+from shared.platform.audit.export import verify_export
+from shared.platform.audit.report import fetch_case, fetch_proofs, timeline_html
+from shared.platform.audit.signing import published_keys
 from tests.conftest import settings_from
 from tests.support.auth import bearer
 from tests.support.http_story import (

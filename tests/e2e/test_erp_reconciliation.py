@@ -14,7 +14,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from shared.bus.kafka import group_lag
+from shared.platform.bus.kafka import group_lag
 from tests.conftest import settings_from
 from tests.support.auth import bearer
 from tests.support.erp import run_erp_consumer

@@ -15,7 +15,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from shared import clock
+from shared.kernel import clock
 from tests.support.auth import bearer
 from tests.support.infra import topic_events
 from tests.support.timing import clock_env

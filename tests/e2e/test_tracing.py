@@ -18,7 +18,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from shared.settings import ServiceName, Settings
+from shared.platform.settings import ServiceName, Settings
 from tests.support.auth import bearer
 from tests.support.infra import free_port
 from tests.support.waiting import wait_until

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from shared import clock
+from shared.kernel import clock
 from tests.support.auth import bearer
 from tests.support.waiting import wait_until
 

@@ -19,7 +19,7 @@ import asyncio
 
 import pytest
 
-from shared.case_number import CaseNumber
+from shared.kernel.case_number import CaseNumber
 from tests.support.infra import (
     partition_leader,
     partition_positions,

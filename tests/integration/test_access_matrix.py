@@ -17,10 +17,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.intake.contracts import to_integration as intake_contract
-from shared import clock
-from shared.clock import ManualClock
-from shared.outbox import OutboxReader
-from shared.settings import Settings
+from shared.kernel import clock
+from shared.kernel.clock import ManualClock
+from shared.platform.outbox import OutboxReader
+from shared.platform.settings import Settings
 from tests.support.access_matrix import ALLOWED, FIELDS, PUBLIC, ROLES, bound_to_own_case
 from tests.support.auth import bearer
 from tests.support.builders import clerk_meta, intake_app, registration

@@ -14,9 +14,9 @@ import pytest
 from services.analytics import queries, reports, versions
 from services.analytics.projection import ProjectionHandler, create_tables
 from services.analytics.rebuild import rebuild
-from shared.envelope import IntegrationEvent
-from shared.settings import Settings
-from shared.sqlviews import create_engine
+from shared.contracts.envelope import IntegrationEvent
+from shared.platform.settings import Settings
+from shared.platform.sqlviews import create_engine
 from tests.support.analytics_scenario import Publisher
 
 pytestmark = pytest.mark.integration

@@ -11,10 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.analytics.main import create_app
-from shared import clock
-from shared.clock import ManualClock
-from shared.envelope import IntegrationEvent
-from shared.settings import Settings
+from shared.contracts.envelope import IntegrationEvent
+from shared.kernel import clock
+from shared.kernel.clock import ManualClock
+from shared.platform.settings import Settings
 from tests.support.analytics_scenario import Publisher
 from tests.support.auth import SigningProxy, bearer
 from tests.support.timing import business_clock

@@ -20,8 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shared.audit.export import verify_export
-from shared.audit.signing import load_public_key
+from shared.platform.audit.export import verify_export
+from shared.platform.audit.signing import load_public_key
 from tests.support.auth import bearer
 from tests.support.infra import ROOT
 from tests.support.processes import CORE, ServiceProcesses, isolated_env

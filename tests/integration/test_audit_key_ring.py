@@ -13,9 +13,9 @@ from datetime import timedelta
 
 import pytest
 
-from shared import clock
-from shared.audit.keys import KeyRing
-from shared.clock import ManualClock
+from shared.kernel import clock
+from shared.kernel.clock import ManualClock
+from shared.platform.audit.keys import KeyRing
 from tests.support.timing import business_clock
 
 SWITCH = timedelta(seconds=5)

@@ -23,7 +23,7 @@ import pytest
 
 from services.intake.application import IntakeApplication
 from services.intake.commands import Acknowledge
-from shared.eventstore import persistence_env
+from shared.platform.eventstore import persistence_env
 from tests.conftest import settings_from
 from tests.support.auth import bearer
 from tests.support.builders import clerk_meta

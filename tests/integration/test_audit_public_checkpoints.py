@@ -20,12 +20,12 @@ import pytest
 
 from services.intake.application import IntakeApplication
 from services.intake.commands import Acknowledge
-from shared.audit.checkpoints import Checkpoint, CheckpointFile
-from shared.audit.signing import published_keys
-from shared.audit.verify import verify
-from shared.eventstore import persistence_env
-from shared.runtime import sealer_for
-from shared.settings import Settings
+from shared.platform.audit.checkpoints import Checkpoint, CheckpointFile
+from shared.platform.audit.signing import published_keys
+from shared.platform.audit.verify import verify
+from shared.platform.eventstore import persistence_env
+from shared.platform.runtime import sealer_for
+from shared.platform.settings import Settings
 from tests.support.builders import clerk_meta, registration
 from tests.support.infra import ROOT
 
@@ -112,7 +112,7 @@ def test_a_removed_checkpoint_or_a_key_not_given_is_refused(sealed, tmp_path):
     assert (code, report["broken_line"]) == (1, 2)
 
     other = tmp_path / "other.pem"
-    from shared.audit.signing import CheckpointSigner, public_pem
+    from shared.platform.audit.signing import CheckpointSigner, public_pem
 
     other.write_bytes(public_pem(CheckpointSigner(b"o" * 32).public))
     code, [report] = audit_offline(folder, other, tmp_path / "auditor")

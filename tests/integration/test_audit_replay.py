@@ -21,10 +21,10 @@ from services.intake.application import IntakeApplication
 from services.routing.application import RoutingApplication
 from services.routing.commands import Approve
 from services.settlement.application import SettlementApplication
-from shared import clock
-from shared.clock import ManualClock
-from shared.eventstore import persistence_env
-from shared.settings import Settings
+from shared.kernel import clock
+from shared.kernel.clock import ManualClock
+from shared.platform.eventstore import persistence_env
+from shared.platform.settings import Settings
 from tests.support.lifecycle_story import lifecycle
 from tests.support.routing_story import MANAGER, investigated, proposed, registered_event
 from tests.support.timing import business_clock

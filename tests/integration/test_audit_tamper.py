@@ -20,13 +20,13 @@ from services.intake.application import IntakeApplication
 from services.intake.commands import Acknowledge, Judge
 from services.intake.contracts import to_integration as intake_contract
 from services.routing.application import RoutingApplication
-from shared.audit.checkpoints import CheckpointFile
-from shared.audit.signing import published_keys
-from shared.audit.verify import verify
-from shared.eventstore import persistence_env
-from shared.outbox import OutboxReader
-from shared.runtime import sealer_for
-from shared.settings import Settings
+from shared.platform.audit.checkpoints import CheckpointFile
+from shared.platform.audit.signing import published_keys
+from shared.platform.audit.verify import verify
+from shared.platform.eventstore import persistence_env
+from shared.platform.outbox import OutboxReader
+from shared.platform.runtime import sealer_for
+from shared.platform.settings import Settings
 from tests.conftest import settings_from
 from tests.support.builders import clerk_meta, registration
 

@@ -16,12 +16,12 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from services.intake.application import IntakeApplication
-from shared.audit.checkpoints import CheckpointFile
-from shared.bus.kafka import CheckpointPublisher
-from shared.eventstore import persistence_env
-from shared.runtime import AUDIT_TOPIC_STREAM, TrackedMark, sealer_for
-from shared.settings import Settings
-from shared.threads import run_sync
+from shared.platform.audit.checkpoints import CheckpointFile
+from shared.platform.bus.kafka import CheckpointPublisher
+from shared.platform.eventstore import persistence_env
+from shared.platform.runtime import AUDIT_TOPIC_STREAM, TrackedMark, sealer_for
+from shared.platform.settings import Settings
+from shared.platform.threads import run_sync
 from tests.support.builders import clerk_meta, registration
 
 pytestmark = pytest.mark.integration

@@ -22,8 +22,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
 
 from services.intake.main import create_app
-from shared.auth.tokens import mint, wall_clock
-from shared.settings import Settings
+from shared.platform.auth.tokens import mint, wall_clock
+from shared.platform.settings import Settings
 from tests.support.auth import bearer, token
 
 pytestmark = pytest.mark.integration
@@ -187,7 +187,7 @@ def test_rs256_keys_come_from_the_providers_jwks_url(tmp_path, rsa_keys):
 
 
 def test_rs256_without_a_key_stops_the_service_naming_the_variables():
-    from shared.settings import SettingsError, load_settings
+    from shared.platform.settings import SettingsError, load_settings
 
     with pytest.raises(SettingsError, match="COMPLAINTS_AUTH_PUBLIC_KEY_FILE"):
         load_settings(service="intake", auth_algorithm="RS256")
@@ -206,7 +206,7 @@ def test_the_cli_mints_tokens_the_services_accept_and_refuses_unbound_roles(desk
 def test_a_service_presents_the_configured_token_and_notices_its_renewal(tmp_path):
     import os
 
-    from shared.auth.tokens import ServiceCredentials
+    from shared.platform.auth.tokens import ServiceCredentials
 
     path = tmp_path / "service.token"
     path.write_text("first\n")

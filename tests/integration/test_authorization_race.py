@@ -17,11 +17,11 @@ from services.intake.contracts import to_integration as intake_contract
 from services.routing.application import RoutingApplication
 from services.routing.commands import Propose, Reassign
 from services.routing.domain import Case
-from shared.auth.principal import Principal, Role
-from shared.errors import DomainError
-from shared.eventstore import persistence_env
-from shared.outbox import OutboxReader
-from shared.settings import Settings
+from shared.kernel.errors import DomainError
+from shared.kernel.principal import Principal, Role
+from shared.platform.eventstore import persistence_env
+from shared.platform.outbox import OutboxReader
+from shared.platform.settings import Settings
 from tests.support.builders import clerk_meta, intake_app, registration
 
 pytestmark = pytest.mark.integration

@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 
 from services.intake.application import IntakeApplication
 from services.intake.main import create_app as intake_service
-from shared.eventstore import persistence_env
-from shared.pg_wakeups import PostgresWakeups
-from shared.settings import Settings
+from shared.platform.eventstore import persistence_env
+from shared.platform.pg_wakeups import PostgresWakeups
+from shared.platform.settings import Settings
 from tests.conftest import settings_from
 from tests.support.auth import bearer
 from tests.support.builders import clerk_meta, registration

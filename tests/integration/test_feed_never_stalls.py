@@ -23,11 +23,11 @@ from services.routing.contracts import to_integration as routing_contract
 from services.settlement.application import SettlementApplication
 from services.settlement.commands import AgreeCompensation
 from services.settlement.contracts import to_integration as settlement_contract
-from shared.bus.kafka import KafkaPublisher
-from shared.eventstore import persistence_env
-from shared.outbox import OutboxReader
-from shared.relay import Relay
-from shared.settings import Settings
+from shared.platform.bus.kafka import KafkaPublisher
+from shared.platform.eventstore import persistence_env
+from shared.platform.outbox import OutboxReader
+from shared.platform.relay import Relay
+from shared.platform.settings import Settings
 from tests.conftest import settings_from
 from tests.support.auth import bearer
 from tests.support.builders import clerk_meta, registration

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from services.analytics.main import create_app as analytics_service
 from services.intake.main import create_app as intake_service
 from services.routing.main import create_app as routing_service
-from shared.settings import Settings
+from shared.platform.settings import Settings
 from tests.support.auth import bearer
 
 pytestmark = pytest.mark.integration

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.intake.main import create_app
-from shared.settings import Settings
+from shared.platform.settings import Settings
 from tests.conftest import settings_from
 from tests.support.auth import bearer
 from tests.support.files import SPOOFED, png

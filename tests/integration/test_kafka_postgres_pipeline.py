@@ -11,9 +11,9 @@ from services.intake.application import IntakeApplication
 from services.intake.contracts import to_integration as intake_contract
 from services.routing.application import RoutingApplication
 from services.routing.contracts import to_integration as routing_contract
-from shared.eventstore import persistence_env
-from shared.relay import RELAY_STREAM
-from shared.runtime import ServiceRuntime
+from shared.platform.eventstore import persistence_env
+from shared.platform.relay import RELAY_STREAM
+from shared.platform.runtime import ServiceRuntime
 from tests.conftest import settings_from
 from tests.support.builders import clerk_meta, registration
 from tests.support.waiting import eventually

@@ -6,8 +6,8 @@ import importlib.util
 
 import pytest
 
-from shared.bus.kafka import connection
-from shared.settings import SettingsError, load_settings
+from shared.platform.bus.kafka import connection
+from shared.platform.settings import SettingsError, load_settings
 from tests.support.infra import ROOT as REPO
 
 

@@ -6,7 +6,7 @@ own) and an `flock` beside an SQLite store. When the tool lets go, a standby lea
 
 import pytest
 
-from shared.leadership import lease_for
+from shared.platform.leadership import lease_for
 from tests.conftest import settings_from
 
 

@@ -8,9 +8,9 @@ from services.analytics import store as analytics
 from services.intake import views as intake
 from services.notifications import views as notifications
 from services.routing import views as routing
-from shared import migrations
-from shared.settings import Settings
-from shared.sqlviews import create_engine
+from shared.platform import migrations
+from shared.platform.settings import Settings
+from shared.platform.sqlviews import create_engine
 
 pytestmark = pytest.mark.integration
 

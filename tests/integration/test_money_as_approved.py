@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from services.routing.main import create_app as routing_service
 from services.settlement.main import create_app as settlement_service
-from shared.settings import Settings
+from shared.platform.settings import Settings
 from tests.conftest import settings_from
 from tests.support.auth import bearer
 from tests.support.routing_story import registered_event

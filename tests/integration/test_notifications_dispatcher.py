@@ -10,9 +10,9 @@ from services.notifications.application import NotificationsApplication, Outcome
 from services.notifications.commands import Subscribe
 from services.notifications.dispatcher import Dispatcher
 from services.notifications.domain import Channel
-from shared.eventstore import persistence_env
-from shared.settings import Settings
-from shared.sqlviews import LocalProjector, create_engine
+from shared.platform.eventstore import persistence_env
+from shared.platform.settings import Settings
+from shared.platform.sqlviews import LocalProjector, create_engine
 from tests.support.builders import clerk_meta, intake_app, registration
 from tests.support.lifecycle_story import outbox
 from tests.support.notifications_story import QUIET_FREE

@@ -30,9 +30,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis.errors import Flaky
 
 from services.intake.contracts import to_integration as intake_contract
-from shared import clock
-from shared.clock import ManualClock
-from shared.outbox import OutboxReader
+from shared.kernel import clock
+from shared.kernel.clock import ManualClock
+from shared.platform.outbox import OutboxReader
 from tests.integration.test_openapi_fuzz import CHECKS
 from tests.support.access_matrix import ALLOWED, ROLES
 from tests.support.auth import bearer

@@ -7,13 +7,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.intake.main import create_app
-from shared import idempotency
-from shared.consumer import TrackingConsumer
-from shared.deadletter import DeadLetter
-from shared.errors import Conflict
-from shared.handlers import ApplicationHandler
-from shared.idempotency import IdempotentRequest
-from shared.settings import Settings
+from shared.kernel.errors import Conflict
+from shared.platform import idempotency
+from shared.platform.consumer import TrackingConsumer
+from shared.platform.deadletter import DeadLetter
+from shared.platform.handlers import ApplicationHandler
+from shared.platform.idempotency import IdempotentRequest
+from shared.platform.settings import Settings
 from tests.support.auth import bearer
 from tests.support.builders import routing_app
 from tests.support.fakes import ListSubscription, feed_delivery

@@ -8,10 +8,10 @@ from fastapi.testclient import TestClient
 
 from services.intake.contracts import to_integration as intake_contract
 from services.routing.main import create_app
-from shared import clock
-from shared.clock import ManualClock
-from shared.outbox import OutboxReader
-from shared.settings import Settings
+from shared.kernel import clock
+from shared.kernel.clock import ManualClock
+from shared.platform.outbox import OutboxReader
+from shared.platform.settings import Settings
 from tests.support.auth import bearer
 from tests.support.builders import clerk_meta, intake_app, registration
 from tests.support.routing_story import upstream

@@ -11,7 +11,7 @@ import asyncio
 
 import pytest
 
-from shared.auth.limits import RateLimited, SharedRateLimiter, rate_limiter
+from shared.platform.auth.limits import RateLimited, SharedRateLimiter, rate_limiter
 from tests.conftest import settings_from
 
 

@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 
 from services.intake.commands import Acknowledge
 from services.intake.main import create_app as intake_service
-from shared.case_number import CaseNumber
-from shared.settings import Settings
+from shared.kernel.case_number import CaseNumber
+from shared.platform.settings import Settings
 from tests.support.auth import bearer
 from tests.support.builders import clerk_meta, registration
 

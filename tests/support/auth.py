@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from shared.auth.principal import Role
-from shared.auth.tokens import mint
-from shared.settings import Settings
+from shared.kernel.principal import Role
+from shared.platform.auth.tokens import mint
+from shared.platform.settings import Settings
 
 #: The people of the stories, and what binds their role.
 PEOPLE: dict[str, tuple[str, dict[str, str]]] = {

@@ -12,9 +12,8 @@ from services.analytics.alerts import AnalyticsApplication
 from services.intake.application import IntakeApplication, Registration
 from services.routing.application import RoutingApplication
 from services.settlement.application import SettlementApplication
-from shared.envelope import Actor
-from shared.meta import command_meta
-from shared.settings import Settings
+from shared.kernel.meta import Actor, command_meta
+from shared.platform.settings import Settings
 
 IN_MEMORY: dict[str, str] = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 CLERK = Actor(id="clerk-wang", role="clerk")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 
-from shared.bus import Delivery
-from shared.envelope import IntegrationEvent
+from shared.contracts.envelope import IntegrationEvent
+from shared.platform.bus import Delivery
 
 
 class ListSubscription:

@@ -50,10 +50,9 @@ from services.settlement.commands import (
     SignOffCosts,
 )
 from services.settlement.contracts import to_integration as settlement_contract
-from shared.clock import ManualClock
-from shared.envelope import Actor
-from shared.meta import command_meta
-from shared.outbox import OutboxReader
+from shared.kernel.clock import ManualClock
+from shared.kernel.meta import Actor, command_meta
+from shared.platform.outbox import OutboxReader
 from tests.support.builders import clerk_meta, registration
 from tests.support.routing_story import HANDLER, MANAGER, investigated, proposed
 

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from shared import clock
+from shared.kernel import clock
 from tests.support.auth import bearer
 from tests.support.erp import run_erp_consumer
 from tests.support.waiting import wait_until

@@ -6,8 +6,8 @@ from __future__ import annotations
 from services.notifications.application import NotificationsApplication
 from services.notifications.domain import Delivery
 from services.notifications.rules import NotificationRules
-from shared.outbox import OutboxReader
-from shared.settings import Settings
+from shared.platform.outbox import OutboxReader
+from shared.platform.settings import Settings
 from tests.support.builders import IN_MEMORY
 
 QUIET_FREE = NotificationRules.load().model_copy(update={"quiet_hours": None})

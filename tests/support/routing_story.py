@@ -8,10 +8,10 @@ from typing import Any
 
 from services.intake.contracts import to_integration as intake_contract
 from services.routing.commands import Propose, RecordInvestigation
-from shared import clock
-from shared.envelope import Actor, IntegrationEvent
-from shared.meta import command_meta
-from shared.outbox import OutboxReader
+from shared.contracts.envelope import IntegrationEvent
+from shared.kernel import clock
+from shared.kernel.meta import Actor, command_meta
+from shared.platform.outbox import OutboxReader
 from tests.support.builders import clerk_meta, intake_app, registration, routing_app
 
 HANDLER = command_meta(Actor(id="qa-liu", role="handler"))

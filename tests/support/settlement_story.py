@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from shared import clock
-from shared.envelope import Actor, IntegrationEvent
-from shared.meta import command_meta
+from shared.contracts.envelope import IntegrationEvent
+from shared.kernel import clock
+from shared.kernel.meta import Actor, command_meta
 from tests.support.builders import settlement_app
 
 FINANCE = command_meta(Actor(id="fin-zhou", role="finance"))

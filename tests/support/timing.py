@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from shared.clock import ShiftedClock
+from shared.kernel.clock import ShiftedClock
 
 #: 10:00 in Shanghai on 6 November 2026: October's report is not final until the 10th.
 TEST_DAY = datetime(2026, 11, 6, 2, 0, tzinfo=UTC)

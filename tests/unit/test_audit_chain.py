@@ -8,10 +8,10 @@ from dataclasses import replace
 
 import pytest
 
-from shared.audit.chain import GENESIS, content_digest, link, seal, unseal
-from shared.audit.checkpoints import Checkpoint, log_step
-from shared.audit.history import case_history, causal_order
-from shared.audit.signing import CheckpointSigner
+from shared.platform.audit.chain import GENESIS, content_digest, link, seal, unseal
+from shared.platform.audit.checkpoints import Checkpoint, log_step
+from shared.platform.audit.history import case_history, causal_order
+from shared.platform.audit.signing import CheckpointSigner
 
 KEY = b"k" * 32
 KEY_ID = "5eed" * 4
@@ -113,8 +113,8 @@ def test_a_batch_alert_belongs_to_the_history_of_every_case_it_counts():
 
 
 def test_a_proof_too_large_for_one_answer_is_refused_before_it_is_read():
-    from shared.audit.export import ORIGIN, check_bounded
-    from shared.errors import Invalid
+    from shared.kernel.errors import Invalid
+    from shared.platform.audit.export import ORIGIN, check_bounded
 
     first = Checkpoint("intake", 900, "ab" * 32, 900, "2026-11-06T02:00:00+00:00")
     second = Checkpoint("intake", 2000, "cd" * 32, 1800, "2026-11-06T02:00:10+00:00")

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.case_number import CaseNumber, CaseNumberError, aggregate_id, numbering_period
+from shared.kernel.case_number import CaseNumber, CaseNumberError, aggregate_id, numbering_period
 
 
 def test_parse_and_format_round_trip():

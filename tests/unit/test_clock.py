@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from shared.clock import ManualClock, ensure_utc
+from shared.kernel.clock import ManualClock, ensure_utc
 
 
 def test_a_manual_clock_moves_only_when_told():

@@ -18,10 +18,10 @@ from services.intake.commands import (
     UnlinkRepeat,
     Withdraw,
 )
-from shared import clock
-from shared.clock import ManualClock
-from shared.envelope import IntegrationEvent
-from shared.errors import Conflict, Invalid
+from shared.contracts.envelope import IntegrationEvent
+from shared.kernel import clock
+from shared.kernel.clock import ManualClock
+from shared.kernel.errors import Conflict, Invalid
 from tests.support.builders import clerk_meta, intake_app, registration
 from tests.support.timing import business_clock
 

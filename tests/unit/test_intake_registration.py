@@ -6,12 +6,11 @@ from uuid import UUID
 import pytest
 
 from services.intake.contracts import to_integration
-from shared import idempotency
-from shared.errors import Conflict
-from shared.idempotency import IdempotentRequest
-from shared.logs import correlation_id
-from shared.meta import command_meta
-from shared.outbox import OutboxReader
+from shared.kernel.errors import Conflict
+from shared.kernel.meta import command_meta, current_correlation
+from shared.platform import idempotency
+from shared.platform.idempotency import IdempotentRequest
+from shared.platform.outbox import OutboxReader
 from tests.support.builders import CLERK, clerk_meta, intake_app, registration
 
 
@@ -97,9 +96,9 @@ def test_the_registration_leaves_as_a_versioned_integration_event():
 
 
 def test_a_request_correlation_id_continues_into_the_event():
-    token = correlation_id.set("5b0c7f9e-4a7e-4d0b-9a43-2f0f5c1d7a11")
+    token = current_correlation.set("5b0c7f9e-4a7e-4d0b-9a43-2f0f5c1d7a11")
     try:
         assert command_meta(CLERK)["correlation_id"] == "5b0c7f9e-4a7e-4d0b-9a43-2f0f5c1d7a11"
     finally:
-        correlation_id.reset(token)
+        current_correlation.reset(token)
     assert UUID(command_meta(CLERK)["correlation_id"])  # a fresh flow without a header

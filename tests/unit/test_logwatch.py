@@ -4,7 +4,7 @@ import asyncio
 import threading
 import time
 
-from shared.logwatch import LogWatch
+from shared.platform.logwatch import LogWatch
 
 
 async def unchanged_head() -> int:

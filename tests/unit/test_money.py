@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from shared.money import Money, MoneyError
+from shared.kernel.money import Money, MoneyError
 
 
 def test_rounding_is_half_up_to_the_currency_minor_unit():

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.money import MINOR_UNITS, ApportionmentError, Money, apportion, quantum
+from shared.kernel.money import MINOR_UNITS, ApportionmentError, Money, apportion, quantum
 
 currencies = st.sampled_from(sorted(MINOR_UNITS))
 

@@ -16,13 +16,12 @@ from services.notifications.domain import Backoff, Delivery, Status
 from services.notifications.rules import NotificationRules, QuietHours, email_address
 from services.routing.contracts import to_integration as routing_contract
 from services.settlement.contracts import to_integration as settlement_contract
-from shared import clock
-from shared.clock import ManualClock
 from shared.contracts import Unprocessable
-from shared.envelope import Actor
-from shared.errors import Conflict
-from shared.meta import command_meta
-from shared.outbox import OutboxReader
+from shared.kernel import clock
+from shared.kernel.clock import ManualClock
+from shared.kernel.errors import Conflict
+from shared.kernel.meta import Actor, command_meta
+from shared.platform.outbox import OutboxReader
 from tests.support.builders import (
     analytics_app,
     clerk_meta,

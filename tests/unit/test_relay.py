@@ -3,8 +3,8 @@
 import pytest
 
 from services.intake.contracts import to_integration
-from shared.outbox import OutboxReader
-from shared.relay import RELAY_STREAM, Relay
+from shared.platform.outbox import OutboxReader
+from shared.platform.relay import RELAY_STREAM, Relay
 from tests.support.builders import clerk_meta, intake_app, registration
 from tests.support.fakes import RecordingPublisher
 

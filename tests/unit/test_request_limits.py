@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from shared.auth.limits import LocalRateLimiter, RateLimited
-from shared.http import RequestTimeout
+from shared.platform.auth.limits import LocalRateLimiter, RateLimited
+from shared.platform.http import RequestTimeout
 
 
 async def test_a_caller_bursts_up_to_its_allowance_then_waits_while_others_go_on():

@@ -15,9 +15,9 @@ from services.routing.commands import (
     Reject,
 )
 from services.routing.domain import Case
-from shared import clock
-from shared.clock import ManualClock
-from shared.errors import Conflict, Forbidden, Invalid
+from shared.kernel import clock
+from shared.kernel.clock import ManualClock
+from shared.kernel.errors import Conflict, Forbidden, Invalid
 from tests.support.routing_story import (
     HANDLER,
     MANAGER,

@@ -8,9 +8,9 @@ from services.routing.calendar import BusinessCalendar, Duration
 from services.routing.commands import Approve, ExtendClock, PauseClock, Rebaseline, ResumeClock
 from services.routing.deadlines import DeadlinePolicy, default_policy
 from services.routing.domain import Case
-from shared import clock
-from shared.clock import ManualClock
-from shared.errors import Conflict, Invalid
+from shared.kernel import clock
+from shared.kernel.clock import ManualClock
+from shared.kernel.errors import Conflict, Invalid
 from tests.support.routing_story import HANDLER, MANAGER, opened, react, upstream
 from tests.support.timing import business_clock
 

@@ -4,7 +4,7 @@ import pytest
 
 from services.routing.domain import Case
 from services.routing.rules import RuleSet, case_facts, shipped_rules
-from shared.errors import Conflict, Invalid
+from shared.kernel.errors import Conflict, Invalid
 from tests.support.routing_story import MANAGER, opened
 
 

@@ -7,8 +7,8 @@ and the supervisor starts a fresh one.
 
 import asyncio
 
-from shared.runtime import ServiceRuntime
-from shared.settings import Settings
+from shared.platform.runtime import ServiceRuntime
+from shared.platform.settings import Settings
 
 
 async def test_a_background_failure_is_reported_once_and_marks_the_runtime_failed():

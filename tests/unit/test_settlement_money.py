@@ -20,8 +20,8 @@ from services.settlement.commands import (
     SetCostHeader,
     SignOffCosts,
 )
-from shared import clock
-from shared.errors import Conflict, Invalid
+from shared.kernel import clock
+from shared.kernel.errors import Conflict, Invalid
 from tests.support.settlement_story import CUSTOMER, act, approval, opened
 
 

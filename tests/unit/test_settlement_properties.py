@@ -16,8 +16,8 @@ from services.settlement.commands import (
     RecordCost,
     SignOffCosts,
 )
-from shared.errors import Invalid
-from shared.money import MINOR_UNITS, quantum
+from shared.kernel.errors import Invalid
+from shared.kernel.money import MINOR_UNITS, quantum
 from tests.support.settlement_story import act, opened
 
 currencies = st.sampled_from(sorted(MINOR_UNITS))

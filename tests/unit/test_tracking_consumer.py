@@ -4,11 +4,11 @@ from eventsourcing.domain import Aggregate
 
 from services.intake.commands import Acknowledge
 from services.intake.contracts import to_integration as intake_contract
-from shared.bus import Delivery, parse_delivery
-from shared.consumer import TrackingConsumer
-from shared.deadletter import DeadLetter
-from shared.handlers import ApplicationHandler
-from shared.outbox import OutboxReader
+from shared.platform.bus import Delivery, parse_delivery
+from shared.platform.consumer import TrackingConsumer
+from shared.platform.deadletter import DeadLetter
+from shared.platform.handlers import ApplicationHandler
+from shared.platform.outbox import OutboxReader
 from tests.support.builders import clerk_meta, intake_app, registration, routing_app
 from tests.support.fakes import ListSubscription, feed_delivery
 from tests.support.routing_story import registered_event
@@ -163,7 +163,7 @@ async def test_a_store_outage_waits_instead_of_dead_lettering_a_good_event():
 def test_a_database_shutting_down_is_an_outage_and_a_bad_statement_is_not():
     from sqlalchemy.exc import DBAPIError
 
-    from shared.consumer import store_unavailable
+    from shared.platform.consumer import store_unavailable
 
     class DriverError(Exception):
         def __init__(self, sqlstate):

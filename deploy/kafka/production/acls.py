@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from shared.settings import UPSTREAMS, ServiceName, Settings
+from shared.platform.settings import UPSTREAMS, ServiceName, Settings
 
 
 def commands(bootstrap: str, admin_config: str, prefix: str = "complaints") -> list[str]:

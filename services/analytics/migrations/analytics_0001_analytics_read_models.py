@@ -8,7 +8,7 @@ Create Date: 2026-11-23 14:10:20.944752
 import sqlalchemy as sa
 from alembic import op
 
-import shared.sqlviews
+from shared.platform import sqlviews
 
 revision = "analytics_0001"
 down_revision = None
@@ -20,7 +20,7 @@ def upgrade() -> None:
     op.create_table(
         "case_facts",
         sa.Column("case_number", sa.String(length=20), nullable=False),
-        sa.Column("received_at", shared.sqlviews.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("received_at", sqlviews.UTCDateTime(timezone=True), nullable=False),
         sa.Column("received_month", sa.String(length=7), nullable=False),
         sa.Column("channel", sa.String(length=40), nullable=True),
         sa.Column("nature", sa.String(length=40), nullable=True),
@@ -38,9 +38,9 @@ def upgrade() -> None:
         sa.Column("defective", sa.BigInteger(), nullable=True),
         sa.Column("unit", sa.String(length=100), nullable=True),
         sa.Column("valid", sa.Boolean(), nullable=True),
-        sa.Column("acknowledged_at", shared.sqlviews.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("acknowledged_at", sqlviews.UTCDateTime(timezone=True), nullable=True),
         sa.Column("acknowledged_on_time", sa.Boolean(), nullable=True),
-        sa.Column("closed_at", shared.sqlviews.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", sqlviews.UTCDateTime(timezone=True), nullable=True),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("reopened", sa.Integer(), nullable=False),
         sa.Column("repeat_links", sa.Integer(), nullable=False),
@@ -62,9 +62,9 @@ def upgrade() -> None:
         sa.Column("position", sa.BigInteger(), nullable=True),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("raw", sa.Text(), nullable=False),
-        sa.Column("recorded_at", shared.sqlviews.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", sqlviews.UTCDateTime(timezone=True), nullable=False),
         sa.Column("letter_id", sa.String(length=36), nullable=False),
-        sa.Column("redriven_at", shared.sqlviews.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("redriven_at", sqlviews.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("source"),
         sa.UniqueConstraint("letter_id"),
     )
@@ -75,8 +75,8 @@ def upgrade() -> None:
         sa.Column("type", sa.String(length=80), nullable=False),
         sa.Column("producer", sa.String(length=40), nullable=False),
         sa.Column("position", sa.BigInteger(), nullable=False),
-        sa.Column("occurred_at", shared.sqlviews.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("recorded_at", shared.sqlviews.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("occurred_at", sqlviews.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", sqlviews.UTCDateTime(timezone=True), nullable=False),
         sa.Column("envelope", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("event_id"),
     )
@@ -104,7 +104,7 @@ def upgrade() -> None:
         sa.Column("period", sa.String(length=10), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=10), nullable=False),
-        sa.Column("created_at", shared.sqlviews.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sqlviews.UTCDateTime(timezone=True), nullable=False),
         sa.Column("body", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("period", "version"),
     )

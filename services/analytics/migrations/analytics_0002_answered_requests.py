@@ -8,7 +8,7 @@ Create Date: 2026-12-02 15:00:00
 import sqlalchemy as sa
 from alembic import op
 
-import shared.sqlviews
+from shared.platform import sqlviews
 
 revision = "analytics_0002"
 down_revision = "analytics_0001"
@@ -23,7 +23,7 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=200), nullable=False),
         sa.Column("fingerprint", sa.String(length=64), nullable=False),
         sa.Column("answer", sa.JSON(), nullable=False),
-        sa.Column("answered_at", shared.sqlviews.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("answered_at", sqlviews.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("scope", "key"),
     )
 

@@ -11,7 +11,7 @@ Create Date: 2026-12-02 23:30:00
 import sqlalchemy as sa
 from alembic import op
 
-import shared.sqlviews
+from shared.platform import sqlviews
 
 revision = "analytics_0003"
 down_revision = "analytics_0002"
@@ -21,9 +21,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("case_facts") as batch:
-        batch.add_column(
-            sa.Column("folded_at", shared.sqlviews.UTCDateTime(timezone=True), nullable=True)
-        )
+        batch.add_column(sa.Column("folded_at", sqlviews.UTCDateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("folded_rank", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("folded_position", sa.BigInteger(), nullable=True))
 

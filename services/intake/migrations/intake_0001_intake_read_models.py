@@ -8,7 +8,7 @@ Create Date: 2026-11-23 14:10:19.916479
 import sqlalchemy as sa
 from alembic import op
 
-import shared.sqlviews
+from shared.platform import sqlviews
 
 revision = "intake_0001"
 down_revision = None
@@ -20,7 +20,7 @@ def upgrade() -> None:
     op.create_table(
         "complaint_index",
         sa.Column("number", sa.String(length=20), nullable=False),
-        sa.Column("received_at", shared.sqlviews.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("received_at", sqlviews.UTCDateTime(timezone=True), nullable=False),
         sa.Column("channel", sa.String(length=40), nullable=False),
         sa.Column("nature", sa.String(length=40), nullable=False),
         sa.Column("severity", sa.String(length=20), nullable=False),
@@ -34,7 +34,7 @@ def upgrade() -> None:
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("taken_by", sa.String(length=200), nullable=False),
         sa.Column("cycle", sa.Integer(), nullable=False),
-        sa.Column("acknowledged_at", shared.sqlviews.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("acknowledged_at", sqlviews.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("number"),
     )
     with op.batch_alter_table("complaint_index", schema=None) as batch_op:

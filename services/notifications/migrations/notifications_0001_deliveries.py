@@ -8,7 +8,7 @@ Create Date: 2026-12-03 02:00:00
 import sqlalchemy as sa
 from alembic import op
 
-import shared.sqlviews
+from shared.platform import sqlviews
 
 revision = "notifications_0001"
 down_revision = None
@@ -17,7 +17,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    instant = shared.sqlviews.UTCDateTime(timezone=True)
+    instant = sqlviews.UTCDateTime(timezone=True)
     op.create_table(
         "deliveries",
         sa.Column("id", sa.String(length=36), nullable=False),

@@ -8,7 +8,7 @@ Create Date: 2026-11-23 14:10:20.441363
 import sqlalchemy as sa
 from alembic import op
 
-import shared.sqlviews
+from shared.platform import sqlviews
 
 revision = "routing_0001"
 down_revision = None
@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column("severity", sa.String(length=20), nullable=False),
         sa.Column("cycle", sa.Integer(), nullable=False),
         sa.Column("escalation", sa.String(length=40), nullable=False),
-        sa.Column("received_at", shared.sqlviews.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("received_at", sqlviews.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("number"),
     )
     with op.batch_alter_table("case_index", schema=None) as batch_op:
@@ -35,7 +35,7 @@ def upgrade() -> None:
         "deadlines",
         sa.Column("number", sa.String(length=20), nullable=False),
         sa.Column("clock", sa.String(length=40), nullable=False),
-        sa.Column("due", shared.sqlviews.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("due", sqlviews.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("number", "clock"),
     )
     with op.batch_alter_table("deadlines", schema=None) as batch_op:
@@ -52,7 +52,7 @@ def upgrade() -> None:
         sa.Column("number", sa.String(length=20), nullable=False),
         sa.Column("clock", sa.String(length=40), nullable=False),
         sa.Column("timer", sa.String(length=20), nullable=False),
-        sa.Column("due_at", shared.sqlviews.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("due_at", sqlviews.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("number", "clock", "timer"),
     )
     with op.batch_alter_table("timers", schema=None) as batch_op:

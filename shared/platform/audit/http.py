@@ -1,0 +1,96 @@
+"""The audit endpoints every service serves, for auditors and admins only.
+
+`complaints audit show` merges the four services' answers into one case history, and
+`complaints audit export` their proofs into one file an auditor checks offline;
+`complaints audit verify` checks a store directly (large stores take longer than an HTTP
+request should).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import AwareDatetime
+
+from shared.kernel.case_number import CaseNumber
+from shared.kernel.principal import Role
+from shared.platform.audit.checkpoints import CheckpointFile
+from shared.platform.audit.export import Exporter, case_proof
+from shared.platform.audit.history import case_history, state_as_of
+from shared.platform.audit.report import SERVICES
+from shared.platform.audit.signing import CheckpointSigner, published_keys
+from shared.platform.audit.verify import verify
+from shared.platform.auth.access import allow
+from shared.platform.settings import Settings
+from shared.platform.threads import run_sync
+
+MAX_PAGE = 1000
+
+
+def _exporter(settings: Settings) -> Exporter:
+    """This service's part of every export, signed with the installation's checkpoint key."""
+    return Exporter(
+        settings.service.value,
+        SERVICES,
+        settings.database_name(),
+        CheckpointSigner.of_installation(settings.audit_signing_key_file),
+    )
+
+
+def audit_router(app: Any, settings: Settings) -> APIRouter:
+    router = APIRouter(
+        prefix="/audit", tags=["audit"], dependencies=[Depends(allow(Role.auditor, Role.admin))]
+    )
+
+    @router.get(
+        "/cases/{number}",
+        summary="The case's events in this service, from the event store, with chain links",
+    )
+    async def history(
+        number: str,
+        offset: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 200,
+    ) -> dict[str, Any]:
+        CaseNumber.parse(number)
+        entries = await run_sync(case_history, app, number)
+        page = entries[offset : offset + limit]
+        following = offset + limit if offset + limit < len(entries) else None
+        return {"service": settings.service.value, "events": page, "next_offset": following}
+
+    @router.get(
+        "/cases/{number}/state",
+        summary="The case's aggregates in this service replayed up to a moment",
+    )
+    async def state(number: str, as_of: AwareDatetime) -> dict[str, Any]:
+        CaseNumber.parse(number)
+        aggregates = await run_sync(state_as_of, app, number, as_of)
+        return {"service": settings.service.value, "as_of": as_of, "aggregates": aggregates}
+
+    exporter = _exporter(settings)
+
+    @router.get(
+        "/cases/{number}/proof",
+        summary="The case's events in this service with their proofs, as of the last "
+        "checkpoint, for `complaints audit export` (checked offline with the public key)",
+    )
+    async def proof(number: str) -> dict[str, Any]:
+        CaseNumber.parse(number)
+        checkpoints = CheckpointFile(settings.checkpoint_dir, settings.database_name()).all()
+        exported = await run_sync(case_proof, app, exporter, number, checkpoints)
+        return {
+            "service": settings.service.value,
+            "unpinned": exported.unpinned,
+            "lines": exported.lines,
+        }
+
+    @router.get("/verify", summary="Recompute every link and the log chain against checkpoints")
+    async def check() -> dict[str, Any]:
+        checkpoints = CheckpointFile(settings.checkpoint_dir, settings.database_name()).all()
+        keys = published_keys(settings.checkpoint_dir)
+        report = await run_sync(
+            verify, settings.database_name(), app.recorder, app.mapper.ring, checkpoints, keys
+        )
+        return report.to_dict()
+
+    return router

@@ -1,0 +1,142 @@
+"""Bearer JWTs (PyJWT): verified for signature, issuer, audience and expiry; minted locally.
+
+Two ways to trust a token, chosen by `COMPLAINTS_AUTH_ALGORITHM`:
+- HS256, the embedded default: a random secret generated once into `auth_secret_file` and
+  shared by the services of one installation; `complaints token` mints with it.
+- RS256, for production: the identity provider's public key, from a PEM file or a JWKS URL
+  (keys fetched and cached by `PyJWKClient`, so key rotation at the provider just works).
+
+Only the configured algorithm is accepted, so `alg=none` and algorithm-confusion tokens
+(an HS256 token signed with the RS256 public key) fail signature checking.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+
+from shared.kernel.principal import Principal, Role
+from shared.platform.secrets import installation_secret
+from shared.platform.settings import Settings
+
+REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
+
+
+def wall_clock() -> datetime:
+    """Token times are real time, not the business clock.
+
+    PyJWT checks `exp` against the system clock, and a drill that starts the business clock
+    elsewhere (`COMPLAINTS_CLOCK_SHIFT_SECONDS`) must not make every token expired or not yet valid.
+    """
+    return datetime.now(UTC)
+
+
+class Unauthenticated(Exception):
+    """No token, or a token that is not genuine, current and meant for us."""
+
+
+class TokenVerifier:
+    def __init__(self, settings: Settings) -> None:
+        self.algorithm = settings.auth_algorithm
+        self.issuer = settings.auth_issuer
+        self.audience = settings.auth_audience
+        self.leeway = settings.auth_leeway_seconds
+        self._key: Any = None
+        self._jwks: jwt.PyJWKClient | None = None
+        if self.algorithm == "HS256":
+            self._key = installation_secret(settings.auth_secret_file)
+        elif settings.auth_public_key_file is not None:
+            self._key = settings.auth_public_key_file.read_bytes()
+        else:
+            self._jwks = jwt.PyJWKClient(str(settings.auth_jwks_url), cache_keys=True)
+
+    @property
+    def fetches_keys(self) -> bool:
+        """Whether verifying may fetch keys over the network (so it must not block the loop)."""
+        return self._jwks is not None
+
+    def verify(self, token: str) -> Principal:
+        try:
+            key = self._key
+            if self._jwks is not None:
+                key = self._jwks.get_signing_key_from_jwt(token).key
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[self.algorithm],
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway,
+                options={"require": REQUIRED_CLAIMS},
+            )
+            return Principal.from_claims(claims)
+        except (jwt.PyJWTError, ValueError) as error:
+            raise Unauthenticated(str(error)) from None
+
+
+def mint(
+    settings: Settings,
+    subject: str,
+    role: Role | str,
+    ttl: timedelta = timedelta(hours=8),
+    private_key: bytes | None = None,
+    **bindings: str,
+) -> str:
+    """A token for local use: the CLI, tests, and a service reading another's feed.
+
+    HS256 signs with the installation's secret; RS256 needs the private key (in production
+    tokens come from the identity provider, not from here).
+    """
+    now = wall_clock()
+    claims = {
+        "iss": settings.auth_issuer,
+        "aud": settings.auth_audience,
+        "sub": subject,
+        "role": Role(role).value,
+        "iat": now,
+        "exp": now + ttl,
+        **bindings,
+    }
+    if settings.auth_algorithm == "HS256":
+        return jwt.encode(claims, installation_secret(settings.auth_secret_file), algorithm="HS256")
+    if private_key is None:
+        raise ValueError("RS256 tokens need the private key")
+    return jwt.encode(claims, private_key, algorithm="RS256")
+
+
+class ServiceCredentials:
+    """The bearer header a service sends when it reads another service's feed.
+
+    With HS256 the service mints its own short-lived `service` token; otherwise it presents
+    the token configured in `COMPLAINTS_SERVICE_TOKEN_FILE` (issued by the identity provider).
+    """
+
+    LIFETIME = timedelta(minutes=15)
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._token: str | None = None
+        self._expires = wall_clock()
+        self._read_at = 0
+
+    def headers(self) -> dict[str, str]:
+        if self.settings.service_token_file is not None:
+            return {"Authorization": f"Bearer {self._configured_token()}"}
+        if self._token is None or wall_clock() > self._expires - self.LIFETIME / 3:
+            self._expires = wall_clock() + self.LIFETIME
+            self._token = mint(
+                self.settings, f"service:{self.settings.service.value}", Role.service, self.LIFETIME
+            )
+        return {"Authorization": f"Bearer {self._token}"}
+
+    def _configured_token(self) -> str:
+        """The configured token, re-read only when the file changes (a sidecar renews it)."""
+        path = self.settings.service_token_file
+        assert path is not None
+        changed = path.stat().st_mtime_ns
+        if self._token is None or changed != self._read_at:
+            self._token = path.read_text(encoding="utf-8").strip()
+            self._read_at = changed
+        return self._token

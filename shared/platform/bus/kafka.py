@@ -1,0 +1,338 @@
+"""Kafka transport (aiokafka): idempotent producer keyed by case number, manual commits.
+
+One topic per producing service (`complaints.<service>.v1`); the key is the case number, so
+one case's events stay in order within a partition. Consumers commit offsets only after the
+effects (and the tracking position) are committed in their own store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import (
+    CommitFailedError,
+    IllegalGenerationError,
+    IllegalStateError,
+    KafkaError,
+    RebalanceInProgressError,
+    TopicAlreadyExistsError,
+    UnknownMemberIdError,
+)
+from aiokafka.helpers import create_ssl_context
+from aiokafka.partitioner import DefaultPartitioner
+
+from shared.contracts.envelope import IntegrationEvent
+from shared.platform import tracing
+from shared.platform.bus import Delivery, parse_delivery
+from shared.platform.settings import ServiceName, Settings
+
+log = logging.getLogger(__name__)
+
+
+def connection(settings: Settings) -> dict[str, Any]:
+    """How every client reaches the brokers: plaintext on loopback, SASL/SCRAM over TLS in
+    production (see deploy/kafka/production/)."""
+    options: dict[str, Any] = {"bootstrap_servers": settings.kafka_bootstrap}
+    password_file = settings.kafka_password_file
+    if settings.kafka_security_protocol == "SASL_SSL" and password_file is not None:
+        options.update(
+            security_protocol="SASL_SSL",
+            sasl_mechanism=settings.kafka_sasl_mechanism,
+            sasl_plain_username=settings.kafka_username,
+            sasl_plain_password=password_file.read_text(encoding="utf-8").strip(),
+            ssl_context=create_ssl_context(cafile=settings.kafka_ca_file),
+        )
+    return options
+
+
+#: How long an administrative request is retried while brokers are unreachable: a broker of
+#: a cluster may be down (its address still in the metadata) while a replica starts.
+ADMIN_PATIENCE_SECONDS = 60.0
+
+T = TypeVar("T")
+
+#: How often consumers refresh the cluster's metadata (partitions added to a topic).
+METADATA_MAX_AGE_MS = 5_000
+
+
+async def administer(
+    settings: Settings, request: Callable[[AIOKafkaAdminClient], Awaitable[T]]
+) -> T:
+    """Run `request` with an admin client; retried (with a fresh client, which asks another
+    broker) while the cluster cannot answer."""
+    deadline = asyncio.get_running_loop().time() + ADMIN_PATIENCE_SECONDS
+    while True:
+        admin = AIOKafkaAdminClient(**connection(settings))
+        try:
+            await admin.start()
+            return await request(admin)
+        except TopicAlreadyExistsError:
+            raise
+        except KafkaError as error:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            log.warning("kafka: the cluster did not answer (%s); asking again", error)
+            await asyncio.sleep(1)
+        finally:
+            await admin.close()
+
+
+async def ensure_topics(
+    settings: Settings,
+    topics: Sequence[str],
+    partitions: int | None = None,
+    configs: dict[str, str] | None = None,
+) -> None:
+    """Create the topics if they do not exist yet: the configured partitions unless given,
+    the configured replication, and `min.insync.replicas` so that an acknowledged event is on
+    that many brokers (the producers ask for `acks=all`)."""
+
+    async def create(admin: AIOKafkaAdminClient) -> None:
+        existing = set(await admin.list_topics())
+        missing = [
+            NewTopic(
+                name=t,
+                num_partitions=partitions or settings.kafka_partitions,
+                replication_factor=settings.kafka_replication_factor,
+                topic_configs={
+                    "min.insync.replicas": str(settings.kafka_min_insync_replicas),
+                    **(configs or {}),
+                },
+            )
+            for t in topics
+            if t not in existing
+        ]
+        if missing:
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics(missing)
+
+    await administer(settings, create)
+
+
+async def partitions_of(settings: Settings, topics: Sequence[str]) -> dict[str, int]:
+    """How many partitions each (existing) topic has, as the brokers say now."""
+
+    async def describe(admin: AIOKafkaAdminClient) -> list[dict[str, Any]]:
+        return await admin.describe_topics(list(topics))
+
+    described = await administer(settings, describe)
+    return {t["topic"]: len(t["partitions"]) for t in described if t["partitions"]}
+
+
+async def group_lag(settings: Settings, group: str, topic: str) -> int | None:
+    """How many events of `topic` consumer group `group` has not committed yet (None: it
+    never committed any)."""
+
+    async def read(admin: AIOKafkaAdminClient) -> tuple[dict, list[TopicPartition]]:
+        committed = await admin.list_consumer_group_offsets(group)
+        [described] = await admin.describe_topics([topic])
+        return committed, [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
+
+    committed, partitions = await administer(settings, read)
+    if not partitions:
+        raise LookupError(f"no topic {topic}")
+    probe = AIOKafkaConsumer(**connection(settings))
+    await probe.start()
+    try:
+        ends = await probe.end_offsets(partitions)
+    finally:
+        await probe.stop()
+    done = {tp: meta.offset for tp, meta in committed.items() if tp.topic == topic}
+    if not done:
+        return None if any(ends.values()) else 0
+    return sum(max(0, end - done.get(tp, 0)) for tp, end in ends.items())
+
+
+class KafkaPublisher:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.topic = settings.topic(settings.service)
+        self._producer = AIOKafkaProducer(
+            **connection(settings),
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=5,
+            compression_type=None,
+        )
+        self._partitions: list[int] = []
+        self._partitioner = DefaultPartitioner()
+
+    async def start(self) -> None:
+        await ensure_topics(self.settings, [self.topic, self.settings.dead_letter_topic])
+        await self._producer.start()
+
+    async def pin_partitions(self) -> None:
+        """Read the topic's partitions now and partition by them until asked again.
+
+        A case's key maps to one partition among these. Were the count to change under a
+        running relay (its client refreshes metadata every few minutes), a case's next
+        events could land in a new partition while its earlier ones wait unconsumed in the
+        old one. The relay pins the partitions each time it takes the lease, so the count
+        it uses changes only across a pause (`shared.platform.partitions`)."""
+        await self._producer.client.force_metadata_update()
+        self._partitions = sorted(await self._producer.partitions_for(self.topic))
+        log.info("publishing %s on %d partitions", self.topic, len(self._partitions))
+
+    async def publish(self, events: Sequence[IntegrationEvent]) -> None:
+        """Send all, then wait for every acknowledgement; raises if any send failed."""
+        if not self._partitions:
+            await self.pin_partitions()
+        futures = [
+            await self._producer.send(
+                self.topic,
+                value=event.to_bytes(),
+                key=(key := event.case_number.encode()),
+                partition=self._partitioner(key, self._partitions, self._partitions),
+                headers=[
+                    ("type", event.type.encode()),
+                    ("event_id", str(event.event_id).encode()),
+                    ("traceparent", tracing.traceparent(event).encode()),
+                ],
+            )
+            for event in events
+        ]
+        await asyncio.gather(*futures)
+
+    async def close(self) -> None:
+        await self._producer.stop()
+
+
+class KafkaSubscription:
+    def __init__(self, settings: Settings, producers: Sequence[ServiceName]) -> None:
+        self.settings = settings
+        self.topics = [settings.topic(p) for p in producers]
+        self._consumer = AIOKafkaConsumer(
+            *self.topics,
+            **connection(settings),
+            group_id=settings.consumer_group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            max_poll_records=500,
+            # Partitions added to a topic are found (and read from the earliest offset) at
+            # the next metadata refresh: seconds, not the client's default five minutes.
+            metadata_max_age_ms=METADATA_MAX_AGE_MS,
+        )
+        self._offsets: dict[TopicPartition, int] = {}
+        self._committed: dict[TopicPartition, int] = {}
+        self._caught_up = False
+        self._dead_letters = AIOKafkaProducer(
+            **connection(settings), enable_idempotence=True, acks="all"
+        )
+
+    async def start(self) -> None:
+        await ensure_topics(self.settings, [*self.topics, self.settings.dead_letter_topic])
+        await self._dead_letters.start()
+        await self._consumer.start()
+
+    async def batches(self) -> AsyncIterator[Sequence[Delivery]]:
+        while True:
+            records = await self._consumer.getmany(timeout_ms=500, max_records=500)
+            batch = [
+                parse_delivery(
+                    message.value or b"",
+                    f"{tp.topic}[{tp.partition}]@{message.offset}",
+                    f"{tp.topic}:{tp.partition}",
+                )
+                for tp, messages in records.items()
+                for message in messages
+            ]
+            self._offsets = {
+                tp: messages[-1].offset + 1 for tp, messages in records.items() if messages
+            }
+            if batch:
+                yield batch  # resumed once the consumer has processed the batch
+            self._caught_up = await self._at_high_water()
+
+    async def _at_high_water(self) -> bool:
+        """Every assigned partition read up to its high-water mark as last fetched."""
+        assigned = self._consumer.assignment()
+        if not assigned:
+            return False
+        for tp in assigned:
+            high = self._consumer.highwater(tp)
+            if high is None or await self._consumer.position(tp) < high:
+                return False
+        return True
+
+    def caught_up(self) -> bool:
+        return self._caught_up
+
+    async def commit(self, batch: Sequence[Delivery]) -> None:
+        """Commit the offsets after the batch. If the group rebalanced meanwhile, the commit
+        is refused and nothing is lost: the batch's effects and tracking positions are in
+        the store already, and the partition's new owner, redelivered from the last
+        committed offset, skips what the tracking shows applied."""
+        assigned = self._consumer.assignment()
+        offsets = {tp: offset for tp, offset in self._offsets.items() if tp in assigned}
+        if not offsets:
+            return
+        try:
+            await self._consumer.commit(offsets)
+        except (
+            CommitFailedError,
+            IllegalGenerationError,
+            IllegalStateError,
+            RebalanceInProgressError,
+            UnknownMemberIdError,
+        ) as refused:
+            log.info("kafka: offsets not committed, the group rebalanced (%s)", refused)
+            return
+        self._committed.update(offsets)
+
+    def lag(self) -> dict[tuple[str, str], int]:
+        lags = {}
+        for tp in self._consumer.assignment():
+            high = self._consumer.highwater(tp)
+            if high is not None:
+                lags[(tp.topic, str(tp.partition))] = max(0, high - self._committed.get(tp, 0))
+        return lags
+
+    async def dead_letter(self, delivery: Delivery, reason: str) -> None:
+        await self._dead_letters.send_and_wait(
+            self.settings.dead_letter_topic,
+            value=delivery.raw,
+            key=(delivery.event.case_number.encode() if delivery.event else None),
+            headers=[
+                ("reason", reason.encode()[:4000]),
+                ("source", delivery.source.encode()),
+                ("consumer", self.settings.service.value.encode()),
+            ],
+        )
+
+    async def close(self) -> None:
+        await self._consumer.stop()
+        await self._dead_letters.stop()
+
+
+class CheckpointPublisher:
+    """Publishes audit checkpoints to `<prefix>.audit.v1`, where auditors can mirror them.
+
+    One partition (the order of every store's checkpoints is kept), keyed by store, kept for
+    ever (`retention.ms=-1`) and never compacted, so each checkpoint stays; a producer that
+    writes only there cannot alter what the databases' writers store, nor the reverse.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.topic = settings.audit_topic
+        self._producer = AIOKafkaProducer(
+            **connection(settings), enable_idempotence=True, acks="all"
+        )
+
+    async def start(self) -> None:
+        retained = {"retention.ms": "-1", "retention.bytes": "-1", "cleanup.policy": "delete"}
+        await ensure_topics(self.settings, [self.topic], partitions=1, configs=retained)
+        await self._producer.start()
+
+    async def publish(self, store: str, line: bytes) -> None:
+        await (await self._producer.send(self.topic, value=line, key=store.encode()))
+
+    async def close(self) -> None:
+        await self._producer.stop()

@@ -1,0 +1,105 @@
+"""Waiting for a service's log to grow, instead of polling it.
+
+Whoever follows the log (the HTTP feed serving a downstream consumer, the relay, the local
+projector) reads it, and when it had nothing new, waits here. Every transaction this
+process records wakes the waiters at once (`appended`, called from whichever thread
+recorded). Another process writing the same store (a second replica, a CLI command) cannot
+wake them, so a waiter also looks at the log's head every `recheck` seconds: one cheap query,
+where idle polling read a page and answered an HTTP request several times a second.
+
+A waiter takes the `generation` before it reads the log and waits for a later one (it moves
+as soon as a transaction is recorded), so an append that lands between its read and its
+wait is never missed. A reader waiting for one
+case to change (`Prefer: wait`, see `shared.platform.http.read_waiting`) takes `case_changed` before
+it reads, and is woken only by records about that case. Woken, it lingers a few
+milliseconds (`LINGER_SECONDS`, as a Kafka producer's linger.ms does) so that a busy system
+moves pages of events rather than one event per round trip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import weakref
+from collections.abc import Awaitable, Callable, Iterable
+
+#: How long a woken waiter lets further records gather before it reads.
+LINGER_SECONDS = 0.03
+#: How often a waiter looks at the head for what another process recorded, unless it says.
+RECHECK_SECONDS = 1.0
+
+
+class _Waiters:
+    """The waiters of one event loop (a process has one; tests may drive an app from
+    several, and an asyncio.Event belongs to the loop it is awaited on)."""
+
+    def __init__(self) -> None:
+        self.changed: asyncio.Event | None = None
+        #: One event per case someone waits on; gone when no waiter holds it any more.
+        self.cases: weakref.WeakValueDictionary[str, asyncio.Event] = weakref.WeakValueDictionary()
+
+    def wake(self, cases: frozenset[str]) -> None:
+        if self.changed is not None:
+            self.changed.set()
+            self.changed = None
+        for number in cases:
+            changed = self.cases.pop(number, None)
+            if changed is not None:
+                changed.set()
+
+
+class LogWatch:
+    def __init__(self) -> None:
+        self.generation = 0
+        self._lock = threading.Lock()
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Waiters] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def appended(self, cases: Iterable[str] = ()) -> None:
+        """This process recorded a transaction, about these cases (any thread)."""
+        with self._lock:
+            self.generation += 1
+            loops = list(self._loops.items())
+        numbers = frozenset(cases)
+        for loop, waiters in loops:
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(waiters.wake, numbers)
+
+    def _waiters(self) -> _Waiters:
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            waiters = self._loops.get(loop)
+            if waiters is None:
+                waiters = self._loops[loop] = _Waiters()
+        return waiters
+
+    def case_changed(self, number: str) -> asyncio.Event:
+        """Set at the next record about the case in this process (take it before reading)."""
+        waiters = self._waiters()
+        changed = waiters.cases.get(number)
+        if changed is None:
+            changed = waiters.cases[number] = asyncio.Event()
+        return changed
+
+    async def wait(
+        self, since: int, seconds: float, recheck: float, head: Callable[[], Awaitable[int]]
+    ) -> None:
+        """Return when the generation moved past `since`, the log's head moved (looked at
+        every `recheck` seconds), or `seconds` passed, whichever is first."""
+        waiters = self._waiters()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        start_head = await head()
+        while self.generation == since:
+            left = deadline - loop.time()
+            if left <= 0:
+                return
+            if waiters.changed is None:
+                waiters.changed = asyncio.Event()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(waiters.changed.wait(), min(left, recheck))
+            if self.generation == since and await head() != start_head:
+                break
+        await asyncio.sleep(LINGER_SECONDS)

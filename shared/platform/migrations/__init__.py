@@ -1,0 +1,45 @@
+"""Schema migrations (Alembic) of the services' SQL read models.
+
+The event stores' schemas are created by the eventsourcing library; everything else in SQL
+(intake's complaint index, routing's queues and timers, analytics' inbox and read models) is
+migrated here, each service with its own revisions and version table.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import MetaData
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+HERE = Path(__file__).parent
+SERVICES = Path(__file__).resolve().parents[3] / "services"
+
+#: Alembic keeps its migration context in module globals: one upgrade at a time per process.
+_ONE_AT_A_TIME = threading.Lock()
+
+
+def config(service: str, connection: Connection, metadata: MetaData) -> Config:
+    cfg = Config()
+    cfg.set_main_option("path_separator", "os")
+    cfg.set_main_option("script_location", str(HERE))
+    cfg.set_main_option("version_locations", str(SERVICES / service / "migrations"))
+    cfg.attributes.update(
+        connection=connection, metadata=metadata, version_table=f"alembic_version_{service}"
+    )
+    return cfg
+
+
+async def upgrade(engine: AsyncEngine, service: str, metadata: MetaData) -> None:
+    """Bring the service's read-model schema to the newest revision (at start)."""
+
+    def run(connection: Connection) -> None:
+        with _ONE_AT_A_TIME:
+            command.upgrade(config(service, connection, metadata), "head")
+
+    async with engine.begin() as conn:
+        await conn.run_sync(run)

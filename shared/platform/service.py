@@ -1,0 +1,183 @@
+"""Builds a service's FastAPI app: kernel middleware, health, feed, and the runtime lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, TypedDict
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.platform.audit.http import audit_router
+from shared.platform.auth.access import Access
+from shared.platform.http import (
+    BodyLimit,
+    Correlated,
+    KillBeforeAnswer,
+    ReplayedHeader,
+    RequestTimeout,
+    dead_letter_router,
+    feed_router,
+    health_router,
+    install_error_handlers,
+    withheld_router,
+)
+from shared.platform.metrics import Refresh, ServiceMetrics
+from shared.platform.metrics import install as install_metrics
+from shared.platform.openapi import document_problems
+from shared.platform.runtime import ServiceRuntime
+from shared.platform.settings import Settings
+from shared.platform.sqlviews import LocalProjector
+from shared.platform.threads import run_sync
+
+
+class ApplicationHooks(TypedDict):
+    store_ready: Callable[[], Awaitable[bool]]
+    on_close: Callable[[], Awaitable[None]]
+
+
+def application_hooks(app: Any) -> ApplicationHooks:
+    """Readiness and shutdown of an event-sourced application, off the event loop."""
+    return {
+        "store_ready": lambda: run_sync(app.ping),
+        "on_close": lambda: run_sync(app.close),
+    }
+
+
+class ViewedApplicationHooks(ApplicationHooks):
+    on_start: Callable[[], Awaitable[None]]
+
+
+def hooks_with_views(
+    app: Any,
+    engine: AsyncEngine,
+    create_tables: Callable[[AsyncEngine], Awaitable[None]],
+    projector: LocalProjector,
+) -> ViewedApplicationHooks:
+    """Those of an application with SQL views of its own log: before serving, the views are
+    migrated and caught up (so a list agrees with the store); after, the engine is closed."""
+
+    async def start() -> None:
+        await create_tables(engine)
+        await projector.catch_up()
+
+    async def close() -> None:
+        await run_sync(app.close)
+        await engine.dispose()
+
+    return {"store_ready": lambda: run_sync(app.ping), "on_start": start, "on_close": close}
+
+
+def create_service(
+    runtime: ServiceRuntime,
+    title: str,
+    routers: list[APIRouter],
+    store_ready: Callable[[], Awaitable[bool]],
+    on_start: Callable[[], Awaitable[None]] | None = None,
+    on_close: Callable[[], Awaitable[None]] | None = None,
+    larger_bodies: dict[str, int] | None = None,
+    refresh_metrics: Refresh | None = None,
+) -> FastAPI:
+    """A service's FastAPI app: the platform's conventions around the service's routers."""
+    settings = runtime.settings
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if on_start:
+            await on_start()
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+            await app.state.access.limiter.close()
+            if on_close:
+                await on_close()
+
+    app = FastAPI(title=title, version="1", lifespan=lifespan)
+    document_problems(app)
+    app.state.runtime = runtime
+    app.state.access = Access(settings)
+    install_error_handlers(app)
+    app.add_middleware(Correlated, service=settings.service.value)
+    _install_limits(app, settings, larger_bodies)
+    app.state.metrics = _install_metrics(app, runtime, refresh_metrics)
+    _include_platform_routes(app, runtime, store_ready)
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def _install_limits(app: FastAPI, settings: Settings, larger_bodies: dict[str, int] | None) -> None:
+    """Body size, request time, replayed answers, test faults and the browsers allowed."""
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, larger=larger_bodies)
+    app.add_middleware(RequestTimeout, seconds=settings.request_timeout_seconds)
+    app.add_middleware(ReplayedHeader)
+    if settings.fault_kill_before_answer:
+        app.add_middleware(KillBeforeAnswer, after=settings.fault_kill_before_answer)
+    if settings.allowed_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.allowed_origins,
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "Idempotency-Key",
+                "If-None-Match",
+                "Prefer",
+                "X-Correlation-ID",
+            ],
+            expose_headers=["Location", "ETag", "Idempotent-Replayed", "Preference-Applied"],
+            max_age=600,
+        )
+
+
+def _install_metrics(
+    app: FastAPI, runtime: ServiceRuntime, refresh_metrics: Refresh | None
+) -> ServiceMetrics:
+    metrics = ServiceMetrics(runtime.settings.service.value)
+    metrics.watch(runtime)
+    if runtime.app is not None:
+
+        def count_appended(events: Sequence[Any]) -> None:
+            for appended in events:
+                metrics.appended.labels(type(appended).__qualname__).inc()
+
+        runtime.app.on_recorded.append(count_appended)
+    install_metrics(app, metrics, refresh_metrics)
+    return metrics
+
+
+def _include_platform_routes(
+    app: FastAPI, runtime: ServiceRuntime, store_ready: Callable[[], Awaitable[bool]]
+) -> None:
+    """Health and readiness, the feed and withheld events, dead letters, audit."""
+
+    async def readiness() -> dict[str, bool]:
+        try:
+            store = await asyncio.wait_for(store_ready(), timeout=5)
+        except Exception:
+            store = False
+        return {"store": store, "bus": runtime.tasks_alive()}
+
+    async def withheld() -> int:
+        if runtime.app is None:
+            return 0
+        events = await run_sync(runtime.app.withheld)
+        return sum(1 for w in events if not w.repaired_as)
+
+    app.include_router(health_router(runtime.settings.service.value, readiness, withheld))
+    if runtime.outbox is not None:
+        app.include_router(
+            feed_router(runtime.outbox, runtime.app, runtime.settings.feed_max_wait_seconds)
+        )
+        app.include_router(withheld_router(runtime.app))
+    if runtime.handler is not None:
+        app.include_router(dead_letter_router(runtime.handler))
+    if runtime.app is not None:
+        app.include_router(audit_router(runtime.app, runtime.settings))

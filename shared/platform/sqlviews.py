@@ -1,0 +1,236 @@
+"""SQL read models: tracking rows beside projected rows, and a projector of a local log.
+
+A read model is a set of SQL tables plus a tracking table; every projected change is written
+in the same transaction as its tracking position, and the position only moves forward, so a
+crash or a redelivery can neither lose nor double a change. SQLite (aiosqlite) in the
+embedded default, PostgreSQL (asyncpg) in production, through SQLAlchemy's async engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi.encoders import jsonable_encoder
+from sqlalchemy import JSON, BigInteger, Column, DateTime, MetaData, String, Table, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.types import TypeDecorator
+
+from shared.kernel import clock
+from shared.kernel.errors import Conflict
+from shared.platform import idempotency
+from shared.platform.eventstore import ServiceApplication
+from shared.platform.logwatch import RECHECK_SECONDS
+from shared.platform.secrets import private_dir
+from shared.platform.settings import Settings
+from shared.platform.threads import run_sync
+
+log = logging.getLogger(__name__)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC in, aware UTC out, on every backend.
+
+    SQLite keeps no offset: without this, 10:00+08:00 would be stored as 10:00 and sort after
+    03:00Z. Values are normalised to UTC before they are stored and marked UTC when read.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; give a time zone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def tracking_table(metadata: MetaData, name: str = "tracking") -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("stream", String(300), primary_key=True),
+        Column("position", BigInteger, nullable=False),
+    )
+
+
+def answers_table(metadata: MetaData) -> Table:
+    """Answers of SQL-side commands that carried an Idempotency-Key (`answer_once`)."""
+    return Table(
+        "answered_requests",
+        metadata,
+        Column("scope", String(500), primary_key=True),
+        Column("key", String(200), primary_key=True),
+        Column("fingerprint", String(64), nullable=False),
+        Column("answer", JSON, nullable=False),
+        Column("answered_at", UTCDateTime, nullable=False),
+    )
+
+
+async def answer_once(
+    engine: AsyncEngine,
+    answers: Table,
+    command: Callable[[AsyncConnection], Awaitable[dict[str, Any]]],
+) -> dict[str, Any]:
+    """Run a SQL-side command in one transaction with its answer, if the request carries an
+    Idempotency-Key; a retry gets that answer back (see `shared.platform.idempotency`), and a
+    concurrent twin that committed first is replayed."""
+    request = idempotency.take()
+    if request is None:
+        async with engine.begin() as conn:
+            return await command(conn)
+    for _ in range(2):
+        async with engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(answers).where(
+                        answers.c.scope == request.scope, answers.c.key == request.key
+                    )
+                )
+            ).first()
+        if row is not None:
+            request.check_same(row.fingerprint)
+            request.replayed = True
+            return dict(row.answer)
+        try:
+            async with engine.begin() as conn:
+                answer = await command(conn)
+                await conn.execute(
+                    answers.insert().values(
+                        scope=request.scope,
+                        key=request.key,
+                        fingerprint=request.fingerprint,
+                        answer=jsonable_encoder(answer),
+                        answered_at=clock.now(),
+                    )
+                )
+            return answer
+        except IntegrityError:
+            continue  # a twin with the same key committed first: replay its answer
+    raise Conflict("too many concurrent requests with this Idempotency-Key; retry")
+
+
+def create_engine(settings: Settings, sqlite_file: str) -> AsyncEngine:
+    """The service's SQL engine: `<data_dir>/<sqlite_file>`, or its PostgreSQL database."""
+    if settings.store == "sqlite":
+        private_dir(settings.data_dir)
+        return create_async_engine(
+            f"sqlite+aiosqlite:///{settings.data_dir / sqlite_file}",
+            connect_args={"timeout": 30},
+        )
+    url = urlsplit(settings.postgres_url)
+    return create_async_engine(
+        f"postgresql+asyncpg://{url.netloc}/{settings.database_name()}",
+        pool_size=settings.postgres_pool_size,
+    )
+
+
+def upsert(conn: AsyncConnection, table: Table) -> Any:
+    """The dialect's INSERT with ON CONFLICT support."""
+    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
+
+
+async def advance_tracking(conn: AsyncConnection, table: Table, stream: str, position: int) -> bool:
+    """Move the stream's position forward; False when `position` was already recorded."""
+    statement = upsert(conn, table).values(stream=stream, position=position)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.stream],
+        set_={"position": statement.excluded.position},
+        where=table.c.position < statement.excluded.position,
+    ).returning(table.c.position)
+    return (await conn.execute(statement)).first() is not None
+
+
+async def tracked_position(conn: AsyncConnection, table: Table, stream: str) -> int | None:
+    return (
+        await conn.execute(select(table.c.position).where(table.c.stream == stream))
+    ).scalar_one_or_none()
+
+
+Project = Callable[[AsyncConnection, Any], Awaitable[None]]
+#: The longest an idle projector waits before reading the log again anyway.
+IDLE_SECONDS = 5.0
+
+
+class LocalProjector:
+    """Follows a service's own notification log into SQL tables (its query side).
+
+    Each page of the log is projected in one transaction with the tracking position, so the
+    view is always a prefix of the log: a list can lag behind a command, never disagree.
+    """
+
+    def __init__(
+        self,
+        app: ServiceApplication,
+        engine: AsyncEngine,
+        tracking: Table,
+        project: Project,
+        poll_interval: float,
+        page_size: int = 500,
+    ) -> None:
+        self.app = app
+        self.engine = engine
+        self.tracking = tracking
+        self.project = project
+        self.poll_interval = poll_interval
+        self.page_size = page_size
+        self.stream = f"{app.name}#log"
+
+    async def position(self) -> int:
+        async with self.engine.connect() as conn:
+            return await tracked_position(conn, self.tracking, self.stream) or 0
+
+    async def run_once(self) -> int:
+        after = await self.position()
+        notifications = await run_sync(
+            self.app.recorder.select_notifications,
+            after,
+            self.page_size,
+            None,
+            (),
+            inclusive_of_start=False,
+        )
+        if not notifications:
+            return 0
+        events = [self.app.mapper.to_domain_event(n) for n in notifications]
+        async with self.engine.begin() as conn:
+            if not await advance_tracking(conn, self.tracking, self.stream, notifications[-1].id):
+                return 0  # another projector instance got there first
+            for domain_event in events:
+                await self.project(conn, domain_event)
+        return len(notifications)
+
+    async def catch_up(self) -> None:
+        while await self.run_once():
+            pass
+
+    async def run(self) -> None:
+        """Project pages while there are any; then wait for this process to record (or for
+        the head to move, looked at every second: an API-only replica's views follow what
+        the worker records within that)."""
+        while True:
+            since = self.app.watch.generation
+            try:
+                projected = await self.run_once()
+            except Exception:
+                log.exception("projector %s failed; retrying", self.stream)
+                await asyncio.sleep(self.poll_interval * 5)
+                continue
+            if not projected:
+                await self.app.watch.wait(since, IDLE_SECONDS, RECHECK_SECONDS, self._head)
+
+    async def _head(self) -> int:
+        return await run_sync(self.app.recorder.max_notification_id) or 0
