@@ -7,7 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.routing.domain import FISHBONE, LADDER, PARTY_KINDS, Case, CaseStatus
+from services.routing.domain import FISHBONE, LADDER, Case, CaseStatus
+from shared.contracts.common import PARTY_KINDS
 from shared.kernel.values import Amount, Instant, Rate, Share, UnitPrice
 from shared.platform.schemas import Currency, Strict
 
