@@ -1,7 +1,7 @@
 """Events stored before an aggregate was split into parts still replay, years later.
 
-A stored event names its class by topic, `module:Class.Event`. When routing's case and the
-settlement were split into parts by concept, new events took the parts' topics
+A stored event names its class by topic, `module:Class.Event`. When each service's domain
+became a package, and routing's case and the settlement were split into parts by concept, new events took the parts' topics
 (`services.settlement.domain.returns:Returns.ReturnReceived`). The topics stored before
 (`services.settlement.domain:Settlement.ReturnReceived`) must resolve to the very class that
 applies the event, or an auditor's replay of an old case would fail.
@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import pytest
 from eventsourcing.utils import get_topic, resolve_topic
 
+from services.intake.domain import Complaint
 from services.routing.domain import Case
 from services.settlement.domain import Settlement
 from shared.kernel import clock
@@ -44,6 +45,7 @@ def stored(app, aggregate):
 @pytest.mark.parametrize(
     ("which", "aggregate", "module", "events"),
     [
+        (0, Complaint, "services.intake.domain", {"Registered", "Judged"}),
         (1, Case, "services.routing.domain", {"Assigned", "ClockStarted", "RemedyApproved"}),
         (2, Settlement, "services.settlement.domain", {"ReturnReceived", "VoucherPosted"}),
     ],

@@ -1,56 +1,22 @@
-"""Notifications' aggregates: each delivery, the webhook subscriptions, what a case's contacts are.
-
-A `Delivery` is one message about one upstream event to one recipient over one channel. It is
-recorded (`Queued`, with the exact text to send) before it is attempted, and its outcome after
-(`Sent`, `AttemptFailed`, `Parked`), so the log says what was sent to whom and when, and a
-restarted dispatcher finds what is still owed. Its id is derived from the event, the channel
-and the recipient: the same event planned again (a redelivered message) is the same delivery.
-"""
+"""One message about one upstream event to one recipient over one channel, and its
+retry backoff."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import event
 
+from services.notifications.domain.codes import PENDING, Audience, Channel, Status
 from shared.kernel import clock
 from shared.kernel.aggregate import ClockedAggregate
 from shared.kernel.case_number import aggregate_id
-from shared.kernel.errors import Conflict, Invalid, NotFound
+from shared.kernel.errors import Conflict
 from shared.kernel.meta import Meta
-
-#: How many webhook subscriptions an installation may hold (a list is read whole).
-MAX_SUBSCRIPTIONS = 100
-
-
-class Channel(StrEnum):
-    email = "email"
-    webhook = "webhook"
-
-
-class Audience(StrEnum):
-    """Who a message is for: the rules address audiences, the directory resolves them."""
-
-    customer = "customer"
-    handler = "handler"
-    manager = "manager"
-    reports = "reports"
-    subscriber = "subscriber"
-
-
-class Status(StrEnum):
-    queued = "queued"  # recorded, not yet attempted
-    retrying = "retrying"  # attempted and failed; tried again at `retry_at`
-    sent = "sent"  # the receiver accepted it
-    parked = "parked"  # given up on; an admin may deliver it again
-
-
-PENDING = frozenset({Status.queued, Status.retrying})
 
 
 @dataclass(frozen=True)
@@ -269,185 +235,3 @@ class Delivery(ClockedAggregate):
         self.status = Status.queued
         self.due_at = not_before
         self.give_up_at = give_up_at
-
-
-class CaseContacts(ClockedAggregate):
-    """What notifications must remember of a case from earlier events: whom to write to.
-
-    Later events (an acknowledgement, a reminder) do not repeat the customer's address or
-    the unit handling the case; this keeps them, as the upstream events said.
-    """
-
-    @staticmethod
-    def create_id(number: str, **_: Any) -> UUID:
-        return aggregate_id("notifications.case-contacts", number)
-
-    class Noted(ClockedAggregate.Created):
-        number: str
-        customer_name: str
-        customer_address: str | None
-        language: str
-        meta: Meta
-
-    @event(Noted)
-    def __init__(
-        self,
-        number: str,
-        customer_name: str,
-        customer_address: str | None,
-        language: str,
-        meta: Meta,
-    ) -> None:
-        self.number = number
-        self.customer_name = customer_name
-        self.customer_address = customer_address
-        self.language = language
-        self.unit: str | None = None
-
-    def note_unit(self, unit: str, meta: Meta) -> None:
-        if unit != self.unit:
-            self._unit_noted(unit=unit, meta=meta)
-
-    class UnitNoted(ClockedAggregate.Event):
-        unit: str
-        meta: Meta
-
-    @event(UnitNoted)
-    def _unit_noted(self, unit: str, meta: Meta) -> None:
-        self.unit = unit
-
-
-@dataclass(frozen=True)
-class Subscription:
-    id: str
-    url: str
-    event_types: tuple[str, ...]
-    description: str
-    secret: str
-    created_at: datetime
-    paused: bool = False
-
-    def wants(self, event_type: str) -> bool:
-        """Exact types, a producer's every type (`routing.*`), or everything (`*`)."""
-        producer = event_type.split(".")[0]
-        return any(t in ("*", event_type, f"{producer}.*") for t in self.event_types)
-
-    def summary(self) -> dict[str, Any]:
-        """What anyone allowed to list subscriptions sees: never the secret."""
-        return {
-            "id": self.id,
-            "url": self.url,
-            "event_types": list(self.event_types),
-            "description": self.description,
-            "created_at": self.created_at,
-            "status": "paused" if self.paused else "active",
-        }
-
-
-class Webhooks(ClockedAggregate):
-    """The installation's webhook subscriptions, in one aggregate: a handful, read at every
-    planned event, and changed rarely (a conflict between two admins is retried)."""
-
-    ID = aggregate_id("notifications.webhooks", "installation")
-
-    @staticmethod
-    def create_id(**_: Any) -> UUID:
-        return Webhooks.ID
-
-    class Started(ClockedAggregate.Created):
-        pass
-
-    @event(Started)
-    def __init__(self) -> None:
-        self.subscriptions: dict[str, Subscription] = {}
-        #: The newest subscription: what a replayed creation request is answered with.
-        self.newest: str | None = None
-
-    def get(self, subscription_id: str) -> Subscription:
-        try:
-            return self.subscriptions[subscription_id]
-        except KeyError:
-            raise NotFound(f"no webhook subscription {subscription_id}") from None
-
-    def matching(self, event_type: str) -> list[Subscription]:
-        return [s for s in self.subscriptions.values() if not s.paused and s.wants(event_type)]
-
-    def subscribe(
-        self,
-        subscription_id: str,
-        url: str,
-        event_types: list[str],
-        description: str,
-        secret: str,
-        meta: Meta,
-    ) -> None:
-        if subscription_id in self.subscriptions:
-            return  # the same request again
-        if len(self.subscriptions) >= MAX_SUBSCRIPTIONS:
-            raise Invalid(
-                f"at most {MAX_SUBSCRIPTIONS} subscriptions; delete one first",
-                field="subscriptions",
-                rule="max_count",
-            )
-        self._subscribed(
-            subscription_id=subscription_id,
-            url=url,
-            event_types=event_types,
-            description=description,
-            secret=secret,
-            created_at=clock.now(),
-            meta=meta,
-        )
-
-    class Subscribed(ClockedAggregate.Event):
-        subscription_id: str
-        url: str
-        event_types: list[str]
-        description: str
-        secret: str
-        created_at: datetime
-        meta: Meta
-
-    @event(Subscribed)
-    def _subscribed(
-        self,
-        subscription_id: str,
-        url: str,
-        event_types: list[str],
-        description: str,
-        secret: str,
-        created_at: datetime,
-        meta: Meta,
-    ) -> None:
-        self.subscriptions[subscription_id] = Subscription(
-            subscription_id, url, tuple(event_types), description, secret, created_at
-        )
-        self.newest = subscription_id
-
-    def pause(self, subscription_id: str, paused: bool, meta: Meta) -> None:
-        if self.get(subscription_id).paused != paused:
-            self._paused(subscription_id=subscription_id, paused=paused, meta=meta)
-
-    class PauseChanged(ClockedAggregate.Event):
-        subscription_id: str
-        paused: bool
-        meta: Meta
-
-    @event(PauseChanged)
-    def _paused(self, subscription_id: str, paused: bool, meta: Meta) -> None:
-        old = self.subscriptions[subscription_id]
-        self.subscriptions[subscription_id] = Subscription(
-            old.id, old.url, old.event_types, old.description, old.secret, old.created_at, paused
-        )
-
-    def unsubscribe(self, subscription_id: str, meta: Meta) -> None:
-        self.get(subscription_id)
-        self._unsubscribed(subscription_id=subscription_id, meta=meta)
-
-    class Unsubscribed(ClockedAggregate.Event):
-        subscription_id: str
-        meta: Meta
-
-    @event(Unsubscribed)
-    def _unsubscribed(self, subscription_id: str, meta: Meta) -> None:
-        del self.subscriptions[subscription_id]

@@ -1,18 +1,14 @@
-"""Intake's aggregates: the complaint as the customer made it, and the monthly number sequence.
-
-Command methods check their rules first (raising `Conflict`/`Invalid`) and only then trigger
-an event, so a refused command leaves no event (the eventsourcing idiom: public command,
-private `@event` method that only mutates).
-"""
+"""The complaint as the customer made it: registered, acknowledged, judged, classified,
+linked as a repeat, withdrawn, confirmed or reopened."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from eventsourcing.domain import event
 
+from services.intake.domain.codes import CLASSIFICATION_SCHEMES, CLOSED, Status
 from services.intake.taxonomy import codes
 from shared.kernel import clock
 from shared.kernel.aggregate import ClockedAggregate
@@ -20,110 +16,6 @@ from shared.kernel.case_number import aggregate_id
 from shared.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from shared.kernel.meta import Meta
 from shared.kernel.principal import Principal, Role
-
-
-class Channel(StrEnum):
-    """受理渠道 (docs/domain §2)."""
-
-    phone = "phone"
-    letter = "letter"
-    fax = "fax"
-    email = "email"
-    walk_in = "walk_in"
-    comment_book = "comment_book"
-    web_form = "web_form"
-    chat = "chat"
-    social_media = "social_media"
-    regulator = "regulator"
-    consumer_association = "consumer_association"
-    media = "media"
-    head_office = "head_office"
-
-
-class Nature(StrEnum):
-    """Nature of the complaint (seeds 000, 002): quality-related or not, and which kind."""
-
-    quality = "quality"
-    transport = "transport"
-    repair = "repair"
-    delivery = "delivery"
-    service = "service"
-    billing = "billing"
-    network = "network"
-    other = "other"
-
-
-class Status(StrEnum):
-    registered = "registered"  # recorded, validity not yet judged
-    in_handling = "in_handling"  # judged valid; routing and settlement at work
-    not_valid = "not_valid"  # closed with an explained reply (委婉答复)
-    settled = "settled"  # the settlement is complete; awaiting the customer's word
-    confirmed = "confirmed"  # the customer confirmed the outcome (书面确认)
-    withdrawn = "withdrawn"  # the customer withdrew the complaint
-
-
-CLOSED = {Status.not_valid, Status.confirmed, Status.withdrawn}
-
-#: Classification schemes a clerk may set, checked against the taxonomies.
-CLASSIFICATION_SCHEMES = ("nature", "fault_class", "online_level", "severity", "cause")
-
-
-class NumberSequence(ClockedAggregate):
-    """The serials of one numbering period `YYMM`: gapless, never reused.
-
-    Registering a complaint issues the next serial and creates the complaint in one atomic
-    save; two concurrent registrations conflict on this aggregate's version and one retries,
-    so no serial is ever skipped or given twice.
-    """
-
-    @staticmethod
-    def create_id(period: str, **_: Any) -> Any:
-        return aggregate_id("intake.number-sequence", period)
-
-    class Started(ClockedAggregate.Created):
-        period: str
-
-    @event(Started)
-    def __init__(self, period: str) -> None:
-        self.period = period
-        self.last_serial = 0
-
-    class SerialIssued(ClockedAggregate.Event):
-        serial: int
-        case_number: str
-
-    @event(SerialIssued)
-    def issue(self, serial: int, case_number: str) -> None:
-        self.last_serial = serial
-
-    def next_case_number(self) -> str:
-        serial = self.last_serial + 1
-        case_number = f"{self.period}-{serial:04d}"
-        self.issue(serial=serial, case_number=case_number)
-        return case_number
-
-
-class IdempotencyKey(ClockedAggregate):
-    """Keys recorded by registrations before every command took an Idempotency-Key.
-
-    Superseded by `shared.platform.idempotency.AnsweredRequest`; kept so that stored events of this
-    type still decode when the log is read again (feeds, audit).
-    """
-
-    @staticmethod
-    def create_id(key: str, **_: Any) -> Any:
-        return aggregate_id("intake.idempotency-key", key)
-
-    class Used(ClockedAggregate.Created):
-        key: str
-        request_hash: str
-        case_number: str
-
-    @event(Used)
-    def __init__(self, key: str, request_hash: str, case_number: str) -> None:
-        self.key = key
-        self.request_hash = request_hash
-        self.case_number = case_number
 
 
 class Complaint(ClockedAggregate):
