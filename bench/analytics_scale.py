@@ -22,10 +22,10 @@ from sqlalchemy import func, select
 
 from bench.harness import postgres_env
 from services.analytics import versions
-from services.analytics.facts import case_fact
+from services.analytics.domain.facts import case_fact
 from services.analytics.projection import _row, create_tables, inbox_row
+from services.analytics.read_models import case_facts, inbox
 from services.analytics.rebuild import rebuild
-from services.analytics.store import case_facts, inbox
 from shared.platform.settings import Settings
 from shared.platform.sqlviews import create_engine
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bench.harness import postgres_env
-from services.routing import views
+from services.routing import read_models
 from services.routing.rules import shipped_rules
 from shared.platform.settings import Settings
 from shared.platform.sqlviews import create_engine
@@ -82,7 +82,7 @@ def rules_rate(count: int) -> tuple[float, float]:
 
 
 async def populate(engine, cases: int, start: datetime) -> None:
-    await views.create_tables(engine)
+    await read_models.create_tables(engine)
     rng = random.Random(11)
     deadlines, timers = [], []
     for i in range(cases):
@@ -98,7 +98,7 @@ async def populate(engine, cases: int, start: datetime) -> None:
             ):
                 timers.append({"number": number, "clock": clock, "timer": timer, "due_at": at})
     async with engine.begin() as conn:
-        for table, rows in ((views.deadlines, deadlines), (views.timers, timers)):
+        for table, rows in ((read_models.deadlines, deadlines), (read_models.timers, timers)):
             for chunk in range(0, len(rows), 20_000):
                 await conn.execute(table.insert(), rows[chunk : chunk + 20_000])
 
@@ -115,7 +115,7 @@ async def timed(work, repeat: int = 7) -> float:
 
 
 async def tick_costs(settings: Settings, cases: int) -> dict[str, float]:
-    engine = create_engine(settings, "routing-views.sqlite")
+    engine = create_engine(settings, "routing-read_models.sqlite")
     start = datetime(2026, 10, 1, tzinfo=UTC)
     began = time.perf_counter()
     await populate(engine, cases, start)
@@ -125,15 +125,15 @@ async def tick_costs(settings: Settings, cases: int) -> dict[str, float]:
 
     async def full_scan() -> None:
         async with engine.connect() as conn:
-            rows = (await conn.execute(select(views.deadlines))).all()
+            rows = (await conn.execute(select(read_models.deadlines))).all()
         [r for r in rows if r.due <= some_due]
 
     figures = {
         "load_s": load_seconds,
-        "tick_none_due_ms": await timed(lambda: views.due_cases(engine, nothing_due, 200)),
-        "tick_200_due_ms": await timed(lambda: views.due_cases(engine, some_due, 200)),
+        "tick_none_due_ms": await timed(lambda: read_models.due_cases(engine, nothing_due, 200)),
+        "tick_200_due_ms": await timed(lambda: read_models.due_cases(engine, some_due, 200)),
         "scan_ms": await timed(full_scan, repeat=3),
-        "due": len(await views.due_cases(engine, some_due, 200)),
+        "due": len(await read_models.due_cases(engine, some_due, 200)),
     }
     await engine.dispose()
     return figures

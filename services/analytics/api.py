@@ -8,11 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import HTMLResponse
 
-from services.analytics import exports, queries, reports, versions
+from services.analytics import exports, queries, versions
 from services.analytics.dashboard import render
 from services.analytics.dependencies import Reporting, ReportingDep
+from services.analytics.domain import reports
+from services.analytics.read_models import answered_requests
 from services.analytics.rebuild import rebuild_in
-from services.analytics.store import answered_requests
 from shared.kernel import clock
 from shared.kernel.errors import Conflict, Invalid, NotFound
 from shared.kernel.periods import next_month

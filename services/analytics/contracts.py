@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.analytics.alerts import BatchAlert, ReportPublication
+from services.analytics.domain import BatchAlert, ReportPublication
 from shared.contracts import analytics as c
 from shared.platform.outbox import contract_for, copied
 

@@ -18,8 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.analytics import versions
-from services.analytics.alerts import AnalyticsApplication
-from services.analytics.store import answered_requests
+from services.analytics.application import AnalyticsApplication
+from services.analytics.read_models import answered_requests
 from shared.kernel import clock
 from shared.kernel.meta import SYSTEM_ACTOR, command_meta
 from shared.platform.sqlviews import answer_once

@@ -8,11 +8,11 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from services.analytics import api
-from services.analytics.alerts import AnalyticsApplication
-from services.analytics.clusters import BatchClusters
+from services.analytics.application import AnalyticsApplication
 from services.analytics.contracts import to_integration
 from services.analytics.dependencies import Reporting
 from services.analytics.keeper import ReportKeeper
+from services.analytics.policies import BatchClusters
 from services.analytics.projection import ProjectionHandler, create_tables
 from shared.platform.eventstore import persistence_env
 from shared.platform.runtime import ServiceRuntime

@@ -18,14 +18,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.analytics.facts import (
+from services.analytics.domain.facts import (
     PAYMENTS,
     case_fact,
     fold_further,
     money_rows,
     payments_by_voucher,
 )
-from services.analytics.store import (
+from services.analytics.read_models import (
     answered_requests,
     case_facts,
     dead_letters,

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.analytics.facts import case_fact, money_rows, payments_by_voucher
-from services.analytics.store import case_facts, inbox, money_facts
+from services.analytics.domain.facts import case_fact, money_rows, payments_by_voucher
+from services.analytics.read_models import case_facts, inbox, money_facts
 
 
 async def live(

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.analytics.facts import case_fact, money_rows, payments_by_voucher
+from services.analytics.domain.facts import case_fact, money_rows, payments_by_voucher
 from services.analytics.projection import _row
-from services.analytics.store import DERIVED, case_facts, inbox, money_facts
+from services.analytics.read_models import DERIVED, case_facts, inbox, money_facts
 
 BATCH = 2000
 

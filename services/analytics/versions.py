@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.analytics import queries, reports
-from services.analytics.store import case_facts, report_versions
+from services.analytics import queries
+from services.analytics.domain import reports
+from services.analytics.read_models import case_facts, report_versions
 from shared.kernel.periods import final_at, next_month
 
 

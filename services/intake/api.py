@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile, status
 from fastapi.responses import FileResponse
 
-from services.intake import views
+from services.intake import read_models
 from services.intake.access import Clerk, ClerkOrCustomer, Reader, ReaderByRole, Staff
 from services.intake.application import Registration
 from services.intake.commands import (
@@ -128,7 +128,7 @@ async def register(
         flags=tuple(body.flags),
         backdating_reason=body.backdating_reason,
     )
-    repeats = await views.repeat_candidates(
+    repeats = await read_models.repeat_candidates(
         desk.engine,
         registration.complainant,
         registration.subject,
@@ -155,7 +155,7 @@ async def list_complaints(
     received_to: Instant | None = None,
     q: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
-    limit: Annotated[int, Query(ge=1, le=views.MAX_PAGE_SIZE)] = 20,
+    limit: Annotated[int, Query(ge=1, le=read_models.MAX_PAGE_SIZE)] = 20,
 ) -> ComplaintPage:
     if who.role is Role.customer:
         if customer not in (None, who.customer_id):
@@ -165,7 +165,7 @@ async def list_complaints(
                 rule="own_customer",
             )
         customer = who.customer_id
-    where = views.ListFilter(
+    where = read_models.ListFilter(
         status=status_.value if status_ else None,
         channel=channel.value if channel else None,
         severity=severity,
@@ -175,7 +175,7 @@ async def list_complaints(
         received_to=received_to,
         text=q,
     )
-    items, next_cursor = await views.list_complaints(desk.engine, where, cursor, limit)
+    items, next_cursor = await read_models.list_complaints(desk.engine, where, cursor, limit)
     return ComplaintPage(items=items, next_cursor=next_cursor)
 
 
@@ -225,7 +225,7 @@ def timeline(desk: DeskDep, number: str, who: Staff) -> list[TimelineEntry]:
 )
 async def repeat_candidates(desk: DeskDep, number: str, who: Staff) -> list[RepeatCandidate]:
     complaint = await run_sync(desk.app.complaint, number)
-    found = await views.repeat_candidates(
+    found = await read_models.repeat_candidates(
         desk.engine,
         complaint.complainant,
         complaint.subject,

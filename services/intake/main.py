@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from services.intake import api, views
+from services.intake import api, read_models
 from services.intake.application import IntakeApplication
 from services.intake.contracts import to_integration
 from services.intake.dependencies import Desk
@@ -27,9 +27,9 @@ def create_app(settings: Settings) -> FastAPI:
         acknowledge_within=timedelta(hours=settings.acknowledge_within_hours),
         report_final_day=settings.report_final_day,
     )
-    engine = create_engine(settings, "intake-views.sqlite")
+    engine = create_engine(settings, "intake-read_models.sqlite")
     projector = LocalProjector(
-        app, engine, views.tracking, views.project, settings.poll_interval_seconds
+        app, engine, read_models.tracking, read_models.project, settings.poll_interval_seconds
     )
     evidence = EvidenceStore(settings.evidence_dir, settings.evidence_max_bytes)
 
@@ -39,7 +39,7 @@ def create_app(settings: Settings) -> FastAPI:
         ),
         "Complaints — intake",
         [api.router],
-        **hooks_with_views(app, engine, views.create_tables, projector),
+        **hooks_with_views(app, engine, read_models.create_tables, projector),
         larger_bodies={"/evidence": settings.evidence_max_bytes + MULTIPART_OVERHEAD},
     )
     service.state.desk = Desk(

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from services.notifications import views
+from services.notifications import read_models
 from services.notifications.access import Admin, Reader
 from services.notifications.application import new_subscription_id, new_subscription_secret
 from services.notifications.commands import Pause, Redeliver, Subscribe, Unsubscribe
@@ -27,7 +27,7 @@ from shared.platform.http import CommandRoute
 from shared.platform.schemas import decode_cursor, encode_cursor
 
 Cursor = Annotated[str | None, Query(max_length=300)]
-Limit = Annotated[int, Query(ge=1, le=views.MAX_PAGE_SIZE)]
+Limit = Annotated[int, Query(ge=1, le=read_models.MAX_PAGE_SIZE)]
 
 router = APIRouter(route_class=CommandRoute)
 webhooks = APIRouter(prefix="/webhooks", tags=["webhooks"], route_class=CommandRoute)
@@ -139,7 +139,7 @@ async def _page(
     recipient: str | None = None,
     case_number: str | None = None,
 ) -> DeliveryPage:
-    rows = await views.page(
+    rows = await read_models.page(
         notifying.engine,
         recipient=recipient,
         case_number=case_number,

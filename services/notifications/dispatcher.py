@@ -26,7 +26,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.notifications import views
+from services.notifications import read_models
 from services.notifications.application import NotificationsApplication, Outcome
 from services.notifications.channels import Channel
 from services.notifications.domain import Channel as ChannelName
@@ -70,7 +70,7 @@ class Dispatcher:
         if room <= 0:
             return 0
         busy = {r for r, n in self.holding.items() if n >= self.per_recipient}
-        rows = await views.due(self.engine, clock.now(), room * 2, self.per_recipient, busy)
+        rows = await read_models.due(self.engine, clock.now(), room * 2, self.per_recipient, busy)
         started = 0
         for row in rows:
             if len(self.in_flight) >= self.concurrency:
@@ -109,7 +109,7 @@ class Dispatcher:
     async def _wait(self, since: int) -> None:
         """Until this process records something (a new plan, an attempt's outcome), the
         store's head moves, or the next delivery is due."""
-        upcoming = await views.next_due(self.engine)
+        upcoming = await read_models.next_due(self.engine)
         seconds = IDLE_SECONDS
         if upcoming is not None:
             seconds = max(

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.notifications import api, views
+from services.notifications import api, read_models
 from services.notifications.application import NotificationsApplication
 from services.notifications.channels import WebhookChannel, email_channel
 from services.notifications.contracts import to_integration
@@ -26,7 +26,7 @@ async def refresh_gauges(
     engine: AsyncEngine, dispatcher: Dispatcher, metrics: ServiceMetrics
 ) -> None:
     """Deliveries by status (queued, retrying, sent, parked) and attempts by outcome."""
-    counts = await views.counts(engine)
+    counts = await read_models.counts(engine)
     metrics.set_gauge(
         "complaints_deliveries",
         "Deliveries by status",
@@ -43,9 +43,9 @@ async def refresh_gauges(
 
 def create_app(settings: Settings) -> FastAPI:
     app = NotificationsApplication.of(persistence_env(settings), settings)
-    engine = create_engine(settings, "notifications-views.sqlite")
+    engine = create_engine(settings, "notifications-read_models.sqlite")
     projector = LocalProjector(
-        app, engine, views.tracking, views.project, settings.poll_interval_seconds
+        app, engine, read_models.tracking, read_models.project, settings.poll_interval_seconds
     )
     dispatcher = Dispatcher(
         app,
@@ -71,7 +71,7 @@ def create_app(settings: Settings) -> FastAPI:
         runtime,
         "Complaints — notifications",
         [api.router],
-        **hooks_with_views(app, engine, views.create_tables, projector),
+        **hooks_with_views(app, engine, read_models.create_tables, projector),
         refresh_metrics=lambda metrics: refresh_gauges(engine, dispatcher, metrics),
     )
     service.state.notifying = Notifying(app, engine, settings.delivery_retry_window_seconds)

@@ -1,4 +1,4 @@
-"""Routing's HTTP API: thin routes over `RoutingApplication` and its views."""
+"""Routing's HTTP API: thin routes over `RoutingApplication` and its read_models."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.routing import views
+from services.routing import read_models
 from services.routing.access import Handler, HandlerOrManager, Manager, Reader, Staff, own_unit
 from services.routing.commands import (
     Approve,
@@ -63,7 +63,7 @@ RULES_EXAMPLE = {
 }
 
 Cursor = Annotated[str | None, Query(max_length=300)]
-Limit = Annotated[int, Query(ge=1, le=views.MAX_PAGE_SIZE)]
+Limit = Annotated[int, Query(ge=1, le=read_models.MAX_PAGE_SIZE)]
 
 
 router = APIRouter(route_class=CommandRoute)
@@ -73,7 +73,7 @@ async def page(
     engine: AsyncEngine, unit: str | None, overdue: bool, cursor: str | None, limit: int
 ) -> QueuePage:
     """A page of open cases by next deadline (past it, when `overdue`)."""
-    rows = await views.queue(
+    rows = await read_models.queue(
         engine,
         unit,
         clock.now() if overdue else None,

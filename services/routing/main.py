@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.routing import api, views
+from services.routing import api, read_models
 from services.routing.application import RoutingApplication
 from services.routing.contracts import to_integration
 from services.routing.dependencies import Handling
@@ -23,7 +23,7 @@ from shared.platform.sqlviews import LocalProjector, create_engine
 
 async def refresh_gauges(engine: AsyncEngine, metrics: ServiceMetrics) -> None:
     """Open cases per unit and deadlines at risk, from the queue views, before each scrape."""
-    figures = await views.gauges(engine, clock.now())
+    figures = await read_models.gauges(engine, clock.now())
     metrics.set_gauge(
         "complaints_open_cases", "Open cases per unit", ("unit",), figures["open_cases"]
     )
@@ -37,9 +37,9 @@ async def refresh_gauges(engine: AsyncEngine, metrics: ServiceMetrics) -> None:
 
 def create_app(settings: Settings) -> FastAPI:
     app = RoutingApplication(persistence_env(settings))
-    engine = create_engine(settings, "routing-views.sqlite")
+    engine = create_engine(settings, "routing-read_models.sqlite")
     projector = LocalProjector(
-        app, engine, views.tracking, views.project, settings.poll_interval_seconds
+        app, engine, read_models.tracking, read_models.project, settings.poll_interval_seconds
     )
 
     # Timers fire only where routing consumes its upstreams: the scheduler waits until those
@@ -68,7 +68,7 @@ def create_app(settings: Settings) -> FastAPI:
         runtime,
         "Complaints — routing",
         [api.router],
-        **hooks_with_views(app, engine, views.create_tables, projector),
+        **hooks_with_views(app, engine, read_models.create_tables, projector),
         refresh_metrics=lambda metrics: refresh_gauges(engine, metrics),
     )
     service.state.handling = Handling(app, engine)

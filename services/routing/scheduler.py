@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.routing import views
+from services.routing import read_models
 from services.routing.application import RoutingApplication
 from shared.kernel import clock
 from shared.platform.sqlviews import LocalProjector
@@ -59,7 +59,7 @@ class Scheduler:
             return TickReport(0, 0, time.perf_counter() - started)
         await self.projector.catch_up()
         now = clock.now()
-        numbers = await views.due_cases(self.engine, now, BATCH)
+        numbers = await read_models.due_cases(self.engine, now, BATCH)
         fired = await run_sync(self.app.fire_due_timers, numbers, now) if numbers else 0
         return TickReport(len(numbers), fired, time.perf_counter() - started)
 

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.analytics import queries, reports, versions
+from services.analytics import queries, versions
+from services.analytics.domain import reports
 from services.analytics.projection import ProjectionHandler, create_tables
 from services.analytics.rebuild import rebuild
 from shared.contracts.envelope import IntegrationEvent

@@ -16,10 +16,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from services.analytics import queries, reports, versions
+from services.analytics import queries, versions
+from services.analytics.domain import reports
 from services.analytics.projection import ProjectionHandler, create_tables
+from services.analytics.read_models import case_facts, money_facts
 from services.analytics.rebuild import rebuild
-from services.analytics.store import case_facts, money_facts
 from shared.contracts.envelope import IntegrationEvent
 from shared.platform.settings import Settings
 from shared.platform.sqlviews import create_engine

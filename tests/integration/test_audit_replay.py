@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from eventsourcing.domain import Aggregate
 
-from services.analytics.alerts import AnalyticsApplication
+from services.analytics.application import AnalyticsApplication
 from services.intake.application import IntakeApplication
 from services.routing.application import RoutingApplication
 from services.routing.commands import Approve

@@ -12,7 +12,7 @@ import asyncio
 import pytest
 from fastapi.testclient import TestClient
 
-from services.analytics.alerts import AnalyticsApplication
+from services.analytics.application import AnalyticsApplication
 from services.analytics.contracts import to_integration as analytics_contract
 from services.intake.application import IntakeApplication
 from services.intake.contracts import to_integration as intake_contract

@@ -4,10 +4,10 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from services.analytics import store as analytics
-from services.intake import views as intake
-from services.notifications import views as notifications
-from services.routing import views as routing
+from services.analytics import read_models as analytics
+from services.intake import read_models as intake
+from services.notifications import read_models as notifications
+from services.routing import read_models as routing
 from shared.platform import migrations
 from shared.platform.settings import Settings
 from shared.platform.sqlviews import create_engine

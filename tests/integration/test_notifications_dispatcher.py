@@ -5,7 +5,7 @@ import asyncio
 
 import pytest
 
-from services.notifications import views
+from services.notifications import read_models
 from services.notifications.application import NotificationsApplication, Outcome
 from services.notifications.commands import Subscribe
 from services.notifications.dispatcher import Dispatcher
@@ -47,9 +47,9 @@ async def test_a_backlog_for_a_hanging_receiver_delays_no_one_queued_after_it(tm
     settings = Settings(service="notifications", data_dir=tmp_path)
     app = NotificationsApplication.of(persistence_env(settings), settings)
     app.rules = QUIET_FREE.model_copy(update={"rules": []})  # webhooks only
-    engine = create_engine(settings, "views.sqlite")
-    await views.create_tables(engine)
-    projector = LocalProjector(app, engine, views.tracking, views.project, 0.05)
+    engine = create_engine(settings, "read_models.sqlite")
+    await read_models.create_tables(engine)
+    projector = LocalProjector(app, engine, read_models.tracking, read_models.project, 0.05)
     receivers = Receivers()
     dispatcher = Dispatcher(
         app,

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from services.analytics.alerts import AnalyticsApplication
+from services.analytics.application import AnalyticsApplication
 from services.intake.application import IntakeApplication, Registration
 from services.routing.application import RoutingApplication
 from services.settlement.application import SettlementApplication

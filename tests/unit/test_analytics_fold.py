@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.analytics.facts import case_fact, fold_further
-from services.analytics.store import case_facts
+from services.analytics.domain.facts import case_fact, fold_further
+from services.analytics.read_models import case_facts
 from tests.support.analytics_scenario import envelopes, scenario
 
 ZONE = ZoneInfo("Asia/Shanghai")

@@ -1,7 +1,8 @@
 """Events stored before an aggregate was split into parts still replay, years later.
 
 A stored event names its class by topic, `module:Class.Event`. When each service's domain
-became a package, and routing's case and the settlement were split into parts by concept, new events took the parts' topics
+became a package, and routing's case and the settlement were split into parts by concept,
+new events took the parts' topics
 (`services.settlement.domain.returns:Returns.ReturnReceived`). The topics stored before
 (`services.settlement.domain:Settlement.ReturnReceived`) must resolve to the very class that
 applies the event, or an auditor's replay of an old case would fail.
@@ -12,6 +13,7 @@ from datetime import UTC, datetime
 import pytest
 from eventsourcing.utils import get_topic, resolve_topic
 
+from services.analytics.domain import BatchAlert, ReportPublication
 from services.intake.domain import Complaint
 from services.routing.domain import Case
 from services.settlement.domain import Settlement
@@ -64,3 +66,13 @@ def test_topics_stored_before_the_split_resolve_to_the_classes_applying_the_even
         assert resolve_topic(before) is resolve_topic(topic), before
         assert getattr(aggregate, name) is resolve_topic(topic)
     assert resolve_topic(f"{module}:{aggregate.__name__}") is aggregate
+
+
+def test_analytics_topics_stored_before_its_domain_moved_still_resolve():
+    """Analytics' alerts and publications lived in `services.analytics.alerts`."""
+    for aggregate, created in (
+        (BatchAlert, BatchAlert.Raised),
+        (ReportPublication, ReportPublication.Published),
+    ):
+        assert resolve_topic(f"services.analytics.alerts:{aggregate.__name__}") is aggregate
+        assert resolve_topic(f"services.analytics.alerts:{created.__qualname__}") is created

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.analytics.alerts import AnalyticsApplication
+from services.analytics.application import AnalyticsApplication
 from services.analytics.projection import cluster_regions
 from shared.contracts.envelope import IntegrationEvent
 from shared.contracts.intake import ComplaintRegisteredV1

@@ -1,61 +1,15 @@
-"""Analytics' own events: recall-candidate alerts and report publications.
-
-Analytics owns no truth about cases, but what it concludes (a batch complained of in several
-regions, a month's report made final) is news for others, so it is recorded as events in
-analytics' own small event store and published through its outbox like any service's.
-"""
+"""Analytics' application: its own small event store of alerts and report publications."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.domain import event
 from eventsourcing.utils import get_topic
 
-from shared.kernel.aggregate import ClockedAggregate
-from shared.kernel.case_number import aggregate_id
+from services.analytics.domain import MOVED_FROM, BatchAlert, ReportPublication
 from shared.kernel.meta import Meta, for_case
 from shared.platform.eventstore import ServiceApplication
-
-
-class BatchAlert(ClockedAggregate):
-    """The same batch complained of in N regions within D days: a recall candidate."""
-
-    @staticmethod
-    def create_id(batch: str, **_: Any) -> Any:
-        return aggregate_id("analytics.batch-alert", batch)
-
-    class Raised(ClockedAggregate.Created):
-        batch: str
-        regions: dict[str, list[str]]
-        window_days: int
-        meta: Meta
-
-    @event(Raised)
-    def __init__(
-        self, batch: str, regions: dict[str, list[str]], window_days: int, meta: Meta
-    ) -> None:
-        self.batch = batch
-
-
-class ReportPublication(ClockedAggregate):
-    @staticmethod
-    def create_id(period: str, version: int, **_: Any) -> Any:
-        return aggregate_id("analytics.report", f"{period}#{version}")
-
-    class Published(ClockedAggregate.Created):
-        period: str
-        version: int
-        kind: str
-        headline: dict[str, Any]
-        meta: Meta
-
-    @event(Published)
-    def __init__(
-        self, period: str, version: int, kind: str, headline: dict[str, Any], meta: Meta
-    ) -> None:
-        self.period = period
 
 
 class AnalyticsApplication(ServiceApplication):
@@ -64,12 +18,12 @@ class AnalyticsApplication(ServiceApplication):
 
     def case_streams(self, number: str) -> list[UUID]:
         """Batch alerts the case triggered or is counted in (alerts are few: a topic scan)."""
-        topic = get_topic(BatchAlert.Raised)
+        topics = [get_topic(BatchAlert.Raised), f"{MOVED_FROM}:{BatchAlert.Raised.__qualname__}"]
         streams: list[UUID] = []
         position = 0
         while True:
             page = self.recorder.select_notifications(
-                position, 1000, topics=[topic], inclusive_of_start=False
+                position, 1000, topics=topics, inclusive_of_start=False
             )
             for row in page:
                 raised: Any = self.mapper.to_domain_event(row)
