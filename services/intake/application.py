@@ -14,20 +14,18 @@ from eventsourcing.persistence import IntegrityError
 
 from services.intake.commands import LinkRepeat
 from services.intake.domain import Complaint, NumberSequence
+from services.intake.policies import reactions
 from services.intake.taxonomy import severity_for
-from shared.contracts import routing, settlement
-from shared.contracts.envelope import IntegrationEvent
 from shared.kernel import clock
 from shared.kernel.case_number import CaseNumber, aggregate_id, numbering_period
 from shared.kernel.commands import Command
 from shared.kernel.errors import Conflict, Invalid, NotFound
-from shared.kernel.meta import Meta, caused_by, for_case
+from shared.kernel.meta import Meta, for_case
 from shared.kernel.periods import final_at, month_of
 from shared.kernel.principal import Principal
 from shared.platform import idempotency
 from shared.platform.eventstore import ServiceApplication
 from shared.platform.idempotency import AnsweredRequest
-from shared.platform.reactions import Reactions
 
 #: Optimistic retries when another process numbers in the same month at the same moment.
 MAX_NUMBERING_ATTEMPTS = 50
@@ -74,7 +72,7 @@ class IntakeApplication(ServiceApplication):
         self.acknowledge_within = acknowledge_within
         self.report_final_day = report_final_day
         #: Reactions to upstream events, typed by their contracts (`shared.platform.reactions`).
-        self.policy = self.reactions()
+        self.policy = reactions(self)
         # Within one process, number one at a time instead of colliding optimistically.
         self._numbering = threading.Lock()
 
@@ -194,35 +192,3 @@ class IntakeApplication(ServiceApplication):
             if later.subject.get(name) and later.subject.get(name) == before.subject.get(name)
         ] or ["manual"]
         return self.change(LinkRepeat(number, earlier=earlier, matched_on=matched), meta)
-
-    # Policy: reactions to other services' events --------------------------------------------
-
-    def reactions(self) -> Reactions:
-        return Reactions(
-            {
-                settlement.SettlementCompletedV1: self._settled,
-                routing.CaseAssignedV1: self._routed,
-                routing.CaseReassignedV1: self._routed,
-            }
-        )
-
-    def _routed(
-        self, event: IntegrationEvent, routed: routing.CaseAssignedV1 | routing.CaseReassignedV1
-    ) -> list[Any]:
-        try:
-            complaint = self.complaint(event.case_number)
-        except NotFound:
-            return []
-        return [complaint] if complaint.note_unit(routed.unit, caused_by(event)) else []
-
-    def _settled(
-        self, event: IntegrationEvent, completed: settlement.SettlementCompletedV1
-    ) -> list[Any]:
-        try:
-            complaint = self.complaint(event.case_number)
-        except NotFound:
-            return []
-        settled = {"total_amount": completed.total_amount, "currency": completed.currency}
-        if complaint.mark_settled(settled, caused_by(event)):
-            return [complaint]
-        return []

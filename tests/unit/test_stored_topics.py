@@ -15,7 +15,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 
 from services.analytics.domain import BatchAlert, ReportPublication
 from services.intake.domain import Complaint
-from services.routing.domain import Case
+from services.routing.domain import Case, RoutingRuleSet
 from services.settlement.domain import Settlement
 from shared.kernel import clock
 from shared.kernel.clock import ManualClock
@@ -76,3 +76,9 @@ def test_analytics_topics_stored_before_its_domain_moved_still_resolve():
     ):
         assert resolve_topic(f"services.analytics.alerts:{aggregate.__name__}") is aggregate
         assert resolve_topic(f"services.analytics.alerts:{created.__qualname__}") is created
+
+
+def test_the_rule_sets_topics_stored_before_it_moved_to_the_domain_still_resolve():
+    """Routing's rule set lived in `services.routing.application`."""
+    for moved in (RoutingRuleSet, RoutingRuleSet.Published, RoutingRuleSet.Republished):
+        assert resolve_topic(f"services.routing.application:{moved.__qualname__}") is moved
