@@ -20,7 +20,7 @@ from fastapi import FastAPI, HTTPException
 from sqlalchemy import Column, Integer, MetaData, Numeric, String, Table, func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from services.routing.authority import covers, required_level
+from services.routing.authority import shipped_authority
 
 metadata = MetaData()
 complaints = Table(
@@ -87,7 +87,8 @@ async def propose(number: str, body: dict[str, Any]) -> dict[str, Any]:
 @app.post("/cases/{number}/approval")
 async def approve(number: str, body: dict[str, Any]) -> dict[str, Any]:
     row = await _row(number)
-    if not covers(body["level"], required_level(Decimal(row.proposed), "CNY")):
+    authority = shipped_authority()
+    if not authority.covers(body["level"], authority.required_level(Decimal(row.proposed), "CNY")):
         raise HTTPException(403, "beyond the approver's authority")
     async with engine.begin() as conn:
         await conn.execute(

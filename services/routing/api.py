@@ -220,6 +220,7 @@ def propose(handling: HandlingDep, number: str, body: Proposal, who: Handler) ->
                 remedies=[r.model_dump(mode="json", exclude_none=True) for r in body.remedies],
                 currency=body.currency,
                 actions=[a.model_dump(mode="json") for a in body.actions],
+                authority=handling.app.authority,
             ),
             who,
         )
@@ -243,7 +244,13 @@ def memo(handling: HandlingDep, number: str, body: Memo, who: HandlerOrManager) 
 def approve(handling: HandlingDep, number: str, who: Manager) -> CaseRead:
     return CaseRead.of(
         handling.app.act(
-            Approve(number, approver_id=who.subject, approver_level=who.authority), who
+            Approve(
+                number,
+                approver_id=who.subject,
+                approver_level=who.authority,
+                authority=handling.app.authority,
+            ),
+            who,
         )
     )
 

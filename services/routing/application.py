@@ -10,6 +10,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
+from services.routing.authority import Authority, shipped_authority
 from services.routing.deadlines import DeadlinePolicy, default_policy
 from services.routing.domain import Case
 from services.routing.domain.rule_set import RULES_ID, RoutingRuleSet
@@ -27,9 +28,16 @@ class RoutingApplication(ServiceApplication):
     name = "routing"
     env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "10000"}
 
-    def __init__(self, env: dict[str, str], policy: DeadlinePolicy | None = None) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        policy: DeadlinePolicy | None = None,
+        authority: Authority | None = None,
+    ) -> None:
         super().__init__(env)
         self.policy_in_force = policy or default_policy()
+        #: Who may approve how much (核决权限); the commands that need it carry it.
+        self.authority = authority or shipped_authority()
         #: Reactions to upstream events, typed by their contracts (`shared.platform.reactions`).
         self.policy = reactions(self)
 

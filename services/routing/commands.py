@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from services.routing.authority import Authority
 from services.routing.deadlines import DeadlinePolicy
 from services.routing.domain import Case
 from services.routing.rules import RuleSet
@@ -122,10 +123,15 @@ class Propose:
     remedies: list[dict[str, Any]]
     currency: str
     actions: list[dict[str, Any]]
+    authority: Authority
 
     def run(self, case: Case, meta: Meta) -> None:
         case.propose(
-            remedies=self.remedies, currency=self.currency, actions=self.actions, meta=meta
+            remedies=self.remedies,
+            currency=self.currency,
+            actions=self.actions,
+            authority=self.authority,
+            meta=meta,
         )
 
 
@@ -149,9 +155,15 @@ class Approve:
     number: str
     approver_id: str
     approver_level: str | None
+    authority: Authority
 
     def run(self, case: Case, meta: Meta) -> None:
-        case.approve(approver_id=self.approver_id, approver_level=self.approver_level, meta=meta)
+        case.approve(
+            approver_id=self.approver_id,
+            approver_level=self.approver_level,
+            authority=self.authority,
+            meta=meta,
+        )
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from shared.kernel.errors import DomainError
 from shared.kernel.values import DECIMAL_PATTERN
 from shared.platform.outbox import OutboxReader
 from tests.contract.test_openapi_examples import SERVICES, openapi
-from tests.support.routing_story import HANDLER, opened
+from tests.support.routing_story import AUTHORITY, HANDLER, opened
 
 #: Fields whose values are decimals wherever they appear.
 DECIMAL_NAMES = {
@@ -142,7 +142,10 @@ def test_whatever_the_proposal_edge_accepts_routing_publishes():
         routing, number = opened()
         remedies = [r.model_dump(mode="json", exclude_none=True) for r in proposal.remedies]
         try:
-            routing.change(Propose(number, remedies=remedies, currency="CNY", actions=[]), HANDLER)
+            routing.change(
+                Propose(number, remedies=remedies, currency="CNY", actions=[], authority=AUTHORITY),
+                HANDLER,
+            )
         except DomainError:
             return  # refused by the aggregate with a 4xx: nothing stored either
         outbox = OutboxReader("routing", routing.recorder, routing.mapper, to_integration)

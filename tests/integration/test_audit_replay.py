@@ -26,7 +26,7 @@ from shared.kernel.clock import ManualClock
 from shared.platform.eventstore import persistence_env
 from shared.platform.settings import Settings
 from tests.support.lifecycle_story import lifecycle
-from tests.support.routing_story import MANAGER, investigated, proposed, registered_event
+from tests.support.routing_story import AUTHORITY, MANAGER, investigated, proposed, registered_event
 from tests.support.timing import business_clock
 
 pytestmark = pytest.mark.integration
@@ -94,7 +94,10 @@ def test_an_approval_stored_before_tokens_replays_as_unverified(tmp_path):
     number = event.case_number
     investigated(routing, number)
     proposed(routing, number)
-    routing.change(Approve(number, approver_id="mgr-li", approver_level="manager"), MANAGER)
+    routing.change(
+        Approve(number, approver_id="mgr-li", approver_level="manager", authority=AUTHORITY),
+        MANAGER,
+    )
     routing.close()
 
     # Rewrite the stored approval as the version-1 code stored it: no authority_verified,

@@ -23,6 +23,7 @@ from shared.platform.eventstore import persistence_env
 from shared.platform.outbox import OutboxReader
 from shared.platform.settings import Settings
 from tests.support.builders import clerk_meta, intake_app, registration
+from tests.support.routing_story import AUTHORITY
 
 pytestmark = pytest.mark.integration
 
@@ -60,7 +61,9 @@ def test_a_handler_never_acts_on_a_case_after_it_left_the_unit(tmp_path):
             start = threading.Barrier(2)
             reassign = Reassign(number, unit="logistics", reason="x")
             moved = pool.submit(attempt, routing, start, reassign, MANAGER)
-            proposed = pool.submit(attempt, routing, start, Propose(number, **PROPOSAL), QUALITY)
+            proposed = pool.submit(
+                attempt, routing, start, Propose(number, **PROPOSAL, authority=AUTHORITY), QUALITY
+            )
             assert moved.result() is None
             refusal = proposed.result()
             kinds = [type(e).__name__ for e in routing.events.get(Case.create_id(number))]

@@ -32,7 +32,7 @@ from tests.conftest import settings_from
 from tests.support.auth import bearer
 from tests.support.builders import clerk_meta, registration
 from tests.support.infra import topic_events
-from tests.support.routing_story import HANDLER, registered_event
+from tests.support.routing_story import AUTHORITY, HANDLER, registered_event
 from tests.support.settlement_story import FINANCE, approval
 
 pytestmark = pytest.mark.integration
@@ -105,7 +105,10 @@ def poison_routing(app) -> None:
     number = event.case_number
     for amount in ("1E+3", "1000.00"):  # a proposal as older code stored it, then a good one
         remedies = [{"kind": "compensation", "amount": amount}]
-        app.change(Propose(number, remedies=remedies, currency="CNY", actions=[]), HANDLER)
+        app.change(
+            Propose(number, remedies=remedies, currency="CNY", actions=[], authority=AUTHORITY),
+            HANDLER,
+        )
 
 
 def poison_settlement(app) -> None:

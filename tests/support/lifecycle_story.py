@@ -54,7 +54,7 @@ from shared.kernel.clock import ManualClock
 from shared.kernel.meta import Actor, command_meta
 from shared.platform.outbox import OutboxReader
 from tests.support.builders import clerk_meta, registration
-from tests.support.routing_story import HANDLER, MANAGER, investigated, proposed
+from tests.support.routing_story import AUTHORITY, HANDLER, MANAGER, investigated, proposed
 
 FINANCE = command_meta(Actor(id="fin-zhou", role="finance"))
 
@@ -157,20 +157,26 @@ def lifecycle(
                 {"kind": "exchange", "amount": "300.00"},
                 {"kind": "allowance", "amount": "1000.00"},
             ],
+            authority=AUTHORITY,
         ),
         HANDLER,
     )
-    routing.change(Approve(first, approver_id="m", approver_level="manager"), MANAGER)
+    routing.change(
+        Approve(first, approver_id="m", approver_level="manager", authority=AUTHORITY), MANAGER
+    )
     routing.change(
         Propose(
             first,
             currency="CNY",
             actions=[],
             remedies=[{"kind": "compensation", "amount": "200.00"}],
+            authority=AUTHORITY,
         ),
         HANDLER,
     )
-    routing.change(Approve(first, approver_id="m", approver_level="manager"), MANAGER)
+    routing.change(
+        Approve(first, approver_id="m", approver_level="manager", authority=AUTHORITY), MANAGER
+    )
     flow()
     money_story(settlement, first)
     flow()
@@ -181,7 +187,9 @@ def lifecycle(
     investigated(routing, first)
     proposed(routing, first)
 
-    routing.change(Approve(first, approver_id="m", approver_level="manager"), MANAGER)
+    routing.change(
+        Approve(first, approver_id="m", approver_level="manager", authority=AUTHORITY), MANAGER
+    )
     flow()
     settlement.act(Complete(first, completed_by="fin-zhou"), FINANCE)
     flow()

@@ -7,12 +7,16 @@ from datetime import datetime
 from typing import Any
 
 from services.intake.contracts import to_integration as intake_contract
+from services.routing.authority import shipped_authority
 from services.routing.commands import Propose, RecordInvestigation
 from shared.contracts.envelope import IntegrationEvent
 from shared.kernel import clock
 from shared.kernel.meta import Actor, command_meta
 from shared.platform.outbox import OutboxReader
 from tests.support.builders import clerk_meta, intake_app, registration, routing_app
+
+#: The authority shipped with the product, as the application holds it.
+AUTHORITY = shipped_authority()
 
 HANDLER = command_meta(Actor(id="qa-liu", role="handler"))
 MANAGER = command_meta(Actor(id="mgr-li", role="manager"))
@@ -96,6 +100,7 @@ def proposed(
             ]
             if actions
             else [],
+            authority=AUTHORITY,
         ),
         HANDLER,
     )

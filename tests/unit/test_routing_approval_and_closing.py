@@ -4,7 +4,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.routing.authority import required_level
 from services.routing.commands import (
     Approve,
     Close,
@@ -19,6 +18,7 @@ from shared.kernel import clock
 from shared.kernel.clock import ManualClock
 from shared.kernel.errors import Conflict, Forbidden, Invalid
 from tests.support.routing_story import (
+    AUTHORITY,
     HANDLER,
     MANAGER,
     investigated,
@@ -52,15 +52,20 @@ def time_machine():
 def test_the_approver_must_have_the_authority_the_amount_needs(amount, required, refused, accepted):
     from decimal import Decimal
 
-    assert required_level(Decimal(amount), "CNY") == required
+    assert AUTHORITY.required_level(Decimal(amount), "CNY") == required
     routing, number = opened()
     proposed(routing, number, amount)
     if refused:
         version = routing.case(number).version
         with pytest.raises(Forbidden, match=f"needs approval by {required}"):
-            routing.change(Approve(number, approver_id="x", approver_level=refused), MANAGER)
+            routing.change(
+                Approve(number, approver_id="x", approver_level=refused, authority=AUTHORITY),
+                MANAGER,
+            )
         assert routing.case(number).version == version
-    routing.change(Approve(number, approver_id="boss", approver_level=accepted), MANAGER)
+    routing.change(
+        Approve(number, approver_id="boss", approver_level=accepted, authority=AUTHORITY), MANAGER
+    )
     assert routing.case(number).status == "approved"
 
 
@@ -82,6 +87,7 @@ def test_amounts_must_equal_quantity_times_price():
                 remedies=[
                     {"kind": "return", "amount": "2401.00", "quantity": 12, "unit_price": "200.00"}
                 ],
+                authority=AUTHORITY,
             ),
             HANDLER,
         )
@@ -161,7 +167,10 @@ def test_every_closing_condition_is_named_until_it_holds(time_machine):
     proposed(routing, number, actions=False)
     assert "corrective_actions" in missing(routing, number)
     proposed(routing, number)
-    routing.change(Approve(number, approver_id="mgr-li", approver_level="manager"), MANAGER)
+    routing.change(
+        Approve(number, approver_id="mgr-li", approver_level="manager", authority=AUTHORITY),
+        MANAGER,
+    )
     routing.change(
         RecordFollowUp(
             number, responsible_dealt_with="SMT line lead fined per 奖罚通知单", people_briefed=None
@@ -206,7 +215,9 @@ def test_a_customer_confirmation_opens_the_gate_at_once(time_machine):
     )
     investigated(routing, number)
     proposed(routing, number)
-    routing.change(Approve(number, approver_id="m", approver_level="manager"), MANAGER)
+    routing.change(
+        Approve(number, approver_id="m", approver_level="manager", authority=AUTHORITY), MANAGER
+    )
     routing.change(
         RecordFollowUp(number, responsible_dealt_with="done", people_briefed="done"), HANDLER
     )
@@ -271,7 +282,9 @@ def test_a_reopened_complaint_starts_a_new_handling_cycle(time_machine):
     routing, number = opened(received_at=RECEIVED)
     investigated(routing, number)
     proposed(routing, number)
-    routing.change(Approve(number, approver_id="m", approver_level="manager"), MANAGER)
+    routing.change(
+        Approve(number, approver_id="m", approver_level="manager", authority=AUTHORITY), MANAGER
+    )
     time_machine.advance(timedelta(days=1))
     react(
         routing,

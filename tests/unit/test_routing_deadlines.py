@@ -11,7 +11,7 @@ from services.routing.domain import Case
 from shared.kernel import clock
 from shared.kernel.clock import ManualClock
 from shared.kernel.errors import Conflict, Invalid
-from tests.support.routing_story import HANDLER, MANAGER, opened, react, upstream
+from tests.support.routing_story import AUTHORITY, HANDLER, MANAGER, opened, react, upstream
 from tests.support.timing import business_clock
 
 RECEIVED = datetime(2026, 11, 5, 2, 0, tzinfo=UTC)  # Thursday 10:00 in Shanghai
@@ -218,7 +218,9 @@ def test_the_customer_confirmation_window_runs_from_settlement(time_machine):
     routing, number = opened(received_at=RECEIVED)
     investigated(routing, number)
     proposed(routing, number)
-    routing.change(Approve(number, approver_id="m", approver_level="manager"), MANAGER)
+    routing.change(
+        Approve(number, approver_id="m", approver_level="manager", authority=AUTHORITY), MANAGER
+    )
     react(
         routing,
         upstream(

@@ -8,7 +8,7 @@ from typing import Any
 
 from eventsourcing.domain import event
 
-from services.routing.authority import covers, levels, required_level
+from services.routing.authority import Authority
 from services.routing.domain.clocks import Clocks
 from services.routing.domain.state import CaseStatus
 from shared.contracts.routing import StopCause
@@ -30,6 +30,7 @@ class Approval(Clocks):
         remedies: list[dict[str, Any]],
         currency: str,
         actions: list[dict[str, Any]],
+        authority: Authority,
         meta: Meta,
     ) -> None:
         """Propose remedies; after an approval, a supplement to it (paying more than approved).
@@ -55,7 +56,7 @@ class Approval(Clocks):
             (Money(Decimal(str(r["amount"])), currency) for r in remedies),
             Money(Decimal(0), currency),
         ).rounded()
-        required_level(total.amount, currency)  # refuses a currency without thresholds
+        authority.required_level(total.amount, currency)  # refuses a currency without limits
         if total.amount <= 0 and self.supplementing:
             raise Invalid("a supplement adds money", field="remedies", rule="positive_total")
         self._proposed(
@@ -133,7 +134,9 @@ class Approval(Clocks):
         """签呈: a formal objection or remark by another department, kept on the case."""
         self.memos.append({"from_unit": from_unit, "author": author, "text": text})
 
-    def approve(self, approver_id: str, approver_level: str | None, meta: Meta) -> None:
+    def approve(
+        self, approver_id: str, approver_level: str | None, authority: Authority, meta: Meta
+    ) -> None:
         """Approve the proposal if the approver's authority covers the cycle's cumulative total.
 
         For a supplement the amount that needs authority is what the cycle's approvals then
@@ -141,15 +144,15 @@ class Approval(Clocks):
         """
         if self.status != CaseStatus.proposed or self.total is None:
             raise Conflict(f"case {self.number} is {self.status}; nothing to approve")
-        if approver_level not in levels():
+        if approver_level not in authority.levels:
             raise Forbidden(
-                f"authority level {approver_level!r} is not one of {', '.join(levels())}",
+                f"authority level {approver_level!r} is not one of {', '.join(authority.levels)}",
                 field="authority",
                 rule="known_level",
             )
         cumulative = self.total + self.approved_total if self.approved_total else self.total
-        required = required_level(cumulative.amount, cumulative.currency)
-        if not covers(approver_level, required):
+        required = authority.required_level(cumulative.amount, cumulative.currency)
+        if not authority.covers(approver_level, required):
             what = f"{cumulative} (this cycle's approvals together)" if self.approvals else ""
             raise Forbidden(
                 f"{what or self.total} needs approval by {required}; "
