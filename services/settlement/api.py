@@ -50,7 +50,8 @@ from shared.platform.http import CommandRoute, Prefer, read_waiting
 
 def act(app: SettlementApplication, command: SettlementCommand, who: Principal) -> SettlementRead:
     """Run `command` on the settlement as `who` and answer the settlement as it now is."""
-    return SettlementRead.of(app.act(command, command_meta(who.actor)))
+    settlement = app.act(command, command_meta(who.actor))
+    return SettlementRead.of(settlement, app.settlement_policy)
 
 
 router = APIRouter(prefix="/settlements", tags=["settlements"], route_class=CommandRoute)
@@ -72,7 +73,7 @@ async def read(
 ) -> Response:
     def load() -> tuple[SettlementRead, int]:
         settlement = app.settlement(number, cycle)
-        return SettlementRead.of(settlement), settlement.version
+        return SettlementRead.of(settlement, app.settlement_policy), settlement.version
 
     return await read_waiting(request, prefer, app.watch, number, load)
 

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
-from services.settlement.commands import Complete, SettlementCommand
+from services.settlement.commands import Complete, Desk, SettlementCommand
 from services.settlement.domain import (
     DocumentSequence,
     Numbering,
@@ -18,6 +18,7 @@ from services.settlement.domain import (
     settlement_id,
 )
 from services.settlement.policies import reactions
+from services.settlement.policy import SettlementPolicy, shipped_policy
 from shared.kernel import clock
 from shared.kernel.case_number import CaseNumber
 from shared.kernel.errors import NotFound
@@ -29,8 +30,12 @@ class SettlementApplication(ServiceApplication):
     name = "settlement"
     env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "10000"}
 
-    def __init__(self, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, env: dict[str, str] | None = None, policy: SettlementPolicy | None = None
+    ) -> None:
         super().__init__(env)
+        #: The company's settlement policy; every command receives it at the desk.
+        self.settlement_policy = policy or shipped_policy()
         #: Reactions to upstream events, typed by their contracts (`shared.platform.reactions`).
         self.policy = reactions(self)
         # Document numbers are issued one at a time per process; across processes the
@@ -81,7 +86,8 @@ class SettlementApplication(ServiceApplication):
 
         def run(settlement: Settlement) -> list[Any]:
             sequences: dict[str, DocumentSequence] = {}
-            command.run(settlement, meta, self.numbering_into(sequences))
+            desk = Desk(self.numbering_into(sequences), self.settlement_policy)
+            command.run(settlement, meta, desk)
             changed: list[Any] = list(sequences.values())
             if isinstance(command, Complete):
                 hold = self.hold(number)

@@ -11,16 +11,26 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from services.settlement.domain import Numbering, Settlement
+from services.settlement.policy import SettlementPolicy
 from shared.kernel.meta import Meta
 
 
+@dataclass(frozen=True)
+class Desk:
+    """What finance's desk hands every command: the save's document numbering and the
+    settlement policy in force (`SettlementApplication` supplies both)."""
+
+    numbering: Numbering
+    policy: SettlementPolicy
+
+
 class SettlementCommand(Protocol):
-    """A command on a case's settlement, run with the save's document numbering."""
+    """A command on a case's settlement, run at finance's desk."""
 
     @property
     def number(self) -> str: ...
 
-    def run(self, settlement: Settlement, meta: Meta, numbering: Numbering) -> None: ...
+    def run(self, settlement: Settlement, meta: Meta, desk: Desk) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -32,9 +42,13 @@ class Receive:
     quantity: int
     received_by: str
 
-    def run(self, settlement: Settlement, meta: Meta, numbering: Numbering) -> None:
+    def run(self, settlement: Settlement, meta: Meta, desk: Desk) -> None:
         settlement.receive(
-            part_no=self.part_no, quantity=self.quantity, received_by=self.received_by, meta=meta
+            part_no=self.part_no,
+            quantity=self.quantity,
+            received_by=self.received_by,
+            policy=desk.policy,
+            meta=meta,
         )
 
 
@@ -45,7 +59,7 @@ class DecideOverReceipt:
     accept: bool
     reason: str
 
-    def run(self, settlement: Settlement, meta: Meta, numbering: Numbering) -> None:
+    def run(self, settlement: Settlement, meta: Meta, desk: Desk) -> None:
         settlement.decide_over_receipt(
             part_no=self.part_no, accept=self.accept, reason=self.reason, meta=meta
         )
@@ -55,8 +69,8 @@ class DecideOverReceipt:
 class IssueCreditNote:
     number: str
 
-    def run(self, settlement: Settlement, meta: Meta, numbering: Numbering) -> None:
-        settlement.issue_credit_note(numbering=numbering, meta=meta)
+    def run(self, settlement: Settlement, meta: Meta, desk: Desk) -> None:
+        settlement.issue_credit_note(numbering=desk.numbering, policy=desk.policy, meta=meta)
 
 
 @dataclass(frozen=True)
@@ -69,13 +83,13 @@ class Order:
     quantity: int
     unit_cost: str
 
-    def run(self, settlement: Settlement, meta: Meta, numbering: Numbering) -> None:
+    def run(self, settlement: Settlement, meta: Meta, desk: Desk) -> None:
         settlement.order(
             kind=self.kind,
             part_no=self.part_no,
             quantity=self.quantity,
             unit_cost=self.unit_cost,
-            numbering=numbering,
+            numbering=desk.numbering,
             meta=meta,
         )
 
@@ -89,9 +103,9 @@ class IssueAllowance:
     value: str
     lines: list[dict[str, Any]]
 
-    def run(self, settlement: Settlement, meta: Meta, numbering: Numbering) -> None:
+    def run(self, settlement: Settlement, meta: Meta, desk: Desk) -> None:
         settlement.issue_allowance(
-            mode=self.mode, value=self.value, lines=self.lines, numbering=numbering, meta=meta
+            mode=self.mode, value=self.value, lines=self.lines, numbering=desk.numbering, meta=meta
         )
 
 
@@ -104,9 +118,13 @@ class AgreeCompensation:
     kind: str
     payee: str
 
-    def run(self, settlement: Settlement, meta: Meta, numbering: Numbering) -> None:
+    def run(self, settlement: Settlement, meta: Meta, desk: Desk) -> None:
         settlement.agree_compensation(
-            amount=self.amount, kind=self.kind, payee=self.payee, numbering=numbering, meta=meta
+            amount=self.amount,
+            kind=self.kind,
+            payee=self.payee,
+            numbering=desk.numbering,
+            meta=meta,
         )
 
 
@@ -118,12 +136,13 @@ class RecordCost:
     accounting_unit: str
     owner: str
 
-    def run(self, settlement: Settlement, meta: Meta, numbering: Numbering) -> None:
+    def run(self, settlement: Settlement, meta: Meta, desk: Desk) -> None:
         settlement.record_cost(
             item=self.item,
             amount=self.amount,
             accounting_unit=self.accounting_unit,
             owner=self.owner,
+            policy=desk.policy,
             meta=meta,
         )
 
@@ -134,7 +153,7 @@ class SetCostHeader:
     inspected: int
     defective: int
 
-    def run(self, settlement: Settlement, meta: Meta, numbering: Numbering) -> None:
+    def run(self, settlement: Settlement, meta: Meta, desk: Desk) -> None:
         settlement.set_cost_header(inspected=self.inspected, defective=self.defective, meta=meta)
 
 
@@ -146,8 +165,10 @@ class SignOffCosts:
     role: str
     by: str
 
-    def run(self, settlement: Settlement, meta: Meta, numbering: Numbering) -> None:
-        settlement.sign_off_costs(role=self.role, by=self.by, numbering=numbering, meta=meta)
+    def run(self, settlement: Settlement, meta: Meta, desk: Desk) -> None:
+        settlement.sign_off_costs(
+            role=self.role, by=self.by, numbering=desk.numbering, policy=desk.policy, meta=meta
+        )
 
 
 @dataclass(frozen=True)
@@ -158,8 +179,10 @@ class ChangeTolerance:
     tolerance: str
     reason: str
 
-    def run(self, settlement: Settlement, meta: Meta, numbering: Numbering) -> None:
-        settlement.change_tolerance(tolerance=self.tolerance, reason=self.reason, meta=meta)
+    def run(self, settlement: Settlement, meta: Meta, desk: Desk) -> None:
+        settlement.change_tolerance(
+            tolerance=self.tolerance, reason=self.reason, policy=desk.policy, meta=meta
+        )
 
 
 @dataclass(frozen=True)
@@ -170,9 +193,9 @@ class ApportionCosts:
     parties: list[dict[str, Any]] | None
     reason: str | None = None
 
-    def run(self, settlement: Settlement, meta: Meta, numbering: Numbering) -> None:
+    def run(self, settlement: Settlement, meta: Meta, desk: Desk) -> None:
         settlement.apportion_costs(
-            parties=self.parties, numbering=numbering, meta=meta, reason=self.reason
+            parties=self.parties, numbering=desk.numbering, meta=meta, reason=self.reason
         )
 
 
@@ -185,14 +208,15 @@ class AssessPenalty:
     value: str
     reason: str
 
-    def run(self, settlement: Settlement, meta: Meta, numbering: Numbering) -> None:
+    def run(self, settlement: Settlement, meta: Meta, desk: Desk) -> None:
         settlement.assess_penalty(
             target_kind=self.target_kind,
             target=self.target,
             basis=self.basis,
             value=self.value,
             reason=self.reason,
-            numbering=numbering,
+            numbering=desk.numbering,
+            policy=desk.policy,
             meta=meta,
         )
 
@@ -203,9 +227,9 @@ class ReverseVoucher:
     voucher: str
     reason: str
 
-    def run(self, settlement: Settlement, meta: Meta, numbering: Numbering) -> None:
+    def run(self, settlement: Settlement, meta: Meta, desk: Desk) -> None:
         settlement.reverse_voucher(
-            voucher=self.voucher, reason=self.reason, numbering=numbering, meta=meta
+            voucher=self.voucher, reason=self.reason, numbering=desk.numbering, meta=meta
         )
 
 
@@ -214,5 +238,5 @@ class Complete:
     number: str
     completed_by: str
 
-    def run(self, settlement: Settlement, meta: Meta, numbering: Numbering) -> None:
+    def run(self, settlement: Settlement, meta: Meta, desk: Desk) -> None:
         settlement.complete(completed_by=self.completed_by, meta=meta)

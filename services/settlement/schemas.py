@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.settlement.domain import Settlement, SettlementStatus
+from services.settlement.policy import SettlementPolicy
 from shared.contracts.common import PARTY_KINDS
 from shared.kernel.principal import Role
 from shared.kernel.values import Percent, PositiveAmount, Rate, UnitPrice
@@ -324,7 +325,7 @@ class SettlementRead(BaseModel):
     version: int
 
     @classmethod
-    def of(cls, s: Settlement) -> SettlementRead:
+    def of(cls, s: Settlement, policy: SettlementPolicy) -> SettlementRead:
         return cls(
             number=s.number,
             cycle=s.cycle,
@@ -350,6 +351,8 @@ class SettlementRead(BaseModel):
             vouchers=s.vouchers,
             customer_total=str(s.customer_total.amount),
             approvals=s.approvals,
-            tolerance=dict(zip(("ratio", "source"), map(str, s.tolerance_in_force()), strict=True)),
+            tolerance=dict(
+                zip(("ratio", "source"), map(str, s.tolerance_in_force(policy)), strict=True)
+            ),
             version=s.version,
         )

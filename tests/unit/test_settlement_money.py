@@ -1,10 +1,12 @@
 """The money of a complaint, exact to the cent, for ERP and finance."""
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
 from services.settlement.accounting import is_balanced
+from services.settlement.application import SettlementApplication
 from services.settlement.commands import (
     AgreeCompensation,
     ApportionCosts,
@@ -20,8 +22,10 @@ from services.settlement.commands import (
     SetCostHeader,
     SignOffCosts,
 )
+from services.settlement.policy import shipped_policy
 from shared.kernel import clock
 from shared.kernel.errors import Conflict, Invalid
+from tests.support.builders import IN_MEMORY
 from tests.support.settlement_story import CUSTOMER, act, approval, opened
 
 
@@ -58,7 +62,7 @@ def test_the_refund_follows_the_actual_quantity_within_the_tolerance(
         with pytest.raises(Conflict, match="decision"):
             act(app, IssueCreditNote(number))
         return
-    assert settlement.refund_quantity("P-1") == refunded
+    assert settlement.refund_quantity("P-1", app.settlement_policy) == refunded
     act(app, IssueCreditNote(number))
     assert app.settlement(number).credit_note["net"] == f"{refunded * 10}.00"
 
@@ -80,6 +84,30 @@ def test_the_customers_own_tolerance_wins_over_the_company_default():
     assert not app.settlement(number).held
     act(app, Receive(number, part_no="P-1", quantity=1, received_by="wh"))
     assert app.settlement(number).held["P-1"]["received"] == 111
+
+
+def test_the_company_default_tolerance_is_the_policy_the_application_is_given():
+    policy = replace(shipped_policy(), default_over_receipt_tolerance=Decimal("0.10"))
+    app = SettlementApplication(dict(IN_MEMORY), policy=policy)
+    event = approval(
+        remedies=[
+            {
+                "kind": "return",
+                "amount": "1000.00",
+                "quantity": 100,
+                "unit_price": "10.00",
+                "part_no": "P-1",
+            }
+        ]
+    )
+    app.save(*app.policy(event))
+    act(app, Receive(event.case_number, part_no="P-1", quantity=110, received_by="wh"))
+    settlement = app.settlement(event.case_number)
+    assert not settlement.held
+    assert settlement.tolerance_in_force(app.settlement_policy) == (
+        Decimal("0.10"),
+        "company_default",
+    )
 
 
 @pytest.mark.parametrize(("accept", "refunded"), [(True, 106), (False, 100)])

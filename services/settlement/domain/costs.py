@@ -10,9 +10,9 @@ from eventsourcing.domain import event
 
 from services.settlement.accounting import cr, dr
 from services.settlement.domain.ledger import Ledger
-from services.settlement.domain.policy import policy
 from services.settlement.domain.sequences import Numbering
 from services.settlement.domain.state import sum_of
+from services.settlement.policy import SettlementPolicy
 from shared.kernel.aggregate import ClockedAggregate
 from shared.kernel.errors import Conflict, Invalid
 from shared.kernel.meta import Meta
@@ -26,7 +26,13 @@ def _split(parties: list[dict[str, Any]]) -> set[tuple[str, str, Decimal]]:
 
 class CostSheet(Ledger):
     def record_cost(
-        self, item: str, amount: str, accounting_unit: str, owner: str, meta: Meta
+        self,
+        item: str,
+        amount: str,
+        accounting_unit: str,
+        owner: str,
+        policy: SettlementPolicy,
+        meta: Meta,
     ) -> None:
         self._check_open("record a cost")
         if self.costs_confirmed:
@@ -35,7 +41,7 @@ class CostSheet(Ledger):
                 field="item",
                 rule="confirmed",
             )
-        if item not in policy()["cost_items"] and not item.startswith("custom:"):
+        if item not in policy.cost_items and not item.startswith("custom:"):
             raise Invalid(
                 f"{item!r} is not a cost item; use one of the sheet's items or 'custom:<name>'",
                 field="item",
@@ -99,10 +105,12 @@ class CostSheet(Ledger):
     def cost_total(self) -> Money:
         return sum_of(self.costs, "amount", self.currency)
 
-    def sign_off_costs(self, role: str, by: str, numbering: Numbering, meta: Meta) -> None:
+    def sign_off_costs(
+        self, role: str, by: str, numbering: Numbering, policy: SettlementPolicy, meta: Meta
+    ) -> None:
         """One of the four sign-offs of the cost sheet (seed 000), each by a different person:
         four eyes mean four people, so nobody signs twice under different roles."""
-        roles = policy()["sign_off_roles"]
+        roles = policy.sign_off_roles
         if role not in roles:
             raise Invalid(f"sign-off roles are {', '.join(roles)}", field="role", rule="enum")
         if role in self.sign_offs:

@@ -8,8 +8,8 @@ from eventsourcing.domain import event
 
 from services.settlement.accounting import cr, dr
 from services.settlement.domain.costs import CostSheet
-from services.settlement.domain.policy import policy
 from services.settlement.domain.sequences import Numbering
+from services.settlement.policy import SettlementPolicy
 from shared.kernel.aggregate import ClockedAggregate
 from shared.kernel.errors import Invalid
 from shared.kernel.meta import Meta
@@ -35,6 +35,7 @@ class Penalties(CostSheet):
         value: str,
         reason: str,
         numbering: Numbering,
+        policy: SettlementPolicy,
         meta: Meta,
     ) -> None:
         if target_kind not in ("person", "unit"):
@@ -48,11 +49,14 @@ class Penalties(CostSheet):
             amount = (self.loss * (share / Decimal(100))).rounded()
         elif basis == "fine":
             amount = self.money(value)
-            bounds = policy()["fine_bounds"].get(self.currency)
-            if bounds is None or not (
-                Decimal(bounds["min"]) <= amount.amount <= Decimal(bounds["max"])
-            ):
-                raise Invalid(f"fines are bounded: {bounds}", field="value", rule="fine_bounds")
+            bounds = policy.fine_bounds.get(self.currency)
+            if bounds is None or not bounds.hold(amount.amount):
+                limits = f"{bounds.least} to {bounds.most}" if bounds else "none set"
+                raise Invalid(
+                    f"fines in {self.currency} are bounded: {limits}",
+                    field="value",
+                    rule="fine_bounds",
+                )
         else:
             raise Invalid("basis is share_of_loss or fine", field="basis", rule="enum")
         self._penalty_assessed(

@@ -10,9 +10,9 @@ from eventsourcing.domain import event
 
 from services.settlement.domain.approvals import Approvals, approval_ref
 from services.settlement.domain.ledger import Ledger
-from services.settlement.domain.policy import policy
 from services.settlement.domain.sequences import Numbering
 from services.settlement.domain.state import line_amounts, sum_of
+from services.settlement.policy import SettlementPolicy
 from shared.kernel.aggregate import ClockedAggregate
 from shared.kernel.errors import Conflict, Invalid
 from shared.kernel.meta import Meta
@@ -23,10 +23,10 @@ class Returns(Approvals, Ledger):
     def return_lines(self) -> list[dict[str, Any]]:
         return [r for r in self.remedies if r["kind"] == "return" and r.get("part_no")]
 
-    def tolerance(self) -> Decimal:
-        return self.tolerance_in_force()[0]
+    def tolerance(self, policy: SettlementPolicy) -> Decimal:
+        return self.tolerance_in_force(policy)[0]
 
-    def tolerance_in_force(self) -> tuple[Decimal, str]:
+    def tolerance_in_force(self, policy: SettlementPolicy) -> tuple[Decimal, str]:
         """The over-receipt ratio (超量允收比率) and where it comes from: finance's change on
         this settlement, else the customer's own, else the company default (002 §十三.2)."""
         if self.tolerance_override is not None:
@@ -34,9 +34,11 @@ class Returns(Approvals, Ledger):
         own = self.customer.get("over_receipt_tolerance")
         if own is not None:
             return Decimal(str(own)), "customer"
-        return Decimal(policy()["default_over_receipt_tolerance"]), "company_default"
+        return policy.default_over_receipt_tolerance, "company_default"
 
-    def change_tolerance(self, tolerance: str, reason: str, meta: Meta) -> None:
+    def change_tolerance(
+        self, tolerance: str, reason: str, policy: SettlementPolicy, meta: Meta
+    ) -> None:
         """Finance records the customer's ratio on this settlement (e.g. from the contract)."""
         self._check_open("change the over-receipt tolerance")
         if self.credit_note:
@@ -47,7 +49,7 @@ class Returns(Approvals, Ledger):
             )
         self._check_nothing_held("tolerance")
         self._tolerance_changed(
-            tolerance=tolerance, previous=str(self.tolerance()), reason=reason, meta=meta
+            tolerance=tolerance, previous=str(self.tolerance(policy)), reason=reason, meta=meta
         )
 
     class ToleranceChanged(ClockedAggregate.Event):
@@ -102,7 +104,14 @@ class Returns(Approvals, Ledger):
             rule="on_return_note",
         )
 
-    def receive(self, part_no: str, quantity: int, received_by: str, meta: Meta) -> None:
+    def receive(
+        self,
+        part_no: str,
+        quantity: int,
+        received_by: str,
+        policy: SettlementPolicy,
+        meta: Meta,
+    ) -> None:
         """The warehouse signs for what actually arrived (partial receipts allowed)."""
         self._check_open("receive returns")
         if self.credit_note:
@@ -111,7 +120,7 @@ class Returns(Approvals, Ledger):
             raise Invalid("a receipt is a positive quantity", field="quantity", rule="positive")
         approved = self._approved_quantity(part_no)
         total = self.received.get(part_no, 0) + quantity
-        limit = approved * (1 + self.tolerance())
+        limit = approved * (1 + self.tolerance(policy))
         self._received(
             part_no=part_no,
             quantity=quantity,
@@ -164,15 +173,15 @@ class Returns(Approvals, Ledger):
         self.decisions[part_no] = accept
         del self.held[part_no]
 
-    def refund_quantity(self, part_no: str) -> int:
+    def refund_quantity(self, part_no: str, policy: SettlementPolicy) -> int:
         """docs/domain §6: the actual quantity when below the approved one or above it within the
         tolerance; beyond the tolerance, what the recorded decision says."""
         approved, received = self._approved_quantity(part_no), self.received.get(part_no, 0)
-        if received <= approved * (1 + self.tolerance()):
+        if received <= approved * (1 + self.tolerance(policy)):
             return received
         return received if self.decisions.get(part_no) else approved
 
-    def issue_credit_note(self, numbering: Numbering, meta: Meta) -> None:
+    def issue_credit_note(self, numbering: Numbering, policy: SettlementPolicy, meta: Meta) -> None:
         self._check_open("issue a credit note")
         if self.credit_note:
             raise Conflict(
@@ -185,7 +194,7 @@ class Returns(Approvals, Ledger):
             raise Conflict("nothing has been received back yet")
         lines = []
         for line in self.return_lines:
-            quantity = self.refund_quantity(line["part_no"])
+            quantity = self.refund_quantity(line["part_no"], policy)
             if quantity:
                 net = self.money(line["unit_price"]) * quantity
                 lines.append(
@@ -198,7 +207,7 @@ class Returns(Approvals, Ledger):
                     }
                 )
         net, tax, gross = (sum_of(lines, k, self.currency) for k in ("net", "tax", "gross"))
-        tolerance, source = self.tolerance_in_force()
+        tolerance, source = self.tolerance_in_force(policy)
         self._refund_approved(
             lines=lines,
             net=str(net.amount),
