@@ -37,7 +37,6 @@ from services.intake.schemas import (
     RepeatLink,
     TimelineEntry,
 )
-from services.intake.taxonomy import taxonomies
 from shared.kernel import clock
 from shared.kernel.case_number import CaseNumber
 from shared.kernel.errors import Forbidden, Invalid, NotFound
@@ -136,7 +135,7 @@ async def register(
     )
     result = await run_sync(desk.app.register, registration, command_meta(who.actor), repeats)
     response.headers["Location"] = f"/complaints/{result.complaint.number}"
-    return ComplaintRead.of(result.complaint)
+    return desk.answer(result.complaint)
 
 
 @router.get(
@@ -190,7 +189,7 @@ async def read(
     def load() -> tuple[ComplaintRead, int]:
         complaint = desk.app.complaint(number)
         complaint.check_actor(who)  # a customer only its own, a handler only its unit's
-        return ComplaintRead.of(complaint), complaint.version
+        return desk.answer(complaint), complaint.version
 
     return await read_waiting(request, prefer, desk.app.watch, number, load)
 
@@ -241,7 +240,7 @@ async def repeat_candidates(desk: DeskDep, number: str, who: Staff) -> list[Repe
 
 @router.post("/complaints/{number}/repeat-links", response_model=ComplaintRead)
 def link_repeat(desk: DeskDep, number: str, body: RepeatLink, who: Clerk) -> ComplaintRead:
-    return ComplaintRead.of(desk.app.link_repeat(number, body.earlier, command_meta(who.actor)))
+    return desk.answer(desk.app.link_repeat(number, body.earlier, command_meta(who.actor)))
 
 
 @router.delete("/complaints/{number}/repeat-links/{earlier}", response_model=ComplaintRead)
@@ -252,12 +251,12 @@ def unlink_repeat(
     reason: Annotated[str, Query(min_length=1, max_length=2000)],
     who: Clerk,
 ) -> ComplaintRead:
-    return ComplaintRead.of(desk.app.act(UnlinkRepeat(number, earlier=earlier, reason=reason), who))
+    return desk.answer(desk.app.act(UnlinkRepeat(number, earlier=earlier, reason=reason), who))
 
 
 @router.post("/complaints/{number}/acknowledgement", response_model=ComplaintRead)
 def acknowledge(desk: DeskDep, number: str, body: Acknowledgement, who: Clerk) -> ComplaintRead:
-    return ComplaintRead.of(desk.app.act(Acknowledge(number, reply=body.reply), who))
+    return desk.answer(desk.app.act(Acknowledge(number, reply=body.reply), who))
 
 
 @router.post(
@@ -266,15 +265,23 @@ def acknowledge(desk: DeskDep, number: str, body: Acknowledgement, who: Clerk) -
     summary="Judge validity; not valid closes it with the explained reply",
 )
 def judge(desk: DeskDep, number: str, body: Judgement, who: Clerk) -> ComplaintRead:
-    return ComplaintRead.of(
+    return desk.answer(
         desk.app.act(Judge(number, valid=body.valid, reason=body.reason, reply=body.reply), who)
     )
 
 
 @router.post("/complaints/{number}/classification", response_model=ComplaintRead)
 def classify(desk: DeskDep, number: str, body: Classification, who: Clerk) -> ComplaintRead:
-    return ComplaintRead.of(
-        desk.app.act(Classify(number, changes=body.changes(), reason=body.reason), who)
+    return desk.answer(
+        desk.app.act(
+            Classify(
+                number,
+                changes=body.changes(),
+                reason=body.reason,
+                taxonomy=desk.app.taxonomy,
+            ),
+            who,
+        )
     )
 
 
@@ -306,7 +313,7 @@ async def upload_evidence(
         who,
     )
     response.headers["Location"] = f"/complaints/{number}/evidence/{sha256}"
-    return ComplaintRead.of(complaint)
+    return desk.answer(complaint)
 
 
 @router.get("/complaints/{number}/evidence/{sha256}", response_class=FileResponse)
@@ -330,7 +337,7 @@ def download_evidence(desk: DeskDep, number: str, sha256: str, who: Reader) -> F
     summary="The customer confirms the outcome (书面确认) with satisfaction 1-5",
 )
 def confirm(desk: DeskDep, number: str, body: Confirmation, who: ClerkOrCustomer) -> ComplaintRead:
-    return ComplaintRead.of(
+    return desk.answer(
         desk.app.act(Confirm(number, satisfaction=body.satisfaction, comment=body.comment), who)
     )
 
@@ -341,16 +348,16 @@ def confirm(desk: DeskDep, number: str, body: Confirmation, who: ClerkOrCustomer
     summary="The customer rejects the outcome: reopened as a new handling cycle",
 )
 def reject(desk: DeskDep, number: str, body: Reason, who: ClerkOrCustomer) -> ComplaintRead:
-    return ComplaintRead.of(desk.app.act(RejectOutcome(number, reason=body.reason), who))
+    return desk.answer(desk.app.act(RejectOutcome(number, reason=body.reason), who))
 
 
 @router.post("/complaints/{number}/withdrawal", response_model=ComplaintRead)
 def withdraw(desk: DeskDep, number: str, body: Reason, who: ClerkOrCustomer) -> ComplaintRead:
-    return ComplaintRead.of(desk.app.act(Withdraw(number, reason=body.reason), who))
+    return desk.answer(desk.app.act(Withdraw(number, reason=body.reason), who))
 
 
 @router.get(
     "/taxonomies", tags=["reference"], summary="Classification schemes with zh-CN and en labels"
 )
-def list_taxonomies(who: ReaderByRole) -> dict:
-    return taxonomies()
+def list_taxonomies(desk: DeskDep, who: ReaderByRole) -> dict:
+    return {scheme: dict(codes) for scheme, codes in desk.app.taxonomy.schemes.items()}

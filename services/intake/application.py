@@ -15,7 +15,7 @@ from eventsourcing.persistence import IntegrityError
 from services.intake.commands import LinkRepeat
 from services.intake.domain import Complaint, NumberSequence
 from services.intake.policies import reactions
-from services.intake.taxonomy import severity_for
+from services.intake.taxonomy import Taxonomy, severity_for, shipped_taxonomy
 from shared.kernel import clock
 from shared.kernel.case_number import CaseNumber, aggregate_id, numbering_period
 from shared.kernel.commands import Command
@@ -66,9 +66,12 @@ class IntakeApplication(ServiceApplication):
         business_timezone: str,
         acknowledge_within: timedelta = timedelta(hours=24),
         report_final_day: int = 10,
+        taxonomy: Taxonomy | None = None,
     ) -> None:
         super().__init__(env)
         self.business_timezone = business_timezone
+        #: The classification schemes in force; the classify command carries them.
+        self.taxonomy = taxonomy or shipped_taxonomy()
         self.acknowledge_within = acknowledge_within
         self.report_final_day = report_final_day
         #: Reactions to upstream events, typed by their contracts (`shared.platform.reactions`).

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.intake.domain import Complaint
+from services.intake.taxonomy import Taxonomy
 from shared.kernel.meta import Meta
 
 
@@ -39,9 +40,12 @@ class Classify:
     number: str
     changes: dict[str, str]
     reason: str
+    taxonomy: Taxonomy
 
     def run(self, complaint: Complaint, meta: Meta) -> None:
-        complaint.classify(changes=self.changes, reason=self.reason, meta=meta)
+        complaint.classify(
+            changes=self.changes, reason=self.reason, taxonomy=self.taxonomy, meta=meta
+        )
 
 
 @dataclass(frozen=True)

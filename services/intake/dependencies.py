@@ -14,7 +14,9 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.intake.application import IntakeApplication
+from services.intake.domain import Complaint
 from services.intake.evidence import EvidenceStore
+from services.intake.schemas import ComplaintRead
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,10 @@ class Desk:
     engine: AsyncEngine
     evidence: EvidenceStore
     repeat_window: timedelta
+
+    def answer(self, complaint: Complaint) -> ComplaintRead:
+        """The complaint as the API shows it, labelled by the taxonomy in force."""
+        return ComplaintRead.of(complaint, self.app.taxonomy)
 
 
 def desk(request: Request) -> Desk:

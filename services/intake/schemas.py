@@ -16,7 +16,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from services.intake.domain import Channel, Complaint, Nature
-from services.intake.taxonomy import LEVEL_1_FLAGS, LEVEL_2_FLAGS, labelled
+from services.intake.taxonomy import LEVEL_1_FLAGS, LEVEL_2_FLAGS, Taxonomy
 from shared.kernel.values import MINOR_UNIT_RULE, Amount, Instant, Rate, below_minor_unit
 from shared.platform.schemas import Currency, Strict
 
@@ -228,14 +228,14 @@ class ComplaintRead(BaseModel):
     version: int
 
     @classmethod
-    def of(cls, c: Complaint) -> ComplaintRead:
+    def of(cls, c: Complaint, taxonomy: Taxonomy) -> ComplaintRead:
         return cls(
             number=c.number,
             status=c.status,
             cycle=c.cycle,
             received_at=c.received_at,
-            channel=labelled("channel", c.channel) or {},
-            classification={k: labelled(k, v) for k, v in c.classification.items()},
+            channel=taxonomy.labelled("channel", c.channel) or {},
+            classification={k: taxonomy.labelled(k, v) for k, v in c.classification.items()},
             complainant=c.complainant,
             subject=c.subject,
             problem=c.problem,

@@ -1,12 +1,15 @@
 """Classification taxonomies, kept as configuration data with zh-CN and en labels (docs/domain §3).
 
-The shipped defaults are the seeds' schemes; `severity_for` applies docs/domain §3's escalation
-rules (001 网络投诉分级) to what registration knows, and says which rule decided.
+A `Taxonomy` is a value the application is given, like routing's authority: `IntakeApplication`
+holds the one in force (the shipped `taxonomies.json` unless wiring passes another), and the
+classify command carries it to the complaint. `severity_for` applies docs/domain §3's
+escalation rules (001 网络投诉分级) to what registration knows, and says which rule decided.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -15,14 +18,24 @@ from typing import Any
 TAXONOMY_FILE = Path(__file__).with_name("taxonomies.json")
 
 
+@dataclass(frozen=True)
+class Taxonomy:
+    #: {scheme: {code: {"zh-CN": label, "en": label}}}
+    schemes: Mapping[str, Mapping[str, Mapping[str, str]]]
+
+    def codes(self, scheme: str) -> tuple[str, ...]:
+        return tuple(self.schemes[scheme])
+
+    def labelled(self, scheme: str, code: str | None) -> dict[str, Any] | None:
+        if code is None:
+            return None
+        return {"code": code, **self.schemes[scheme][code]}
+
+
 @cache
-def taxonomies() -> dict[str, dict[str, dict[str, str]]]:
-    """{scheme: {code: {"zh-CN": label, "en": label}}}."""
-    return json.loads(TAXONOMY_FILE.read_text(encoding="utf-8"))
-
-
-def codes(scheme: str) -> tuple[str, ...]:
-    return tuple(taxonomies()[scheme])
+def shipped_taxonomy() -> Taxonomy:
+    """The taxonomies shipped in `taxonomies.json` (read once)."""
+    return Taxonomy(json.loads(TAXONOMY_FILE.read_text(encoding="utf-8")))
 
 
 @dataclass(frozen=True)
@@ -60,9 +73,3 @@ def severity_for(
     if nature == "billing":
         return SeverityDecision("level_2", "nature:billing")
     return SeverityDecision("level_3", "default")
-
-
-def labelled(scheme: str, code: str | None) -> dict[str, Any] | None:
-    if code is None:
-        return None
-    return {"code": code, **taxonomies()[scheme][code]}

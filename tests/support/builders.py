@@ -10,10 +10,14 @@ from fastapi import FastAPI
 
 from services.analytics.application import AnalyticsApplication
 from services.intake.application import IntakeApplication, Registration
+from services.intake.taxonomy import shipped_taxonomy
 from services.routing.application import RoutingApplication
 from services.settlement.application import SettlementApplication
 from shared.kernel.meta import Actor, command_meta
 from shared.platform.settings import Settings
+
+#: The taxonomies shipped with the product, as the intake application holds them.
+TAXONOMY = shipped_taxonomy()
 
 IN_MEMORY: dict[str, str] = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 CLERK = Actor(id="clerk-wang", role="clerk")

@@ -53,7 +53,7 @@ from services.settlement.contracts import to_integration as settlement_contract
 from shared.kernel.clock import ManualClock
 from shared.kernel.meta import Actor, command_meta
 from shared.platform.outbox import OutboxReader
-from tests.support.builders import clerk_meta, registration
+from tests.support.builders import TAXONOMY, clerk_meta, registration
 from tests.support.routing_story import AUTHORITY, HANDLER, MANAGER, investigated, proposed
 
 FINANCE = command_meta(Actor(id="fin-zhou", role="finance"))
@@ -98,7 +98,10 @@ def lifecycle(
     intake.change(UnlinkRepeat(second, earlier=first, reason="other defect"), clerk_meta())
     intake.change(Acknowledge(first, reply="noted"), clerk_meta())
     intake.change(
-        Classify(first, changes={"cause": "technical_defect"}, reason="confirmed"), clerk_meta()
+        Classify(
+            first, changes={"cause": "technical_defect"}, reason="confirmed", taxonomy=TAXONOMY
+        ),
+        clerk_meta(),
     )
     intake.change(
         AttachEvidence(

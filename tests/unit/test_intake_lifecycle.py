@@ -22,7 +22,7 @@ from shared.contracts.envelope import IntegrationEvent
 from shared.kernel import clock
 from shared.kernel.clock import ManualClock
 from shared.kernel.errors import Conflict, Invalid
-from tests.support.builders import clerk_meta, intake_app, registration
+from tests.support.builders import TAXONOMY, clerk_meta, intake_app, registration
 from tests.support.timing import business_clock
 
 
@@ -112,11 +112,17 @@ def test_not_valid_needs_the_explained_reply_and_closes_the_complaint(desk):
 def test_classification_accepts_only_known_codes_and_records_what_changed(desk):
     app, number = desk
     assert (
-        refused(app, Classify(number, changes={"severity": "level_9"}, reason="x"), Invalid).field
+        refused(
+            app,
+            Classify(number, changes={"severity": "level_9"}, reason="x", taxonomy=TAXONOMY),
+            Invalid,
+        ).field
         == "severity"
     )
     assert (
-        refused(app, Classify(number, changes={"colour": "red"}, reason="x"), Invalid).field
+        refused(
+            app, Classify(number, changes={"colour": "red"}, reason="x", taxonomy=TAXONOMY), Invalid
+        ).field
         == "colour"
     )
     app.change(
@@ -124,11 +130,15 @@ def test_classification_accepts_only_known_codes_and_records_what_changed(desk):
             number,
             changes={"severity": "level_1", "cause": "technical_defect"},
             reason="recall risk",
+            taxonomy=TAXONOMY,
         ),
         clerk_meta(),
     )
     assert app.complaint(number).classification["severity"] == "level_1"
-    refused(app, Classify(number, changes={"severity": "level_1"}, reason="same again"))
+    refused(
+        app,
+        Classify(number, changes={"severity": "level_1"}, reason="same again", taxonomy=TAXONOMY),
+    )
 
 
 def test_a_repeat_link_can_be_made_and_undone():

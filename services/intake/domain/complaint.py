@@ -9,7 +9,7 @@ from typing import Any
 from eventsourcing.domain import event
 
 from services.intake.domain.codes import CLASSIFICATION_SCHEMES, CLOSED, Status
-from services.intake.taxonomy import codes
+from services.intake.taxonomy import Taxonomy
 from shared.kernel import clock
 from shared.kernel.aggregate import ClockedAggregate
 from shared.kernel.case_number import aggregate_id
@@ -175,14 +175,16 @@ class Complaint(ClockedAggregate):
 
     # Classification (分类分级) ---------------------------------------------------------------
 
-    def classify(self, changes: dict[str, str], reason: str, meta: Meta) -> None:
+    def classify(
+        self, changes: dict[str, str], reason: str, taxonomy: Taxonomy, meta: Meta
+    ) -> None:
         self._check_open("reclassify")
         for scheme, code in changes.items():
             if scheme not in CLASSIFICATION_SCHEMES:
                 raise Invalid(
                     f"unknown classification scheme {scheme!r}", field=scheme, rule="scheme"
                 )
-            if code not in codes(scheme):
+            if code not in taxonomy.codes(scheme):
                 raise Invalid(f"{code!r} is not a {scheme} code", field=scheme, rule="enum")
         changed = {k: v for k, v in changes.items() if self.classification.get(k) != v}
         if not changed:
