@@ -154,7 +154,7 @@ async def scan(engine) -> float:
 
 
 async def run(settings: Settings, events: int, cases: int) -> dict[str, float]:
-    engine = create_engine(settings, "analytics-bench.sqlite")
+    engine = create_engine(settings.storage, "analytics-bench.sqlite")
     await create_tables(engine)
     await load_inbox(engine, events)
     baseline = await scan(engine)

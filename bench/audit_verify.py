@@ -86,12 +86,16 @@ def measure(label: str, settings: Settings, events: int) -> str:
     scan = time.perf_counter() - started
 
     started = time.perf_counter()
-    sealer_for(settings, app).seal()
+    sealer_for(settings.audit, app).seal()
     seal = time.perf_counter() - started
 
-    checkpoints = CheckpointFile(settings.checkpoint_dir, settings.database_name()).all()
-    keys = published_keys(settings.checkpoint_dir)
-    report = verify(settings.database_name(), app.recorder, app.mapper.ring, checkpoints, keys)
+    checkpoints = CheckpointFile(
+        settings.audit.checkpoint_dir, settings.storage.database_name()
+    ).all()
+    keys = published_keys(settings.audit.checkpoint_dir)
+    report = verify(
+        settings.storage.database_name(), app.recorder, app.mapper.ring, checkpoints, keys
+    )
     if not report.ok or not report.events == scanned == events:
         raise SystemExit(f"verification failed: {report}")
     app.close()

@@ -115,7 +115,7 @@ async def timed(work, repeat: int = 7) -> float:
 
 
 async def tick_costs(settings: Settings, cases: int) -> dict[str, float]:
-    engine = create_engine(settings, "routing-read_models.sqlite")
+    engine = create_engine(settings.storage, "routing-views.sqlite")
     start = datetime(2026, 10, 1, tzinfo=UTC)
     began = time.perf_counter()
     await populate(engine, cases, start)

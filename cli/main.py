@@ -173,7 +173,7 @@ def token(args: argparse.Namespace) -> None:
     settings = load_settings(service=ServiceName.intake)
     private_key = args.private_key.read() if args.private_key else None
     ttl = timedelta(hours=args.hours)
-    print(mint(settings, args.subject, role, ttl, private_key, **bindings))
+    print(mint(settings.auth, args.subject, role, ttl, private_key, **bindings))
 
 
 def audit(args: argparse.Namespace) -> None:
@@ -202,7 +202,7 @@ def audit(args: argparse.Namespace) -> None:
     if not token:
         from shared.platform.auth.tokens import mint
 
-        token = mint(settings, "audit-cli", Role.auditor)
+        token = mint(settings.auth, "audit-cli", Role.auditor)
     urls = {s: settings.upstream_url(ServiceName(s)) for s in report.SERVICES}
     headers = {"Authorization": f"Bearer {token}"}
     if args.action == "export":
@@ -230,12 +230,12 @@ def rotate_keys(services: list[str]) -> list[dict[str, str]]:
     rings: dict[tuple[Path, Path], Settings] = {}
     for service in services:
         settings = load_settings(service=service)
-        rings.setdefault((settings.audit_key_file, settings.key_ring_dir), settings)
+        rings.setdefault((settings.audit.key_file, settings.audit.key_ring_dir), settings)
     rotated = []
     for (key_file, ring_dir), settings in rings.items():
         _use_clock_of(settings)
         ring = KeyRing(installation_secret(key_file), ring_dir)
-        ring.rotate(timedelta(seconds=settings.audit_key_switch_seconds))
+        ring.rotate(timedelta(seconds=settings.audit.key_switch_seconds))
         rotation = ring.rotations()[-1]
         rotated.append(
             {
@@ -303,12 +303,12 @@ def verify_store(service: str) -> dict:
     from shared.platform.audit.signing import published_keys
     from shared.platform.audit.verify import verify
 
-    settings = load_settings(service=service)
+    audit = load_settings(service=service).audit
     app = _store_of(service)
     try:
-        checkpoints = CheckpointFile(settings.checkpoint_dir, settings.database_name()).all()
-        keys = published_keys(settings.checkpoint_dir)
-        report = verify(settings.database_name(), app.recorder, app.mapper.ring, checkpoints, keys)
+        checkpoints = CheckpointFile(audit.checkpoint_dir, audit.store).all()
+        keys = published_keys(audit.checkpoint_dir)
+        report = verify(audit.store, app.recorder, app.mapper.ring, checkpoints, keys)
         outcome = {"service": service, **report.to_dict()}
         head = app.recorder.max_notification_id() or 0
     finally:
@@ -380,7 +380,7 @@ def _consumed_past(producer: str, head: int) -> dict | None:
         settings = load_settings(service=consumer)
         if producer not in {u.value for u in settings.upstreams}:
             continue
-        topic = settings.topic(producer)
+        topic = settings.kafka.topic(producer)
         streams = [f"{producer}#feed"]
         streams += [f"{producer}#{topic}:{p}" for p in range(settings.kafka_partitions)]
         app = _store_of(consumer)

@@ -24,7 +24,7 @@ from shared.platform.threads import run_sync
 
 def create_app(settings: Settings) -> FastAPI:
     zone = ZoneInfo(settings.business_timezone)
-    engine = create_engine(settings, "analytics-views.sqlite")
+    engine = create_engine(settings.storage, "analytics-views.sqlite")
     events = AnalyticsApplication(persistence_env(settings))
     clusters = BatchClusters(events, settings.batch_cluster_regions, settings.batch_cluster_days)
     handler = ProjectionHandler(engine, settings.business_timezone, clusters.check)

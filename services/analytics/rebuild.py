@@ -79,7 +79,7 @@ async def rebuild_from_settings(settings: Any) -> dict[str, Any]:
     """The CLI's entry: `complaints rebuild analytics` (the service may keep running)."""
     from shared.platform.sqlviews import create_engine
 
-    engine = create_engine(settings, "analytics-views.sqlite")
+    engine = create_engine(settings.storage, "analytics-views.sqlite")
     try:
         return await rebuild(engine, ZoneInfo(settings.business_timezone))
     finally:

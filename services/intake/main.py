@@ -27,7 +27,7 @@ def create_app(settings: Settings) -> FastAPI:
         acknowledge_within=timedelta(hours=settings.acknowledge_within_hours),
         report_final_day=settings.report_final_day,
     )
-    engine = create_engine(settings, "intake-read_models.sqlite")
+    engine = create_engine(settings.storage, "intake-views.sqlite")
     projector = LocalProjector(
         app, engine, read_models.tracking, read_models.project, settings.poll_interval_seconds
     )

@@ -27,7 +27,7 @@ from services.notifications.application import NotificationsApplication, Outcome
 from services.notifications.domain import Delivery
 from shared.kernel import clock
 from shared.platform.secrets import private_dir
-from shared.platform.settings import Settings
+from shared.platform.settings import MailSettings
 from shared.platform.threads import run_sync
 
 
@@ -57,13 +57,13 @@ def compose(delivery: Delivery) -> EmailMessage:
 class SmtpChannel:
     """Sends through the configured SMTP server; a 5xx refusal is permanent (parked at once)."""
 
-    def __init__(self, settings: Settings) -> None:
-        password_file = settings.smtp_password_file
-        self.settings = settings
+    def __init__(self, mail: MailSettings) -> None:
+        password_file = mail.smtp_password_file
+        self.mail = mail
         self.password = password_file.read_text().strip() if password_file else None
 
     async def attempt(self, delivery: Delivery) -> Outcome:
-        s = self.settings
+        s = self.mail
         try:
             _, reply = await aiosmtplib.send(
                 compose(delivery),
@@ -72,7 +72,7 @@ class SmtpChannel:
                 username=s.smtp_username,
                 password=self.password,
                 start_tls=s.smtp_starttls,
-                timeout=s.delivery_attempt_timeout_seconds,
+                timeout=s.attempt_timeout_seconds,
             )
         except aiosmtplib.SMTPResponseException as error:
             return Outcome(False, error.code, error.message, permanent=error.code >= 500)
@@ -159,7 +159,7 @@ async def _beginning(response: httpx.Response, size: int = 200) -> str:
     return head[:size].decode("utf-8", "replace")
 
 
-def email_channel(settings: Settings) -> Channel:
-    if settings.smtp_host:
-        return SmtpChannel(settings)
-    return MaildirChannel(settings.maildir)
+def email_channel(mail: MailSettings) -> Channel:
+    if mail.smtp_host:
+        return SmtpChannel(mail)
+    return MaildirChannel(mail.maildir)

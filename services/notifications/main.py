@@ -43,7 +43,7 @@ async def refresh_gauges(
 
 def create_app(settings: Settings) -> FastAPI:
     app = NotificationsApplication.of(persistence_env(settings), settings)
-    engine = create_engine(settings, "notifications-read_models.sqlite")
+    engine = create_engine(settings.storage, "notifications-views.sqlite")
     projector = LocalProjector(
         app, engine, read_models.tracking, read_models.project, settings.poll_interval_seconds
     )
@@ -52,7 +52,7 @@ def create_app(settings: Settings) -> FastAPI:
         engine,
         projector,
         {
-            Channel.email: email_channel(settings),
+            Channel.email: email_channel(settings.mail),
             Channel.webhook: WebhookChannel(app, settings.delivery_attempt_timeout_seconds),
         },
         settings.delivery_attempt_timeout_seconds,

@@ -37,7 +37,7 @@ async def refresh_gauges(engine: AsyncEngine, metrics: ServiceMetrics) -> None:
 
 def create_app(settings: Settings) -> FastAPI:
     app = RoutingApplication(persistence_env(settings))
-    engine = create_engine(settings, "routing-read_models.sqlite")
+    engine = create_engine(settings.storage, "routing-views.sqlite")
     projector = LocalProjector(
         app, engine, read_models.tracking, read_models.project, settings.poll_interval_seconds
     )

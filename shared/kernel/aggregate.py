@@ -31,14 +31,15 @@ class ClockedAggregate(Aggregate):
 def composed(aggregate: A) -> A:
     """Mark an aggregate assembled from parts (aggregate classes by concept) as their sum.
 
-    `eventsourcing` re-declares, on every subclass, each event class it inherits, as a new
-    class the library never triggers or applies. On an aggregate composed of parts that
-    would leave `Settlement.ReturnReceived` naming a class no stored event ever has. This
-    puts back, under the aggregate's name, the class the library triggers and applies for
-    that event (the one it derives from `DecoratedFuncCaller` where `@event` binds it), so
-    `Aggregate.EventName` is the class events are triggered and applied as, and a topic
-    stored as `module:Aggregate.EventName` (before the aggregate was split into parts)
-    resolves to it.
+    Each part declares its events, but they are the aggregate's events: named
+    `Settlement.ReturnReceived` in stored topics, audit timelines and metrics, wherever the
+    part's module is. `eventsourcing` re-declares, on every subclass, each event class it
+    inherits, as a new class it never triggers or applies; this puts back, under the
+    aggregate's name, the class the library triggers and applies for that event (the one
+    it derives from `DecoratedFuncCaller` where `@event` binds it), and names that class
+    after the aggregate, in the aggregate's module. A stored topic
+    `module:Aggregate.EventName` therefore resolves to the class that applies the event,
+    before and after any move of a part.
     """
     for name, value in list(vars(aggregate).items()):
         if not isinstance(value, type) or not issubclass(value, CanMutateAggregate):
@@ -49,5 +50,8 @@ def composed(aggregate: A) -> A:
             c for c in value.__mro__ if c.__name__ == name and DecoratedFuncCaller in c.__bases__
         ]
         if applied:
-            setattr(aggregate, name, applied[0])
+            event = applied[0]
+            event.__module__ = aggregate.__module__
+            event.__qualname__ = f"{aggregate.__qualname__}.{name}"
+            setattr(aggregate, name, event)
     return aggregate

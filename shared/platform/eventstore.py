@@ -52,28 +52,29 @@ CONCURRENT_ATTEMPTS = 20
 def persistence_env(settings: Settings) -> dict[str, str]:
     """The `eventsourcing` environment for a service's own store."""
     audit = {
-        "AUDIT_KEY_FILE": str(settings.audit_key_file),
-        "AUDIT_KEY_RING_DIR": str(settings.key_ring_dir),
+        "AUDIT_KEY_FILE": str(settings.audit.key_file),
+        "AUDIT_KEY_RING_DIR": str(settings.audit.key_ring_dir),
     }
-    if settings.store == "sqlite":
-        private_dir(settings.data_dir)
+    store = settings.storage
+    if not store.postgres:
+        private_dir(store.data_dir)
         return {
             **audit,
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": str(settings.data_dir / f"{settings.database_name()}.sqlite"),
+            "SQLITE_DBNAME": str(store.data_dir / f"{store.database_name()}.sqlite"),
             "SQLITE_LOCK_TIMEOUT": "10",
         }
-    url = urlsplit(settings.postgres_url)
+    url = urlsplit(store.postgres_url)
     return {
         **audit,
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
-        "POSTGRES_DBNAME": settings.database_name(),
+        "POSTGRES_DBNAME": store.database_name(),
         "POSTGRES_HOST": url.hostname or "127.0.0.1",
         "POSTGRES_PORT": str(url.port or 5432),
         "POSTGRES_USER": unquote(url.username or "complaints"),
         "POSTGRES_PASSWORD": unquote(url.password or ""),
-        "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
-        "POSTGRES_MAX_OVERFLOW": str(settings.postgres_pool_size),
+        "POSTGRES_POOL_SIZE": str(store.pool_size),
+        "POSTGRES_MAX_OVERFLOW": str(store.pool_size),
         "POSTGRES_CONNECT_TIMEOUT": "10",
         "POSTGRES_LOCK_TIMEOUT": "10",
     }

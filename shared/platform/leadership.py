@@ -31,7 +31,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from shared.platform.settings import Settings
+from shared.platform.settings import StoreSettings
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +76,8 @@ def _advisory_key(name: str) -> int:
 
 
 class PostgresLease:
-    def __init__(self, settings: Settings, name: str) -> None:
-        self.dsn = settings.database_url()
+    def __init__(self, dsn: str, name: str) -> None:
+        self.dsn = dsn
         self.key = _advisory_key(name)
         self.pause_key = _advisory_key(f"{name}:pause")
         self.connection: Any = None
@@ -169,11 +169,11 @@ class FileLease:
         self.fd = self.pause_fd = None
 
 
-def lease_for(settings: Settings, name: str) -> Lease:
+def lease_for(store: StoreSettings, name: str) -> Lease:
     """The service's lease called `name` (e.g. `relay`), on its own store's engine."""
-    if settings.store == "postgres":
-        return PostgresLease(settings, f"{settings.database_name()}:{name}")
-    return FileLease(settings.data_dir, f"{settings.database_name()}-{name}")
+    if store.postgres:
+        return PostgresLease(store.database_url(), f"{store.database_name()}:{name}")
+    return FileLease(store.data_dir, f"{store.database_name()}-{name}")
 
 
 class Leader:

@@ -123,7 +123,8 @@ class _RuntimeCollector:
         app, settings = self.runtime.app, self.runtime.settings
         if app is None:
             return
-        file = CheckpointFile(settings.checkpoint_dir, settings.database_name())
+        audit = settings.audit
+        file = CheckpointFile(audit.checkpoint_dir, audit.store)
         tail = unpinned(file, app.recorder, app.mapper)
         positions = GaugeMetricFamily(
             "complaints_audit_unpinned_positions",

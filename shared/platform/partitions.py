@@ -34,7 +34,7 @@ from typing import Any
 
 from shared.platform.leadership import CHECK_SECONDS, lease_for
 from shared.platform.runtime import ServiceRuntime
-from shared.platform.settings import ServiceName, Settings, load_settings
+from shared.platform.settings import KafkaSettings, ServiceName, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def consumer_groups(producer: ServiceName) -> list[str]:
     for consumer in ServiceName:
         settings = load_settings(service=consumer)
         if producer in settings.upstreams:
-            groups.append(settings.consumer_group)
+            groups.append(settings.kafka.consumer_group)
     return groups
 
 
@@ -76,20 +76,21 @@ async def add_partitions(
     from shared.platform.bus.kafka import partitions_of
 
     settings = runtime.settings
-    topic = settings.topic(settings.service)
-    before = (await partitions_of(settings, [topic])).get(topic, 0)
+    kafka = settings.kafka
+    topic = kafka.topic(settings.service)
+    before = (await partitions_of(kafka, [topic])).get(topic, 0)
     if count <= before:
         raise PartitionsRefused(
             f"{topic} has {before} partitions; Kafka can only add partitions, not remove them"
         )
-    lease = lease_for(settings, "relay")
+    lease = lease_for(settings.storage, "relay")
     if not await lease.pause():
         raise PartitionsRefused(f"another tool is pausing {settings.service.value}'s relay")
     try:
         await _take(lease, patience)
         await _publish_the_rest(runtime)
-        await _drained(settings, topic, groups, patience)
-        await _create(settings, topic, count)
+        await _drained(kafka, topic, groups, patience)
+        await _create(kafka, topic, count)
     finally:
         await lease.release()
     return Added(topic, before, count, groups)
@@ -110,7 +111,7 @@ async def _publish_the_rest(runtime: ServiceRuntime) -> None:
     s = runtime.settings
     if runtime.app is None or runtime.outbox is None:
         raise PartitionsRefused(f"{s.service.value} publishes no log of its own")
-    publisher = KafkaPublisher(s)
+    publisher = KafkaPublisher(s.kafka)
     await publisher.start()
     try:
         relay = Relay(runtime.app, runtime.outbox, publisher, s.relay_batch_size, 0.05)
@@ -120,13 +121,13 @@ async def _publish_the_rest(runtime: ServiceRuntime) -> None:
         await publisher.close()
 
 
-async def _drained(settings: Settings, topic: str, groups: list[str], patience: float) -> None:
+async def _drained(kafka: KafkaSettings, topic: str, groups: list[str], patience: float) -> None:
     """Wait until each group has committed every partition's end offset."""
     from shared.platform.bus.kafka import group_lag
 
     lags: dict[str, int | None] = {}
     for _ in range(int(patience / CHECK_SECONDS) + 1):
-        lags = {group: await group_lag(settings, group, topic) for group in groups}
+        lags = {group: await group_lag(kafka, group, topic) for group in groups}
         if all(lag == 0 for lag in lags.values()):
             return
         await asyncio.sleep(CHECK_SECONDS)
@@ -143,7 +144,7 @@ async def _drained(settings: Settings, topic: str, groups: list[str], patience: 
     )
 
 
-async def _create(settings: Settings, topic: str, count: int) -> None:
+async def _create(kafka: KafkaSettings, topic: str, count: int) -> None:
     """Add the partitions, and hold on until the brokers describe them: the relay that
     takes the lease next pins the count it then reads."""
     from aiokafka.admin import NewPartitions
@@ -153,8 +154,8 @@ async def _create(settings: Settings, topic: str, count: int) -> None:
     async def create(admin: Any) -> None:
         await admin.create_partitions({topic: NewPartitions(total_count=count)})
 
-    await administer(settings, create)
+    await administer(kafka, create)
     # Waiting on the brokers' metadata, which no event of ours announces:
-    while (await partitions_of(settings, [topic])).get(topic) != count:  # noqa: ASYNC110
+    while (await partitions_of(kafka, [topic])).get(topic) != count:  # noqa: ASYNC110
         await asyncio.sleep(0.2)
     log.warning("%s now has %d partitions", topic, count)

@@ -28,7 +28,7 @@ from shared.platform.leadership import Leader, lease_for
 from shared.platform.outbox import Contract, OutboxReader
 from shared.platform.pg_wakeups import PostgresWakeups
 from shared.platform.relay import Relay
-from shared.platform.settings import Settings
+from shared.platform.settings import AuditSettings, Settings
 from shared.platform.threads import drain, run_sync
 
 log = logging.getLogger(__name__)
@@ -57,18 +57,18 @@ class TrackedMark:
         self.app.track(self.stream, position)
 
 
-def sealer_for(settings: Settings, app: ServiceApplication) -> Sealer:
+def sealer_for(audit: AuditSettings, app: ServiceApplication) -> Sealer:
     """The store's sealer, which also records the link-key rotations in the store."""
     ring = app.mapper.ring
     sealer = Sealer(
-        settings.database_name(),
+        audit.store,
         app.recorder,
         ring.first_key,
-        settings.checkpoint_dir,
-        settings.audit_checkpoint_interval_seconds,
-        CheckpointSigner.of_installation(settings.audit_signing_key_file),
+        audit.checkpoint_dir,
+        audit.checkpoint_interval_seconds,
+        CheckpointSigner.of_installation(audit.signing_key_file),
     )
-    switch = timedelta(seconds=settings.audit_key_switch_seconds)
+    switch = timedelta(seconds=audit.key_switch_seconds)
     sealer.rotations = RotationRecorder(app, ring, switch)
     return sealer
 
@@ -126,7 +126,7 @@ class ServiceRuntime:
             tracked_position=tracked_position or app_position,
             background=dict(background or {}),
             # One sealer per store, where its single relay runs (under the same lease).
-            sealer=sealer_for(settings, app) if settings.relay_enabled else None,
+            sealer=sealer_for(settings.audit, app) if settings.relay_enabled else None,
             leased=leased,
         )
 
@@ -145,7 +145,7 @@ class ServiceRuntime:
             if self.relay is not None:
                 publishing["relay"] = self.relay.run
         elif s.consumers_enabled and self.handler:
-            credentials = ServiceCredentials(s)
+            credentials = ServiceCredentials(s.auth)
             for upstream in s.upstreams:
                 start_after = 0
                 if self.tracked_position:
@@ -170,7 +170,7 @@ class ServiceRuntime:
     def _lead(
         self, name: str, lease: str, works: dict[str, Callable[[], Awaitable[None]]]
     ) -> Leader:
-        leader = Leader(lease_for(self.settings, lease), name)
+        leader = Leader(lease_for(self.settings.storage, lease), name)
         self._leaders.append(leader)
         self._spawn(f"{lease}-leader", leader.run(works))
         return leader
@@ -180,11 +180,11 @@ class ServiceRuntime:
 
         s = self.settings
         if s.relay_enabled and self.app and self.outbox:
-            publisher = KafkaPublisher(s)
+            publisher = KafkaPublisher(s.kafka)
             await publisher.start()
             self._closers.append(publisher.close)
             if self.sealer is not None:
-                checkpoints = CheckpointPublisher(s)
+                checkpoints = CheckpointPublisher(s.kafka)
                 await checkpoints.start()
                 self._closers.append(checkpoints.close)
                 self.sealer.publisher = checkpoints
@@ -193,7 +193,7 @@ class ServiceRuntime:
                 self.app, self.outbox, publisher, s.relay_batch_size, s.poll_interval_seconds
             )
         if s.consumers_enabled and self.handler and s.upstreams:
-            subscription = KafkaSubscription(s, s.upstreams)
+            subscription = KafkaSubscription(s.kafka, s.upstreams)
             await subscription.start()
             self._consume(f"{s.service.value}<-kafka", subscription)
 

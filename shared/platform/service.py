@@ -180,4 +180,4 @@ def _include_platform_routes(
     if runtime.handler is not None:
         app.include_router(dead_letter_router(runtime.handler))
     if runtime.app is not None:
-        app.include_router(audit_router(runtime.app, runtime.settings))
+        app.include_router(audit_router(runtime.app, runtime.settings.audit))

@@ -7,6 +7,7 @@ the service at start with a message naming the variable.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -480,29 +481,132 @@ class Settings(BaseSettings):
     def upstream_url(self, upstream: ServiceName) -> str:
         return getattr(self, f"{upstream.value}_url")
 
+    @property
+    def kafka(self) -> KafkaSettings:
+        return KafkaSettings(
+            service=self.service,
+            bootstrap=self.kafka_bootstrap,
+            security_protocol=self.kafka_security_protocol,
+            sasl_mechanism=self.kafka_sasl_mechanism,
+            username=self.kafka_username,
+            password_file=self.kafka_password_file,
+            ca_file=self.kafka_ca_file,
+            topic_prefix=self.kafka_topic_prefix,
+            partitions=self.kafka_partitions,
+            replication_factor=self.kafka_replication_factor,
+            min_insync_replicas=self.kafka_min_insync_replicas,
+            group_id=self.kafka_group_id,
+        )
+
+    @property
+    def storage(self) -> StoreSettings:
+        return StoreSettings(
+            service=self.service,
+            kind=self.store,
+            data_dir=self.data_dir,
+            postgres_url=self.postgres_url,
+            pool_size=self.postgres_pool_size,
+            database_prefix=self.database_prefix,
+        )
+
+    @property
+    def auth(self) -> AuthSettings:
+        return AuthSettings(
+            service=self.service,
+            algorithm=self.auth_algorithm,
+            secret_file=self.auth_secret_file,
+            public_key_file=self.auth_public_key_file,
+            jwks_url=self.auth_jwks_url,
+            issuer=self.auth_issuer,
+            audience=self.auth_audience,
+            leeway_seconds=self.auth_leeway_seconds,
+            service_token_file=self.service_token_file,
+        )
+
+    @property
+    def mail(self) -> MailSettings:
+        return MailSettings(
+            mail_from=self.mail_from,
+            reply_to=self.mail_reply_to,
+            maildir=self.maildir,
+            smtp_host=self.smtp_host,
+            smtp_port=self.smtp_port,
+            smtp_starttls=self.smtp_starttls,
+            smtp_username=self.smtp_username,
+            smtp_password_file=self.smtp_password_file,
+            attempt_timeout_seconds=self.delivery_attempt_timeout_seconds,
+        )
+
+    @property
+    def audit(self) -> AuditSettings:
+        return AuditSettings(
+            service=self.service,
+            store=self.storage.database_name(),
+            key_file=self.audit_key_file,
+            key_ring_dir=self.audit_key_ring_dir or self.audit_key_file.parent / "link-keys",
+            key_switch_seconds=self.audit_key_switch_seconds,
+            signing_key_file=self.audit_signing_key_file,
+            checkpoint_dir=self.audit_checkpoint_dir or self.data_dir / "audit-checkpoints",
+            checkpoint_interval_seconds=self.audit_checkpoint_interval_seconds,
+        )
+
+
+# Sections: each component takes the part of the settings it uses ---------------------------
+#
+# The environment stays flat (`COMPLAINTS_KAFKA_BOOTSTRAP`, ...) and is validated as one
+# `Settings`; a component (the Kafka clients, the store, token verification, the mail
+# channel) is handed only its section, so its signature says what it depends on and a test
+# builds it from a handful of values.
+
+
+@dataclass(frozen=True)
+class KafkaSettings:
+    """Brokers, security and topic layout: what a Kafka client of one service needs."""
+
+    service: ServiceName
+    bootstrap: str
+    security_protocol: str
+    sasl_mechanism: str
+    username: str | None
+    password_file: Path | None
+    ca_file: Path | None
+    topic_prefix: str
+    partitions: int
+    replication_factor: int
+    min_insync_replicas: int
+    group_id: str | None
+
     def topic(self, producer: ServiceName | str) -> str:
-        return f"{self.kafka_topic_prefix}.{ServiceName(producer).value}.v1"
+        return f"{self.topic_prefix}.{ServiceName(producer).value}.v1"
 
     @property
     def audit_topic(self) -> str:
-        """Where audit checkpoints are published (Kafka transport)."""
-        return f"{self.kafka_topic_prefix}.audit.v1"
-
-    @property
-    def consumer_group(self) -> str:
-        return self.kafka_group_id or f"{self.kafka_topic_prefix}.{self.service.value}"
+        """Where audit checkpoints are published."""
+        return f"{self.topic_prefix}.audit.v1"
 
     @property
     def dead_letter_topic(self) -> str:
-        return f"{self.kafka_topic_prefix}.deadletter.v1"
+        return f"{self.topic_prefix}.deadletter.v1"
 
     @property
-    def checkpoint_dir(self) -> Path:
-        return self.audit_checkpoint_dir or self.data_dir / "audit-checkpoints"
+    def consumer_group(self) -> str:
+        return self.group_id or f"{self.topic_prefix}.{self.service.value}"
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """Where one service keeps its data: SQLite files, or its own PostgreSQL database."""
+
+    service: ServiceName
+    kind: str
+    data_dir: Path
+    postgres_url: str
+    pool_size: int
+    database_prefix: str
 
     @property
-    def key_ring_dir(self) -> Path:
-        return self.audit_key_ring_dir or self.audit_key_file.parent / "link-keys"
+    def postgres(self) -> bool:
+        return self.kind == "postgres"
 
     def database_name(self) -> str:
         return f"{self.database_prefix}{self.service.value}"
@@ -510,6 +614,51 @@ class Settings(BaseSettings):
     def database_url(self) -> str:
         """The service's own PostgreSQL database, as asyncpg and psycopg take it."""
         return f"postgresql://{urlsplit(self.postgres_url).netloc}/{self.database_name()}"
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """How bearer tokens are verified, and how a service proves itself to another's feed."""
+
+    service: ServiceName
+    algorithm: str
+    secret_file: Path
+    public_key_file: Path | None
+    jwks_url: str | None
+    issuer: str
+    audience: str
+    leeway_seconds: int
+    service_token_file: Path | None
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    """The audit chain of one service's store: keys, checkpoints and where they are kept."""
+
+    service: ServiceName
+    #: The store the chain runs through (its database's name).
+    store: str
+    key_file: Path
+    key_ring_dir: Path
+    key_switch_seconds: float
+    signing_key_file: Path
+    checkpoint_dir: Path
+    checkpoint_interval_seconds: float
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """The email channel: sender, replies, and SMTP or the maildir."""
+
+    mail_from: str
+    reply_to: str
+    maildir: Path
+    smtp_host: str | None
+    smtp_port: int
+    smtp_starttls: bool
+    smtp_username: str | None
+    smtp_password_file: Path | None
+    attempt_timeout_seconds: float
 
 
 class SettingsError(SystemExit):

@@ -28,7 +28,7 @@ from shared.platform import idempotency
 from shared.platform.eventstore import ServiceApplication
 from shared.platform.logwatch import RECHECK_SECONDS
 from shared.platform.secrets import private_dir
-from shared.platform.settings import Settings
+from shared.platform.settings import StoreSettings
 from shared.platform.threads import run_sync
 
 log = logging.getLogger(__name__)
@@ -123,18 +123,18 @@ async def answer_once(
     raise Conflict("too many concurrent requests with this Idempotency-Key; retry")
 
 
-def create_engine(settings: Settings, sqlite_file: str) -> AsyncEngine:
+def create_engine(store: StoreSettings, sqlite_file: str) -> AsyncEngine:
     """The service's SQL engine: `<data_dir>/<sqlite_file>`, or its PostgreSQL database."""
-    if settings.store == "sqlite":
-        private_dir(settings.data_dir)
+    if not store.postgres:
+        private_dir(store.data_dir)
         return create_async_engine(
-            f"sqlite+aiosqlite:///{settings.data_dir / sqlite_file}",
+            f"sqlite+aiosqlite:///{store.data_dir / sqlite_file}",
             connect_args={"timeout": 30},
         )
-    url = urlsplit(settings.postgres_url)
+    url = urlsplit(store.postgres_url)
     return create_async_engine(
-        f"postgresql+asyncpg://{url.netloc}/{settings.database_name()}",
-        pool_size=settings.postgres_pool_size,
+        f"postgresql+asyncpg://{url.netloc}/{store.database_name()}",
+        pool_size=store.pool_size,
     )
 
 

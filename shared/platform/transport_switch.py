@@ -25,9 +25,10 @@ async def seed_kafka_tracking(runtime: ServiceRuntime) -> dict[str, int]:
     settings, handler = runtime.settings, runtime.handler
     if handler is None or runtime.tracked_position is None:
         return {}
-    topics = {upstream.value: settings.topic(upstream) for upstream in settings.upstreams}
-    await ensure_topics(settings, list(topics.values()))
-    partitions = await partitions_of(settings, list(topics.values()))
+    kafka = settings.kafka
+    topics = {upstream.value: kafka.topic(upstream) for upstream in settings.upstreams}
+    await ensure_topics(kafka, list(topics.values()))
+    partitions = await partitions_of(kafka, list(topics.values()))
     seeded: dict[str, int] = {}
     for producer, topic in topics.items():
         fed = await runtime.tracked_position(f"{producer}#feed")

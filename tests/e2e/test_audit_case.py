@@ -92,7 +92,7 @@ def test_a_closed_case_replays_step_by_step_across_all_four_services(system, tmp
     assert "Settlement" not in {s["type"] for s in just_approved["state"]["settlement"].values()}
 
     exported, unpinned = fetch_proofs(urls, number, bearer("auditor"), wait_seconds=15)
-    checkpoint_keys = published_keys(settings_from(system.env, "intake").checkpoint_dir)
+    checkpoint_keys = published_keys(settings_from(system.env, "intake").audit.checkpoint_dir)
     offline = verify_export(exported, checkpoint_keys)
     assert (unpinned, offline.ok, offline.events) == (0, True, len(events)), offline
     assert f"Case {number}" in timeline_html(history)

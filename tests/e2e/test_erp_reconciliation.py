@@ -130,7 +130,7 @@ def test_the_erp_consumer_reconciles_with_settlement_and_redelivery_changes_noth
     processes.stop_all()
     processes.start("settlement", kafka_group_id="settlement-replay")
     routing_topic = f"{env['COMPLAINTS_KAFKA_TOPIC_PREFIX']}.routing.v1"
-    replaying = settings_from(env, "settlement")
+    replaying = settings_from(env, "settlement").kafka
     wait_until(
         lambda: asyncio.run(group_lag(replaying, "settlement-replay", routing_topic)) == 0,
         what="the replay consumed all of routing's topic",

@@ -108,7 +108,7 @@ async def paid(engine, month: str) -> dict:
 
 
 async def test_a_reversed_payment_is_undone_in_the_month_of_its_reversal(tmp_path):
-    engine = create_engine(Settings(service="analytics", data_dir=tmp_path), "live.sqlite")
+    engine = create_engine(Settings(service="analytics", data_dir=tmp_path).storage, "live.sqlite")
     await create_tables(engine)
     handler = ProjectionHandler(engine, "Asia/Shanghai")
     for envelope in story():

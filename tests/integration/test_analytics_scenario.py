@@ -36,7 +36,9 @@ ENVELOPES = envelopes(SPECS)
 
 async def project(tmp_path, name, ordered, page=1):
     """Each producer's consecutive events in pages of up to `page`, as a consumer gets them."""
-    engine = create_engine(Settings(service="analytics", data_dir=tmp_path), f"{name}.sqlite")
+    engine = create_engine(
+        Settings(service="analytics", data_dir=tmp_path).storage, f"{name}.sqlite"
+    )
     await create_tables(engine)
     handler = ProjectionHandler(engine, "Asia/Shanghai")
     for producer, run in groupby(ordered, key=lambda e: e["producer"]):

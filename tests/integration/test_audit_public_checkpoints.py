@@ -41,14 +41,16 @@ def sealed(tmp_path) -> Settings:
         audit_signing_key_file=tmp_path / "keys" / "checkpoint-signing.key",
     )
     app = IntakeApplication(persistence_env(settings), "Asia/Shanghai")
-    sealer = sealer_for(settings, app)
+    sealer = sealer_for(settings.audit, app)
     for batch in range(2):
         for i in range(3):
             number = app.register(registration(description=f"{batch}.{i}"), clerk_meta())
             app.change(Acknowledge(number.complaint.number, reply="noted"), clerk_meta())
         assert sealer.seal() is not None
-    checkpoints = CheckpointFile(settings.checkpoint_dir, settings.database_name()).all()
-    keys = published_keys(settings.checkpoint_dir)
+    checkpoints = CheckpointFile(
+        settings.audit.checkpoint_dir, settings.storage.database_name()
+    ).all()
+    keys = published_keys(settings.audit.checkpoint_dir)
     assert verify("intake", app.recorder, app.mapper.ring, checkpoints, keys).ok
     app.close()
     return settings
@@ -56,7 +58,7 @@ def sealed(tmp_path) -> Settings:
 
 def auditor_copy(settings: Settings, elsewhere: Path) -> tuple[Path, Path]:
     """The checkpoint folder and the published key, as an auditor would take them away."""
-    folder = shutil.copytree(settings.checkpoint_dir, elsewhere / "checkpoints")
+    folder = shutil.copytree(settings.audit.checkpoint_dir, elsewhere / "checkpoints")
     [key] = sorted(folder.glob("checkpoint-key-*.pem"))
     return folder, shutil.move(key, elsewhere / key.name)
 
@@ -128,15 +130,15 @@ def test_checkpoints_from_before_public_keys_still_verify_against_the_store(tmp_
     )
     app = IntakeApplication(persistence_env(settings), "Asia/Shanghai")
     app.register(registration(), clerk_meta())
-    file = CheckpointFile(settings.checkpoint_dir, settings.database_name())
-    legacy_head = sealer_for(settings, app).seal()
+    file = CheckpointFile(settings.audit.checkpoint_dir, settings.storage.database_name())
+    legacy_head = sealer_for(settings.audit, app).seal()
     assert legacy_head is not None
     file.path.write_text("")  # as if written by the earlier code: HMAC under the link key
     file.append(Checkpoint(**{**legacy_head.__dict__}).signed(app.mapper.ring.first_key))
     app.register(registration(description="after the upgrade"), clerk_meta())
-    assert sealer_for(settings, app).seal() is not None
+    assert sealer_for(settings.audit, app).seal() is not None
 
-    keys = published_keys(settings.checkpoint_dir)
+    keys = published_keys(settings.audit.checkpoint_dir)
     report = verify("intake", app.recorder, app.mapper.ring, file.all(), keys)
 
     assert report.ok, report

@@ -39,11 +39,13 @@ class Rows:
     def __init__(self, store: str, settings: Settings, postgres=None) -> None:
         self.store = store
         if store == "sqlite":
-            self.conn = sqlite3.connect(settings.data_dir / f"{settings.database_name()}.sqlite")
+            self.conn = sqlite3.connect(
+                settings.data_dir / f"{settings.storage.database_name()}.sqlite"
+            )
             self.table, self.position = "stored_events", "rowid"
             self.mark = "?"
         else:
-            self.conn = postgres.connect(settings.database_name())
+            self.conn = postgres.connect(settings.storage.database_name())
             self.table, self.position = "intake_events", "notification_id"
             self.mark = "%s"
 
@@ -86,14 +88,14 @@ def sealed(request, tmp_path):
         number = app.register(registration(description=f"case {i}"), clerk_meta()).complaint.number
         app.change(Acknowledge(number, reply="Noted, we are on it."), clerk_meta())
         app.change(Judge(number, valid=True, reason="defect confirmed", reply=None), clerk_meta())
-    sealer = sealer_for(settings, app)
+    sealer = sealer_for(settings.audit, app)
     assert sealer.seal() is not None
-    checkpoints = CheckpointFile(settings.checkpoint_dir, settings.database_name())
+    checkpoints = CheckpointFile(settings.audit.checkpoint_dir, settings.storage.database_name())
 
     def check():
-        keys = published_keys(settings.checkpoint_dir)
+        keys = published_keys(settings.audit.checkpoint_dir)
         return verify(
-            settings.database_name(), app.recorder, app.mapper.ring, checkpoints.all(), keys
+            settings.storage.database_name(), app.recorder, app.mapper.ring, checkpoints.all(), keys
         )
 
     assert check().ok
@@ -180,7 +182,7 @@ def test_the_cli_verifies_a_store_and_names_the_break(tmp_path, monkeypatch, cap
     number = app.register(registration(), clerk_meta()).complaint.number
     app.change(Acknowledge(number, reply="Noted."), clerk_meta())
     app.change(Judge(number, valid=True, reason="confirmed", reply=None), clerk_meta())
-    sealer_for(settings, app).seal()
+    sealer_for(settings.audit, app).seal()
     app.close()
 
     with pytest.raises(SystemExit) as verified:

@@ -58,9 +58,9 @@ async def test_every_checkpoint_is_published_once_in_order_even_after_an_outage(
         kafka_topic_prefix=f"audit{uuid.uuid4().hex[:8]}",
     )
     app = IntakeApplication(persistence_env(settings), "Asia/Shanghai")
-    sealer = sealer_for(settings, app)
+    sealer = sealer_for(settings.audit, app)
     sealer.published = TrackedMark(app, AUDIT_TOPIC_STREAM)
-    publisher = CheckpointPublisher(settings)
+    publisher = CheckpointPublisher(settings.kafka)
     await publisher.start()
     try:
         sealer.publisher = Unreachable()
@@ -78,8 +78,8 @@ async def test_every_checkpoint_is_published_once_in_order_even_after_an_outage(
     finally:
         await publisher.close()
 
-    written = CheckpointFile(settings.checkpoint_dir, settings.database_name()).all()
-    records = await published(kafka.bootstrap, settings.audit_topic, len(written) + 1)
+    written = CheckpointFile(settings.audit.checkpoint_dir, settings.storage.database_name()).all()
+    records = await published(kafka.bootstrap, settings.kafka.audit_topic, len(written) + 1)
     assert [r["position"] for r in records] == [c.position for c in written]
     assert len(written) == 4
     assert records[-1]["signature"] == written[-1].signature
@@ -90,7 +90,7 @@ async def test_every_checkpoint_is_published_once_in_order_even_after_an_outage(
     await admin.start()
     try:
         [described] = await admin.describe_configs(
-            [ConfigResource(ConfigResourceType.TOPIC, settings.audit_topic)]
+            [ConfigResource(ConfigResourceType.TOPIC, settings.kafka.audit_topic)]
         )
         configs = {c[0]: c[1] for c in described.resources[0][4]}
     finally:

@@ -145,7 +145,7 @@ def test_rs256_with_a_key_file_admits_the_providers_tokens_and_not_confused_ones
     production = {"auth_algorithm": "RS256", "auth_public_key_file": key_file}
     with desk_with(tmp_path, **production) as desk:
         settings = Settings(service="intake", **production)
-        genuine = mint(settings, "clerk-wang", "clerk", private_key=private)
+        genuine = mint(settings.auth, "clerk-wang", "clerk", private_key=private)
         confused = hs256_signed_with(public, claims())
         hs256 = token("clerk")
         for refused in (confused, hs256):
@@ -210,7 +210,7 @@ def test_a_service_presents_the_configured_token_and_notices_its_renewal(tmp_pat
 
     path = tmp_path / "service.token"
     path.write_text("first\n")
-    credentials = ServiceCredentials(Settings(service="routing", service_token_file=path))
+    credentials = ServiceCredentials(Settings(service="routing", service_token_file=path).auth)
     assert credentials.headers() == {"Authorization": "Bearer first"}
     path.write_text("renewed\n")
     os.utime(path, ns=(1, 10**18))

@@ -166,7 +166,7 @@ def test_the_relay_withholds_a_poisoned_event_and_publishes_what_follows(
     app, outbox = producer(name, settings)
 
     async def relay_everything() -> list[dict]:
-        publisher = KafkaPublisher(settings)
+        publisher = KafkaPublisher(settings.kafka)
         await publisher.start()
         try:
             relay = Relay(app, outbox, publisher, batch_size=500, poll_interval=0.05)
@@ -174,7 +174,7 @@ def test_the_relay_withholds_a_poisoned_event_and_publishes_what_follows(
                 pass
         finally:
             await publisher.close()
-        return await topic_events(settings.kafka_bootstrap, settings.topic(settings.service))
+        return await topic_events(settings.kafka_bootstrap, settings.kafka.topic(settings.service))
 
     published = asyncio.run(relay_everything())
     withheld = app.withheld()

@@ -91,7 +91,7 @@ async def test_a_poison_message_is_dead_lettered_and_does_not_stall_its_partitio
     pipeline, postgres, pg_prefix
 ):
     intake, routing, intake_settings, routing_settings = pipeline
-    topic = intake_settings.topic("intake")
+    topic = intake_settings.kafka.topic("intake")
     consumer = ServiceRuntime.for_application(
         routing_settings, routing, routing_contract, routing.policy
     )

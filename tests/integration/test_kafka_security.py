@@ -20,7 +20,7 @@ def test_a_service_on_sasl_ssl_presents_its_scram_credentials_over_tls(tmp_path)
         kafka_username="intake",
         kafka_password_file=password,
     )
-    options = connection(settings)
+    options = connection(settings.kafka)
     assert options["security_protocol"] == "SASL_SSL"
     assert options["sasl_mechanism"] == "SCRAM-SHA-512"
     assert (options["sasl_plain_username"], options["sasl_plain_password"]) == ("intake", "s3cret")

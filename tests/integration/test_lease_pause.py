@@ -19,7 +19,7 @@ def settings(request, tmp_path):
 
 
 async def test_a_paused_lease_is_let_go_taken_by_the_tool_alone_then_resumed(settings):
-    holder, standby, tool, other = (lease_for(settings, "relay") for _ in range(4))
+    holder, standby, tool, other = (lease_for(settings.storage, "relay") for _ in range(4))
     try:
         assert await holder.acquire()
         assert not await standby.acquire()

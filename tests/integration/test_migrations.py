@@ -32,7 +32,7 @@ def differences(connection, metadata):
 
 
 async def migrated(settings, service, metadata):
-    engine = create_engine(settings, f"{service}-migrated.sqlite")
+    engine = create_engine(settings.storage, f"{service}-migrated.sqlite")
     await migrations.upgrade(engine, service, metadata)
     await migrations.upgrade(engine, service, metadata)  # idempotent: already at head
     async with engine.connect() as conn:

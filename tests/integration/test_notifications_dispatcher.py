@@ -47,7 +47,7 @@ async def test_a_backlog_for_a_hanging_receiver_delays_no_one_queued_after_it(tm
     settings = Settings(service="notifications", data_dir=tmp_path)
     app = NotificationsApplication.of(persistence_env(settings), settings)
     app.rules = QUIET_FREE.model_copy(update={"rules": []})  # webhooks only
-    engine = create_engine(settings, "read_models.sqlite")
+    engine = create_engine(settings.storage, "views.sqlite")
     await read_models.create_tables(engine)
     projector = LocalProjector(app, engine, read_models.tracking, read_models.project, 0.05)
     receivers = Receivers()

@@ -18,7 +18,10 @@ from tests.conftest import settings_from
 @pytest.fixture
 async def replicas(production_env):
     settings = settings_from(production_env, "intake", rate_limit_per_minute=6)
-    first, second = rate_limiter(settings), rate_limiter(settings)
+    first, second = (
+        rate_limiter(settings.storage, settings.rate_limit_per_minute),
+        rate_limiter(settings.storage, settings.rate_limit_per_minute),
+    )
     assert isinstance(first, SharedRateLimiter)
     yield first, second
     await first.close()

@@ -30,7 +30,7 @@ PEOPLE: dict[str, tuple[str, dict[str, str]]] = {
 def token(role: str, subject: str | None = None, ttl: timedelta = timedelta(hours=1), **bound):
     person, bindings = PEOPLE[role]
     return mint(
-        Settings(service="intake"), subject or person, Role(role), ttl, **{**bindings, **bound}
+        Settings(service="intake").auth, subject or person, Role(role), ttl, **{**bindings, **bound}
     )
 
 

@@ -1,11 +1,12 @@
-"""Events stored before an aggregate was split into parts still replay, years later.
+"""Events stored before a domain was rearranged still replay, years later.
 
 A stored event names its class by topic, `module:Class.Event`. When each service's domain
 became a package, and routing's case and the settlement were split into parts by concept,
-new events took the parts' topics
-(`services.settlement.domain.returns:Returns.ReturnReceived`). The topics stored before
-(`services.settlement.domain:Settlement.ReturnReceived`) must resolve to the very class that
-applies the event, or an auditor's replay of an old case would fail.
+the module of every aggregate changed (`services.settlement.domain` became
+`services.settlement.domain.settlement`). The topics stored before must resolve to the very
+class that applies the event, or an auditor's replay of an old case would fail; and a
+part's events must keep the aggregate's name (`Settlement.ReturnReceived`), which audit
+timelines and metrics show.
 """
 
 from datetime import UTC, datetime
@@ -65,6 +66,7 @@ def test_topics_stored_before_the_split_resolve_to_the_classes_applying_the_even
         before = f"{module}:{aggregate.__name__}.{name}"
         assert resolve_topic(before) is resolve_topic(topic), before
         assert getattr(aggregate, name) is resolve_topic(topic)
+        assert topic.endswith(f":{aggregate.__name__}.{name}")
     assert resolve_topic(f"{module}:{aggregate.__name__}") is aggregate
 
 

@@ -18,20 +18,20 @@ def commands(bootstrap: str, admin_config: str, prefix: str = "complaints") -> l
     base = f"kafka-acls.sh --bootstrap-server {bootstrap} --command-config {admin_config} --add"
     lines = []
     for service in ServiceName:
-        settings = Settings(service=service, kafka_topic_prefix=prefix)
+        kafka = Settings(service=service, kafka_topic_prefix=prefix).kafka
         user = f"--allow-principal User:{service.value}"
         lines.append(
             f"kafka-configs.sh --bootstrap-server {bootstrap} --command-config {admin_config} "
             f"--alter --entity-type users --entity-name {service.value} "
             f"--add-config 'SCRAM-SHA-512=[password=CHANGE-ME]'"
         )
-        for topic in (settings.topic(service), settings.dead_letter_topic, settings.audit_topic):
+        for topic in (kafka.topic(service), kafka.dead_letter_topic, kafka.audit_topic):
             lines.append(f"{base} {user} --operation Write --operation Describe --topic {topic}")
         lines.append(f"{base} {user} --operation IdempotentWrite --cluster")
         for upstream in UPSTREAMS[service]:
-            topic = settings.topic(upstream)
+            topic = kafka.topic(upstream)
             lines.append(f"{base} {user} --operation Read --operation Describe --topic {topic}")
-        lines.append(f"{base} {user} --operation Read --group {settings.consumer_group}")
+        lines.append(f"{base} {user} --operation Read --group {kafka.consumer_group}")
     return lines
 
 

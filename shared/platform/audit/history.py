@@ -12,6 +12,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
+from eventsourcing.utils import resolve_topic
 from fastapi.encoders import jsonable_encoder
 
 from shared.contracts.envelope import stable_event_id
@@ -25,8 +26,11 @@ def case_history(app: Any, number: str) -> list[dict[str, Any]]:
     entries = []
     service = app.name.lower()
     for stream in app.case_streams(number):
+        aggregate = "?"
         for stored in app.recorder.select_events(stream):
             event = app.mapper.to_domain_event(stored)
+            if hasattr(event, "originator_topic"):  # the stream's first event names its kind
+                aggregate = resolve_topic(event.originator_topic).__name__
             meta = getattr(event, "meta", None) or {}
             entries.append(
                 {
@@ -34,7 +38,9 @@ def case_history(app: Any, number: str) -> list[dict[str, Any]]:
                     "event_id": str(stable_event_id(service, stream, stored.originator_version)),
                     "stream": str(stream),
                     "version": stored.originator_version,
-                    "type": stored.topic.rsplit(":", 1)[-1],
+                    # The aggregate's event, however its class is arranged in modules
+                    # (a case's events are declared by its parts: `Assignment.Assigned`).
+                    "type": f"{aggregate}.{type(event).__name__}",
                     "at": event.timestamp.isoformat(),
                     "actor": meta.get("actor"),
                     "correlation_id": meta.get("correlation_id"),

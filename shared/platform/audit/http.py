@@ -22,23 +22,23 @@ from shared.platform.audit.report import SERVICES
 from shared.platform.audit.signing import CheckpointSigner, published_keys
 from shared.platform.audit.verify import verify
 from shared.platform.auth.access import allow
-from shared.platform.settings import Settings
+from shared.platform.settings import AuditSettings
 from shared.platform.threads import run_sync
 
 MAX_PAGE = 1000
 
 
-def _exporter(settings: Settings) -> Exporter:
+def _exporter(audit: AuditSettings) -> Exporter:
     """This service's part of every export, signed with the installation's checkpoint key."""
     return Exporter(
-        settings.service.value,
+        audit.service.value,
         SERVICES,
-        settings.database_name(),
-        CheckpointSigner.of_installation(settings.audit_signing_key_file),
+        audit.store,
+        CheckpointSigner.of_installation(audit.signing_key_file),
     )
 
 
-def audit_router(app: Any, settings: Settings) -> APIRouter:
+def audit_router(app: Any, audit: AuditSettings) -> APIRouter:
     router = APIRouter(
         prefix="/audit", tags=["audit"], dependencies=[Depends(allow(Role.auditor, Role.admin))]
     )
@@ -56,7 +56,7 @@ def audit_router(app: Any, settings: Settings) -> APIRouter:
         entries = await run_sync(case_history, app, number)
         page = entries[offset : offset + limit]
         following = offset + limit if offset + limit < len(entries) else None
-        return {"service": settings.service.value, "events": page, "next_offset": following}
+        return {"service": audit.service.value, "events": page, "next_offset": following}
 
     @router.get(
         "/cases/{number}/state",
@@ -65,9 +65,9 @@ def audit_router(app: Any, settings: Settings) -> APIRouter:
     async def state(number: str, as_of: AwareDatetime) -> dict[str, Any]:
         CaseNumber.parse(number)
         aggregates = await run_sync(state_as_of, app, number, as_of)
-        return {"service": settings.service.value, "as_of": as_of, "aggregates": aggregates}
+        return {"service": audit.service.value, "as_of": as_of, "aggregates": aggregates}
 
-    exporter = _exporter(settings)
+    exporter = _exporter(audit)
 
     @router.get(
         "/cases/{number}/proof",
@@ -76,20 +76,20 @@ def audit_router(app: Any, settings: Settings) -> APIRouter:
     )
     async def proof(number: str) -> dict[str, Any]:
         CaseNumber.parse(number)
-        checkpoints = CheckpointFile(settings.checkpoint_dir, settings.database_name()).all()
+        checkpoints = CheckpointFile(audit.checkpoint_dir, audit.store).all()
         exported = await run_sync(case_proof, app, exporter, number, checkpoints)
         return {
-            "service": settings.service.value,
+            "service": audit.service.value,
             "unpinned": exported.unpinned,
             "lines": exported.lines,
         }
 
     @router.get("/verify", summary="Recompute every link and the log chain against checkpoints")
     async def check() -> dict[str, Any]:
-        checkpoints = CheckpointFile(settings.checkpoint_dir, settings.database_name()).all()
-        keys = published_keys(settings.checkpoint_dir)
+        checkpoints = CheckpointFile(audit.checkpoint_dir, audit.store).all()
+        keys = published_keys(audit.checkpoint_dir)
         report = await run_sync(
-            verify, settings.database_name(), app.recorder, app.mapper.ring, checkpoints, keys
+            verify, audit.store, app.recorder, app.mapper.ring, checkpoints, keys
         )
         return report.to_dict()
 

@@ -31,8 +31,8 @@ class Access:
     """One per service, on `app.state.access`: the token verifier and the rate limiter."""
 
     def __init__(self, settings: Settings) -> None:
-        self.verifier = TokenVerifier(settings)
-        self.limiter = rate_limiter(settings)
+        self.verifier = TokenVerifier(settings.auth)
+        self.limiter = rate_limiter(settings.storage, settings.rate_limit_per_minute)
 
 
 async def authenticated(

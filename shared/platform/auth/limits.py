@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from shared.platform.settings import Settings
+from shared.platform.settings import StoreSettings
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +40,11 @@ class RateLimiter(Protocol):
     async def close(self) -> None: ...
 
 
-def rate_limiter(settings: Settings) -> RateLimiter:
+def rate_limiter(store: StoreSettings, per_minute: int) -> RateLimiter:
     """The limiter of the service's deployment: shared by its replicas on PostgreSQL."""
-    if settings.store == "postgres" and settings.rate_limit_per_minute:
-        return SharedRateLimiter(settings.database_url(), settings.rate_limit_per_minute)
-    return LocalRateLimiter(settings.rate_limit_per_minute)
+    if store.postgres and per_minute:
+        return SharedRateLimiter(store.database_url(), per_minute)
+    return LocalRateLimiter(per_minute)
 
 
 @dataclass

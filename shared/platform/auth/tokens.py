@@ -19,7 +19,7 @@ import jwt
 
 from shared.kernel.principal import Principal, Role
 from shared.platform.secrets import installation_secret
-from shared.platform.settings import Settings
+from shared.platform.settings import AuthSettings
 
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
 
@@ -38,19 +38,19 @@ class Unauthenticated(Exception):
 
 
 class TokenVerifier:
-    def __init__(self, settings: Settings) -> None:
-        self.algorithm = settings.auth_algorithm
-        self.issuer = settings.auth_issuer
-        self.audience = settings.auth_audience
-        self.leeway = settings.auth_leeway_seconds
+    def __init__(self, auth: AuthSettings) -> None:
+        self.algorithm = auth.algorithm
+        self.issuer = auth.issuer
+        self.audience = auth.audience
+        self.leeway = auth.leeway_seconds
         self._key: Any = None
         self._jwks: jwt.PyJWKClient | None = None
         if self.algorithm == "HS256":
-            self._key = installation_secret(settings.auth_secret_file)
-        elif settings.auth_public_key_file is not None:
-            self._key = settings.auth_public_key_file.read_bytes()
+            self._key = installation_secret(auth.secret_file)
+        elif auth.public_key_file is not None:
+            self._key = auth.public_key_file.read_bytes()
         else:
-            self._jwks = jwt.PyJWKClient(str(settings.auth_jwks_url), cache_keys=True)
+            self._jwks = jwt.PyJWKClient(str(auth.jwks_url), cache_keys=True)
 
     @property
     def fetches_keys(self) -> bool:
@@ -77,7 +77,7 @@ class TokenVerifier:
 
 
 def mint(
-    settings: Settings,
+    auth: AuthSettings,
     subject: str,
     role: Role | str,
     ttl: timedelta = timedelta(hours=8),
@@ -91,16 +91,16 @@ def mint(
     """
     now = wall_clock()
     claims = {
-        "iss": settings.auth_issuer,
-        "aud": settings.auth_audience,
+        "iss": auth.issuer,
+        "aud": auth.audience,
         "sub": subject,
         "role": Role(role).value,
         "iat": now,
         "exp": now + ttl,
         **bindings,
     }
-    if settings.auth_algorithm == "HS256":
-        return jwt.encode(claims, installation_secret(settings.auth_secret_file), algorithm="HS256")
+    if auth.algorithm == "HS256":
+        return jwt.encode(claims, installation_secret(auth.secret_file), algorithm="HS256")
     if private_key is None:
         raise ValueError("RS256 tokens need the private key")
     return jwt.encode(claims, private_key, algorithm="RS256")
@@ -115,25 +115,25 @@ class ServiceCredentials:
 
     LIFETIME = timedelta(minutes=15)
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    def __init__(self, auth: AuthSettings) -> None:
+        self.auth = auth
         self._token: str | None = None
         self._expires = wall_clock()
         self._read_at = 0
 
     def headers(self) -> dict[str, str]:
-        if self.settings.service_token_file is not None:
+        if self.auth.service_token_file is not None:
             return {"Authorization": f"Bearer {self._configured_token()}"}
         if self._token is None or wall_clock() > self._expires - self.LIFETIME / 3:
             self._expires = wall_clock() + self.LIFETIME
             self._token = mint(
-                self.settings, f"service:{self.settings.service.value}", Role.service, self.LIFETIME
+                self.auth, f"service:{self.auth.service.value}", Role.service, self.LIFETIME
             )
         return {"Authorization": f"Bearer {self._token}"}
 
     def _configured_token(self) -> str:
         """The configured token, re-read only when the file changes (a sidecar renews it)."""
-        path = self.settings.service_token_file
+        path = self.auth.service_token_file
         assert path is not None
         changed = path.stat().st_mtime_ns
         if self._token is None or changed != self._read_at:

@@ -30,23 +30,23 @@ from aiokafka.partitioner import DefaultPartitioner
 from shared.contracts.envelope import IntegrationEvent
 from shared.platform import tracing
 from shared.platform.bus import Delivery, parse_delivery
-from shared.platform.settings import ServiceName, Settings
+from shared.platform.settings import KafkaSettings, ServiceName
 
 log = logging.getLogger(__name__)
 
 
-def connection(settings: Settings) -> dict[str, Any]:
+def connection(kafka: KafkaSettings) -> dict[str, Any]:
     """How every client reaches the brokers: plaintext on loopback, SASL/SCRAM over TLS in
     production (see deploy/kafka/production/)."""
-    options: dict[str, Any] = {"bootstrap_servers": settings.kafka_bootstrap}
-    password_file = settings.kafka_password_file
-    if settings.kafka_security_protocol == "SASL_SSL" and password_file is not None:
+    options: dict[str, Any] = {"bootstrap_servers": kafka.bootstrap}
+    password_file = kafka.password_file
+    if kafka.security_protocol == "SASL_SSL" and password_file is not None:
         options.update(
             security_protocol="SASL_SSL",
-            sasl_mechanism=settings.kafka_sasl_mechanism,
-            sasl_plain_username=settings.kafka_username,
+            sasl_mechanism=kafka.sasl_mechanism,
+            sasl_plain_username=kafka.username,
             sasl_plain_password=password_file.read_text(encoding="utf-8").strip(),
-            ssl_context=create_ssl_context(cafile=settings.kafka_ca_file),
+            ssl_context=create_ssl_context(cafile=kafka.ca_file),
         )
     return options
 
@@ -62,13 +62,13 @@ METADATA_MAX_AGE_MS = 5_000
 
 
 async def administer(
-    settings: Settings, request: Callable[[AIOKafkaAdminClient], Awaitable[T]]
+    kafka: KafkaSettings, request: Callable[[AIOKafkaAdminClient], Awaitable[T]]
 ) -> T:
     """Run `request` with an admin client; retried (with a fresh client, which asks another
     broker) while the cluster cannot answer."""
     deadline = asyncio.get_running_loop().time() + ADMIN_PATIENCE_SECONDS
     while True:
-        admin = AIOKafkaAdminClient(**connection(settings))
+        admin = AIOKafkaAdminClient(**connection(kafka))
         try:
             await admin.start()
             return await request(admin)
@@ -84,7 +84,7 @@ async def administer(
 
 
 async def ensure_topics(
-    settings: Settings,
+    kafka: KafkaSettings,
     topics: Sequence[str],
     partitions: int | None = None,
     configs: dict[str, str] | None = None,
@@ -98,10 +98,10 @@ async def ensure_topics(
         missing = [
             NewTopic(
                 name=t,
-                num_partitions=partitions or settings.kafka_partitions,
-                replication_factor=settings.kafka_replication_factor,
+                num_partitions=partitions or kafka.partitions,
+                replication_factor=kafka.replication_factor,
                 topic_configs={
-                    "min.insync.replicas": str(settings.kafka_min_insync_replicas),
+                    "min.insync.replicas": str(kafka.min_insync_replicas),
                     **(configs or {}),
                 },
             )
@@ -112,20 +112,20 @@ async def ensure_topics(
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)
 
-    await administer(settings, create)
+    await administer(kafka, create)
 
 
-async def partitions_of(settings: Settings, topics: Sequence[str]) -> dict[str, int]:
+async def partitions_of(kafka: KafkaSettings, topics: Sequence[str]) -> dict[str, int]:
     """How many partitions each (existing) topic has, as the brokers say now."""
 
     async def describe(admin: AIOKafkaAdminClient) -> list[dict[str, Any]]:
         return await admin.describe_topics(list(topics))
 
-    described = await administer(settings, describe)
+    described = await administer(kafka, describe)
     return {t["topic"]: len(t["partitions"]) for t in described if t["partitions"]}
 
 
-async def group_lag(settings: Settings, group: str, topic: str) -> int | None:
+async def group_lag(kafka: KafkaSettings, group: str, topic: str) -> int | None:
     """How many events of `topic` consumer group `group` has not committed yet (None: it
     never committed any)."""
 
@@ -134,10 +134,10 @@ async def group_lag(settings: Settings, group: str, topic: str) -> int | None:
         [described] = await admin.describe_topics([topic])
         return committed, [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
 
-    committed, partitions = await administer(settings, read)
+    committed, partitions = await administer(kafka, read)
     if not partitions:
         raise LookupError(f"no topic {topic}")
-    probe = AIOKafkaConsumer(**connection(settings))
+    probe = AIOKafkaConsumer(**connection(kafka))
     await probe.start()
     try:
         ends = await probe.end_offsets(partitions)
@@ -150,11 +150,11 @@ async def group_lag(settings: Settings, group: str, topic: str) -> int | None:
 
 
 class KafkaPublisher:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.topic = settings.topic(settings.service)
+    def __init__(self, kafka: KafkaSettings) -> None:
+        self.kafka = kafka
+        self.topic = kafka.topic(kafka.service)
         self._producer = AIOKafkaProducer(
-            **connection(settings),
+            **connection(kafka),
             enable_idempotence=True,
             acks="all",
             linger_ms=5,
@@ -164,7 +164,7 @@ class KafkaPublisher:
         self._partitioner = DefaultPartitioner()
 
     async def start(self) -> None:
-        await ensure_topics(self.settings, [self.topic, self.settings.dead_letter_topic])
+        await ensure_topics(self.kafka, [self.topic, self.kafka.dead_letter_topic])
         await self._producer.start()
 
     async def pin_partitions(self) -> None:
@@ -204,13 +204,13 @@ class KafkaPublisher:
 
 
 class KafkaSubscription:
-    def __init__(self, settings: Settings, producers: Sequence[ServiceName]) -> None:
-        self.settings = settings
-        self.topics = [settings.topic(p) for p in producers]
+    def __init__(self, kafka: KafkaSettings, producers: Sequence[ServiceName]) -> None:
+        self.kafka = kafka
+        self.topics = [kafka.topic(p) for p in producers]
         self._consumer = AIOKafkaConsumer(
             *self.topics,
-            **connection(settings),
-            group_id=settings.consumer_group,
+            **connection(kafka),
+            group_id=kafka.consumer_group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             isolation_level="read_committed",
@@ -223,11 +223,11 @@ class KafkaSubscription:
         self._committed: dict[TopicPartition, int] = {}
         self._caught_up = False
         self._dead_letters = AIOKafkaProducer(
-            **connection(settings), enable_idempotence=True, acks="all"
+            **connection(kafka), enable_idempotence=True, acks="all"
         )
 
     async def start(self) -> None:
-        await ensure_topics(self.settings, [*self.topics, self.settings.dead_letter_topic])
+        await ensure_topics(self.kafka, [*self.topics, self.kafka.dead_letter_topic])
         await self._dead_letters.start()
         await self._consumer.start()
 
@@ -296,13 +296,13 @@ class KafkaSubscription:
 
     async def dead_letter(self, delivery: Delivery, reason: str) -> None:
         await self._dead_letters.send_and_wait(
-            self.settings.dead_letter_topic,
+            self.kafka.dead_letter_topic,
             value=delivery.raw,
             key=(delivery.event.case_number.encode() if delivery.event else None),
             headers=[
                 ("reason", reason.encode()[:4000]),
                 ("source", delivery.source.encode()),
-                ("consumer", self.settings.service.value.encode()),
+                ("consumer", self.kafka.service.value.encode()),
             ],
         )
 
@@ -319,16 +319,14 @@ class CheckpointPublisher:
     writes only there cannot alter what the databases' writers store, nor the reverse.
     """
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.topic = settings.audit_topic
-        self._producer = AIOKafkaProducer(
-            **connection(settings), enable_idempotence=True, acks="all"
-        )
+    def __init__(self, kafka: KafkaSettings) -> None:
+        self.kafka = kafka
+        self.topic = kafka.audit_topic
+        self._producer = AIOKafkaProducer(**connection(kafka), enable_idempotence=True, acks="all")
 
     async def start(self) -> None:
         retained = {"retention.ms": "-1", "retention.bytes": "-1", "cleanup.policy": "delete"}
-        await ensure_topics(self.settings, [self.topic], partitions=1, configs=retained)
+        await ensure_topics(self.kafka, [self.topic], partitions=1, configs=retained)
         await self._producer.start()
 
     async def publish(self, store: str, line: bytes) -> None:
