@@ -280,10 +280,7 @@ class CaseRead(BaseModel):
             escalation=LADDER[case.escalation_level],
             nature=case.nature,
             channel=case.channel,
-            clocks={
-                name: {k: v for k, v in state.items() if k != "timers"}
-                for name, state in case.clocks.items()
-            },
+            clocks={name: state.shown() for name, state in case.clocks.items()},
             investigation=case.investigation,
             remedies=case.remedies,
             actions=case.actions,

@@ -115,7 +115,7 @@ def lifecycle(
     routing.change(Reassign(first, unit="after_sales", reason="repair issue"), MANAGER)
     routing.change(PauseClock(first, name="close", reason="waiting"), HANDLER)
     routing.change(ResumeClock(first, name="close", reason="back"), HANDLER)
-    due = routing.case(first).clocks["close"]["due"]
+    due = routing.case(first).clocks["close"].due
     routing.change(
         ExtendClock(
             first,

@@ -275,7 +275,7 @@ def test_not_valid_at_intake_closes_the_case_and_stops_its_clocks(time_machine):
     )
     case = routing.case(number)
     assert case.status == "not_valid"
-    assert all(state["state"] == "stopped" for state in case.clocks.values())
+    assert all(state.state == "stopped" for state in case.clocks.values())
 
 
 def test_a_reopened_complaint_starts_a_new_handling_cycle(time_machine):
@@ -296,5 +296,5 @@ def test_a_reopened_complaint_starts_a_new_handling_cycle(time_machine):
     )
     case = routing.case(number)
     assert (case.cycle, case.status, case.investigation, case.remedies) == (2, "assigned", None, [])
-    assert case.clocks["close"]["cycle"] == 2
-    assert case.clocks["close"]["state"] == "running"
+    assert case.clocks["close"].cycle == 2
+    assert case.clocks["close"].state == "running"

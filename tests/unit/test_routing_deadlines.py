@@ -45,10 +45,10 @@ def test_a_complaint_received_on_a_day_off_starts_counting_the_next_working_morn
 def test_the_shipped_policy_starts_every_clock_with_its_seed_duration(time_machine):
     routing, number = opened(received_at=RECEIVED)
     clocks = routing.case(number).clocks
-    assert clocks["acknowledge"]["due"] == RECEIVED + timedelta(hours=24)
-    assert clocks["close"]["due"] == RECEIVED + timedelta(days=13)
-    assert clocks["unit_conclusion"]["due"] == RECEIVED + timedelta(days=3)
-    assert clocks["investigation_report"]["due"] == RECEIVED + timedelta(days=3)
+    assert clocks["acknowledge"].due == RECEIVED + timedelta(hours=24)
+    assert clocks["close"].due == RECEIVED + timedelta(days=13)
+    assert clocks["unit_conclusion"].due == RECEIVED + timedelta(days=3)
+    assert clocks["investigation_report"].due == RECEIVED + timedelta(days=3)
 
 
 def test_a_foreign_customer_gets_17_days_to_close(time_machine):
@@ -56,7 +56,7 @@ def test_a_foreign_customer_gets_17_days_to_close(time_machine):
         received_at=RECEIVED,
         complainant={"name": "ACME GmbH", "type": "key_account", "foreign": True},
     )
-    assert routing.case(number).clocks["close"]["due"] == RECEIVED + timedelta(days=17)
+    assert routing.case(number).clocks["close"].due == RECEIVED + timedelta(days=17)
 
 
 def test_per_unit_and_per_severity_limits_override_the_defaults():
@@ -133,12 +133,12 @@ def test_acknowledgement_at_intake_stops_the_clock_on_time(time_machine):
         ),
     )
     state = routing.case(number).clocks["acknowledge"]
-    assert (state["state"], state["met"]) == ("stopped", True)
+    assert (state.state, state.met) == ("stopped", True)
 
 
 def test_a_pause_while_waiting_for_the_customer_moves_the_deadline_by_its_length(time_machine):
     routing, number = opened(received_at=RECEIVED)
-    due = routing.case(number).clocks["close"]["due"]
+    due = routing.case(number).clocks["close"].due
     time_machine.set(RECEIVED + timedelta(days=1))
     routing.change(PauseClock(number, name="close", reason="waiting for samples"), HANDLER)
     with pytest.raises(Conflict):
@@ -148,12 +148,12 @@ def test_a_pause_while_waiting_for_the_customer_moves_the_deadline_by_its_length
     assert all(name != "close" for name, _ in routing.case(number).due_timers(far_future))
 
     routing.change(ResumeClock(number, name="close", reason="samples arrived"), HANDLER)
-    assert routing.case(number).clocks["close"]["due"] == due + timedelta(days=2)
+    assert routing.case(number).clocks["close"].due == due + timedelta(days=2)
 
 
 def test_an_extension_needs_a_later_date_and_keeps_its_reason(time_machine):
     routing, number = opened(received_at=RECEIVED)
-    due = routing.case(number).clocks["unit_conclusion"]["due"]
+    due = routing.case(number).clocks["unit_conclusion"].due
     with pytest.raises(Invalid):
         routing.change(
             ExtendClock(
@@ -171,7 +171,7 @@ def test_an_extension_needs_a_later_date_and_keeps_its_reason(time_machine):
         ),
         MANAGER,
     )
-    [extension] = routing.case(number).clocks["unit_conclusion"]["extensions"]
+    [extension] = routing.case(number).clocks["unit_conclusion"].extensions
     assert extension["reason"] == "supplier analysis pending"
 
 
@@ -188,9 +188,9 @@ def test_a_changed_policy_reaches_an_open_case_only_by_rebaseline(time_machine):
         }
     )
     routing.policy_in_force = stricter
-    assert routing.case(number).clocks["close"]["due"] == RECEIVED + timedelta(days=13)
+    assert routing.case(number).clocks["close"].due == RECEIVED + timedelta(days=13)
     routing.change(Rebaseline(number, policy=stricter, reason="policy 2026.12"), MANAGER)
-    assert routing.case(number).clocks["close"]["due"] == RECEIVED + timedelta(days=10)
+    assert routing.case(number).clocks["close"].due == RECEIVED + timedelta(days=10)
 
 
 @pytest.mark.parametrize(
@@ -231,7 +231,7 @@ def test_the_customer_confirmation_window_runs_from_settlement(time_machine):
         ),
     )
     window = routing.case(number).clocks["customer_confirmation"]
-    assert window["due"] == time_machine.now() + timedelta(days=7)
+    assert window.due == time_machine.now() + timedelta(days=7)
 
 
 def test_a_step_done_on_time_upstream_is_on_time_however_late_routing_hears_of_it(
@@ -247,7 +247,7 @@ def test_a_step_done_on_time_upstream_is_on_time_however_late_routing_hears_of_i
     time_machine.advance(timedelta(days=2))  # routing was down; it catches up now
     react(routing, acknowledged)
     stop = routing.case(number).clocks["acknowledge"]
-    assert (stop["stopped_at"], stop["met"]) == (RECEIVED + timedelta(hours=2), True)
+    assert (stop.stopped_at, stop.met) == (RECEIVED + timedelta(hours=2), True)
     assert routing.case(number).late_steps == []
     assert routing.case(number).due_timers(time_machine.now()) == []
 
@@ -283,7 +283,7 @@ def test_working_days_follow_chinas_calendar_across_the_spring_festival_and_its_
 def test_the_answer_clock_counts_three_working_days_and_stops_at_the_judgement(time_machine):
     routing, number = opened(received_at=RECEIVED)  # Thursday 5 November
     answer = routing.case(number).clocks["answer"]
-    assert answer["due"] == datetime(2026, 11, 10, 2, 0, tzinfo=UTC)  # Tuesday: Thu+Fri,Mon,Tue
+    assert answer.due == datetime(2026, 11, 10, 2, 0, tzinfo=UTC)  # Tuesday: Thu+Fri,Mon,Tue
     judged = upstream(
         number,
         "intake.ComplaintJudged",
@@ -292,7 +292,7 @@ def test_the_answer_clock_counts_three_working_days_and_stops_at_the_judgement(t
     )
     react(routing, judged)
     stopped = routing.case(number).clocks["answer"]
-    assert (stopped["state"], stopped["met"]) == ("stopped", True)
+    assert (stopped.state, stopped.met) == ("stopped", True)
 
 
 def test_clocks_overdue_at_one_moment_escalate_one_level_and_reminders_name_the_level(

@@ -62,7 +62,7 @@ async def test_a_page_of_events_is_applied_as_if_one_by_one_each_seeing_the_one_
 
     assert consumer.processed == len(events.events)
     assert len(cases_in(routing)) == 2
-    assert routing.case(first).clocks["acknowledge"]["state"] == "stopped"
+    assert routing.case(first).clocks["acknowledge"].state == "stopped"
     assert routing.tracked_position("intake#feed") == events.events[-1].position
 
 

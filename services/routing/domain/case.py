@@ -8,6 +8,7 @@ from typing import Any
 from eventsourcing.domain import event
 
 from services.routing.domain.approval import Approval
+from services.routing.domain.deadline import Clock
 from services.routing.domain.investigation import Investigation
 from services.routing.domain.lifecycle import Lifecycle
 from services.routing.domain.state import CaseStatus
@@ -56,7 +57,7 @@ class Case(Investigation, Approval, Lifecycle):
         self.unit: str | None = None
         self.role: str | None = None
         self.escalation_level = 0
-        self.clocks: dict[str, dict[str, Any]] = {}
+        self.clocks: dict[str, Clock] = {}
         self.late_steps: list[dict[str, Any]] = []
         #: (clock, cycle) of the late steps sent for review after closing (洽办), once each.
         self.reviewed: list[list[Any]] = []

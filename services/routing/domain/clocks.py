@@ -3,13 +3,14 @@ and their reminder and escalation timers (002 §十一)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from eventsourcing.domain import event
 
-from services.routing.deadlines import TIMERS, DeadlinePolicy
+from services.routing.deadlines import DeadlinePolicy
 from services.routing.domain.assignment import Assignment
+from services.routing.domain.deadline import Clock
 from services.routing.domain.state import LADDER, at, iso
 from shared.contracts.routing import StopCause
 from shared.kernel import clock
@@ -57,25 +58,16 @@ class Clocks(Assignment):
         policy_version: str,
         meta: Meta,
     ) -> None:
-        self.clocks[clock] = {
-            "started_at": started_at,
-            "due": due,
-            "timers": timers,
-            "fired": [],
-            "state": "running",
-            "paused_at": None,
-            "extensions": [],
-            "cycle": self.cycle,
-        }
+        self.clocks[clock] = Clock(started_at, due, _times(timers), self.cycle)
 
-    def _running(self, name: str) -> dict[str, Any]:
+    def _running(self, name: str) -> Clock:
         state = self.clocks.get(name)
-        if state is None or state["state"] == "stopped":
+        if state is None or state.stopped:
             raise Conflict(f"clock {name!r} is not running on case {self.number}")
         return state
 
     def pause_clock(self, name: str, reason: str, meta: Meta) -> None:
-        if self._running(name)["state"] == "paused":
+        if self._running(name).paused:
             raise Conflict(f"clock {name!r} is paused already")
         self._clock_paused(clock=name, at=clock.now(), reason=reason, meta=meta)
 
@@ -87,21 +79,16 @@ class Clocks(Assignment):
 
     @event(ClockPaused)
     def _clock_paused(self, clock: str, at: datetime, reason: str, meta: Meta) -> None:
-        self.clocks[clock].update(state="paused", paused_at=at)
+        self.clocks[clock] = self.clocks[clock].pause(at)
 
     def resume_clock(self, name: str, reason: str, meta: Meta) -> None:
         state = self._running(name)
-        if state["state"] != "paused":
+        if not state.paused:
             raise Conflict(f"clock {name!r} is not paused")
         now = clock.now()
-        shift = now - state["paused_at"]
+        due, timers = state.shifted_by_pause(now)
         self._clock_resumed(
-            clock=name,
-            at=now,
-            due=state["due"] + shift,
-            timers=_shifted(state["timers"], shift),
-            reason=reason,
-            meta=meta,
+            clock=name, at=now, due=due, timers=_texts(timers), reason=reason, meta=meta
         )
 
     class ClockResumed(ClockedAggregate.Event):
@@ -122,13 +109,13 @@ class Clocks(Assignment):
         reason: str,
         meta: Meta,
     ) -> None:
-        self.clocks[clock].update(state="running", paused_at=None, due=due, timers=timers)
+        self.clocks[clock] = self.clocks[clock].resume(due, _times(timers))
 
     def extend_clock(
         self, name: str, due: datetime, reason: str, policy: DeadlinePolicy, meta: Meta
     ) -> None:
         state = self._running(name)
-        if due <= state["due"]:
+        if due <= state.due:
             raise Invalid(
                 "an extension must move the deadline later", field="due", rule="later_than_current"
             )
@@ -146,20 +133,16 @@ class Clocks(Assignment):
     def _clock_extended(
         self, clock: str, due: datetime, timers: dict[str, str], reason: str, meta: Meta
     ) -> None:
-        state = self.clocks[clock]
-        state["extensions"].append({"from": state["due"], "to": due, "reason": reason})
-        state.update(due=due, timers=timers, fired=[])
+        self.clocks[clock] = self.clocks[clock].extend(due, _times(timers), reason)
 
     def rebaseline(self, policy: DeadlinePolicy, reason: str, meta: Meta) -> list[str]:
         """Apply a changed policy to this open case's running clocks, explicitly."""
         changed = []
         for name, state in self.clocks.items():
-            if state["state"] != "running" or name not in policy.clocks:
+            if not state.running or name not in policy.clocks:
                 continue
-            due = policy.due(
-                name, state["started_at"], self.severity, self.unit or "", self.foreign
-            )
-            if due != state["due"]:
+            due = policy.due(name, state.started_at, self.severity, self.unit or "", self.foreign)
+            if due != state.due:
                 timers = {k: iso(v) for k, v in policy.timer_times(due).items()}
                 self._clock_rebaselined(
                     clock=name,
@@ -190,7 +173,7 @@ class Clocks(Assignment):
         reason: str,
         meta: Meta,
     ) -> None:
-        self.clocks[clock].update(due=due, timers=timers, fired=[])
+        self.clocks[clock] = self.clocks[clock].rebaseline(due, _times(timers))
 
     def stop_clock(
         self,
@@ -204,11 +187,11 @@ class Clocks(Assignment):
         time, or now for a command of routing's own. On time is judged against that moment,
         so a consumer that catches up late does not make an on-time step late."""
         state = self.clocks.get(name)
-        if state is None or state["state"] == "stopped":
+        if state is None or state.stopped:
             return
         at = at or clock.now()
         self._clock_stopped(
-            clock=name, at=at, met=at <= state["due"], reason=reason, cause=cause, meta=meta
+            clock=name, at=at, met=at <= state.due, reason=reason, cause=cause, meta=meta
         )
 
     def _stop_all(self, meta: Meta, cause: StopCause, at: datetime | None) -> None:
@@ -238,29 +221,21 @@ class Clocks(Assignment):
     def _clock_stopped(
         self, clock: str, at: datetime, met: bool, reason: str, cause: str, meta: Meta
     ) -> None:
-        state = self.clocks[clock]
-        state.update(state="stopped", stopped_at=at, met=met)
+        state = self.clocks[clock] = self.clocks[clock].stop(at, met)
         if not met:
             self.late_steps.append(
                 {
                     "clock": clock,
-                    "cycle": state["cycle"],
-                    "due": state["due"],
+                    "cycle": state.cycle,
+                    "due": state.due,
                     "done_at": at,
-                    "extensions": state["extensions"],
+                    "extensions": list(state.extensions),
                 }
             )
 
     def due_timers(self, now: datetime) -> list[tuple[str, str]]:
         """(clock, timer) pairs whose time has come and that have not fired yet."""
-        due = []
-        for name, state in self.clocks.items():
-            if state["state"] != "running":
-                continue
-            for timer in TIMERS:
-                if timer not in state["fired"] and at(state["timers"][timer]) <= now:
-                    due.append((name, timer))
-        return due
+        return [(name, t) for name, state in self.clocks.items() for t in state.due_timers(now)]
 
     def fire_due_timers(self, now: datetime, meta: Meta) -> int:
         """Warn, remind (催办) and escalate for every timer due; idempotent by construction.
@@ -275,7 +250,7 @@ class Clocks(Assignment):
                 clock=name,
                 timer=timer,
                 unit=self.unit or "",
-                due=self.clocks[name]["due"],
+                due=self.clocks[name].due,
                 level=LADDER[self.escalation_level],
                 meta=meta,
             )
@@ -302,8 +277,13 @@ class Clocks(Assignment):
         meta: Meta,
         level: str | None = None,
     ) -> None:
-        self.clocks[clock]["fired"].append(timer)
+        self.clocks[clock] = self.clocks[clock].fire(timer)
 
 
-def _shifted(timers: dict[str, str], shift: timedelta) -> dict[str, str]:
-    return {k: iso(at(v) + shift) for k, v in timers.items()}
+def _times(timers: dict[str, str]) -> dict[str, datetime]:
+    """Timers as events carry them (ISO text) -> as a clock holds them."""
+    return {k: at(v) for k, v in timers.items()}
+
+
+def _texts(timers: dict[str, datetime]) -> dict[str, str]:
+    return {k: iso(v) for k, v in timers.items()}

@@ -51,7 +51,7 @@ class Closing(Clocks):
         if not self.settled:
             need("settlement_complete", "the settlement is not complete")
         window = self.clocks.get("customer_confirmation")
-        window_passed = window is not None and window["due"] <= now
+        window_passed = window is not None and window.due <= now
         if not (self.customer_confirmed or window_passed):
             need(
                 "customer_confirmation",

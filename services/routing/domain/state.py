@@ -11,6 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from services.routing.domain.deadline import Clock
 from shared.kernel.aggregate import ClockedAggregate
 from shared.kernel.errors import Conflict, Forbidden
 from shared.kernel.money import Money
@@ -68,7 +69,7 @@ class CaseState(ClockedAggregate):
         unit: str | None
         role: str | None
         escalation_level: int
-        clocks: dict[str, dict[str, Any]]
+        clocks: dict[str, Clock]
         late_steps: list[dict[str, Any]]
         reviewed: list[list[Any]]
         validity: bool | None
