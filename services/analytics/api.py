@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import HTMLResponse
 
 from services.analytics import exports, queries, versions
+from services.analytics.access import ADMIN_OPERATIONS, STAFF_READS
 from services.analytics.dashboard import render
 from services.analytics.dependencies import Reporting, ReportingDep
 from services.analytics.domain import reports
@@ -17,9 +18,7 @@ from services.analytics.rebuild import rebuild_in
 from shared.kernel import clock
 from shared.kernel.errors import Conflict, Invalid, NotFound
 from shared.kernel.periods import next_month
-from shared.kernel.principal import STAFF, Role
 from shared.kernel.values import Instant
-from shared.platform.auth.access import allow
 from shared.platform.http import CommandRoute
 from shared.platform.sqlviews import answer_once
 from shared.platform.threads import run_sync
@@ -32,12 +31,8 @@ Format = Annotated[str, Query(pattern="^(json|csv|xlsx)$")]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-router = APIRouter(tags=["reports"], dependencies=[Depends(allow(*STAFF))])
-admin = APIRouter(
-    tags=["operations"],
-    dependencies=[Depends(allow(Role.admin))],
-    route_class=CommandRoute,
-)
+router = APIRouter(tags=["reports"], dependencies=STAFF_READS)
+admin = APIRouter(tags=["operations"], dependencies=ADMIN_OPERATIONS, route_class=CommandRoute)
 
 
 async def month_report(reporting: Reporting, month: str, as_of: datetime | None) -> dict[str, Any]:

@@ -1,11 +1,5 @@
-"""Notifications' Application: plans deliveries from upstream events, records their outcomes,
-and keeps the webhook subscriptions.
-
-Planning is the consumer's policy: an upstream event, with the rules and the case's contacts,
-becomes `Delivery` aggregates saved in the same transaction as the consumer's position, so a
-planned message is never lost and never planned twice. Sending is the dispatcher's job,
-after the plan is stored (`services.notifications.dispatcher`).
-"""
+"""Notifications' Application: plans deliveries from upstream events (`policies`), records
+their outcomes, and keeps the webhook subscriptions."""
 
 from __future__ import annotations
 
@@ -13,41 +7,29 @@ import base64
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from datetime import timedelta
+from functools import partial
+from typing import ClassVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
-from pydantic import BaseModel
 
 from services.notifications.commands import Redeliver, SubscriptionCommand
 from services.notifications.domain import (
-    Audience,
     Backoff,
     CaseContacts,
-    Channel,
     Delivery,
-    Subscription,
     Webhooks,
 )
 from services.notifications.messages import Templates
-from services.notifications.rules import NotificationRules, Rule, email_address
-from shared.contracts import intake, parse, routing
-from shared.contracts.envelope import IntegrationEvent
-from shared.kernel import clock
+from services.notifications.policies import plan
+from services.notifications.rules import NotificationRules
 from shared.kernel.errors import NotFound
-from shared.kernel.meta import SYSTEM_ACTOR, Meta, caused_by, command_meta, for_case
+from shared.kernel.meta import SYSTEM_ACTOR, Meta, command_meta, for_case
 from shared.platform.eventstore import ServiceApplication
 from shared.platform.settings import Settings
 
 log = logging.getLogger(__name__)
-
-#: What the case contacts are learnt from: the registration and the unit's assignments.
-CONTACT_TYPES = frozenset(
-    {"intake.ComplaintRegistered", "routing.CaseAssigned", "routing.CaseReassigned"}
-)
-
-STAFF = frozenset({Audience.handler, Audience.manager, Audience.reports})
 
 
 @dataclass(frozen=True)
@@ -98,6 +80,8 @@ class NotificationsApplication(ServiceApplication):
         self.mail = mail
         self.backoff = backoff
         self.horizon = horizon
+        #: The consumer's policy: the deliveries each upstream event calls for (`policies`).
+        self.policy = partial(plan, self)
 
     @classmethod
     def of(cls, env: dict[str, str] | None, settings: Settings) -> NotificationsApplication:
@@ -114,124 +98,6 @@ class NotificationsApplication(ServiceApplication):
                 timedelta(seconds=settings.delivery_retry_window_seconds),
             ),
             timedelta(seconds=settings.notification_horizon_seconds),
-        )
-
-    # Planning (the consumer's policy) ------------------------------------------------------
-
-    def plan(self, event: IntegrationEvent) -> list[Any]:
-        """The deliveries an upstream event calls for, and the case contacts it changes.
-
-        An event that rules or contacts read is read through its contract: typed, and
-        refused (dead-lettered) if it breaks it. Webhooks forward the envelope as published.
-        """
-        changed: list[Any] = []
-        payload = None
-        if event.type in self.rules.event_types or event.type in CONTACT_TYPES:
-            payload = parse(event.type, event.schema_version, event.data)
-        contacts = self._note_contacts(event, payload, changed)
-        if clock.now() - event.recorded_at > self.horizon:
-            log.info(
-                "%s of %s is older than the horizon: told to nobody", event.type, event.case_number
-            )
-            return changed
-        if payload is not None:
-            data = payload.model_dump(mode="json")
-            for rule in self.rules.matching(event.type, data):
-                changed += self._emails(event, data, rule, contacts)
-        changed += [self._webhook(event, s) for s in self.webhooks().matching(event.type)]
-        return [a for a in changed if not (isinstance(a, Delivery) and a.id in self.repository)]
-
-    def _note_contacts(
-        self, event: IntegrationEvent, payload: BaseModel | None, changed: list[Any]
-    ) -> CaseContacts | None:
-        meta = caused_by(event, SYSTEM_ACTOR)
-        found = self.contacts(event.case_number)
-        if isinstance(payload, intake.ComplaintRegisteredV1) and found is None:
-            party = payload.complainant
-            found = CaseContacts(
-                number=event.case_number,
-                customer_name=party.name,
-                customer_address=email_address(party.contact),
-                language="en" if party.foreign else "zh-CN",
-                meta=meta,
-            )
-            changed.append(found)
-        elif isinstance(payload, routing.CaseAssignedV1 | routing.CaseReassignedV1) and found:
-            found.note_unit(payload.unit, meta)
-            changed.append(found)
-        return found
-
-    def _emails(
-        self,
-        event: IntegrationEvent,
-        data: dict[str, Any],
-        rule: Rule,
-        contacts: CaseContacts | None,
-    ) -> list[Delivery]:
-        if rule.audience is Audience.customer:
-            if contacts is None or contacts.customer_address is None:
-                return []  # no email address given: the clerk replies another way
-            recipients = [(contacts.customer_address, contacts.language)]
-        else:
-            unit = data.get("unit") or (contacts.unit if contacts else None)
-            language: str = self.rules.directory.staff_language
-            addresses = self.rules.staff_addresses(rule.audience, unit, data.get("level"))
-            recipients = [(address, language) for address in addresses]
-        now = clock.now()
-        held = None
-        if rule.audience in STAFF and not rule.urgent and self.rules.quiet_hours:
-            held = self.rules.quiet_hours.held_until(now, self.templates.zone)
-        context = {
-            "number": event.case_number,
-            "event_type": event.type,
-            "data": data,
-            "customer": contacts.customer_name if contacts else "",
-            "unit": contacts.unit if contacts else None,
-            "occurred_at": self.templates.local(event.occurred_at),
-        }
-        deliveries = []
-        for address, language in recipients:
-            text = self.templates.render(rule.template, language, context)
-            delivery_id = Delivery.create_id(str(event.event_id), Channel.email, address)
-            content = {
-                "from": self.mail.sender,
-                "to": address,
-                "reply_to": self.mail.reply_address(event.case_number),
-                "message_id": f"<{delivery_id}@{self.mail.domain}>",
-                "subject": text.subject,
-                "body": text.body,
-                "language": language,
-            }
-            deliveries.append(
-                self._queued(event, Channel.email, rule.audience, address, content, held or now)
-            )
-        return deliveries
-
-    def _webhook(self, event: IntegrationEvent, subscription: Subscription) -> Delivery:
-        content = {"body": event.model_dump_json()}
-        return self._queued(
-            event, Channel.webhook, Audience.subscriber, subscription.id, content, clock.now()
-        )
-
-    def _queued(
-        self,
-        event: IntegrationEvent,
-        channel: Channel,
-        audience: Audience,
-        recipient: str,
-        content: dict[str, Any],
-        not_before: datetime,
-    ) -> Delivery:
-        return Delivery(
-            event_id=str(event.event_id),
-            event_type=event.type,
-            channel=channel.value,
-            audience=audience.value,
-            recipient=recipient,
-            content=content,
-            not_before=not_before,
-            give_up_at=not_before + self.backoff.window,
-            meta=caused_by(event, SYSTEM_ACTOR),
         )
 
     # Queries -------------------------------------------------------------------------------

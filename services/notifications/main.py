@@ -65,7 +65,7 @@ def create_app(settings: Settings) -> FastAPI:
         {"dispatcher": dispatcher.run} if settings.consumers_enabled else {"views": projector.run}
     )
     runtime = ServiceRuntime.for_application(
-        settings, app, to_integration, app.plan, background=work, leased=frozenset({"dispatcher"})
+        settings, app, to_integration, app.policy, background=work, leased=frozenset({"dispatcher"})
     )
     service = create_service(
         runtime,

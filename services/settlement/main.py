@@ -7,17 +7,11 @@ from fastapi import FastAPI
 from services.settlement import api
 from services.settlement.application import SettlementApplication
 from services.settlement.contracts import to_integration
+from services.settlement.metrics import money_counter
 from shared.platform.eventstore import persistence_env
 from shared.platform.runtime import ServiceRuntime
 from shared.platform.service import application_hooks, create_service
 from shared.platform.settings import Settings
-
-#: Domain events that credit or pay the customer, and where their gross amount is.
-_MONEY = {
-    "CreditNoteIssued": ("refund", "gross"),
-    "AllowanceIssued": ("allowance", "gross"),
-    "CompensationAgreed": ("compensation", "amount"),
-}
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -29,13 +23,5 @@ def create_app(settings: Settings) -> FastAPI:
         **application_hooks(app),
     )
     service.state.settlements = app
-    amounts = service.state.metrics.amounts
-
-    def count_money(events: list) -> None:
-        for event in events:
-            kind = _MONEY.get(type(event).__name__)
-            if kind:
-                amounts.labels(kind[0], event.currency).inc(float(getattr(event, kind[1])))
-
-    app.on_recorded.append(count_money)
+    app.on_recorded.append(money_counter(service.state.metrics.amounts))
     return service

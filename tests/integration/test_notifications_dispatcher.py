@@ -66,11 +66,11 @@ async def test_a_backlog_for_a_hanging_receiver_delays_no_one_queued_after_it(tm
     for _ in range(40):
         intake.register(registration(), clerk_meta())
     for event in outbox(intake, "intake", intake_contract):
-        app.save(*app.plan(event))  # 40 deliveries for the hanging receiver
+        app.save(*app.policy(event))  # 40 deliveries for the hanging receiver
     app.manage(Subscribe("fast", "http://fast.example/", ("*",), "", secret), ADMIN)
     intake.register(registration(), clerk_meta())
     [last] = outbox(intake, "intake", intake_contract)[-1:]
-    app.save(*app.plan(last))  # one for each, the fast one queued behind the backlog
+    app.save(*app.policy(last))  # one for each, the fast one queued behind the backlog
 
     runner = asyncio.create_task(dispatcher.run())
     try:

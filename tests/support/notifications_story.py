@@ -25,7 +25,7 @@ def plan_all(notifications: NotificationsApplication, *producers) -> list[Delive
     planned = []
     for app, name, contract in producers:
         for event in OutboxReader(name, app.recorder, app.mapper, contract).read(0, 10_000).events:
-            changed = notifications.plan(event)
+            changed = notifications.policy(event)
             notifications.save(*changed)
             planned += [a for a in changed if isinstance(a, Delivery)]
     return planned

@@ -236,7 +236,7 @@ def test_an_event_that_breaks_its_contract_is_unprocessable_and_plans_nothing(ma
     )
     broken = event.model_copy(update={"type": "intake.ComplaintAcknowledged", "data": {}})
     with pytest.raises(Unprocessable, match="breaks its contract"):
-        notifications.plan(broken)
+        notifications.policy(broken)
 
 
 def test_an_event_older_than_the_horizon_is_told_to_nobody_but_its_contacts_are_kept(machine):
