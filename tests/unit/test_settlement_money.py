@@ -67,18 +67,22 @@ def test_the_refund_follows_the_actual_quantity_within_the_tolerance(
     assert app.settlement(number).credit_note["net"] == f"{refunded * 10}.00"
 
 
+#: A hundred parts approved for return at 10.00 each.
+HUNDRED_RETURNED = [
+    {
+        "kind": "return",
+        "amount": "1000.00",
+        "quantity": 100,
+        "unit_price": "10.00",
+        "part_no": "P-1",
+    }
+]
+
+
 def test_the_customers_own_tolerance_wins_over_the_company_default():
     app, number = opened(
         customer={**CUSTOMER, "over_receipt_tolerance": "0.10"},
-        remedies=[
-            {
-                "kind": "return",
-                "amount": "1000.00",
-                "quantity": 100,
-                "unit_price": "10.00",
-                "part_no": "P-1",
-            }
-        ],
+        remedies=HUNDRED_RETURNED,
     )
     act(app, Receive(number, part_no="P-1", quantity=110, received_by="wh"))
     assert not app.settlement(number).held
@@ -89,17 +93,7 @@ def test_the_customers_own_tolerance_wins_over_the_company_default():
 def test_the_company_default_tolerance_is_the_policy_the_application_is_given():
     policy = replace(shipped_policy(), default_over_receipt_tolerance=Decimal("0.10"))
     app = SettlementApplication(dict(IN_MEMORY), policy=policy)
-    event = approval(
-        remedies=[
-            {
-                "kind": "return",
-                "amount": "1000.00",
-                "quantity": 100,
-                "unit_price": "10.00",
-                "part_no": "P-1",
-            }
-        ]
-    )
+    event = approval(remedies=HUNDRED_RETURNED)
     app.save(*app.policy(event))
     act(app, Receive(event.case_number, part_no="P-1", quantity=110, received_by="wh"))
     settlement = app.settlement(event.case_number)
@@ -112,17 +106,7 @@ def test_the_company_default_tolerance_is_the_policy_the_application_is_given():
 
 @pytest.mark.parametrize(("accept", "refunded"), [(True, 106), (False, 100)])
 def test_a_recorded_decision_settles_an_over_receipt(accept, refunded):
-    app, number = opened(
-        remedies=[
-            {
-                "kind": "return",
-                "amount": "1000.00",
-                "quantity": 100,
-                "unit_price": "10.00",
-                "part_no": "P-1",
-            }
-        ]
-    )
+    app, number = opened(remedies=HUNDRED_RETURNED)
     act(app, Receive(number, part_no="P-1", quantity=60, received_by="wh"))
     act(app, Receive(number, part_no="P-1", quantity=46, received_by="wh"))  # partial receipts
     act(app, DecideOverReceipt(number, part_no="P-1", accept=accept, reason="checked"))
