@@ -20,6 +20,8 @@ from shared.kernel.values import MINOR_UNIT_RULE, below_minor_unit
 
 
 class Approval(Clocks):
+    """The case's part for proposals, memos, approval and rejection."""
+
     @property
     def supplementing(self) -> bool:
         """A proposal made after an approval of this cycle adds to it (a supplement)."""

@@ -15,6 +15,8 @@ from shared.kernel.meta import Meta
 
 
 class Assignment(CaseState):
+    """The case's part that decides and changes the unit handling it."""
+
     class Assigned(ClockedAggregate.Event):
         unit: str
         role: str

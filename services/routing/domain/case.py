@@ -19,6 +19,8 @@ from shared.kernel.meta import Meta
 
 @composed
 class Case(Investigation, Approval, Lifecycle):
+    """The handling of one case, cycle by cycle: one stream, assembled from its parts."""
+
     @staticmethod
     def create_id(number: str, **_: Any) -> Any:
         return aggregate_id("routing.case", number)

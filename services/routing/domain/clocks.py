@@ -20,6 +20,8 @@ from shared.kernel.meta import Meta
 
 
 class Clocks(Assignment):
+    """The case's part that runs its deadline clocks and fires their timers."""
+
     def start_clocks(
         self, policy: DeadlinePolicy, trigger: str, start: datetime, meta: Meta
     ) -> None:

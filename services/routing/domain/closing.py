@@ -18,6 +18,8 @@ from shared.kernel.meta import Meta
 
 
 class Closing(Clocks):
+    """The case's part that holds the closing gate and closes."""
+
     class FollowUpRecorded(ClockedAggregate.Event):
         responsible_dealt_with: str | None
         people_briefed: str | None

@@ -19,6 +19,8 @@ from shared.kernel.meta import Meta
 
 
 class Investigation(Clocks):
+    """The case's part that records the investigation."""
+
     def record_investigation(
         self,
         problem: dict[str, Any],

@@ -17,6 +17,8 @@ from shared.kernel.meta import Meta
 
 
 class Lifecycle(Closing):
+    """The case's part that follows intake's and settlement's news."""
+
     class ValidityRecorded(ClockedAggregate.Event):
         valid: bool
         reason: str

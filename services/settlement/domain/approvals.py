@@ -33,6 +33,8 @@ def approval_ref(approval: dict[str, Any]) -> dict[str, Any]:
 
 
 class Approvals(SettlementState):
+    """The settlement's part that bounds every payment by the cycle's approvals."""
+
     @property
     def approval_in_force(self) -> dict[str, Any]:
         """The latest approval: with those before it, what every payment is bounded by."""

@@ -25,6 +25,8 @@ def _split(parties: list[dict[str, Any]]) -> set[tuple[str, str, Decimal]]:
 
 
 class CostSheet(Ledger):
+    """The settlement's part for the cost sheet, its apportionment and charge-backs."""
+
     def record_cost(
         self,
         item: str,

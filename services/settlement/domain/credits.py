@@ -18,6 +18,8 @@ from shared.kernel.meta import Meta
 
 
 class Credits(Approvals, Ledger):
+    """The settlement's part for allowances and compensation."""
+
     def issue_allowance(
         self, mode: str, value: str, lines: list[dict[str, Any]], numbering: Numbering, meta: Meta
     ) -> None:

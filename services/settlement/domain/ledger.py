@@ -17,6 +17,8 @@ from shared.kernel.money import Money
 
 
 class Ledger(SettlementState):
+    """The settlement's part that posts balanced vouchers and reverses them."""
+
     def _post(
         self,
         numbering: Numbering,

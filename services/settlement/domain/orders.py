@@ -16,6 +16,8 @@ from shared.kernel.meta import Meta
 
 
 class Orders(Approvals, Ledger):
+    """The settlement's part for replacement and rework orders."""
+
     def order(
         self,
         kind: str,

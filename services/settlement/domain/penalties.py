@@ -17,6 +17,8 @@ from shared.kernel.money import Money
 
 
 class Penalties(CostSheet):
+    """The settlement's part for penalties on those responsible."""
+
     @property
     def loss(self) -> Money:
         """What the complaint cost: confirmed costs, refunds, allowances, compensation."""

@@ -19,6 +19,8 @@ from shared.kernel.meta import Meta
 
 
 class Returns(Approvals, Ledger):
+    """The settlement's part for goods sent back and refunded."""
+
     @property
     def return_lines(self) -> list[dict[str, Any]]:
         return [r for r in self.remedies if r["kind"] == "return" and r.get("part_no")]

@@ -22,6 +22,8 @@ from shared.kernel.money import Money
 
 @composed
 class Settlement(Returns, Orders, Credits, Penalties, CostSheet):
+    """The money of one approved remedy's cycle: one stream, assembled from its parts."""
+
     @staticmethod
     def create_id(number: str, cycle: int = 1, **_: Any) -> Any:
         """One settlement per handling cycle: a reopened case is settled again."""
