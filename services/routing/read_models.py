@@ -173,6 +173,12 @@ async def due_cases(engine: AsyncEngine, now: datetime, limit: int) -> list[str]
         return [row.number for row in (await conn.execute(query)).all()]
 
 
+async def next_timer(engine: AsyncEngine) -> datetime | None:
+    """When the earliest timer not fired yet falls due (None: no clock runs)."""
+    async with engine.connect() as conn:
+        return (await conn.execute(select(func.min(timers.c.due_at)))).scalar()
+
+
 def _next_due():
     """Each case's earliest running deadline."""
     return (

@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -26,6 +27,9 @@ from shared.platform.threads import run_sync
 log = logging.getLogger(__name__)
 
 BATCH = 200
+#: However quiet it looks, a full tick at least this often: a store written by another
+#: process (an API replica on SQLite) moves no generation here.
+FULL_TICK_SECONDS = 10.0
 
 
 @dataclass
@@ -49,18 +53,39 @@ class Scheduler:
         self.projector = projector
         self.interval = interval
         self.upstream_caught_up = upstream_caught_up
+        #: What the last full tick saw: this process's log generation, when the next timer
+        #: falls due, and when (monotonic) it ran.
+        self._seen_generation = -1
+        self._next_due: datetime | None = None
+        self._full_at = float("-inf")
+
+    def quiet(self) -> bool:
+        """Nothing recorded since the last full tick and no timer due yet: skip the store.
+
+        Compared with the clock every tick, so a clock that jumps past a due time fires at
+        the next tick as before."""
+        if self._seen_generation != self.app.watch.generation:
+            return False
+        if time.monotonic() - self._full_at >= FULL_TICK_SECONDS:
+            return False
+        return self._next_due is None or clock.now() < self._next_due
 
     async def tick(self) -> TickReport:
         """Fire what is due, once the upstream events are in: a backlog of intake's events
         (routing was down or behind) may hold the very step that stops a clock on time,
         and a reminder fired before reading it would be a false one."""
         started = time.perf_counter()
-        if not self.upstream_caught_up():
+        if not self.upstream_caught_up() or self.quiet():
             return TickReport(0, 0, time.perf_counter() - started)
+        generation = self.app.watch.generation
         await self.projector.catch_up()
         now = clock.now()
         numbers = await read_models.due_cases(self.engine, now, BATCH)
         fired = await run_sync(self.app.fire_due_timers, numbers, now) if numbers else 0
+        if not fired:  # what fired moves the generation: the next tick looks again
+            self._seen_generation = generation
+            self._next_due = await read_models.next_timer(self.engine)
+            self._full_at = time.monotonic()
         return TickReport(len(numbers), fired, time.perf_counter() - started)
 
     async def run(self) -> None:

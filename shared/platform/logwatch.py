@@ -5,7 +5,8 @@ projector) reads it, and when it had nothing new, waits here. Every transaction 
 process records wakes the waiters at once (`appended`, called from whichever thread
 recorded). Another process writing the same store (a second replica, a CLI command) cannot
 wake them, so a waiter also looks at the log's head every `recheck` seconds: one cheap query,
-where idle polling read a page and answered an HTTP request several times a second.
+shared by all the waiters of the process, where idle polling read a page and answered an
+HTTP request several times a second.
 
 A waiter takes the `generation` before it reads the log and waits for a later one (it moves
 as soon as a transaction is recorded), so an append that lands between its read and its
@@ -38,6 +39,21 @@ class _Waiters:
         self.changed: asyncio.Event | None = None
         #: One event per case someone waits on; gone when no waiter holds it any more.
         self.cases: weakref.WeakValueDictionary[str, asyncio.Event] = weakref.WeakValueDictionary()
+        #: The log's head as last looked at, and when (loop time): shared by every waiter.
+        self.head: int | None = None
+        self.head_at = float("-inf")
+        self.looking = asyncio.Lock()
+
+    async def look(self, head: Callable[[], Awaitable[int]], fresh_for: float) -> int:
+        """The log's head, looked at once for all this loop's waiters within `fresh_for`
+        seconds: a service followed by four consumers' feeds, its projector and its relay
+        asks the store once a second while idle, not six times."""
+        loop = asyncio.get_running_loop()
+        async with self.looking:
+            if self.head is None or loop.time() - self.head_at >= fresh_for:
+                self.head = await head()
+                self.head_at = loop.time()
+            return self.head
 
     def wake(self, cases: frozenset[str]) -> None:
         if self.changed is not None:
@@ -91,7 +107,9 @@ class LogWatch:
         waiters = self._waiters()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
-        start_head = await head()
+        # Looked at now, not taken from the shared look: a head read before this waiter's own
+        # read of the log could already include what it has not seen.
+        start_head = await waiters.look(head, fresh_for=0)
         while self.generation == since:
             left = deadline - loop.time()
             if left <= 0:
@@ -100,6 +118,6 @@ class LogWatch:
                 waiters.changed = asyncio.Event()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(waiters.changed.wait(), min(left, recheck))
-            if self.generation == since and await head() != start_head:
+            if self.generation == since and await waiters.look(head, recheck) != start_head:
                 break
         await asyncio.sleep(LINGER_SECONDS)
