@@ -10,7 +10,9 @@ On SQLite there is no such signal, and one process per service writes (the embed
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import select
 import threading
 from typing import Any
 
@@ -21,8 +23,9 @@ from shared.platform.logwatch import LogWatch
 
 log = logging.getLogger(__name__)
 
-#: How often the listening thread looks whether it should stop (it blocks otherwise).
-STOP_CHECK_SECONDS = 1.0
+#: How long the listener blocks between looks at its stop flag; `stop` wakes it sooner with a
+#: notification of its own (an idle process would otherwise wake every second for nothing).
+STOP_CHECK_SECONDS = 5.0
 
 
 class PostgresWakeups:
@@ -46,7 +49,12 @@ class PostgresWakeups:
 
     def stop(self) -> None:
         self._stopped.set()
-        self._thread.join(timeout=STOP_CHECK_SECONDS * 3)
+        if self.listening.is_set():
+            # The database gone, the NOTIFY fails, and so does the listener's wait.
+            with contextlib.suppress(Exception), self.recorder.datastore.get_connection() as conn:
+                conn.execute(sql.SQL("NOTIFY {0}").format(self._channel))
+                conn.commit()
+        self._thread.join(timeout=STOP_CHECK_SECONDS * 2)
 
     def _run(self) -> None:
         while not self._stopped.is_set():
@@ -56,15 +64,24 @@ class PostgresWakeups:
                 log.info("listening for inserts failed (%s); again in 1 s", error)
                 self._stopped.wait(1.0)
 
+    @property
+    def _channel(self) -> sql.Identifier:
+        return sql.Identifier(self.recorder.channel_name)
+
     def _listen(self) -> None:
-        channel = sql.Identifier(self.recorder.channel_name)
+        channel = self._channel
         with self.recorder.datastore.get_connection() as conn:
             conn.execute(sql.SQL("LISTEN {0}").format(channel))
             conn.commit()
             self.listening.set()
             try:
                 while not self._stopped.is_set():
-                    for _ in conn.notifies(timeout=STOP_CHECK_SECONDS, stop_after=1):
+                    # Blocks in select() itself: psycopg's `notifies(timeout=...)` wakes
+                    # every 0.1 s inside to stay interruptible, ten wakeups a second for an
+                    # idle process. Readable means a notification (or the connection closed,
+                    # which the read then raises).
+                    readable, _, _ = select.select([conn.fileno()], [], [], STOP_CHECK_SECONDS)
+                    if readable and any(True for _ in conn.notifies(timeout=0)):
                         self.watch.appended()
             finally:  # the connection goes back to the library's pool
                 self.listening.clear()
