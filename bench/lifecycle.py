@@ -46,7 +46,7 @@ import httpx
 from bench.harness import postgres_env
 from tests.support.auth import bearer
 from tests.support.infra import ROOT, free_port, start_kafka, unique_prefix
-from tests.support.processes import SERVICES, ServiceProcesses
+from tests.support.processes import CORE, ServiceProcesses
 from tests.support.waiting import wait_until
 
 STEPS = ("registered", "routed", "proposed", "approved", "settlement", "paid", "in_analytics")
@@ -295,7 +295,7 @@ def product(label: str, env: dict[str, str], seen: Callable[[Path], Callable[[],
                 system.url("settlement"),
                 in_analytics,
                 {},
-                {name: system.processes[name].pid for name in SERVICES},
+                {name: system.processes[name].pid for name in CORE},
             )
         finally:
             stop.set()

@@ -59,9 +59,10 @@ T = TypeVar("T")
 
 #: How often consumers refresh the cluster's metadata (partitions added to a topic).
 METADATA_MAX_AGE_MS = 5_000
-#: How long a fetch with nothing to return waits at the broker, and a poll in the consumer:
-#: records are answered at once either way, so this only sets how often an idle consumer
-#: asks (the clients' default, 0.5 s, kept each idle service above 1% of a core).
+#: How long the consumer's poll waits when the fetcher holds nothing: records wake it at
+#: once, so this only sets how often an idle consumer loops. (The broker's fetch wait stays
+#: at the client's 0.5 s: a partition that just delivered is left out of the fetch already
+#: waiting at the broker, so a longer wait there delays its next record by as much.)
 IDLE_FETCH_MS = 2_000
 
 
@@ -219,7 +220,6 @@ class KafkaSubscription:
             auto_offset_reset="earliest",
             isolation_level="read_committed",
             max_poll_records=500,
-            fetch_max_wait_ms=IDLE_FETCH_MS,
             # Partitions added to a topic are found (and read from the earliest offset) at
             # the next metadata refresh: seconds, not the client's default five minutes.
             metadata_max_age_ms=METADATA_MAX_AGE_MS,
