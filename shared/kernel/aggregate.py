@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from eventsourcing.domain import Aggregate, CanMutateAggregate, DecoratedFuncCaller
+from eventsourcing.utils import register_topic
 
 from shared.kernel import clock
 
@@ -55,3 +56,10 @@ def composed(aggregate: A) -> A:
             event.__qualname__ = f"{aggregate.__qualname__}.{name}"
             setattr(aggregate, name, event)
     return aggregate
+
+
+def moved_from(module: str, *classes: type) -> None:
+    """Keep resolving the topics stored while `classes` (aggregates and their event classes)
+    lived in `module`: audit replays and feeds read from the start meet them for good."""
+    for moved in classes:
+        register_topic(f"{module}:{moved.__qualname__}", moved)

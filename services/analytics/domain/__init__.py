@@ -6,19 +6,14 @@ regions, a month's report made final) is news for others, so it is recorded as e
 analytics' own small event store and published through its outbox like any service's.
 """
 
-from eventsourcing.utils import register_topic
-
 from services.analytics.domain.alerts import BatchAlert
 from services.analytics.domain.publications import ReportPublication
+from shared.kernel.aggregate import moved_from
 
 __all__ = ["BatchAlert", "ReportPublication"]
 
-#: Where these aggregates lived when their first events were stored; those stored topics
-#: must keep resolving (audit replays, feeds re-read from the start).
+#: Where these aggregates lived when their first events were stored.
 MOVED_FROM = "services.analytics.alerts"
-for _aggregate, _created in (
-    (BatchAlert, BatchAlert.Raised),
-    (ReportPublication, ReportPublication.Published),
-):
-    register_topic(f"{MOVED_FROM}:{_aggregate.__qualname__}", _aggregate)
-    register_topic(f"{MOVED_FROM}:{_created.__qualname__}", _created)
+moved_from(
+    MOVED_FROM, BatchAlert, BatchAlert.Raised, ReportPublication, ReportPublication.Published
+)

@@ -6,15 +6,17 @@ so it is rebuilt by replay; a changed policy reaches an open case only through a
 re-baseline event.
 """
 
-from eventsourcing.utils import register_topic
-
 from services.routing.domain.case import Case
 from services.routing.domain.rule_set import RoutingRuleSet
 from services.routing.domain.state import ACTIVE, FISHBONE, LADDER, CaseStatus
+from shared.kernel.aggregate import moved_from
 
 __all__ = ["ACTIVE", "FISHBONE", "LADDER", "Case", "CaseStatus", "RoutingRuleSet"]
 
-#: The rule set's events were first stored while it lived in the application module; those
-#: stored topics must keep resolving (audit replays, feeds re-read from the start).
-for _moved in (RoutingRuleSet, RoutingRuleSet.Published, RoutingRuleSet.Republished):
-    register_topic(f"services.routing.application:{_moved.__qualname__}", _moved)
+#: The rule set's events were first stored while it lived in the application module.
+moved_from(
+    "services.routing.application",
+    RoutingRuleSet,
+    RoutingRuleSet.Published,
+    RoutingRuleSet.Republished,
+)
