@@ -15,6 +15,12 @@ dead-letters it alone.
 An unavailable store is not a bad message: while the database is down or restarting, the
 delivery waits and is tried again (backing off up to `MAX_PAUSE`), without using up its
 attempts, so an outage stalls the partition but never dead-letters a good event.
+
+Nor is a concurrent write: another worker saving the same aggregate first (a gapless
+document sequence that workers of several partitions all number from) refuses this one's
+events (optimistic concurrency). The delivery is applied again on fresh state after a short
+random pause, up to `MAX_CONFLICTS` times, without using up its attempts: three workers
+numbering return notes at once lost three races in a row and dead-lettered a good approval.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import random
 import signal
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
@@ -39,6 +46,8 @@ from shared.platform.bus import Delivery, Subscription
 log = logging.getLogger(__name__)
 
 MAX_PAUSE = 5.0
+#: How often a delivery whose save lost a race to another writer is applied again.
+MAX_CONFLICTS = 50
 OUTAGES = (
     ConnectionError,
     TimeoutError,
@@ -62,6 +71,12 @@ def store_unavailable(error: BaseException) -> bool:
         if error.connection_invalidated or sqlstate[:2] in OUTAGE_SQLSTATE_CLASSES:
             return True
     return isinstance(error, OUTAGES)
+
+
+def concurrent_write(error: BaseException) -> bool:
+    """Whether another writer got there first (a version or a tracking row taken): the work
+    is good, and applied again on the newer state it decides differently or not at all."""
+    return isinstance(error, persistence.IntegrityError | sqlalchemy_exc.IntegrityError)
 
 
 class Handler(Protocol):
@@ -225,7 +240,8 @@ class TrackingConsumer:
             await self._apply(delivery, event)
 
     async def _apply(self, delivery: Delivery, event: IntegrationEvent) -> None:
-        for attempt in range(1, self.max_attempts + 1):
+        attempt = conflicts = 0
+        while True:
             try:
                 if await self.handler.handle(event, delivery.stream):
                     self.processed += 1
@@ -235,8 +251,13 @@ class TrackingConsumer:
             except Exception as error:
                 if store_unavailable(error):
                     raise
+                if concurrent_write(error) and conflicts < MAX_CONFLICTS:
+                    conflicts += 1
+                    await asyncio.sleep(random.uniform(0, min(1.0, 0.01 * 2**conflicts)))
+                    continue
+                attempt += 1
                 reason = f"{type(error).__name__}: {error}"
-                if attempt == self.max_attempts or isinstance(error, Unprocessable):
+                if attempt >= self.max_attempts or isinstance(error, Unprocessable):
                     log.exception("%s: giving up on %s", self.name, delivery.source)
                     await self._dead_letter(delivery, reason)
                     return

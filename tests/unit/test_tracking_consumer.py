@@ -160,6 +160,33 @@ async def test_a_store_outage_waits_instead_of_dead_lettering_a_good_event():
     assert len(cases_in(routing)) == 1
 
 
+async def test_a_delivery_that_loses_races_to_other_writers_is_applied_not_dead_lettered():
+    """Workers of several partitions number from one gapless sequence: a save can lose the
+    race again and again; that is no reason to dead-letter a good event."""
+    from eventsourcing.persistence import IntegrityError
+
+    routing = routing_app()
+    [event] = registrations(1)
+    handler = ApplicationHandler(routing, routing.policy)
+    races = iter([IntegrityError("duplicate key value (originator_id, originator_version)")] * 5)
+    handle = handler.handle
+
+    async def contended(event, stream):
+        lost = next(races, None)
+        if lost is not None:
+            raise lost
+        return await handle(event, stream)
+
+    handler.handle = contended
+    consumer = TrackingConsumer(
+        "routing", handler, ListSubscription([feed_delivery(event)]), max_attempts=3
+    )
+    await consumer.run()
+
+    assert (consumer.processed, consumer.dead_lettered) == (1, 0)
+    assert len(cases_in(routing)) == 1
+
+
 def test_a_database_shutting_down_is_an_outage_and_a_bad_statement_is_not():
     from sqlalchemy.exc import DBAPIError
 
