@@ -7,6 +7,7 @@ each test isolates itself with its own database prefix and topic prefix.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -21,25 +22,48 @@ TEST_VAR = ROOT / "var" / "test"
 SERVICES = ("intake", "routing", "settlement", "analytics", "notifications")
 
 
-def free_port() -> int:
+#: Where listening ports are picked from: below the kernel's ephemeral range, from which
+#: every outgoing connection takes its local port. A port picked from that range (as
+#: `bind(0)` does) could be taken by some connection of a process started meanwhile, before
+#: the server meant for it binds; the server then dies with "address already in use".
+LISTEN_PORTS = range(15_000, 32_000)
+_issued: set[int] = set()
+
+
+def _ephemeral() -> range:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return range(int(low), int(high) + 1)
+    except (OSError, ValueError):
+        return range(32_768, 61_000)
+
+
+def _bindable(port: int) -> bool:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def free_ports(count: int) -> int:
-    """The first of `count` consecutive free ports (a Kafka node takes two: its clients' and
-    its controller's)."""
-    for _ in range(50):
-        port = free_port()
         try:
-            for successor in range(port + 1, port + count):
-                with socket.socket() as sock:
-                    sock.bind(("127.0.0.1", successor))
-            return port
+            sock.bind(("127.0.0.1", port))
         except OSError:
+            return False
+    return True
+
+
+def free_ports(count: int = 1) -> int:
+    """The first of `count` consecutive free ports, never handed out before in this run (a
+    Kafka node takes two: its clients' and its controller's)."""
+    ephemeral = _ephemeral()
+    for _ in range(500):
+        port = random.choice(LISTEN_PORTS)
+        block = range(port, port + count)
+        if any(p in _issued or p in ephemeral for p in block):
             continue
-    raise RuntimeError(f"no {count} consecutive free ports")
+        if all(_bindable(p) for p in block):
+            _issued.update(block)
+            return port
+    raise RuntimeError(f"no {count} consecutive free ports in {LISTEN_PORTS}")
+
+
+def free_port() -> int:
+    return free_ports(1)
 
 
 def _script(path: str, *args: str, env: dict[str, str]) -> str:

@@ -74,7 +74,11 @@ class ServiceProcesses:
 
     def _healthy(self, port: int, process: subprocess.Popen) -> bool:
         if process.poll() is not None:
-            raise AssertionError(f"{process.args} exited with {process.returncode}")
+            name = next(n for n, p in self.processes.items() if p is process)
+            raise AssertionError(
+                f"{process.args} exited with {process.returncode}; its log ends:\n"
+                + self.log(name)[-3000:]
+            )
         try:
             return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
         except httpx.HTTPError:
