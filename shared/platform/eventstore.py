@@ -39,6 +39,7 @@ from shared.platform.audit.keys import KeyRing
 from shared.platform.idempotency import AnsweredRequest, IdempotentRequest
 from shared.platform.logwatch import LogWatch
 from shared.platform.outbox import Withholding
+from shared.platform.schema_lock import schema_lock
 from shared.platform.secrets import installation_secret, private_dir
 from shared.platform.settings import Settings
 from shared.platform.withheld import WithheldEvent
@@ -87,7 +88,8 @@ class ServiceApplication(Application):
     mapper: ChainMapper
 
     def __init__(self, env: Any = None) -> None:
-        super().__init__(env)
+        with schema_lock(env or {}):
+            super().__init__(env)
         self.mapper.recorder = self.recorder
         #: Wakes whoever waits for the log to grow (feed, relay, projector) at each record.
         self.watch = LogWatch()

@@ -12,9 +12,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.platform.schema_lock import SCHEMA_LOCK
 
 HERE = Path(__file__).parent
 SERVICES = Path(__file__).resolve().parents[3] / "services"
@@ -42,4 +44,8 @@ async def upgrade(engine: AsyncEngine, service: str, metadata: MetaData) -> None
             command.upgrade(config(service, connection, metadata), "head")
 
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Replicas starting together take turns (see `shared.platform.schema_lock`);
+            # the lock is the transaction's, so the upgrade's commit frees it.
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
         await conn.run_sync(run)
