@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 #: How long shutdown waits for work in hand, and for the relay's last pages.
 GRACE_SECONDS = 10.0
+#: How long shutdown waits for each connection (a consumer, a producer) to close.
+CLOSE_SECONDS = 5.0
 
 PositionOf = Callable[[str], Awaitable[int | None]]
 
@@ -247,16 +249,21 @@ class ServiceRuntime:
         return all(not t.done() for t in self._tasks)
 
     async def stop(self) -> None:
-        """Graceful: let a batch or page in hand finish, cancel, flush the relay, close."""
+        """Graceful, within bounds: let a batch or page in hand finish, cancel, flush the
+        relay, close. Each wait is bounded: a Kafka consumer caught in a group's rebalance
+        can take minutes to leave, and a shutdown must end (whatever is not closed in time is
+        left to the process's exit; every effect is tracked, so the next start resumes)."""
         deadline = time.monotonic() + GRACE_SECONDS
         while time.monotonic() < deadline and self._busy():  # noqa: ASYNC110 - bounded
             await asyncio.sleep(0.05)
         leading = self.publishing is not None and self.publishing.leading
         for task in self._tasks:
             task.cancel()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=GRACE_SECONDS)
         for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            if task.done() and not task.cancelled():
+                task.exception()  # logged by `_spawn` already
         await drain()
         if leading:  # still holding the lease: nobody else publishes meanwhile
             await self._last_pages()
@@ -264,8 +271,16 @@ class ServiceRuntime:
             await leader.lease.release()
 
         for close in reversed(self._closers):
-            with contextlib.suppress(Exception):
-                await close()
+            await _closed_in_time(close)
         self._tasks.clear()
         self._closers.clear()
         self._leaders.clear()
+
+
+async def _closed_in_time(close: Callable[[], Awaitable[None]]) -> None:
+    try:
+        await asyncio.wait_for(close(), CLOSE_SECONDS)
+    except TimeoutError:
+        log.warning("shutdown: %s did not finish in %s s; left to the exit", close, CLOSE_SECONDS)
+    except Exception:
+        log.warning("shutdown: %s failed", close, exc_info=True)

@@ -1,0 +1,50 @@
+"""A shutdown ends, even when a connection will not close or work will not stop.
+
+Seen on Kafka: a consumer whose group is rebalancing waits for the rebalance before it
+leaves, which can take minutes; the process hung in "Waiting for application shutdown"
+until its supervisor killed it. Each wait of the shutdown is bounded now, and what does not
+finish in time is left to the process's exit (every effect is tracked, so nothing is lost).
+"""
+
+import asyncio
+import time
+
+from shared.platform import runtime as runtime_module
+from shared.platform.runtime import ServiceRuntime
+from shared.platform.settings import Settings
+
+
+async def test_a_consumer_that_will_not_close_and_work_that_will_not_stop_do_not_hold_shutdown(
+    monkeypatch,
+):
+    monkeypatch.setattr(runtime_module, "GRACE_SECONDS", 0.2)
+    monkeypatch.setattr(runtime_module, "CLOSE_SECONDS", 0.2)
+    closed = []
+    unstuck = asyncio.Event()
+
+    async def stubborn() -> None:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            await unstuck.wait()  # swallows the cancellation, as a stuck client call may
+
+    async def rebalancing_consumer_close() -> None:
+        await asyncio.sleep(3600)
+
+    async def producer_close() -> None:
+        closed.append("producer")
+
+    runtime = ServiceRuntime(
+        Settings(service="routing", consumers_enabled=False), background={"stubborn": stubborn}
+    )
+    await runtime.start()
+    await asyncio.sleep(0.01)  # the work is under way
+    runtime._closers += [producer_close, rebalancing_consumer_close]
+
+    started = time.monotonic()
+    await runtime.stop()
+
+    assert time.monotonic() - started < 2
+    assert closed == ["producer"]  # closers after the stuck one still ran
+    unstuck.set()
+    await asyncio.sleep(0.01)
