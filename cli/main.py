@@ -1,7 +1,7 @@
-"""`complaints` command line: run services, alone or all four together.
+"""`complaints` command line: run services, alone or all together.
 
 complaints serve intake        one service over HTTP (with its relay and consumers)
-complaints run                 all four services as separate processes; Ctrl-C stops all
+complaints run                 every service as a process, one that dies started again
 complaints token clerk clerk-wang            a bearer token for local use (see --help)
 complaints audit verify [SERVICE ...]        recompute links and log chains of the stores
 complaints audit show 2611-0001 [--as-of T | --as-of-event ID] [--format json|html]
@@ -27,7 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from shared.kernel.principal import Role
-from shared.platform.settings import ServiceName, Settings, SettingsError, load_settings
+from shared.platform.settings import (
+    DEFAULT_PORTS,
+    ServiceName,
+    Settings,
+    SettingsError,
+    load_settings,
+)
 
 
 def _configured(service: str):
@@ -116,11 +122,10 @@ def rebuild(service: str) -> None:
 
 
 def run_all() -> int:
-    """Start the four services; stop them all when one dies or on Ctrl-C / SIGTERM."""
-    processes = {
-        name.value: subprocess.Popen([sys.executable, "-m", "cli", "serve", name.value])
-        for name in ServiceName
-    }
+    """Start every service; start again one that dies (`cli.supervisor`); stop them all on
+    Ctrl-C / SIGTERM, or when one cannot be brought back."""
+    from cli.supervisor import Supervisor, say
+
     stopping = False
 
     def stop(*_: object) -> None:
@@ -129,29 +134,20 @@ def run_all() -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    print(
-        "complaints: intake :8001, routing :8002, settlement :8003, analytics :8004 "
-        "(Ctrl-C stops all)",
-        file=sys.stderr,
-        flush=True,
+    supervisor = Supervisor(
+        [name.value for name in ServiceName],
+        lambda name: subprocess.Popen([sys.executable, "-m", "cli", "serve", name]),
+    )
+    say(
+        ", ".join(f"{name.value} :{port}" for name, port in DEFAULT_PORTS.items())
+        + " (Ctrl-C stops all)"
     )
     exit_code = 0
     while not stopping:
-        for name, process in processes.items():
-            if process.poll() is not None:
-                print(f"complaints: {name} exited with {process.returncode}", file=sys.stderr)
-                exit_code = process.returncode or 1
-                stopping = True
+        if (verdict := supervisor.look()) is not None:
+            exit_code, stopping = verdict, True
         time.sleep(0.2)
-    for process in processes.values():
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 15
-    for process in processes.values():
-        try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            process.kill()
+    supervisor.stop()
     return exit_code
 
 

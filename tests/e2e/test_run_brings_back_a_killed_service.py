@@ -1,0 +1,94 @@
+"""`complaints run` (what `make run` starts): a service killed with kill -9 comes back.
+
+The embedded default on its own ports (8001-8005), on a fresh data folder. Routing's
+process is killed; the supervisor starts it again and it answers; Ctrl-C's signal then stops
+every service and the run exits 0.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from shared.platform.settings import DEFAULT_PORTS
+from tests.support.infra import ROOT
+from tests.support.waiting import wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+def taken(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def healthy(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def children(pid: int) -> dict[str, int]:
+    """The service processes of the run `pid`, by service."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            status = Path(f"/proc/{entry}/status").read_text()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_text().split("\0")
+        except OSError:
+            continue
+        if f"PPid:\t{pid}\n" in status and "serve" in cmdline:
+            found[cmdline[cmdline.index("serve") + 1]] = int(entry)
+    return found
+
+
+@pytest.mark.timeout(180)
+def test_a_service_killed_under_complaints_run_comes_back(tmp_path):
+    ports = list(DEFAULT_PORTS.values())
+    if any(taken(port) for port in ports):
+        pytest.skip(f"`complaints run` needs ports {ports}, and one is in use here")
+    env = {
+        **os.environ,
+        "COMPLAINTS_DATA_DIR": str(tmp_path / "data"),
+        "COMPLAINTS_EVIDENCE_DIR": str(tmp_path / "evidence"),
+        "COMPLAINTS_AUDIT_KEY_FILE": str(tmp_path / "keys" / "chain.key"),
+        "COMPLAINTS_AUDIT_SIGNING_KEY_FILE": str(tmp_path / "keys" / "signing.key"),
+        "COMPLAINTS_MAILDIR": str(tmp_path / "mail"),
+        "COMPLAINTS_LOG_LEVEL": "WARNING",
+    }
+    log = (tmp_path / "run.log").open("wb")
+    run = subprocess.Popen(
+        [sys.executable, "-m", "cli", "run"], cwd=ROOT, env=env, stdout=log, stderr=log
+    )
+    try:
+        wait_until(lambda: all(healthy(p) for p in ports), timeout=90, what="all five up")
+        routing = children(run.pid)["routing"]
+
+        os.kill(routing, signal.SIGKILL)
+
+        wait_until(
+            lambda: (
+                children(run.pid).get("routing", routing) != routing
+                and healthy(DEFAULT_PORTS["routing"])
+            ),
+            timeout=60,
+            what="routing started again",
+        )
+        run.send_signal(signal.SIGINT)
+        assert run.wait(timeout=60) == 0
+        assert children(run.pid) == {}
+        said = (tmp_path / "run.log").read_text(errors="replace")
+        assert "routing exited with -9; starting it again in 1 s" in said
+    finally:
+        if run.poll() is None:
+            run.kill()
+            for pid in children(run.pid).values():
+                os.kill(pid, signal.SIGKILL)
