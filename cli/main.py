@@ -26,6 +26,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
+
+from shared.kernel.case_number import CaseNumber, CaseNumberError
 from shared.kernel.principal import Role
 from shared.platform.settings import (
     DEFAULT_PORTS,
@@ -176,8 +179,6 @@ def audit(args: argparse.Namespace) -> None:
     """Verify stores directly; show or export a case through the services' audit API."""
     import json
 
-    from shared.platform.audit import report
-
     if args.action == "verify-checkpoints":
         raise SystemExit(verify_checkpoints(args.directory, args.public_key))
     if args.action == "verify-export":
@@ -193,6 +194,40 @@ def audit(args: argparse.Namespace) -> None:
             broken = broken or not outcome["ok"]
             print(json.dumps(outcome, ensure_ascii=False))
         raise SystemExit(1 if broken else 0)
+    try:
+        _audit_a_case(args)
+    except CaseNumberError as error:
+        raise SystemExit(str(error)) from None
+    except BrokenPipeError:  # the reader stopped early (`| head`): as other tools do, quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise SystemExit(1) from None
+    except OSError as error:
+        raise SystemExit(f"cannot write {error.filename}: {error.strerror}") from None
+    except httpx.HTTPStatusError as error:
+        raise SystemExit(_refusal(error.response)) from None
+    except httpx.TransportError as error:
+        raise SystemExit(
+            f"cannot reach {error.request.url.host}:{error.request.url.port} ({error}); "
+            "is the system running? (`make run`)"
+        ) from None
+
+
+def _refusal(answer: httpx.Response) -> str:
+    """One line of what a service answered instead of the case."""
+    try:
+        detail = answer.json().get("detail", answer.text)
+    except ValueError:
+        detail = answer.text
+    return f"{answer.request.url.path}: {answer.status_code} {detail}"
+
+
+def _audit_a_case(args: argparse.Namespace) -> None:
+    """Show or export a case through the services' audit API."""
+    import json
+
+    from shared.platform.audit import report
+
+    CaseNumber.parse(args.number)
     settings = load_settings(service=ServiceName.intake)
     token = args.token or os.environ.get("COMPLAINTS_TOKEN")
     if not token:
@@ -204,14 +239,18 @@ def audit(args: argparse.Namespace) -> None:
     if args.action == "export":
         wait = 3 * settings.audit_checkpoint_interval_seconds + 5
         lines, unpinned = report.fetch_proofs(urls, args.number, headers, wait)
+        events = sum('"kind":"event"' in line for line in lines)
+        if not events and not unpinned:
+            raise SystemExit(f"no case {args.number}: no service has recorded anything of it")
         with open(args.out, "w", encoding="ascii") as out:
             out.writelines(line + "\n" for line in lines)
-        events = sum('"kind":"event"' in line for line in lines)
         print(f"{events} events of {args.number} with their proofs written to {args.out}")
         if unpinned:
             print(f"{unpinned} newer events are not pinned by a checkpoint yet and were left out")
         return
     case = report.fetch_case(urls, args.number, headers, args.as_of, args.as_of_event)
+    if not case["events"]:
+        raise SystemExit(f"no case {args.number}: no service has recorded anything of it")
     if args.format == "html":
         print(report.timeline_html(case))
     else:

@@ -99,3 +99,15 @@ def test_a_closed_case_replays_step_by_step_across_all_four_services(system, tmp
     for service, url in urls.items():
         report = httpx.get(f"{url}/audit/verify", headers=bearer("auditor"), timeout=60).json()
         assert report["ok"], (service, report)
+
+
+def test_the_cli_says_so_when_no_service_knows_the_case(system, monkeypatch):
+    from cli.main import main
+
+    for name, value in system.env.items():
+        monkeypatch.setenv(name, value)
+
+    with pytest.raises(SystemExit) as refused:
+        main(["audit", "show", "2611-9999"])
+
+    assert refused.value.code == "no case 2611-9999: no service has recorded anything of it"

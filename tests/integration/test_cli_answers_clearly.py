@@ -1,0 +1,39 @@
+"""The audit command line says in one line what is wrong, never with a traceback.
+
+An auditor mistypes the case number; another runs the command while the system is down.
+"""
+
+import pytest
+
+from cli.main import main
+from tests.support.infra import free_port
+
+pytestmark = pytest.mark.integration
+
+
+def refusal(args: list[str]) -> str:
+    with pytest.raises(SystemExit) as stopped:
+        main(args)
+    assert isinstance(stopped.value.code, str), stopped.value.code
+    return stopped.value.code
+
+
+def test_a_mistyped_case_number_is_named_with_the_expected_form():
+    assert refusal(["audit", "show", "26-1"]) == (
+        "'26-1' is not a case number; expected YYMM-NNNN, e.g. 2611-0042"
+    )
+
+
+@pytest.mark.parametrize("action", ["show", "export"])
+def test_services_that_are_not_running_are_named_with_what_to_do(tmp_path, monkeypatch, action):
+    port = free_port()  # nothing listens there
+    for service in ("intake", "routing", "settlement", "analytics"):
+        monkeypatch.setenv(f"COMPLAINTS_{service.upper()}_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("COMPLAINTS_DATA_DIR", str(tmp_path / "data"))
+    extra = ["--out", str(tmp_path / "case.jsonl")] if action == "export" else []
+
+    said = refusal(["audit", action, "2611-0001", *extra])
+
+    assert said.startswith(f"cannot reach 127.0.0.1:{port} (")
+    assert said.endswith("is the system running? (`make run`)")
+    assert not (tmp_path / "case.jsonl").exists()
