@@ -641,12 +641,30 @@ class CommandRoute(APIRoute):
         return checked
 
 
+def _refuse(where: tuple[Any, ...], rule: str, message: str) -> NoReturn:
+    raise RequestValidationError([{"loc": where, "type": rule, "msg": message}])
+
+
+_NUL = "\x00"
+_NUL_MESSAGE = "text may not contain NUL (U+0000): PostgreSQL cannot keep it"
+
+
+def no_nul_in_parameters(request: Request) -> None:
+    """Every route's path and query parameters are text the stores can search: a NUL would
+    reach PostgreSQL in a query and fail there (a 500) instead of here (a 422)."""
+    for kind, values in (("path", request.path_params), ("query", request.query_params)):
+        for name, value in values.items():
+            if isinstance(value, str) and _NUL in value:
+                _refuse((kind, name), "nul_character", _NUL_MESSAGE)
+
+
 def _check_json_text(body: bytes) -> None:
     """Refuse, naming where, what JSON allows but no store or contract can keep: invalid
-    UTF-8, nesting deeper than any request needs, and lone surrogates (`"\\ud83d"`)."""
+    UTF-8, nesting deeper than any request needs, lone surrogates (`"\\ud83d"`) and NUL
+    characters (PostgreSQL's text cannot hold one, so a read model or a query would fail)."""
 
     def refuse(where: tuple[Any, ...], rule: str, message: str) -> NoReturn:
-        raise RequestValidationError([{"loc": ("body", *where), "type": rule, "msg": message}])
+        _refuse(("body", *where), rule, message)
 
     try:
         data = json.loads(body)
@@ -665,6 +683,8 @@ def _check_json_text(body: bytes) -> None:
                 value.encode("utf-8")
             except UnicodeEncodeError:
                 refuse(where, "unicode_surrogate", "a lone surrogate is not text")
+            if _NUL in value:
+                refuse(where, "nul_character", _NUL_MESSAGE)
         elif isinstance(value, dict):
             for key, item in value.items():
                 walk(key, (*where, key), depth + 1)

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypedDict
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -23,6 +23,7 @@ from shared.platform.http import (
     feed_router,
     health_router,
     install_error_handlers,
+    no_nul_in_parameters,
     withheld_router,
 )
 from shared.platform.metrics import Refresh, ServiceMetrics
@@ -97,7 +98,9 @@ def create_service(
             if on_close:
                 await on_close()
 
-    app = FastAPI(title=title, version="1", lifespan=lifespan)
+    app = FastAPI(
+        title=title, version="1", lifespan=lifespan, dependencies=[Depends(no_nul_in_parameters)]
+    )
     document_problems(app)
     app.state.runtime = runtime
     app.state.access = Access(settings)

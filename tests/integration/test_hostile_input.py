@@ -101,6 +101,22 @@ def test_bodies_that_break_parsers_or_stores_are_refused_with_the_rule(services)
     assert {rule for _, rule in rules(deep)} == {"nesting"}
 
 
+def test_a_nul_character_is_refused_in_bodies_queries_and_paths_of_every_service(services):
+    """PostgreSQL's text cannot hold U+0000: accepted, it failed the repeat lookup of the
+    registration (a 500) and would have stopped every read model that projects the text."""
+    nul = services["intake"].post(
+        "/complaints", json={"complainant": {"name": "Li\u0000Na"}, "channel": "phone"}
+    )
+    assert (nul.status_code, rules(nul)) == (422, {("complainant.name", "nul_character")})
+    for service, path, where in [
+        ("intake", "/complaints?customer_id=C%00", "query.customer_id"),
+        ("routing", "/units/quality%00/queue", "path.unit"),
+        ("analytics", "/dashboard?month=2026-1%00", "query.month"),
+    ]:
+        answer = services[service].get(path)
+        assert (answer.status_code, rules(answer)) == (422, {(where, "nul_character")}), path
+
+
 def test_a_chunked_body_over_the_limit_is_a_413_problem(services):
     def chunks():
         for _ in range(200):
