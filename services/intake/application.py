@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -10,25 +9,21 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
 
 from services.intake.commands import LinkRepeat
 from services.intake.domain import Complaint, NumberSequence
 from services.intake.policies import reactions
+from services.intake.registrar import Queued, Registrar
 from services.intake.taxonomy import Taxonomy, severity_for, shipped_taxonomy
 from shared.kernel import clock
 from shared.kernel.case_number import CaseNumber, aggregate_id, numbering_period
 from shared.kernel.commands import Command
-from shared.kernel.errors import Conflict, Invalid, NotFound
+from shared.kernel.errors import Invalid, NotFound
 from shared.kernel.meta import Meta, for_case
 from shared.kernel.periods import final_at, month_of
 from shared.kernel.principal import Principal
 from shared.platform import idempotency
 from shared.platform.eventstore import ServiceApplication
-from shared.platform.idempotency import AnsweredRequest
-
-#: Optimistic retries when another process numbers in the same month at the same moment.
-MAX_NUMBERING_ATTEMPTS = 50
 
 
 @dataclass(frozen=True)
@@ -76,8 +71,8 @@ class IntakeApplication(ServiceApplication):
         self.report_final_day = report_final_day
         #: Reactions to upstream events, typed by their contracts (`shared.platform.reactions`).
         self.policy = reactions(self)
-        # Within one process, number one at a time instead of colliding optimistically.
-        self._numbering = threading.Lock()
+        #: Numbers and saves registrations, those queued together in one transaction.
+        self.registrar = Registrar(self)
 
     # Registration ---------------------------------------------------------------------------
 
@@ -100,42 +95,33 @@ class IntakeApplication(ServiceApplication):
             registration.nature,
             frozenset(registration.flags),
         )
-        with self._numbering:
-            for _ in range(MAX_NUMBERING_ATTEMPTS):
-                if request and (earlier := self.answered(request)):
-                    return Registered(earlier, replayed=True)
-                sequence = self._sequence(period)
-                number = sequence.next_case_number()
-                case_meta = for_case(meta, number)
-                complaint = Complaint(
-                    number=number,
-                    received_at=registration.received_at,
-                    channel=registration.channel,
-                    nature=registration.nature,
-                    complainant=registration.complainant,
-                    subject=registration.subject,
-                    problem=registration.problem,
-                    description=registration.description,
-                    demands=registration.demands,
-                    taken_by=registration.taken_by,
-                    flags=sorted(registration.flags),
-                    severity=severity.level,
-                    severity_rule=severity.rule,
-                    acknowledge_due=registration.received_at + self.acknowledge_within,
-                    backdating_reason=registration.backdating_reason,
-                    meta=case_meta,
-                )
-                for candidate in repeats:
-                    complaint.link_repeat(candidate["number"], candidate["matched_on"], case_meta)
-                to_save: list[Any] = [sequence, complaint]
-                if request:
-                    to_save.append(AnsweredRequest.of(request, complaint))
-                try:
-                    self.save(*to_save)
-                except IntegrityError:
-                    continue
-                return Registered(complaint, replayed=False)
-        raise Conflict("too many concurrent registrations; retry the request")
+
+        def build(number: str) -> Complaint:
+            case_meta = for_case(meta, number)
+            complaint = Complaint(
+                number=number,
+                received_at=registration.received_at,
+                channel=registration.channel,
+                nature=registration.nature,
+                complainant=registration.complainant,
+                subject=registration.subject,
+                problem=registration.problem,
+                description=registration.description,
+                demands=registration.demands,
+                taken_by=registration.taken_by,
+                flags=sorted(registration.flags),
+                severity=severity.level,
+                severity_rule=severity.rule,
+                acknowledge_due=registration.received_at + self.acknowledge_within,
+                backdating_reason=registration.backdating_reason,
+                meta=case_meta,
+            )
+            for candidate in repeats:
+                complaint.link_repeat(candidate["number"], candidate["matched_on"], case_meta)
+            return complaint
+
+        complaint, replayed = self.registrar.register(Queued(period, build, request))
+        return Registered(complaint, replayed=replayed)
 
     def _check_backdating(self, registration: Registration) -> None:
         """A month whose report is final is closed to registration, except by an admin who
@@ -157,12 +143,6 @@ class IntakeApplication(ServiceApplication):
                 field="received_at",
                 rule="report_final",
             )
-
-    def _sequence(self, period: str) -> NumberSequence:
-        try:
-            return self.repository.get(NumberSequence.create_id(period))
-        except AggregateNotFoundError:
-            return NumberSequence(period=period)
 
     # Queries --------------------------------------------------------------------------------
 

@@ -38,8 +38,11 @@ class NumberSequence(ClockedAggregate):
     def issue(self, serial: int, case_number: str) -> None:
         self.last_serial = serial
 
+    def upcoming_case_number(self) -> str:
+        """The number `next_case_number` will issue (nothing is issued)."""
+        return f"{self.period}-{self.last_serial + 1:04d}"
+
     def next_case_number(self) -> str:
-        serial = self.last_serial + 1
-        case_number = f"{self.period}-{serial:04d}"
-        self.issue(serial=serial, case_number=case_number)
+        case_number = self.upcoming_case_number()
+        self.issue(serial=self.last_serial + 1, case_number=case_number)
         return case_number
