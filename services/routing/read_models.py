@@ -74,11 +74,18 @@ async def _arm(
     conn: AsyncConnection, number: str, clock: str, due: datetime, times: dict[str, str]
 ) -> None:
     await conn.execute(delete(timers).where(timers.c.number == number, timers.c.clock == clock))
-    for timer, at in times.items():
+    if times:  # one statement for the clock's timers, not a round trip each
         await conn.execute(
-            timers.insert().values(
-                number=number, clock=clock, timer=timer, due_at=datetime.fromisoformat(at)
-            )
+            timers.insert(),
+            [
+                {
+                    "number": number,
+                    "clock": clock,
+                    "timer": timer,
+                    "due_at": datetime.fromisoformat(at),
+                }
+                for timer, at in times.items()
+            ],
         )
     statement = upsert(conn, deadlines).values(number=number, clock=clock, due=due)
     await conn.execute(
