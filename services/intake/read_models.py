@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from services.intake.domain import Complaint
 from shared.platform import migrations
 from shared.platform.schemas import decode_cursor, encode_cursor
-from shared.platform.sqlviews import UTCDateTime, tracking_table, upsert
+from shared.platform.sqlviews import UTCDateTime, reading, tracking_table, upsert
 
 metadata = MetaData()
 tracking = tracking_table(metadata, "intake_view_tracking")
@@ -169,7 +169,7 @@ async def list_complaints(
         .order_by(c.received_at.desc(), c.number.desc())
         .limit(limit + 1)
     )
-    async with engine.connect() as conn:
+    async with reading(engine) as conn:
         rows = (await conn.execute(query)).all()
     page, more = rows[:limit], len(rows) > limit
     cursor_out = encode_cursor(page[-1].received_at, page[-1].number) if more else None
@@ -204,7 +204,7 @@ async def repeat_candidates(
     )
     if exclude:
         query = query.where(c.number != exclude)
-    async with engine.connect() as conn:
+    async with reading(engine) as conn:
         rows = (await conn.execute(query)).all()
     return [
         {

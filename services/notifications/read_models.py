@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.notifications.domain import Delivery, Status
 from shared.platform import migrations
-from shared.platform.sqlviews import UTCDateTime, tracking_table, upsert
+from shared.platform.sqlviews import UTCDateTime, reading, tracking_table, upsert
 
 metadata = MetaData()
 tracking = tracking_table(metadata, "notifications_view_tracking")
@@ -113,13 +113,13 @@ async def due(
         .order_by(ranked.c.due_at, ranked.c.id)
         .limit(limit)
     )
-    async with engine.connect() as conn:
+    async with reading(engine) as conn:
         return [dict(row._mapping) for row in await conn.execute(query)]
 
 
 async def next_due(engine: AsyncEngine) -> datetime | None:
     query = select(deliveries.c.due_at).where(deliveries.c.due_at.is_not(None))
-    async with engine.connect() as conn:
+    async with reading(engine) as conn:
         return (await conn.execute(query.order_by(deliveries.c.due_at).limit(1))).scalar()
 
 

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.routing.domain import Case
 from shared.platform import migrations
-from shared.platform.sqlviews import UTCDateTime, tracking_table, upsert
+from shared.platform.sqlviews import UTCDateTime, reading, tracking_table, upsert
 
 metadata = MetaData()
 tracking = tracking_table(metadata, "routing_view_tracking")
@@ -176,13 +176,13 @@ async def due_cases(engine: AsyncEngine, now: datetime, limit: int) -> list[str]
         .order_by("first")
         .limit(limit)
     )
-    async with engine.connect() as conn:
+    async with reading(engine) as conn:
         return [row.number for row in (await conn.execute(query)).all()]
 
 
 async def next_timer(engine: AsyncEngine) -> datetime | None:
     """When the earliest timer not fired yet falls due (None: no clock runs)."""
-    async with engine.connect() as conn:
+    async with reading(engine) as conn:
         return (await conn.execute(select(func.min(timers.c.due_at)))).scalar()
 
 
@@ -219,7 +219,7 @@ async def queue(
             (nxt.c.next_due > after[0]) | ((nxt.c.next_due == after[0]) & (c.number > after[1]))
         )
     query = query.order_by(nxt.c.next_due, c.number).limit(limit)
-    async with engine.connect() as conn:
+    async with reading(engine) as conn:
         return [dict(r._mapping) for r in (await conn.execute(query)).all()]
 
 

@@ -9,8 +9,9 @@ embedded default, PostgreSQL (asyncpg) in production, through SQLAlchemy's async
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -56,6 +57,19 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@contextlib.asynccontextmanager
+async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection for one read statement, outside any transaction.
+
+    A plain `engine.connect()` begins a transaction and rolls it back at the end: on
+    PostgreSQL two of a one-query read's three round trips. One statement is consistent on
+    its own; reads of several statements that must agree keep `engine.connect()`.
+    """
+    async with engine.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        yield conn
 
 
 def tracking_table(metadata: MetaData, name: str = "tracking") -> Table:
