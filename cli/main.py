@@ -19,7 +19,6 @@ import asyncio
 import importlib
 import os
 import signal
-import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
@@ -127,7 +126,7 @@ def rebuild(service: str) -> None:
 def run_all() -> int:
     """Start every service; start again one that dies (`cli.supervisor`); stop them all on
     Ctrl-C / SIGTERM, or when one cannot be brought back."""
-    from cli.supervisor import Supervisor, say
+    from cli.supervisor import Supervisor, say, start_service
 
     stopping = False
 
@@ -139,7 +138,7 @@ def run_all() -> int:
     signal.signal(signal.SIGTERM, stop)
     supervisor = Supervisor(
         [name.value for name in ServiceName],
-        lambda name: subprocess.Popen([sys.executable, "-m", "cli", "serve", name]),
+        start_service,
     )
     say(
         ", ".join(f"{name.value} :{port}" for name, port in DEFAULT_PORTS.items())

@@ -11,6 +11,8 @@ service is stopped and `complaints run` exits with that code.
 
 from __future__ import annotations
 
+import ctypes
+import signal
 import subprocess
 import sys
 import time
@@ -25,10 +27,26 @@ STEADY_SECONDS = 30.0
 CRASH_LOOP = 5
 #: The longest pause before a start again (pauses double from one second).
 MAX_BACKOFF_SECONDS = 30.0
+#: `prctl` option: the signal a process gets when its parent dies.
+PR_SET_PDEATHSIG = 1
 
 
 def say(line: str) -> None:
     print(f"complaints: {line}", file=sys.stderr, flush=True)
+
+
+def _stop_with_parent() -> None:
+    """In the child, before it runs: SIGTERM when the supervisor dies, even by kill -9, so no
+    service is left holding its port (Linux `prctl(PR_SET_PDEATHSIG)`; elsewhere nothing)."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def start_service(name: str) -> subprocess.Popen:
+    """`complaints serve <name>` as a child that stops with its supervisor."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "cli", "serve", name], preexec_fn=_stop_with_parent
+    )
 
 
 @dataclass

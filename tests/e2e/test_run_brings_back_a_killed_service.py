@@ -1,8 +1,10 @@
-"""`complaints run` (what `make run` starts): a service killed with kill -9 comes back.
+"""`complaints run` (what `make run` starts): a service killed with kill -9 comes back, and
+killing the run itself leaves no service behind.
 
 The embedded default on its own ports (8001-8005), on a fresh data folder. Routing's
 process is killed; the supervisor starts it again and it answers; Ctrl-C's signal then stops
-every service and the run exits 0.
+every service and the run exits 0. Then a second run is killed with kill -9: its services
+stop too, and the ports are free for the next `make run`.
 """
 
 import os
@@ -50,11 +52,13 @@ def children(pid: int) -> dict[str, int]:
     return found
 
 
-@pytest.mark.timeout(180)
-def test_a_service_killed_under_complaints_run_comes_back(tmp_path):
-    ports = list(DEFAULT_PORTS.values())
-    if any(taken(port) for port in ports):
-        pytest.skip(f"`complaints run` needs ports {ports}, and one is in use here")
+PORTS = list(DEFAULT_PORTS.values())
+
+
+def started_run(tmp_path: Path) -> subprocess.Popen:
+    """`complaints run` on a fresh data folder, every service answering."""
+    if any(taken(port) for port in PORTS):
+        pytest.skip(f"`complaints run` needs ports {PORTS}, and one is in use here")
     env = {
         **os.environ,
         "COMPLAINTS_DATA_DIR": str(tmp_path / "data"),
@@ -68,8 +72,14 @@ def test_a_service_killed_under_complaints_run_comes_back(tmp_path):
     run = subprocess.Popen(
         [sys.executable, "-m", "cli", "run"], cwd=ROOT, env=env, stdout=log, stderr=log
     )
+    wait_until(lambda: all(healthy(p) for p in PORTS), timeout=90, what="all five up")
+    return run
+
+
+@pytest.mark.timeout(180)
+def test_a_service_killed_under_complaints_run_comes_back(tmp_path):
+    run = started_run(tmp_path)
     try:
-        wait_until(lambda: all(healthy(p) for p in ports), timeout=90, what="all five up")
         routing = children(run.pid)["routing"]
 
         os.kill(routing, signal.SIGKILL)
@@ -92,3 +102,23 @@ def test_a_service_killed_under_complaints_run_comes_back(tmp_path):
             run.kill()
             for pid in children(run.pid).values():
                 os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.timeout(180)
+def test_killing_complaints_run_stops_its_services(tmp_path):
+    run = started_run(tmp_path)
+    services = children(run.pid)
+    assert len(services) == len(PORTS)
+
+    run.kill()
+    run.wait(timeout=10)
+
+    def gone(pid: int) -> bool:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+        except OSError:
+            return True
+        return state == "Z"
+
+    wait_until(lambda: all(gone(pid) for pid in services.values()), timeout=60, what="all stopped")
+    assert not any(taken(port) for port in PORTS)
