@@ -63,6 +63,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.analytics_scale
 	$(BIN)/python -m bench.audit_verify
 	$(BIN)/python -m bench.lifecycle
+	$(BIN)/python -m bench.idle
 	$(BIN)/python -m bench.replicas
 
 ## Ruff, the type check (mypy, configured in pyproject.toml) and the import boundaries.
