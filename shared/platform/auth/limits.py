@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from shared.platform.schema_lock import SCHEMA_LOCK
 from shared.platform.settings import StoreSettings
 
 log = logging.getLogger(__name__)
@@ -153,10 +154,15 @@ class SharedRateLimiter:
             if self._pool is None:
                 pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=4, timeout=5)
                 try:
-                    async with pool.acquire() as connection:
+                    async with pool.acquire() as connection, connection.transaction():
+                        # Replicas start together: one creates the table, the others wait
+                        # and find it (`shared.platform.schema_lock`); side by side, the
+                        # slower CREATE failed on the table's type and the limit let through.
+                        await connection.execute("SELECT pg_advisory_xact_lock($1)", SCHEMA_LOCK)
                         await connection.execute(_CREATE)
-                except asyncpg.UniqueViolationError:
-                    pass  # another replica created it at the same moment
+                except BaseException:
+                    await pool.close()
+                    raise
                 self._pool = pool
         return self._pool
 
