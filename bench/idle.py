@@ -26,22 +26,8 @@ from pathlib import Path
 from bench.harness import postgres_env
 from bench.lifecycle import baseline, cpu_seconds
 from tests.support.infra import ROOT, start_kafka, unique_prefix
-from tests.support.processes import SERVICES
+from tests.support.processes import SERVICES, services_of
 from tests.support.waiting import wait_until
-
-
-def services_of(run: int) -> dict[str, int]:
-    """The service processes `complaints run` (pid `run`) started, by service."""
-    found = {}
-    for entry in os.listdir("/proc"):
-        try:
-            status = Path(f"/proc/{entry}/status").read_text()
-            cmdline = Path(f"/proc/{entry}/cmdline").read_text().split("\0")
-        except (OSError, ValueError):
-            continue
-        if f"PPid:\t{run}\n" in status and "serve" in cmdline:
-            found[cmdline[cmdline.index("serve") + 1]] = int(entry)
-    return found
 
 
 def idle(pids: dict[str, int], seconds: float) -> dict[str, float]:

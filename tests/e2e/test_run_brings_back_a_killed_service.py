@@ -19,6 +19,7 @@ import pytest
 
 from shared.platform.settings import DEFAULT_PORTS
 from tests.support.infra import ROOT
+from tests.support.processes import services_of
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -34,22 +35,6 @@ def healthy(port: int) -> bool:
         return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
-
-
-def children(pid: int) -> dict[str, int]:
-    """The service processes of the run `pid`, by service."""
-    found = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            status = Path(f"/proc/{entry}/status").read_text()
-            cmdline = Path(f"/proc/{entry}/cmdline").read_text().split("\0")
-        except OSError:
-            continue
-        if f"PPid:\t{pid}\n" in status and "serve" in cmdline:
-            found[cmdline[cmdline.index("serve") + 1]] = int(entry)
-    return found
 
 
 PORTS = list(DEFAULT_PORTS.values())
@@ -80,13 +65,13 @@ def started_run(tmp_path: Path) -> subprocess.Popen:
 def test_a_service_killed_under_complaints_run_comes_back(tmp_path):
     run = started_run(tmp_path)
     try:
-        routing = children(run.pid)["routing"]
+        routing = services_of(run.pid)["routing"]
 
         os.kill(routing, signal.SIGKILL)
 
         wait_until(
             lambda: (
-                children(run.pid).get("routing", routing) != routing
+                services_of(run.pid).get("routing", routing) != routing
                 and healthy(DEFAULT_PORTS["routing"])
             ),
             timeout=60,
@@ -94,20 +79,20 @@ def test_a_service_killed_under_complaints_run_comes_back(tmp_path):
         )
         run.send_signal(signal.SIGINT)
         assert run.wait(timeout=60) == 0
-        assert children(run.pid) == {}
+        assert services_of(run.pid) == {}
         said = (tmp_path / "run.log").read_text(errors="replace")
         assert "routing exited with -9; starting it again in 1 s" in said
     finally:
         if run.poll() is None:
             run.kill()
-            for pid in children(run.pid).values():
+            for pid in services_of(run.pid).values():
                 os.kill(pid, signal.SIGKILL)
 
 
 @pytest.mark.timeout(180)
 def test_killing_complaints_run_stops_its_services(tmp_path):
     run = started_run(tmp_path)
-    services = children(run.pid)
+    services = services_of(run.pid)
     assert len(services) == len(PORTS)
 
     run.kill()

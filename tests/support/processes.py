@@ -168,3 +168,19 @@ def deployment_env(request, tmp_path) -> dict[str, str]:
             "COMPLAINTS_POLL_INTERVAL_SECONDS": "0.05",
         }
     return dict(request.getfixturevalue("production_env"))
+
+
+def services_of(run: int) -> dict[str, int]:
+    """The service processes the `complaints run` process `run` started, by service (/proc)."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            status = Path(f"/proc/{entry}/status").read_text()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_text().split("\0")
+        except OSError:
+            continue
+        if f"PPid:\t{run}\n" in status and "serve" in cmdline:
+            found[cmdline[cmdline.index("serve") + 1]] = int(entry)
+    return found

@@ -20,16 +20,16 @@ async def test_a_consumer_that_will_not_close_and_work_that_will_not_stop_do_not
     monkeypatch.setattr(runtime_module, "GRACE_SECONDS", 0.2)
     monkeypatch.setattr(runtime_module, "CLOSE_SECONDS", 0.2)
     closed = []
-    unstuck = asyncio.Event()
+    unstuck, never = asyncio.Event(), asyncio.Event()
 
     async def stubborn() -> None:
         try:
-            await asyncio.sleep(3600)
+            await never.wait()
         except asyncio.CancelledError:
             await unstuck.wait()  # swallows the cancellation, as a stuck client call may
 
     async def rebalancing_consumer_close() -> None:
-        await asyncio.sleep(3600)
+        await never.wait()
 
     async def producer_close() -> None:
         closed.append("producer")
