@@ -22,7 +22,7 @@ class Reporting:
     keeper: ReportKeeper
 
 
-def reporting(request: Request) -> Reporting:
+async def reporting(request: Request) -> Reporting:
     return request.app.state.reporting
 
 

@@ -33,11 +33,11 @@ class Desk:
         return ComplaintRead.of(complaint, self.app.taxonomy)
 
 
-def desk(request: Request) -> Desk:
+async def desk(request: Request) -> Desk:
     return request.app.state.desk
 
 
-def application(request: Request) -> IntakeApplication:
+async def application(request: Request) -> IntakeApplication:
     return request.app.state.desk.app
 
 

@@ -19,7 +19,7 @@ class Notifying:
     retry_window_seconds: float
 
 
-def notifying(request: Request) -> Notifying:
+async def notifying(request: Request) -> Notifying:
     return request.app.state.notifying
 
 

@@ -23,11 +23,11 @@ class Handling:
     engine: AsyncEngine
 
 
-def handling(request: Request) -> Handling:
+async def handling(request: Request) -> Handling:
     return request.app.state.handling
 
 
-def application(request: Request) -> RoutingApplication:
+async def application(request: Request) -> RoutingApplication:
     return request.app.state.handling.app
 
 

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from services.settlement.application import SettlementApplication
 
 
-def application(request: Request) -> SettlementApplication:
+async def application(request: Request) -> SettlementApplication:
     return request.app.state.settlements
 
 

@@ -649,7 +649,7 @@ _NUL = "\x00"
 _NUL_MESSAGE = "text may not contain NUL (U+0000): PostgreSQL cannot keep it"
 
 
-def no_nul_in_parameters(request: Request) -> None:
+async def no_nul_in_parameters(request: Request) -> None:
     """Every route's path and query parameters are text the stores can search: a NUL would
     reach PostgreSQL in a query and fail there (a 500) instead of here (a 422)."""
     for kind, values in (("path", request.path_params), ("query", request.query_params)):
