@@ -154,7 +154,13 @@ def create_engine(store: StoreSettings, sqlite_file: str) -> AsyncEngine:
 
 def upsert(conn: AsyncConnection, table: Table) -> Any:
     """The dialect's INSERT with ON CONFLICT support."""
-    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
+    return dialect_insert(conn.dialect.name)(table)
+
+
+def dialect_insert(dialect: str) -> Callable[[Table], Any]:
+    """The INSERT with ON CONFLICT support of the dialect named `dialect`, for a statement
+    built once and executed with parameters each time."""
+    return (postgresql if dialect == "postgresql" else sqlite).insert
 
 
 async def advance_tracking(conn: AsyncConnection, table: Table, stream: str, position: int) -> bool:
