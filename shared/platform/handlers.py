@@ -9,7 +9,8 @@ about distinct cases whose effects touch distinct aggregates go into one save, w
 one's position. The run is cut before an event about a case already in it, because that
 event's policy must see what the earlier one changed (a policy reads the store, which holds
 nothing of the run until it is saved); it is cut too before an event whose effect touches an
-aggregate of the run (a document sequence shared by cases), for the same reason.
+aggregate of the run (a document sequence shared by cases), for the same reason. An event
+of a type the policy does not react to joins any run: it changes and reads nothing.
 """
 
 from __future__ import annotations
@@ -74,6 +75,9 @@ class ApplicationHandler:
         changed: dict[UUID, Any] = {}
         taken: list[IntegrationEvent] = []
         for event in events:
+            if self._ignores(event):
+                taken.append(event)  # changes nothing and reads nothing: never cuts the run
+                continue
             if event.case_number in cases:
                 break
             effects = {aggregate.id: aggregate for aggregate in self.policy(event)}
@@ -83,6 +87,13 @@ class ApplicationHandler:
             cases.add(event.case_number)
             changed.update(effects)
         return taken, list(changed.values())
+
+    def _ignores(self, event: IntegrationEvent) -> bool:
+        """Whether the policy has no reaction to the event's type. A service follows every
+        event of a feed but reacts to few (intake to one of the nine routing publishes in a usual
+        case), and each unheeded event about a case would otherwise cost a transaction."""
+        reacts_to = getattr(self.policy, "types", None)  # a `Reactions`; else ask each event
+        return reacts_to is not None and event.type not in reacts_to
 
     async def record_dead_letter(self, delivery: Delivery, reason: str) -> None:
         def record() -> None:

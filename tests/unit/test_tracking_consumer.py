@@ -68,6 +68,33 @@ async def test_a_page_of_events_is_applied_as_if_one_by_one_each_seeing_the_one_
     assert routing.tracked_position("intake#feed") == events.events[-1].position
 
 
+async def test_events_the_service_does_not_react_to_join_the_run_of_one_save():
+    # Routing reacts to registrations only here; two events of another type about the first
+    # case sit between them. They read and change nothing, so the page is one transaction.
+    first, second = registrations(2)
+    unheeded = [
+        first.model_copy(update={"type": "intake.Teleported", "position": second.position + n})
+        for n in (1, 2)
+    ]
+    page = [first, *unheeded, second.model_copy(update={"position": second.position + 3})]
+    routing = routing_app()
+    saves = []
+    save_tracked = routing.save_tracked
+    routing.save_tracked = lambda tracking, *aggregates: (
+        saves.append(tracking.notification_id) or save_tracked(tracking, *aggregates)
+    )
+    consumer = TrackingConsumer(
+        "routing",
+        ApplicationHandler(routing, routing.policy),
+        ListSubscription([feed_delivery(e) for e in page]),
+        max_attempts=1,
+    )
+    await consumer.run()
+
+    assert len(cases_in(routing)) == 2
+    assert saves == [page[-1].position]
+
+
 async def test_a_republished_older_position_in_the_same_partition_is_skipped():
     routing = routing_app()
     first, second = registrations(2)
