@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from services.intake.domain import Complaint
 from shared.platform import migrations
 from shared.platform.schemas import decode_cursor, encode_cursor
-from shared.platform.sqlviews import UTCDateTime, reading, tracking_table, upsert
+from shared.platform.sqlviews import UTCDateTime, one_by_one, reading, tracking_table, upsert
 
 metadata = MetaData()
 tracking = tracking_table(metadata, "intake_view_tracking")
@@ -66,7 +66,7 @@ def customer_key(complainant: dict[str, Any]) -> str:
     return f"name:{name}|{contact}"
 
 
-async def project(conn: AsyncConnection, e: Any) -> None:
+async def _project_event(conn: AsyncConnection, e: Any) -> None:
     if isinstance(e, Complaint.Registered):
         row = {
             "received_at": e.received_at,
@@ -94,6 +94,10 @@ async def project(conn: AsyncConnection, e: Any) -> None:
             .where(complaint_index.c.number == e.meta["case_number"])
             .values(**changes)
         )
+
+
+#: A page of the log into the views, event by event.
+project = one_by_one(_project_event)
 
 
 def _changes(e: Any) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.notifications.domain import Delivery, Status
 from shared.platform import migrations
-from shared.platform.sqlviews import UTCDateTime, reading, tracking_table, upsert
+from shared.platform.sqlviews import UTCDateTime, one_by_one, reading, tracking_table, upsert
 
 metadata = MetaData()
 tracking = tracking_table(metadata, "notifications_view_tracking")
@@ -47,7 +47,7 @@ deliveries = Table(
 MAX_PAGE_SIZE = 100
 
 
-async def project(conn: AsyncConnection, e: Any) -> None:
+async def _project_event(conn: AsyncConnection, e: Any) -> None:
     if isinstance(e, Delivery.Queued):
         statement = upsert(conn, deliveries).values(
             id=str(e.originator_id),
@@ -84,6 +84,10 @@ async def project(conn: AsyncConnection, e: Any) -> None:
             .where(deliveries.c.id == str(e.originator_id))
             .values(**values, updated_at=e.timestamp)
         )
+
+
+#: A page of the log into the views, event by event.
+project = one_by_one(_project_event)
 
 
 async def create_tables(engine: AsyncEngine) -> None:
