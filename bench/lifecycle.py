@@ -412,7 +412,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=200, help="lifecycles per closed run")
     parser.add_argument("--clients", type=int, nargs="+", default=[10, 40])
-    parser.add_argument("--rates", type=float, nargs="+", default=[5, 10])
+    parser.add_argument(
+        "--rates", type=float, nargs="*", default=[5, 10], help="open runs (none: closed only)"
+    )
     parser.add_argument("--seconds", type=float, default=20, help="length of an open run")
     parser.add_argument("--deployments", nargs="+", default=["embedded", "postgres"])
     args = parser.parse_args()

@@ -5,14 +5,24 @@ from __future__ import annotations
 import pytest
 
 from shared.kernel import clock
+from shared.kernel.clock import ManualClock
 from shared.platform.settings import Settings
 from tests.support.infra import Kafka, Postgres, start_kafka, start_postgres, unique_prefix
-from tests.support.timing import business_clock
+from tests.support.timing import RECEIVED, business_clock
 
 
 @pytest.fixture(scope="session", autouse=True)
 def business_day():
     """Every test lives on the same business day (see `tests.support.timing`)."""
+    clock.install_clock(business_clock())
+
+
+@pytest.fixture
+def time_machine():
+    """The business clock stopped at `RECEIVED`, moved by the story, given back after."""
+    machine = ManualClock(RECEIVED)
+    clock.install_clock(machine)
+    yield machine
     clock.install_clock(business_clock())
 
 

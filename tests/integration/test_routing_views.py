@@ -7,9 +7,8 @@ extended and fire their timers; one is judged not valid, which closes it and sto
 clocks; one is approved, reopened for a second cycle, and reassigned.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -17,7 +16,6 @@ from services.intake.contracts import to_integration as intake_contract
 from services.routing import read_models
 from services.routing.commands import Approve, ExtendClock, PauseClock, Reassign, ResumeClock
 from shared.kernel import clock
-from shared.kernel.clock import ManualClock
 from shared.platform.outbox import OutboxReader
 from shared.platform.sqlviews import LocalProjector
 from tests.support.builders import clerk_meta, intake_app, registration, routing_app
@@ -29,18 +27,8 @@ from tests.support.routing_story import (
     react,
     upstream,
 )
-from tests.support.timing import business_clock
 
-RECEIVED = datetime(2026, 11, 5, 2, 0, tzinfo=UTC)
 VIEWS = (read_models.case_index, read_models.timers, read_models.deadlines)
-
-
-@pytest.fixture
-def time_machine():
-    machine = ManualClock(RECEIVED)
-    clock.install_clock(machine)
-    yield machine
-    clock.install_clock(business_clock())
 
 
 def opened_cases(routing, count: int) -> list[str]:

@@ -5,29 +5,16 @@ that finds nothing recorded since the last look and no timer due yet returns at 
 clock that jumps past a due time fires at the next tick all the same.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.routing import read_models
 from services.routing.domain import Case
 from services.routing.scheduler import Scheduler
-from shared.kernel import clock
-from shared.kernel.clock import ManualClock
 from shared.platform.sqlviews import LocalProjector
 from tests.support.routing_story import opened
-from tests.support.timing import business_clock
-
-RECEIVED = datetime(2026, 11, 5, 2, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def machine():
-    manual = ManualClock(RECEIVED)
-    clock.install_clock(manual)
-    yield manual
-    clock.install_clock(business_clock())
+from tests.support.timing import RECEIVED
 
 
 def fired(routing, number):
@@ -38,7 +25,9 @@ def fired(routing, number):
     ]
 
 
-async def test_a_quiet_tick_reads_nothing_and_a_clock_jump_fires_at_the_next(machine, tmp_path):
+async def test_a_quiet_tick_reads_nothing_and_a_clock_jump_fires_at_the_next(
+    time_machine, tmp_path
+):
     routing, number = opened(received_at=RECEIVED)
     engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'views.sqlite'}")
     await read_models.create_tables(engine)
@@ -53,7 +42,7 @@ async def test_a_quiet_tick_reads_nothing_and_a_clock_jump_fires_at_the_next(mac
     assert quiet.due_cases == 0
     assert scheduler.quiet()
 
-    machine.advance(timedelta(hours=24))  # the acknowledgement's warning and reminder are due
+    time_machine.advance(timedelta(hours=24))  # the acknowledgement's warning and reminder are due
     assert not scheduler.quiet()
     jumped = await scheduler.tick()
     assert jumped.fired >= 1

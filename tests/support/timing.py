@@ -15,6 +15,8 @@ from shared.kernel.clock import ShiftedClock
 
 #: 10:00 in Shanghai on 6 November 2026: October's report is not final until the 10th.
 TEST_DAY = datetime(2026, 11, 6, 2, 0, tzinfo=UTC)
+#: When the routing stories' complaints arrive, on a stopped clock: Thursday 10:00 in Shanghai.
+RECEIVED = datetime(2026, 11, 5, 2, 0, tzinfo=UTC)
 #: Fixed once per test session.
 SHIFT = TEST_DAY - datetime.now(UTC)
 

@@ -1,6 +1,6 @@
 """Investigation, proposal, approval by authority, and the closing gate (四不放过)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -15,7 +15,6 @@ from services.routing.commands import (
 )
 from services.routing.domain import Case
 from shared.kernel import clock
-from shared.kernel.clock import ManualClock
 from shared.kernel.errors import Conflict, Forbidden, Invalid
 from tests.support.routing_story import (
     AUTHORITY,
@@ -27,17 +26,7 @@ from tests.support.routing_story import (
     react,
     upstream,
 )
-from tests.support.timing import business_clock
-
-RECEIVED = datetime(2026, 11, 5, 2, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def time_machine():
-    machine = ManualClock(RECEIVED)
-    clock.install_clock(machine)
-    yield machine
-    clock.install_clock(business_clock())
+from tests.support.timing import RECEIVED
 
 
 @pytest.mark.parametrize(

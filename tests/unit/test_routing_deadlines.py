@@ -8,21 +8,9 @@ from services.routing.calendar import BusinessCalendar, Duration
 from services.routing.commands import Approve, ExtendClock, PauseClock, Rebaseline, ResumeClock
 from services.routing.deadlines import DeadlinePolicy, default_policy
 from services.routing.domain import Case
-from shared.kernel import clock
-from shared.kernel.clock import ManualClock
 from shared.kernel.errors import Conflict, Invalid
 from tests.support.routing_story import AUTHORITY, HANDLER, MANAGER, opened, react, upstream
-from tests.support.timing import business_clock
-
-RECEIVED = datetime(2026, 11, 5, 2, 0, tzinfo=UTC)  # Thursday 10:00 in Shanghai
-
-
-@pytest.fixture
-def time_machine():
-    machine = ManualClock(RECEIVED)
-    clock.install_clock(machine)
-    yield machine
-    clock.install_clock(business_clock())
+from tests.support.timing import RECEIVED
 
 
 def test_working_days_skip_weekends_and_holidays_and_keep_the_local_time():
