@@ -1,6 +1,6 @@
 """A complaint's whole life, on the product and on a CRUD app doing the same, in the same run.
 
-    .venv/bin/python -m bench.lifecycle [--cases 200] [--clients 10 40] [--rates 5 10]
+    .venv/bin/python -m bench.lifecycle [--cases 200] [--clients 10 40] [--rates 5 10 20]
                                         [--seconds 20] [--deployments embedded postgres]
 
 The lifecycle: a clerk registers the complaint (intake); routing assigns it to a unit; the
@@ -413,7 +413,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=200, help="lifecycles per closed run")
     parser.add_argument("--clients", type=int, nargs="+", default=[10, 40])
     parser.add_argument(
-        "--rates", type=float, nargs="*", default=[5, 10], help="open runs (none: closed only)"
+        "--rates", type=float, nargs="*", default=[5, 10, 20], help="open runs (none: closed only)"
     )
     parser.add_argument("--seconds", type=float, default=20, help="length of an open run")
     parser.add_argument("--deployments", nargs="+", default=["embedded", "postgres"])
