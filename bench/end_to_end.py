@@ -24,10 +24,9 @@ from pathlib import Path
 
 import httpx
 
-from bench.harness import postgres_env
+from bench.harness import production_env
 from bench.intake_registration import complaint
 from tests.support.auth import bearer
-from tests.support.infra import start_kafka, unique_prefix
 from tests.support.processes import ServiceProcesses
 
 
@@ -122,38 +121,28 @@ def main() -> None:
         ),
         flush=True,
     )
-    with postgres_env() as env:
+    with production_env() as kafka:
         import psycopg
 
-        broker = start_kafka()
-        try:
-            url, prefix = env["COMPLAINTS_POSTGRES_URL"], env["COMPLAINTS_DATABASE_PREFIX"]
-            kafka = {
-                **env,
-                "COMPLAINTS_TRANSPORT": "kafka",
-                "COMPLAINTS_KAFKA_BOOTSTRAP": broker.bootstrap,
-                "COMPLAINTS_KAFKA_TOPIC_PREFIX": unique_prefix().rstrip("_"),
-            }
+        url, prefix = kafka["COMPLAINTS_POSTGRES_URL"], kafka["COMPLAINTS_DATABASE_PREFIX"]
 
-            def pg_facts(_: Path):
-                def query() -> list[str]:
-                    with psycopg.connect(f"{url}/{prefix}analytics") as db:
-                        try:
-                            rows = db.execute(
-                                "SELECT case_number FROM case_facts WHERE unit IS NOT NULL"
-                            )
-                            return [r[0] for r in rows]
-                        except psycopg.errors.UndefinedTable:
-                            return []
+        def pg_facts(_: Path):
+            def query() -> list[str]:
+                with psycopg.connect(f"{url}/{prefix}analytics") as db:
+                    try:
+                        rows = db.execute(
+                            "SELECT case_number FROM case_facts WHERE unit IS NOT NULL"
+                        )
+                        return [r[0] for r in rows]
+                    except psycopg.errors.UndefinedTable:
+                        return []
 
-                return query
+            return query
 
-            print(
-                measure("PostgreSQL + Kafka", kafka, pg_facts, args.complaints, args.concurrency),
-                flush=True,
-            )
-        finally:
-            broker.stop()
+        print(
+            measure("PostgreSQL + Kafka", kafka, pg_facts, args.complaints, args.concurrency),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

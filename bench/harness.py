@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from tests.support.auth import bearer
-from tests.support.infra import start_postgres, unique_prefix
+from tests.support.infra import start_kafka, start_postgres, unique_prefix
 from tests.support.processes import ServiceProcesses
 
 
@@ -59,6 +59,23 @@ def postgres_env():
         }
     finally:
         server.stop()
+
+
+@contextmanager
+def production_env():
+    """PostgreSQL databases and one Kafka broker, as the services' environment (the shape
+    `docker-compose.yml` deploys), on fresh databases and topics."""
+    with postgres_env() as env:
+        broker = start_kafka()
+        try:
+            yield {
+                **env,
+                "COMPLAINTS_TRANSPORT": "kafka",
+                "COMPLAINTS_KAFKA_BOOTSTRAP": broker.bootstrap,
+                "COMPLAINTS_KAFKA_TOPIC_PREFIX": unique_prefix().rstrip("_"),
+            }
+        finally:
+            broker.stop()
 
 
 @contextmanager

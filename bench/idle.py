@@ -23,9 +23,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from bench.harness import postgres_env
+from bench.harness import production_env
 from bench.lifecycle import baseline, cpu_seconds
-from tests.support.infra import ROOT, start_kafka, unique_prefix
+from tests.support.infra import ROOT
 from tests.support.processes import SERVICES, services_of
 from tests.support.waiting import wait_until
 
@@ -74,17 +74,8 @@ def deployment(name: str) -> Iterator[dict[str, str]]:
     if name == "embedded":
         yield {}
         return
-    with postgres_env() as env:
-        kafka = start_kafka()
-        try:
-            yield {
-                **env,
-                "COMPLAINTS_TRANSPORT": "kafka",
-                "COMPLAINTS_KAFKA_BOOTSTRAP": kafka.bootstrap,
-                "COMPLAINTS_KAFKA_TOPIC_PREFIX": unique_prefix().rstrip("_"),
-            }
-        finally:
-            kafka.stop()
+    with production_env() as env:
+        yield env
 
 
 def row(label: str, figures: dict[str, float]) -> str:

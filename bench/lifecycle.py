@@ -43,9 +43,9 @@ from pathlib import Path
 
 import httpx
 
-from bench.harness import postgres_env
+from bench.harness import production_env
 from tests.support.auth import bearer
-from tests.support.infra import ROOT, free_port, start_kafka, unique_prefix
+from tests.support.infra import ROOT, free_port
 from tests.support.processes import CORE, ServiceProcesses
 from tests.support.waiting import wait_until
 
@@ -387,24 +387,14 @@ def embedded(args: argparse.Namespace) -> None:
 
 
 def on_postgres(args: argparse.Namespace) -> None:
-    with postgres_env() as env:
-        broker = start_kafka()
-        try:
-            kafka = {
-                **env,
-                "COMPLAINTS_TRANSPORT": "kafka",
-                "COMPLAINTS_KAFKA_BOOTSTRAP": broker.bootstrap,
-                "COMPLAINTS_KAFKA_TOPIC_PREFIX": unique_prefix().rstrip("_"),
-            }
-            url, prefix = env["COMPLAINTS_POSTGRES_URL"], env["COMPLAINTS_DATABASE_PREFIX"]
-            seen = postgres_money(url, f"{prefix}analytics")
-            with product("product, PostgreSQL + Kafka", kafka, seen) as target:
-                rates = run_all(target, args)
-            dsn = url.replace("postgresql://", "postgresql+asyncpg://") + f"/{prefix}intake"
-            with baseline("CRUD, PostgreSQL", dsn) as target:
-                crud = run_all(target, args)
-        finally:
-            broker.stop()
+    with production_env() as env:
+        url, prefix = env["COMPLAINTS_POSTGRES_URL"], env["COMPLAINTS_DATABASE_PREFIX"]
+        seen = postgres_money(url, f"{prefix}analytics")
+        with product("product, PostgreSQL + Kafka", env, seen) as target:
+            rates = run_all(target, args)
+        dsn = url.replace("postgresql://", "postgresql+asyncpg://") + f"/{prefix}intake"
+        with baseline("CRUD, PostgreSQL", dsn) as target:
+            crud = run_all(target, args)
     compare(rates, crud)
 
 
