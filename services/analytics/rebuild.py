@@ -54,15 +54,16 @@ async def rebuild_in(conn: AsyncConnection, zone: ZoneInfo) -> dict[str, Any]:
     stream = await conn.stream(
         select(inbox.c.case_number, inbox.c.envelope).order_by(inbox.c.case_number)
     )
-    async for number, envelope in stream:
-        events += 1
-        if number != current and envelopes:
-            await flush_case()
-            envelopes = []
-            if len(facts) >= BATCH:
-                await flush_rows()
-        current = number
-        envelopes.append(envelope)
+    async for rows in stream.partitions(BATCH):
+        for number, envelope in rows:
+            events += 1
+            if number != current and envelopes:
+                await flush_case()
+                envelopes = []
+            current = number
+            envelopes.append(envelope)
+        if len(facts) >= BATCH:
+            await flush_rows()
     if envelopes:
         await flush_case()
     await flush_rows()

@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from shared.contracts.routing import StopCause
+from shared.kernel.periods import month_of
 
 #: Producers in causal order, to break ties between events of the same instant.
 _PRODUCER_ORDER = {"intake": 0, "routing": 1, "settlement": 2}
@@ -43,10 +44,6 @@ def fold_key(event: dict[str, Any]) -> FoldKey:
 
 def canonical(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(events, key=fold_key)
-
-
-def month_of(moment: datetime, zone: ZoneInfo) -> str:
-    return moment.astimezone(zone).strftime("%Y-%m")
 
 
 def row_month(event: dict[str, Any], zone: ZoneInfo) -> str:
@@ -197,7 +194,6 @@ def money_rows(
             }
             for row in money_rows(reversed_payment, zone)
         ]
-    month = row_month(event, zone)
 
     def row(
         measure: str, amount: str, currency: str, label: str | None = None, share: str | None = None
@@ -205,7 +201,7 @@ def money_rows(
         return {
             "event_id": str(event["event_id"]),
             "case_number": event["case_number"],
-            "month": month,
+            "month": row_month(event, zone),
             "measure": measure,
             "label": label,
             "currency": currency,
