@@ -63,6 +63,9 @@ PUBLISHED_TYPES = frozenset(spec.type for spec in CATALOG)
 
 
 class ProjectionHandler:
+    #: Every event: the inbox keeps them all, for rebuilds and "as known at" reports.
+    reacts_to = None
+
     def __init__(
         self,
         engine: AsyncEngine,

@@ -82,6 +82,11 @@ def concurrent_write(error: BaseException) -> bool:
 class Handler(Protocol):
     """What a service plugs into the consumer; implementations own the transaction."""
 
+    @property
+    def reacts_to(self) -> frozenset[str] | None:
+        """The only event types the handler needs delivered; None: every one."""
+        ...
+
     async def is_processed(self, stream: str, position: int) -> bool: ...
 
     async def record_position(self, stream: str, position: int) -> None:

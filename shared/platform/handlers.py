@@ -45,8 +45,14 @@ class ApplicationHandler:
         return await run_sync(self.app.is_processed, Tracking(stream, position))
 
     async def record_position(self, stream: str, position: int) -> None:
-        """Everything up to `position` of `stream` counts as consumed (a transport switch)."""
-        await run_sync(self.app.track, stream, position)
+        """Everything up to `position` of `stream` counts as consumed (a transport switch,
+        a feed's skipped types). Recorded already (another replica passed it too): kept."""
+
+        def track() -> None:
+            with contextlib.suppress(IntegrityError):
+                self.app.track(stream, position)
+
+        await run_sync(track)
 
     async def handle(self, event: IntegrationEvent, stream: str) -> bool:
         def apply() -> bool:
@@ -88,12 +94,18 @@ class ApplicationHandler:
             changed.update(effects)
         return taken, list(changed.values())
 
+    @property
+    def reacts_to(self) -> frozenset[str] | None:
+        """The event types the policy reacts to; None when it does not say (it is asked
+        about each event). A feed sends a follower only these."""
+        return getattr(self.policy, "types", None)  # a `Reactions` says
+
     def _ignores(self, event: IntegrationEvent) -> bool:
         """Whether the policy has no reaction to the event's type. A service follows every
-        event of a feed but reacts to few (intake to one of the nine routing publishes in a usual
-        case), and each unheeded event about a case would otherwise cost a transaction."""
-        reacts_to = getattr(self.policy, "types", None)  # a `Reactions`; else ask each event
-        return reacts_to is not None and event.type not in reacts_to
+        event of a log but reacts to few (intake to one of the nine routing publishes in a
+        usual case), and each unheeded event about a case would otherwise cost a transaction
+        (Kafka delivers a topic whole; a feed sends only `reacts_to`)."""
+        return self.reacts_to is not None and event.type not in self.reacts_to
 
     async def record_dead_letter(self, delivery: Delivery, reason: str) -> None:
         def record() -> None:

@@ -30,7 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.contracts import Unprocessable, parse
+from shared.contracts import CATALOG, Unprocessable, parse
 from shared.contracts.envelope import IntegrationEvent
 from shared.kernel.errors import DomainError, Invalid, NotFound
 from shared.kernel.meta import command_meta, current_correlation
@@ -41,7 +41,7 @@ from shared.platform.auth.limits import RateLimited
 from shared.platform.auth.tokens import Unauthenticated
 from shared.platform.idempotency import IdempotentRequest, fingerprint
 from shared.platform.logwatch import RECHECK_SECONDS, LogWatch
-from shared.platform.outbox import OutboxPage, OutboxReader
+from shared.platform.outbox import OutboxReader
 from shared.platform.settings import MAX_FEED_WAIT_SECONDS
 from shared.platform.threads import run_sync
 from shared.platform.withheld import WithheldEvent
@@ -50,6 +50,17 @@ PROBLEM = "application/problem+json"
 #: The methods whose routes take an Idempotency-Key.
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_FEED_LIMIT = 1000
+#: How long one feed request scans on through pages of types its follower did not ask for.
+SCAN_SECONDS = 1.0
+#: The `types` a follower of a feed may ask for: more than any service publishes.
+FeedTypes = Annotated[
+    list[str] | None,
+    Query(
+        max_length=50,
+        description="Only events of these types (repeat the parameter); all when absent. "
+        "A type this service does not publish is refused.",
+    ),
+]
 #: How deep a request body may nest (the deepest schema needs five levels).
 MAX_NESTING = 32
 #: Positions are 63-bit integers in every store.
@@ -465,22 +476,89 @@ class FeedPage(BaseModel):
     head: int = Field(description="The newest position in the log.")
 
 
-def feed_router(outbox: OutboxReader, app: Any, max_wait: float) -> APIRouter:
-    """The outbox as an ordered feed; a follower that is caught up may wait for news
-    (`wait`), woken as soon as this process records (see `shared.platform.logwatch`)."""
-    router = APIRouter(tags=["events"])
+class _Feed:
+    """The outbox read for one follower's request: filtered to the types it asked for, and
+    waited on while it holds nothing for it."""
 
-    def read(after: int, limit: int) -> tuple[OutboxPage, Response]:
-        """The page, and its answer rendered from the events' cached JSON bytes."""
-        page = outbox.read(after, limit)
+    def __init__(self, outbox: OutboxReader, app: Any, max_wait: float) -> None:
+        self.outbox = outbox
+        self.app = app
+        self.max_wait = max_wait
+        self.published = sorted(spec.type for spec in CATALOG if spec.producer == outbox.producer)
+
+    def wanted(self, types: list[str] | None) -> frozenset[str] | None:
+        if types is None:
+            return None
+        unknown = set(types) - set(self.published)
+        if unknown:
+            _refuse(
+                ("query", "types"),
+                "unknown_event_type",
+                f"not published here: {', '.join(sorted(unknown))}",
+            )
+        return frozenset(types)
+
+    def read(
+        self, after: int, limit: int, wanted: frozenset[str] | None
+    ) -> tuple[int, int, int, bytes]:
+        """How many events the page holds for the follower, where its scan ended, the log's
+        head, and the answer's body, rendered from the events' cached JSON bytes."""
+        page = self.outbox.read(after, limit)
         if page.withheld:  # recorded before the feed moves past them (the relay does too)
-            app.withhold(page.withheld)
+            self.app.withhold(page.withheld)
+        encoded = [
+            data
+            for event, data in zip(page.events, page.encoded, strict=True)
+            if wanted is None or event.type in wanted
+        ]
         body = b'{"events":[%s],"next_after":%d,"head":%d}' % (
-            b",".join(page.encoded),
+            b",".join(encoded),
             page.next_after,
             page.head,
         )
-        return page, Response(body, media_type="application/json")
+        return len(encoded), page.next_after, page.head, body
+
+    async def answer(
+        self, after: int, limit: int, wait: int, wanted: frozenset[str] | None
+    ) -> Response:
+        """The first page holding events for the follower; else, the scan so far once it
+        reaches the head and `wait` is up (at once without it). Unfiltered, a scan that
+        moved past internal events is answered at once, as it always was. Filtered, pages
+        of other types are scanned on at once, for a second at most (or `wait`)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + min(wait, self.max_wait)
+        scanning = max(deadline, loop.time() + SCAN_SECONDS)
+        scanned = after
+
+        async def head() -> int:
+            return await run_sync(self.outbox.head)
+
+        while True:
+            since = self.app.watch.generation
+            found, scanned, newest, body = await run_sync(self.read, scanned, limit, wanted)
+            if found or (scanned > after and wanted is None):
+                break
+            if scanned < newest:  # the next page is there to scan
+                if loop.time() < scanning:
+                    continue
+                break
+            left = deadline - loop.time()
+            if left <= 0:
+                break
+            await self.app.watch.wait(since, left, RECHECK_SECONDS, head)
+        return Response(body, media_type="application/json")
+
+
+def feed_router(outbox: OutboxReader, app: Any, max_wait: float) -> APIRouter:
+    """The outbox as an ordered feed; a follower that is caught up may wait for news
+    (`wait`), woken as soon as this process records (see `shared.platform.logwatch`).
+
+    A follower may name the `types` it reacts to: the others are skipped, and a waiting
+    answer waits for one it wants. Intake reacts to one of the nine events routing
+    publishes in a usual case; without the filter each of routing's commits woke it for a
+    round trip that changed nothing."""
+    router = APIRouter(tags=["events"])
+    feed = _Feed(outbox, app, max_wait)
 
     @router.get(
         "/events",
@@ -488,9 +566,10 @@ def feed_router(outbox: OutboxReader, app: Any, max_wait: float) -> APIRouter:
         summary="Ordered feed of this service's integration events (the outbox)",
         description=(
             "Integration events with a position greater than `after`, oldest first. "
-            "Poll with `after=next_after` to follow. Positions may have gaps (internal events). "
-            "With `wait`, an answer that would be empty waits up to that many seconds for the "
-            "log to grow: long polling, instead of asking again."
+            "Poll with `after=next_after` to follow. Positions may have gaps (internal events, "
+            "and the types a follower did not ask for). With `wait`, an answer that would hold "
+            "no events waits up to that many seconds for the log to grow: long polling, "
+            "instead of asking again."
         ),
         dependencies=[Depends(allow(Role.service, Role.auditor, Role.admin))],
     )
@@ -505,17 +584,9 @@ def feed_router(outbox: OutboxReader, app: Any, max_wait: float) -> APIRouter:
             le=MAX_FEED_WAIT_SECONDS,
             description="Whole seconds to wait when nothing is new (this service may wait less).",
         ),
+        types: FeedTypes = None,
     ) -> Response:
-        since = app.watch.generation
-        page, answer = await run_sync(read, after, limit)
-        if page.next_after > after or not wait:
-            return answer
-
-        async def head() -> int:
-            return await run_sync(outbox.head)
-
-        await app.watch.wait(since, min(wait, max_wait), RECHECK_SECONDS, head)
-        return (await run_sync(read, after, limit))[1]
+        return await feed.answer(after, limit, wait, feed.wanted(types))
 
     return router
 

@@ -152,6 +152,7 @@ class ServiceRuntime:
                 start_after = 0
                 if self.tracked_position:
                     start_after = await self.tracked_position(f"{upstream.value}#feed") or 0
+                reacts_to = self.handler.reacts_to
                 subscription = HttpFeedSubscription(
                     upstream.value,
                     s.upstream_url(upstream),
@@ -159,6 +160,10 @@ class ServiceRuntime:
                     s.poll_interval_seconds,
                     credentials.headers,
                     wait=s.feed_wait_seconds,
+                    types=None
+                    if reacts_to is None
+                    else frozenset(t for t in reacts_to if t.startswith(f"{upstream.value}.")),
+                    passed=self.handler.record_position,
                 )
                 self._consume(f"{s.service.value}<-{upstream.value}", subscription)
         if publishing:  # one publisher of the log at a time, however many replicas

@@ -3,6 +3,7 @@
 Instead of asking every poll interval, a consumer asks with `wait`: the feed answers at once
 when this process records a transaction, within a second when another process (a second
 replica, a CLI command) wrote to the same store, and with an empty page when the wait ends.
+A consumer naming the `types` it reacts to is sent, and woken by, only those.
 """
 
 from __future__ import annotations
@@ -77,6 +78,39 @@ def test_a_wait_beyond_the_longest_is_refused_naming_the_field(feed):
     answer = feed.get("/events", params={"after": 0, "wait": 26})
     assert answer.status_code == 422
     assert "wait" in answer.text
+
+
+def test_a_follower_is_sent_only_the_types_it_asks_for_and_moves_past_the_rest(feed):
+    intake = feed.app.state.runtime.app
+    after = head_of(feed)
+    for _ in range(2):
+        intake.register(registration(), clerk_meta())
+
+    others = feed.get("/events", params={"after": after, "types": "intake.ComplaintAcknowledged"})
+    wanted = feed.get("/events", params={"after": after, "types": "intake.ComplaintRegistered"})
+
+    assert others.json()["events"] == []
+    assert others.json()["next_after"] == head_of(feed) > after
+    assert [e["type"] for e in wanted.json()["events"]] == ["intake.ComplaintRegistered"] * 2
+
+
+def test_a_waiting_follower_is_not_woken_by_types_it_did_not_ask_for(feed):
+    intake = feed.app.state.runtime.app
+    after = head_of(feed)
+    threading.Timer(0.3, lambda: intake.register(registration(), clerk_meta())).start()
+
+    page, took = timed_get(feed, after=after, wait=2, types="intake.ComplaintAcknowledged")
+
+    assert page["events"] == []
+    assert page["next_after"] > after  # the registration is passed, not sent again
+    assert took >= 1.9
+
+
+def test_a_type_this_service_does_not_publish_is_refused_naming_the_field(feed):
+    answer = feed.get("/events", params={"types": ["intake.ComplaintRegistered", "routing.Nope"]})
+    assert answer.status_code == 422
+    assert "types" in answer.text
+    assert "routing.Nope" in answer.text
 
 
 def test_on_postgresql_an_insert_by_another_process_wakes_this_ones_followers(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import httpx
 
@@ -32,9 +32,15 @@ class HttpFeedSubscription:
         poll_interval: float,
         credentials: Callable[[], dict[str, str]],
         wait: int = 0,
+        types: frozenset[str] | None = None,
+        passed: Callable[[str, int], Awaitable[None]] | None = None,
     ) -> None:
         """`credentials` gives the Authorization header for each poll (tokens expire);
-        `wait`: how long a request may wait upstream for news once caught up (0: poll)."""
+        `wait`: how long a request may wait upstream for news once caught up (0: poll);
+        `types`: the only types to be sent (None: all), so that a follower is neither sent
+        nor woken by events it has no reaction to; `passed(stream, position)` records how
+        far an answer without events moved the follower past the others, so that its
+        tracking says how far it has read (its lag after a restart, a transport switch)."""
         self.credentials = credentials
         self.producer = producer
         self.base_url = base_url.rstrip("/")
@@ -42,6 +48,8 @@ class HttpFeedSubscription:
         self.head = start_after
         self.poll_interval = poll_interval
         self.wait = wait
+        self.types = sorted(types) if types is not None else None
+        self.passed = passed
         self._caught_up = False
         self._client = httpx.AsyncClient(timeout=10.0 + wait)
 
@@ -56,7 +64,12 @@ class HttpFeedSubscription:
             try:
                 response = await self._client.get(
                     f"{self.base_url}/events",
-                    params={"after": self.after, "limit": FEED_PAGE_LIMIT, "wait": wait},
+                    params={
+                        "after": self.after,
+                        "limit": FEED_PAGE_LIMIT,
+                        "wait": wait,
+                        **({"types": self.types} if self.types is not None else {}),
+                    },
                     headers=self.credentials(),
                 )
                 response.raise_for_status()
@@ -79,10 +92,13 @@ class HttpFeedSubscription:
                         event=event,
                     )
                 )
+            moved = page["next_after"] > self.after
             self.after = page["next_after"]
             self.head = page["head"]
             if batch:
                 yield batch  # resumed once the consumer has processed the batch
+            elif moved and self.types is not None and self.passed is not None:
+                await self.passed(f"{self.producer}#feed", self.after)
             self._caught_up = page["next_after"] >= page["head"]
             if self._caught_up and not batch and loop.time() - asked < self.poll_interval:
                 # Nothing new, answered at once: polling (wait=0), or news the feed does not
