@@ -11,6 +11,7 @@ from services.intake.application import IntakeApplication
 from services.intake.contracts import to_integration as intake_contract
 from services.routing.application import RoutingApplication
 from services.routing.contracts import to_integration as routing_contract
+from shared.platform.bus.kafka import group_lag
 from shared.platform.eventstore import persistence_env
 from shared.platform.relay import RELAY_STREAM
 from shared.platform.runtime import ServiceRuntime
@@ -85,6 +86,33 @@ async def test_each_registration_opens_exactly_one_case_despite_republishing_and
         await consumer.stop()
 
     assert opened_cases(postgres, pg_prefix) == 25
+
+
+async def test_a_quiet_consumer_has_committed_its_offsets_within_seconds(
+    pipeline, postgres, pg_prefix
+):
+    """Offsets are committed at most once a second under load (they only spare a restart
+    re-reading), and a consumer that has gone quiet commits what it applied soon after."""
+    intake, routing, intake_settings, routing_settings = pipeline
+    for _ in range(10):
+        intake.register(registration(), clerk_meta())
+    relay = ServiceRuntime.for_application(intake_settings, intake, intake_contract)
+    consumer = ServiceRuntime.for_application(
+        routing_settings, routing, routing_contract, routing.policy
+    )
+    kafka = routing_settings.kafka
+    await relay.start()
+    await consumer.start()
+    try:
+
+        async def all_committed() -> bool:
+            return await group_lag(kafka, kafka.consumer_group, kafka.topic("intake")) == 0
+
+        await eventually(lambda: opened_cases(postgres, pg_prefix) == 10, what="10 cases")
+        await eventually(all_committed, timeout=5, what="the group's offsets at the end")
+    finally:
+        await consumer.stop()
+        await relay.stop()
 
 
 async def test_a_poison_message_is_dead_lettered_and_does_not_stall_its_partition(

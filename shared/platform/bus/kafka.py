@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
@@ -64,6 +65,11 @@ METADATA_MAX_AGE_MS = 5_000
 #: at the client's 0.5 s: a partition that just delivered is left out of the fetch already
 #: waiting at the broker, so a longer wait there delays its next record by as much.)
 IDLE_FETCH_MS = 2_000
+#: How often a busy consumer commits its offsets, and how soon after its last batch an idle
+#: one does. Offsets only spare a restarted consumer re-reading (what it applied is known
+#: from its tracking positions, and a redelivery is skipped), so a commit per batch, each a
+#: write at the broker, bought nothing under load.
+COMMIT_SECONDS = 1.0
 
 
 async def administer(
@@ -225,7 +231,9 @@ class KafkaSubscription:
             metadata_max_age_ms=METADATA_MAX_AGE_MS,
         )
         self._offsets: dict[TopicPartition, int] = {}
+        self._processed: dict[TopicPartition, int] = {}  # offsets after applied batches
         self._committed: dict[TopicPartition, int] = {}
+        self._committed_at = float("-inf")
         self._caught_up = False
         self._dead_letters = AIOKafkaProducer(
             **connection(kafka), enable_idempotence=True, acks="all"
@@ -238,7 +246,11 @@ class KafkaSubscription:
 
     async def batches(self) -> AsyncIterator[Sequence[Delivery]]:
         while True:
-            records = await self._consumer.getmany(timeout_ms=IDLE_FETCH_MS, max_records=500)
+            records = await self._consumer.getmany(
+                timeout_ms=self._until_commit_ms(), max_records=500
+            )
+            if not records:
+                await self._commit_processed()
             batch = [
                 parse_delivery(
                     message.value or b"",
@@ -270,12 +282,32 @@ class KafkaSubscription:
         return self._caught_up
 
     async def commit(self, batch: Sequence[Delivery]) -> None:
-        """Commit the offsets after the batch. If the group rebalanced meanwhile, the commit
-        is refused and nothing is lost: the batch's effects and tracking positions are in
-        the store already, and the partition's new owner, redelivered from the last
-        committed offset, skips what the tracking shows applied."""
+        """Note the offsets after the batch; commit them if `COMMIT_SECONDS` have passed
+        since the last commit (else the next quiet poll or commit does)."""
+        self._processed.update(self._offsets)
+        if time.monotonic() - self._committed_at >= COMMIT_SECONDS:
+            await self._commit_processed()
+
+    def _until_commit_ms(self) -> int:
+        """How long the next poll may wait: until offsets left uncommitted are due."""
+        if self._processed.items() <= self._committed.items():
+            return IDLE_FETCH_MS
+        due = self._committed_at + COMMIT_SECONDS - time.monotonic()
+        return max(0, min(IDLE_FETCH_MS, int(due * 1000)))
+
+    async def _commit_processed(self) -> None:
+        """Commit the processed offsets of the partitions still assigned. If the group
+        rebalanced meanwhile, the commit is refused and nothing is lost: the batches'
+        effects and tracking positions are in the store already, and the partition's new
+        owner, redelivered from the last committed offset, skips what the tracking shows
+        applied."""
         assigned = self._consumer.assignment()
-        offsets = {tp: offset for tp, offset in self._offsets.items() if tp in assigned}
+        offsets = {
+            tp: offset
+            for tp, offset in self._processed.items()
+            if tp in assigned and self._committed.get(tp) != offset
+        }
+        self._committed_at = time.monotonic()
         if not offsets:
             return
         try:
@@ -296,7 +328,8 @@ class KafkaSubscription:
         for tp in self._consumer.assignment():
             high = self._consumer.highwater(tp)
             if high is not None:
-                lags[(tp.topic, str(tp.partition))] = max(0, high - self._committed.get(tp, 0))
+                done = self._processed.get(tp, self._committed.get(tp, 0))
+                lags[(tp.topic, str(tp.partition))] = max(0, high - done)
         return lags
 
     async def dead_letter(self, delivery: Delivery, reason: str) -> None:
@@ -312,6 +345,8 @@ class KafkaSubscription:
         )
 
     async def close(self) -> None:
+        with contextlib.suppress(Exception):  # best effort: a restart skips what it re-reads
+            await self._commit_processed()
         await self._consumer.stop()
         await self._dead_letters.stop()
 
