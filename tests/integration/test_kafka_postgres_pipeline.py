@@ -48,17 +48,23 @@ def pipeline(production_env):
     routing.close()
 
 
+def relay_and_consumer(pipeline) -> tuple[ServiceRuntime, ServiceRuntime]:
+    """Intake's relay to Kafka, and routing consuming intake's topic."""
+    intake, routing, intake_settings, routing_settings = pipeline
+    return (
+        ServiceRuntime.for_application(intake_settings, intake, intake_contract),
+        ServiceRuntime.for_application(routing_settings, routing, routing_contract, routing.policy),
+    )
+
+
 async def test_each_registration_opens_exactly_one_case_despite_republishing_and_replay(
     pipeline, postgres, pg_prefix
 ):
-    intake, routing, intake_settings, routing_settings = pipeline
+    intake, routing, _, routing_settings = pipeline
     for _ in range(25):
         intake.register(registration(), clerk_meta())
 
-    relay = ServiceRuntime.for_application(intake_settings, intake, intake_contract)
-    consumer = ServiceRuntime.for_application(
-        routing_settings, routing, routing_contract, routing.policy
-    )
+    relay, consumer = relay_and_consumer(pipeline)
     await relay.start()
     await consumer.start()
     try:
@@ -93,13 +99,10 @@ async def test_a_quiet_consumer_has_committed_its_offsets_within_seconds(
 ):
     """Offsets are committed at most once a second under load (they only spare a restart
     re-reading), and a consumer that has gone quiet commits what it applied soon after."""
-    intake, routing, intake_settings, routing_settings = pipeline
+    intake, _, _, routing_settings = pipeline
     for _ in range(10):
         intake.register(registration(), clerk_meta())
-    relay = ServiceRuntime.for_application(intake_settings, intake, intake_contract)
-    consumer = ServiceRuntime.for_application(
-        routing_settings, routing, routing_contract, routing.policy
-    )
+    relay, consumer = relay_and_consumer(pipeline)
     kafka = routing_settings.kafka
     await relay.start()
     await consumer.start()
