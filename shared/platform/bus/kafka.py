@@ -302,10 +302,13 @@ class KafkaSubscription:
         owner, redelivered from the last committed offset, skips what the tracking shows
         applied."""
         assigned = self._consumer.assignment()
+        # A partition given to another member is its to commit: forget it here, or every
+        # poll would find offsets still due.
+        self._processed = {tp: o for tp, o in self._processed.items() if tp in assigned}
         offsets = {
             tp: offset
             for tp, offset in self._processed.items()
-            if tp in assigned and self._committed.get(tp) != offset
+            if self._committed.get(tp) != offset
         }
         self._committed_at = time.monotonic()
         if not offsets:
