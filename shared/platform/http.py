@@ -484,12 +484,14 @@ class _Feed:
         self.outbox = outbox
         self.app = app
         self.max_wait = max_wait
-        self.published = sorted(spec.type for spec in CATALOG if spec.producer == outbox.producer)
+        self.published = frozenset(
+            spec.type for spec in CATALOG if spec.producer == outbox.producer
+        )
 
     def wanted(self, types: list[str] | None) -> frozenset[str] | None:
         if types is None:
             return None
-        unknown = set(types) - set(self.published)
+        unknown = set(types) - self.published
         if unknown:
             _refuse(
                 ("query", "types"),
