@@ -38,6 +38,7 @@ from shared.platform.audit.signing import (
     published_keys,
     signature_holds,
 )
+from shared.platform.audit.store_reads import LogRow, log_page
 from shared.platform.secrets import private_dir
 from shared.platform.threads import run_sync
 
@@ -58,7 +59,7 @@ def log_step(
     return hashlib.sha256(step).digest()
 
 
-def step_of(row: Any) -> tuple[bytes | None, bytes]:
+def step_of(row: LogRow) -> tuple[bytes | None, bytes]:
     """A stored row's link and content digest, as the log chain steps over it."""
     state, key_id, chain_link = unseal(row.state)
     digest = content_digest(row.originator_id, row.originator_version, row.topic, key_id, state)
@@ -222,10 +223,10 @@ class Sealer:
         log_hash = bytes.fromhex(last.log_hash) if last else GENESIS
         events = last.events if last else 0
         while True:
-            page = self.recorder.select_notifications(position, PAGE, inclusive_of_start=False)
-            for notification in page:
-                log_hash = log_step(log_hash, notification.id, *step_of(notification))
-                position = notification.id
+            page = log_page(self.recorder, position, PAGE)
+            for row in page:
+                log_hash = log_step(log_hash, row.id, *step_of(row))
+                position = row.id
                 events += 1
             if len(page) < PAGE:
                 break

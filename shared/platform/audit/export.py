@@ -42,7 +42,7 @@ from shared.platform.audit.checkpoints import (
 )
 from shared.platform.audit.offline import LineReport
 from shared.platform.audit.signing import ALGORITHM, CheckpointSigner, signature_holds
-from shared.platform.audit.store_positions import positions_of
+from shared.platform.audit.store_reads import log_page, positions_of
 
 MANIFEST, CHECKPOINT, EVENT, STEP = "manifest", "checkpoint", "event", "step"
 #: The most log steps one service's part of an export may hold (about 170 bytes each).
@@ -165,9 +165,7 @@ def _steps(
 ) -> Iterable[dict[str, Any]]:
     position = before.position
     while position < pinning.position:
-        page = recorder.select_notifications(
-            position, PAGE, stop=pinning.position, inclusive_of_start=False
-        )
+        page = log_page(recorder, position, PAGE, stop=pinning.position)
         if not page:
             break
         for row in page:

@@ -21,6 +21,7 @@ from typing import Any
 from shared.platform.audit.chain import GENESIS, content_digest, keyed_link, link, unseal
 from shared.platform.audit.checkpoints import LOG_FORMAT, PAGE, Checkpoint, PublicKeys, log_step
 from shared.platform.audit.keys import ROTATED_TOPIC, KeyRing
+from shared.platform.audit.store_reads import LogRow, log_page
 
 
 @dataclass
@@ -59,13 +60,6 @@ class Walk:
     heads: dict[str, tuple[int, bytes]] = field(default_factory=dict)
     retired: dict[str, int] = field(default_factory=dict)  # key id -> position recorded
     keys: dict[str, int] = field(default_factory=dict)  # events per key id
-    names: dict[Any, str] = field(default_factory=dict)  # stream id -> its text, made once
-
-    def name(self, stream: Any) -> str:
-        name = self.names.get(stream)
-        if name is None:
-            name = self.names[stream] = str(stream)
-        return name
 
 
 def verify(
@@ -87,7 +81,7 @@ def verify(
     walk = Walk(ring)
     log_hash, position = GENESIS, 0
     while report.ok:
-        page = recorder.select_notifications(position, PAGE, inclusive_of_start=False)
+        page = log_page(recorder, position, PAGE)
         for row in page:
             if pending and pending[0].position < row.id:
                 report.first_broken = Break(
@@ -107,7 +101,7 @@ def verify(
                 if checkpoint.log_hash != log_hash.hex() or checkpoint.events != report.events:
                     report.first_broken = Break(
                         row.id,
-                        str(row.originator_id),
+                        row.originator_id,
                         row.originator_version,
                         "the log up to here differs from its signed checkpoint "
                         "(a row before it was deleted, inserted or moved)",
@@ -127,16 +121,16 @@ def verify(
     return report
 
 
-def _check_row(row: Any, walk: Walk) -> tuple[Break | None, bytes | None, bytes]:
+def _check_row(row: LogRow, walk: Walk) -> tuple[Break | None, bytes | None, bytes]:
     """The row's problem if it has one, and its link and content digest (computed once)."""
-    stream, version = walk.name(row.originator_id), row.originator_version
+    stream, version = row.originator_id, row.originator_version
     state, key_id, chain_link = unseal(row.state)
     digest = content_digest(stream, version, row.topic, key_id, state)
     return _problem(row, walk, stream, state, key_id, chain_link, digest), chain_link, digest
 
 
 def _problem(
-    row: Any,
+    row: LogRow,
     walk: Walk,
     stream: str,
     state: bytes,
