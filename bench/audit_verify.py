@@ -4,7 +4,8 @@
 
 Events are made by a real application's chain mapper (100,000 streams of 10 events, about
 450 bytes each) and inserted in batches. Then, in the same run: a bare scan of the
-notification log (read every row, nothing else: the floor any verifier pays), the sealer
+notification log through the library's `select_notifications` (every row read into a
+`Notification`, nothing else: what a verifier reading through the library pays), the sealer
 extending the log chain from nothing to one checkpoint, and `verify` (every link, the log
 chain, the checkpoint).
 """
