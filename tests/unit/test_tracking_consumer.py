@@ -47,6 +47,30 @@ async def test_a_redelivered_event_is_skipped_and_offsets_move_after_effects():
     assert len(subscription.committed) == 2
 
 
+class CountingLookups(ApplicationHandler):
+    """Routing's handler, counting how often the consumer asks whether a position is done."""
+
+    lookups = 0
+
+    async def is_processed(self, stream: str, position: int) -> bool:
+        self.lookups += 1
+        return await super().is_processed(stream, position)
+
+
+async def test_a_single_delivery_is_a_page_of_one_checked_inside_its_own_transaction():
+    # A quiet system delivers one event at a time. The page's transaction reads the tracked
+    # position itself, so asking first would be a second round trip for every event.
+    routing = routing_app()
+    [event] = registrations(1)
+    handler = CountingLookups(routing, routing.policy)
+    subscription = ListSubscription([feed_delivery(event)], [feed_delivery(event)])
+    consumer = TrackingConsumer("routing", handler, subscription, max_attempts=3)
+    await consumer.run()
+
+    assert (consumer.processed, consumer.skipped, handler.lookups) == (1, 1, 0)
+    assert len(cases_in(routing)) == 1
+
+
 async def test_a_page_of_events_is_applied_as_if_one_by_one_each_seeing_the_one_before():
     # Two complaints registered, then the first acknowledged: one page for routing. The
     # acknowledgement's policy must find the case its registration opened in the same page.
