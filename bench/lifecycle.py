@@ -37,9 +37,10 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -261,8 +262,58 @@ def run_all(target: Target, args: argparse.Namespace) -> dict[str, float]:
     return rates
 
 
+class MoneySeen:
+    """The cases whose compensation analytics holds, read from its views over one connection
+    kept open: the watcher asks every 40 ms, and a PostgreSQL connection opened each time is
+    a server process forked each time, CPU the product's database would be charged for."""
+
+    SQL = "SELECT case_number FROM money_facts WHERE measure = 'compensation'"
+
+    def __init__(self, connect: Callable[[], Any], missing: type[Exception]) -> None:
+        self.connect = connect
+        self.missing = missing
+        self.db: Any = None
+
+    def __call__(self) -> set[str]:
+        try:
+            if self.db is None:
+                self.db = self.connect()
+            return {row[0] for row in self.db.execute(self.SQL)}
+        except self.missing:  # analytics has not made its views yet
+            return set()
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.close()
+
+
 @contextlib.contextmanager
-def product(label: str, env: dict[str, str], seen: Callable[[Path], Callable[[], set[str]]]):
+def watching(query: MoneySeen) -> Iterator[Callable[[httpx.AsyncClient, str], Awaitable[bool]]]:
+    """A thread asking `query` every 40 ms; yields the check a lifecycle's last step polls."""
+    found: set[str] = set()
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.is_set():
+            found.update(query())
+            time.sleep(POLL_SECONDS * 2)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+
+    async def in_analytics(_: httpx.AsyncClient, number: str) -> bool:
+        return number in found
+
+    try:
+        yield in_analytics
+    finally:
+        stop.set()
+        watcher.join()
+        query.close()
+
+
+@contextlib.contextmanager
+def product(label: str, env: dict[str, str], seen: Callable[[Path], MoneySeen]):
     with tempfile.TemporaryDirectory() as folder:
         system = ServiceProcesses(
             {
@@ -273,32 +324,18 @@ def product(label: str, env: dict[str, str], seen: Callable[[Path], Callable[[],
             Path(folder),
         )
         system.start_all()
-        query, found = seen(Path(folder) / "data"), set()
-        stop = threading.Event()
-
-        def watch() -> None:
-            while not stop.is_set():
-                found.update(query())
-                time.sleep(POLL_SECONDS * 2)
-
-        watcher = threading.Thread(target=watch, daemon=True)
-        watcher.start()
-
-        async def in_analytics(_: httpx.AsyncClient, number: str) -> bool:
-            return number in found
-
         try:
-            yield Target(
-                label,
-                system.url("intake"),
-                system.url("routing"),
-                system.url("settlement"),
-                in_analytics,
-                {},
-                {name: system.processes[name].pid for name in CORE},
-            )
+            with watching(seen(Path(folder) / "data")) as in_analytics:
+                yield Target(
+                    label,
+                    system.url("intake"),
+                    system.url("routing"),
+                    system.url("settlement"),
+                    in_analytics,
+                    {},
+                    {name: system.processes[name].pid for name in CORE},
+                )
         finally:
-            stop.set()
             system.stop_all()
 
 
@@ -333,34 +370,23 @@ def _up(url: str) -> bool:
         return False
 
 
-def sqlite_money(data: Path) -> Callable[[], set[str]]:
-    def query() -> set[str]:
-        path = data / "analytics-views.sqlite"
-        if not path.exists():
-            return set()
-        with contextlib.closing(sqlite3.connect(path, timeout=5)) as db:
-            try:
-                sql = "SELECT case_number FROM money_facts WHERE measure = 'compensation'"
-                return {r[0] for r in db.execute(sql)}
-            except sqlite3.OperationalError:
-                return set()
-
-    return query
+def sqlite_money(data: Path) -> MoneySeen:
+    path = data / "analytics-views.sqlite"
+    return MoneySeen(
+        # mode=rw: the file is analytics' to create, not the watcher's
+        lambda: sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=5),
+        sqlite3.OperationalError,
+    )
 
 
-def postgres_money(url: str, database: str) -> Callable[[Path], Callable[[], set[str]]]:
+def postgres_money(url: str, database: str) -> Callable[[Path], MoneySeen]:
     import psycopg
 
-    def factory(_: Path) -> Callable[[], set[str]]:
-        def query() -> set[str]:
-            with psycopg.connect(f"{url}/{database}") as db:
-                try:
-                    sql = "SELECT case_number FROM money_facts WHERE measure = 'compensation'"
-                    return {r[0] for r in db.execute(sql)}
-                except psycopg.errors.UndefinedTable:
-                    return set()
-
-        return query
+    def factory(_: Path) -> MoneySeen:
+        return MoneySeen(
+            lambda: psycopg.connect(f"{url}/{database}", autocommit=True),
+            psycopg.errors.UndefinedTable,
+        )
 
     return factory
 

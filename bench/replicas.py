@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bench.harness import postgres_env
-from bench.lifecycle import HEADER, IDLE, Target, postgres_money, run_all
+from bench.lifecycle import HEADER, IDLE, Target, postgres_money, run_all, watching
 from tests.support.infra import start_kafka, unique_prefix
 from tests.support.replicas import replicated
 
@@ -47,19 +47,16 @@ def replicated_target(replicas: int, bootstrap: str) -> Iterator[Target]:
         with replicated(settings, Path(folder), replicas) as system:
             url, prefix = env["COMPLAINTS_POSTGRES_URL"], env["COMPLAINTS_DATABASE_PREFIX"]
             seen = postgres_money(url, f"{prefix}analytics")(Path(folder))
-
-            async def in_analytics(_: object, number: str) -> bool:
-                return number in seen()
-
-            yield Target(
-                f"{replicas} replica{'s' if replicas > 1 else ''} per service",
-                system.url("intake"),
-                system.url("routing"),
-                system.url("settlement"),
-                in_analytics,
-                {},
-                {name: process.pid for name, process in system.processes.items()},
-            )
+            with watching(seen) as in_analytics:
+                yield Target(
+                    f"{replicas} replica{'s' if replicas > 1 else ''} per service",
+                    system.url("intake"),
+                    system.url("routing"),
+                    system.url("settlement"),
+                    in_analytics,
+                    {},
+                    {name: process.pid for name, process in system.processes.items()},
+                )
 
 
 def main() -> None:
