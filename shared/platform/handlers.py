@@ -11,6 +11,12 @@ event's policy must see what the earlier one changed (a policy reads the store, 
 nothing of the run until it is saved); it is cut too before an event whose effect touches an
 aggregate of the run (a document sequence shared by cases), for the same reason. An event
 of a type the policy does not react to joins any run: it changes and reads nothing.
+
+A run of only such events is not saved at all. Kafka delivers a topic whole, and intake
+reacts to one of the nine events routing publishes in a usual case: a transaction for each
+run of the others would record only that they were read, which the committed offsets
+already say; delivered again, they change nothing again. (A feed does not send them: the
+follower names the types it reacts to.)
 """
 
 from __future__ import annotations
@@ -67,10 +73,12 @@ class ApplicationHandler:
             applied = 0
             while applied < len(fresh):
                 taken, aggregates = self._run(fresh[applied:])
+                applied += len(taken)
+                if not aggregates and all(self._ignores(event) for event in taken):
+                    continue  # read, and nothing to record (see the module's docstring)
                 last = Tracking(stream, taken[-1].position)
                 if not self.app.save_tracked(last, *aggregates):
                     raise Conflict(f"{stream} moved past {last.notification_id} meanwhile")
-                applied += len(taken)
             return applied
 
         return await run_sync(apply)

@@ -25,6 +25,16 @@ def registrations(count):
     )
 
 
+def positions_saved(app):
+    """The tracking position of each save the application makes from now on."""
+    saves = []
+    save_tracked = app.save_tracked
+    app.save_tracked = lambda tracking, *aggregates: (
+        saves.append(tracking.notification_id) or save_tracked(tracking, *aggregates)
+    )
+    return saves
+
+
 def cases_in(routing):
     return [
         n
@@ -102,11 +112,7 @@ async def test_events_the_service_does_not_react_to_join_the_run_of_one_save():
     ]
     page = [first, *unheeded, second.model_copy(update={"position": second.position + 3})]
     routing = routing_app()
-    saves = []
-    save_tracked = routing.save_tracked
-    routing.save_tracked = lambda tracking, *aggregates: (
-        saves.append(tracking.notification_id) or save_tracked(tracking, *aggregates)
-    )
+    saves = positions_saved(routing)
     consumer = TrackingConsumer(
         "routing",
         ApplicationHandler(routing, routing.policy),
@@ -117,6 +123,31 @@ async def test_events_the_service_does_not_react_to_join_the_run_of_one_save():
 
     assert len(cases_in(routing)) == 2
     assert saves == [page[-1].position]
+
+
+async def test_a_page_of_only_events_the_service_does_not_react_to_saves_nothing():
+    # Kafka delivers routing's topic whole to intake, which reacts to one type of nine. A
+    # page of the others changes nothing; a transaction would only record that it was read.
+    [first] = registrations(1)
+    unheeded = [
+        first.model_copy(update={"type": "intake.Teleported", "position": first.position + n})
+        for n in (1, 2)
+    ]
+    routing = routing_app()
+    saves = positions_saved(routing)
+    consumer = TrackingConsumer(
+        "routing",
+        ApplicationHandler(routing, routing.policy),
+        ListSubscription(
+            [feed_delivery(first, "t:0")], [feed_delivery(e, "t:0") for e in unheeded]
+        ),
+        max_attempts=1,
+    )
+    await consumer.run()
+
+    assert consumer.processed == 3
+    assert saves == [first.position]  # the registration's save; the page after it, none
+    assert len(cases_in(routing)) == 1
 
 
 async def test_a_republished_older_position_in_the_same_partition_is_skipped():
