@@ -373,8 +373,10 @@ def _up(url: str) -> bool:
 def sqlite_money(data: Path) -> MoneySeen:
     path = data / "analytics-views.sqlite"
     return MoneySeen(
-        # mode=rw: the file is analytics' to create, not the watcher's
-        lambda: sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=5),
+        # mode=rw: the file is analytics' to create, not the watcher's; closed by the main thread
+        lambda: sqlite3.connect(
+            f"file:{path}?mode=rw", uri=True, timeout=5, check_same_thread=False
+        ),
         sqlite3.OperationalError,
     )
 
