@@ -74,8 +74,8 @@ class ApplicationHandler:
             while applied < len(fresh):
                 taken, aggregates = self._run(fresh[applied:])
                 applied += len(taken)
-                if not aggregates and all(self._ignores(event) for event in taken):
-                    continue  # read, and nothing to record (see the module's docstring)
+                if all(self._ignores(event) for event in taken):
+                    continue  # unheeded: no effects, nothing to record (module docstring)
                 last = Tracking(stream, taken[-1].position)
                 if not self.app.save_tracked(last, *aggregates):
                     raise Conflict(f"{stream} moved past {last.notification_id} meanwhile")
