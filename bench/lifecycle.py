@@ -1,7 +1,8 @@
 """A complaint's whole life, on the product and on a CRUD app doing the same, in the same run.
 
-    .venv/bin/python -m bench.lifecycle [--cases 200] [--clients 10 40] [--rates 5 10 20]
-                                        [--seconds 20] [--deployments embedded postgres]
+    .venv/bin/python -m bench.lifecycle [--cases 200] [--clients 10 40] [--warmup 100]
+                                        [--rates 5 10 20] [--seconds 20]
+                                        [--deployments embedded postgres]
 
 The lifecycle: a clerk registers the complaint (intake); routing assigns it to a unit; the
 unit's handler proposes a compensation; a manager approves it; settlement opens; finance pays
@@ -15,8 +16,12 @@ The baseline (`bench/crud_lifecycle.py`) is one FastAPI + SQLAlchemy app on the 
 database kind doing the same calls: one table, the same approval thresholds, a SQL sum for
 the report; its "asynchronous" steps are visible at once (one GET each).
 
-Closed loop: C clients, each running one lifecycle after another, N lifecycles in all.
-Open loop: lifecycles started at a fixed rate whatever the answers do. Printed: lifecycles per
+Closed loop: C clients, each with its own HTTP connections, running one lifecycle after
+another, N lifecycles in all. Open loop: lifecycles started at a fixed rate whatever the
+answers do. Each system first runs W unmeasured lifecycles with the most clients
+(`--warmup`): a process just started compiles statements and fills caches at its first
+requests, and a Kafka broker just started compiles its hot paths (the JVM's JIT), so the
+first measured run would otherwise time the start-up, not the system. Printed: lifecycles per
 second and the product's ratio to the baseline; p50 and p99 of each waiting step (routed
 after registration, settlement after approval, analytics after payment) and of the whole
 lifecycle; CPU milliseconds per lifecycle of each process, from /proc, net of what the
@@ -37,7 +42,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -160,20 +165,39 @@ async def closed_loop(target: Target, cases: int, clients: int) -> tuple[float, 
         for i in counter:
             done.append(await lifecycle(http, target, i))
 
-    async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=200)) as http:
+    async with users(clients) as https:
         started = time.monotonic()
-        await asyncio.gather(*(client(http) for _ in range(clients)))
+        await asyncio.gather(*(client(http) for http in https))
         return time.monotonic() - started, done
 
 
 async def open_loop(target: Target, rate: float, seconds: float) -> tuple[float, list[dict]]:
-    async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=400)) as http:
+    async with users(OPEN_LOOP_USERS) as https:
         started, tasks = time.monotonic(), []
         for i in range(int(rate * seconds)):
             await asyncio.sleep(max(0.0, started + i / rate - time.monotonic()))
+            http = https[i % len(https)]
             tasks.append(asyncio.create_task(lifecycle(http, target, 100_000 + i)))
         done = await asyncio.gather(*tasks)
         return time.monotonic() - started, list(done)
+
+
+#: The users an open loop's lifecycles take turns with (a lifecycle started while its user's
+#: previous one still runs opens that user a second connection, as a browser tab would).
+OPEN_LOOP_USERS = 40
+
+
+@contextlib.asynccontextmanager
+async def users(count: int) -> AsyncIterator[list[httpx.AsyncClient]]:
+    """One HTTP client, with its own kept-alive connections, per user, as people at their
+    desks have: a single client shared by all would be a load generator that slows down as
+    they are added (httpx's pool looks at every connection it holds, with a system call
+    each, at every request; with 40 users waiting on three services that was most of the
+    benchmark's own CPU, and it took that CPU from the two cores the systems share)."""
+    async with contextlib.AsyncExitStack() as stack:
+        yield [
+            await stack.enter_async_context(httpx.AsyncClient(timeout=120)) for _ in range(count)
+        ]
 
 
 def cpu_seconds(pid: int) -> float:
@@ -245,7 +269,9 @@ IDLE: list[str] = []
 
 
 def run_all(target: Target, args: argparse.Namespace) -> dict[str, float]:
-    """Every load against `target`; the closed-loop rates by client count."""
+    """Every load against `target`, after the warm-up; the closed-loop rates by client count."""
+    if args.warmup:
+        asyncio.run(closed_loop(target, args.warmup, max(args.clients)))
     meter = CpuMeter(target.pids)
     idle = ", ".join(f"{name} {share * 100:.2f}" for name, share in meter.idle.items())
     IDLE.append(f"{target.label}, idle, % of one core: {idle}")
@@ -430,6 +456,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=200, help="lifecycles per closed run")
     parser.add_argument("--clients", type=int, nargs="+", default=[10, 40])
+    parser.add_argument(
+        "--warmup", type=int, default=100, help="unmeasured lifecycles before each system's runs"
+    )
     parser.add_argument(
         "--rates", type=float, nargs="*", default=[5, 10, 20], help="open runs (none: closed only)"
     )

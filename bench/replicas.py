@@ -1,7 +1,7 @@
 """The lifecycle on PostgreSQL + Kafka with one and with two replicas of every service.
 
     .venv/bin/python -m bench.replicas [--replicas 1 2] [--cases 150] [--clients 40]
-                                       [--rates 10] [--seconds 20]
+                                       [--warmup 100] [--rates 10] [--seconds 20]
 
 The same lifecycle and figures as `bench.lifecycle`, on the shape `docker-compose.yml`
 deploys: each of intake, routing, settlement and analytics runs R API processes (no relay,
@@ -64,6 +64,9 @@ def main() -> None:
     parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--cases", type=int, default=150, help="lifecycles per closed run")
     parser.add_argument("--clients", type=int, nargs="+", default=[40])
+    parser.add_argument(
+        "--warmup", type=int, default=100, help="unmeasured lifecycles before each system's runs"
+    )
     parser.add_argument("--rates", type=float, nargs="+", default=[10])
     parser.add_argument("--seconds", type=float, default=20, help="length of an open run")
     args = parser.parse_args()
