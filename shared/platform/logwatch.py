@@ -3,8 +3,9 @@
 Whoever follows the log (the HTTP feed serving a downstream consumer, the relay, the local
 projector) reads it, and when it had nothing new, waits here. Every transaction this
 process records wakes the waiters at once (`appended`, called from whichever thread
-recorded). Another process writing the same store (a second replica, a CLI command) cannot
-wake them, so a waiter also looks at the log's head every `recheck` seconds: one cheap query,
+recorded); on PostgreSQL, so does every other process's (`shared.platform.pg_wakeups`).
+Where nothing tells (SQLite written by a CLI command, a listener reconnecting), a waiter
+also looks at the log's head every `recheck` seconds: one cheap query,
 shared by all the waiters of the process, where idle polling read a page and answered an
 HTTP request several times a second.
 
@@ -55,11 +56,12 @@ class _Waiters:
                 self.head_at = loop.time()
             return self.head
 
-    def wake(self, cases: frozenset[str]) -> None:
+    def wake(self, cases: frozenset[str] | None) -> None:
+        """Wake the followers, and the readers waiting on `cases` (None: on any case)."""
         if self.changed is not None:
             self.changed.set()
             self.changed = None
-        for number in cases:
+        for number in list(self.cases) if cases is None else cases:
             changed = self.cases.pop(number, None)
             if changed is not None:
                 changed.set()
@@ -73,12 +75,13 @@ class LogWatch:
             weakref.WeakKeyDictionary()
         )
 
-    def appended(self, cases: Iterable[str] = ()) -> None:
-        """This process recorded a transaction, about these cases (any thread)."""
+    def appended(self, cases: Iterable[str] | None = ()) -> None:
+        """A transaction was recorded, about these cases (any thread); None when which cases
+        is not known, and every reader waiting on a case should look again."""
         with self._lock:
             self.generation += 1
             loops = list(self._loops.items())
-        numbers = frozenset(cases)
+        numbers = None if cases is None else frozenset(cases)
         for loop, waiters in loops:
             if not loop.is_closed():
                 loop.call_soon_threadsafe(waiters.wake, numbers)
@@ -90,6 +93,12 @@ class LogWatch:
             if waiters is None:
                 waiters = self._loops[loop] = _Waiters()
         return waiters
+
+    def waits_on_cases(self) -> bool:
+        """Whether a reader of this process waits on a case now (any thread)."""
+        with self._lock:
+            loops = list(self._loops.values())
+        return any(len(waiters.cases) for waiters in loops)
 
     def case_changed(self, number: str) -> asyncio.Event:
         """Set at the next record about the case in this process (take it before reading)."""

@@ -93,6 +93,8 @@ class ServiceRuntime:
     leased: frozenset[str] = frozenset()
     consumers: list[TrackingConsumer] = field(default_factory=list)
     publishing: Leader | None = None
+    #: On PostgreSQL: the listener turning other processes' inserts into wake-ups.
+    wakeups: PostgresWakeups | None = None
     #: Called when background work stops with an error (after it is logged). The command
     #: line stops the process with it, so that its supervisor starts a fresh one rather than
     #: the process lingering without its consumer or relay; `/ready` says so meanwhile.
@@ -135,8 +137,10 @@ class ServiceRuntime:
     async def start(self) -> None:
         """Consumers first, then the background work, which may wait on their progress."""
         s = self.settings
-        wakeups = PostgresWakeups.of(self.app) if self.app else None
-        if wakeups is not None:  # other processes' inserts wake this one's followers
+        # Other processes' inserts wake this one's followers, and an API replica's readers.
+        wakeups = PostgresWakeups.of(self.app, cases=not s.consumers_enabled) if self.app else None
+        if wakeups is not None:
+            self.wakeups = wakeups
             wakeups.start()
             self._closers.append(lambda: run_sync(wakeups.stop))
         publishing: dict[str, Callable[[], Awaitable[None]]] = {}

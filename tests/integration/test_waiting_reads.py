@@ -15,10 +15,14 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
+from services.intake.application import IntakeApplication
 from services.intake.commands import Acknowledge
 from services.intake.main import create_app as intake_service
 from shared.kernel.case_number import CaseNumber
+from shared.platform import http
+from shared.platform.eventstore import persistence_env
 from shared.platform.settings import Settings
+from tests.conftest import settings_from
 from tests.support.auth import bearer
 from tests.support.builders import clerk_meta, registration
 
@@ -96,3 +100,40 @@ def test_without_prefer_or_with_one_it_cannot_read_the_answer_is_immediate(desk)
         assert answer.status_code == 200
         assert "Preference-Applied" not in answer.headers
         assert took < 1
+
+
+def test_on_postgresql_an_api_replica_answers_its_waiting_clerk_when_a_worker_moves_the_case(
+    postgres, pg_prefix, tmp_path, monkeypatch
+):
+    """Scaled out, the replica holding the clerk's wait is not the process that records the
+    change: the worker acknowledges (as it does when routing assigns the case). Its insert
+    wakes the replica, which reads which case moved and answers the clerk then, not at its
+    next look at the log's head (made too late to matter here)."""
+    monkeypatch.setattr(http, "RECHECK_SECONDS", 60)
+    env = {
+        "COMPLAINTS_STORE": "postgres",
+        "COMPLAINTS_POSTGRES_URL": postgres.url,
+        "COMPLAINTS_DATABASE_PREFIX": pg_prefix,
+        "COMPLAINTS_DATA_DIR": str(tmp_path / "data"),
+    }
+    settings = settings_from(env, "intake", consumers_enabled=False)
+    worker = IntakeApplication(persistence_env(settings), "Asia/Shanghai")
+    try:
+        with TestClient(intake_service(settings), headers=bearer("clerk")) as replica:
+            assert replica.app.state.runtime.wakeups.listening.wait(timeout=10)
+            number = worker.register(registration(), clerk_meta()).complaint.number
+            first = replica.get(f"/complaints/{number}")
+            later(0.3, lambda: worker.change(Acknowledge(number, reply="On it."), clerk_meta()))
+
+            answer, took = timed_get(
+                replica,
+                f"/complaints/{number}",
+                Prefer="wait=30",
+                **{"If-None-Match": first.headers["ETag"]},
+            )
+    finally:
+        worker.close()
+
+    assert answer.status_code == 200
+    assert answer.json()["acknowledged_at"] is not None
+    assert 0.25 < took < 10

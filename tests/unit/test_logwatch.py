@@ -47,3 +47,26 @@ async def test_with_nothing_new_the_wait_ends_after_its_seconds():
     started = time.monotonic()
     await watch.wait(watch.generation, 0.2, 0.05, unchanged_head)
     assert 0.2 <= time.monotonic() - started < 1
+
+
+async def test_a_reader_waiting_on_a_case_is_woken_by_that_case_only():
+    watch = LogWatch()
+    acknowledged, other = watch.case_changed("2612-0001"), watch.case_changed("2612-0002")
+    assert watch.waits_on_cases()
+
+    watch.appended({"2612-0001"})
+    await asyncio.sleep(0)  # the wake is handed to the loop
+
+    assert acknowledged.is_set()
+    assert not other.is_set()
+
+
+async def test_a_record_about_cases_unknown_wakes_every_waiting_reader_to_look_again():
+    watch = LogWatch()
+    waiting = [watch.case_changed(number) for number in ("2612-0001", "2612-0002")]
+
+    watch.appended(None)  # another process recorded; which cases, the listener could not tell
+    await asyncio.sleep(0)
+
+    assert all(changed.is_set() for changed in waiting)
+    assert not watch.waits_on_cases()  # each reads its case again, and waits anew if unmoved
