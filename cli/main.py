@@ -65,14 +65,13 @@ def _use_clock_of(settings: Settings) -> None:
 
 
 def serve(service: str) -> None:
-    import uvicorn
-
+    from cli.server import serve as run_server
     from shared.platform.connections import with_header_deadline
 
     settings, app = _configured(service)
     runtime = app.state.runtime
     runtime.on_failure = lambda: os.kill(os.getpid(), signal.SIGTERM)
-    uvicorn.run(
+    started = run_server(
         app,
         http=with_header_deadline(settings.header_timeout_seconds),
         host=settings.host,
@@ -85,6 +84,8 @@ def serve(service: str) -> None:
         limit_concurrency=settings.max_connections,
         h11_max_incomplete_event_size=16 * 1024,
     )
+    if not started:
+        raise SystemExit(3)  # as uvicorn.run exits when the server could not start
     if runtime.failed:
         raise SystemExit("stopped: background work failed (see the log above)")
 
