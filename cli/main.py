@@ -73,6 +73,7 @@ def serve(service: str) -> None:
     runtime.on_failure = lambda: os.kill(os.getpid(), signal.SIGTERM)
     started = run_server(
         app,
+        runtime.stopping,
         http=with_header_deadline(settings.header_timeout_seconds),
         host=settings.host,
         port=settings.http_port,

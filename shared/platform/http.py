@@ -271,7 +271,7 @@ async def read_waiting(
             body, version = await run_sync(read)
         except NotFound as error:
             missing = error
-        left = deadline - loop.time()
+        left = 0 if watch.closing else deadline - loop.time()
         if missing is None and (f'"{version}"' != tag or left <= 0):
             response = etagged(request, body, version)
             if wait:
@@ -545,7 +545,7 @@ class _Feed:
                     continue
                 break
             left = deadline - loop.time()
-            if left <= 0:
+            if left <= 0 or self.app.watch.closing:
                 break
             await self.app.watch.wait(since, left, RECHECK_SECONDS, head)
         return Response(body, media_type="application/json")

@@ -70,6 +70,8 @@ class _Waiters:
 class LogWatch:
     def __init__(self) -> None:
         self.generation = 0
+        #: The server is stopping: requests waiting for news answer with what they have.
+        self.closing = False
         self._lock = threading.Lock()
         self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Waiters] = (
             weakref.WeakKeyDictionary()
@@ -93,6 +95,13 @@ class LogWatch:
             if waiters is None:
                 waiters = self._loops[loop] = _Waiters()
         return waiters
+
+    def close(self) -> None:
+        """The server stops taking requests: wake every waiter, and let the requests that
+        wait for news (feeds, `Prefer: wait`) answer now rather than hold the graceful
+        shutdown for up to their whole wait."""
+        self.closing = True
+        self.appended(None)
 
     def waits_on_cases(self) -> bool:
         """Whether a reader of this process waits on a case now (any thread)."""

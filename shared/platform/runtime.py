@@ -186,6 +186,11 @@ class ServiceRuntime:
         self._spawn(f"{lease}-leader", leader.run(works))
         return leader
 
+    def stopping(self) -> None:
+        """The server stops taking requests (a signal): waiting reads answer now."""
+        if self.app is not None:
+            self.app.watch.close()
+
     async def _start_kafka(self) -> None:
         from shared.platform.bus.kafka import CheckpointPublisher, KafkaPublisher, KafkaSubscription
 

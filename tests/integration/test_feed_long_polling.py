@@ -74,6 +74,18 @@ def test_with_nothing_new_the_answer_is_empty_when_the_wait_ends(feed):
     assert 1 <= took < 3
 
 
+def test_a_server_stopping_answers_its_waiting_followers_at_once_with_an_empty_page(feed):
+    """Stopped (a signal, a rolling restart), the server answers the followers it holds
+    rather than keep its graceful shutdown waiting for their whole wait; they ask again."""
+    after = head_of(feed)
+    threading.Timer(0.3, feed.app.state.runtime.stopping).start()
+
+    page, took = timed_get(feed, after=after, wait=20)
+
+    assert (page["events"], page["next_after"]) == ([], after)
+    assert 0.25 < took < 5
+
+
 def test_a_wait_beyond_the_longest_is_refused_naming_the_field(feed):
     answer = feed.get("/events", params={"after": 0, "wait": 26})
     assert answer.status_code == 422

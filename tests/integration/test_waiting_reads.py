@@ -102,6 +102,22 @@ def test_without_prefer_or_with_one_it_cannot_read_the_answer_is_immediate(desk)
         assert took < 1
 
 
+def test_a_server_stopping_answers_the_waiting_clerk_at_once_with_the_case_as_it_is(desk):
+    """A rolling restart stops the server holding the clerk's wait: the answer is the usual
+    304 now, to ask again of the next server, not a shutdown held for the whole wait."""
+    intake = desk.app.state.runtime.app
+    number = intake.register(registration(), clerk_meta()).complaint.number
+    first = desk.get(f"/complaints/{number}")
+    later(0.3, desk.app.state.runtime.stopping)
+
+    answer, took = timed_get(
+        desk, f"/complaints/{number}", Prefer="wait=20", **{"If-None-Match": first.headers["ETag"]}
+    )
+
+    assert answer.status_code == 304
+    assert 0.25 < took < 5
+
+
 def test_on_postgresql_an_api_replica_answers_its_waiting_clerk_when_a_worker_moves_the_case(
     postgres, pg_prefix, tmp_path, monkeypatch
 ):
