@@ -157,6 +157,24 @@ async def lifecycle(http: httpx.AsyncClient, target: Target, i: int) -> dict[str
     return t
 
 
+#: The users an open loop's lifecycles take turns with (a lifecycle started while its user's
+#: previous one still runs opens that user a second connection, as a browser tab would).
+OPEN_LOOP_USERS = 40
+
+
+@contextlib.asynccontextmanager
+async def users(count: int) -> AsyncIterator[list[httpx.AsyncClient]]:
+    """One HTTP client, with its own kept-alive connections, per user, as people at their
+    desks have: a single client shared by all would be a load generator that slows down as
+    they are added (httpx's pool looks at every connection it holds, with a system call
+    each, at every request; with 40 users waiting on three services that was most of the
+    benchmark's own CPU, and it took that CPU from the two cores the systems share)."""
+    async with contextlib.AsyncExitStack() as stack:
+        yield [
+            await stack.enter_async_context(httpx.AsyncClient(timeout=120)) for _ in range(count)
+        ]
+
+
 async def closed_loop(target: Target, cases: int, clients: int) -> tuple[float, list[dict]]:
     counter = iter(range(cases))
     done: list[dict] = []
@@ -180,24 +198,6 @@ async def open_loop(target: Target, rate: float, seconds: float) -> tuple[float,
             tasks.append(asyncio.create_task(lifecycle(http, target, 100_000 + i)))
         done = await asyncio.gather(*tasks)
         return time.monotonic() - started, list(done)
-
-
-#: The users an open loop's lifecycles take turns with (a lifecycle started while its user's
-#: previous one still runs opens that user a second connection, as a browser tab would).
-OPEN_LOOP_USERS = 40
-
-
-@contextlib.asynccontextmanager
-async def users(count: int) -> AsyncIterator[list[httpx.AsyncClient]]:
-    """One HTTP client, with its own kept-alive connections, per user, as people at their
-    desks have: a single client shared by all would be a load generator that slows down as
-    they are added (httpx's pool looks at every connection it holds, with a system call
-    each, at every request; with 40 users waiting on three services that was most of the
-    benchmark's own CPU, and it took that CPU from the two cores the systems share)."""
-    async with contextlib.AsyncExitStack() as stack:
-        yield [
-            await stack.enter_async_context(httpx.AsyncClient(timeout=120)) for _ in range(count)
-        ]
 
 
 def cpu_seconds(pid: int) -> float:
@@ -452,13 +452,18 @@ def on_postgres(args: argparse.Namespace) -> None:
     compare(rates, crud)
 
 
+def add_warmup(parser: argparse.ArgumentParser) -> None:
+    """`--warmup`, which `run_all` reads: unmeasured lifecycles before a system's runs."""
+    parser.add_argument(
+        "--warmup", type=int, default=100, help="unmeasured lifecycles before each system's runs"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=200, help="lifecycles per closed run")
     parser.add_argument("--clients", type=int, nargs="+", default=[10, 40])
-    parser.add_argument(
-        "--warmup", type=int, default=100, help="unmeasured lifecycles before each system's runs"
-    )
+    add_warmup(parser)
     parser.add_argument(
         "--rates", type=float, nargs="*", default=[5, 10, 20], help="open runs (none: closed only)"
     )

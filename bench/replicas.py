@@ -24,7 +24,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bench.harness import postgres_env
-from bench.lifecycle import HEADER, IDLE, Target, postgres_money, run_all, watching
+from bench.lifecycle import (
+    HEADER,
+    IDLE,
+    Target,
+    add_warmup,
+    postgres_money,
+    run_all,
+    watching,
+)
 from tests.support.infra import start_kafka, unique_prefix
 from tests.support.replicas import replicated
 
@@ -64,9 +72,7 @@ def main() -> None:
     parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--cases", type=int, default=150, help="lifecycles per closed run")
     parser.add_argument("--clients", type=int, nargs="+", default=[40])
-    parser.add_argument(
-        "--warmup", type=int, default=100, help="unmeasured lifecycles before each system's runs"
-    )
+    add_warmup(parser)
     parser.add_argument("--rates", type=float, nargs="+", default=[10])
     parser.add_argument("--seconds", type=float, default=20, help="length of an open run")
     args = parser.parse_args()

@@ -18,10 +18,26 @@ def server(stopping=lambda: None) -> Server:
     return Server(config, stopping)
 
 
+async def until(condition, seconds: float = 3) -> float:
+    """Seconds until `condition()` holds; fails after `seconds`."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    while not condition():
+        assert loop.time() - started < seconds, "not within the deadline"
+        await asyncio.sleep(0.01)
+    return loop.time() - started
+
+
+async def looking(serving: Server) -> asyncio.Task:
+    """The server's loop, started and past its first look (the Date header is set)."""
+    task = asyncio.create_task(serving.main_loop())
+    await until(lambda: serving.server_state.default_headers)
+    return task
+
+
 async def test_a_signal_to_stop_ends_the_loop_at_once_though_it_looks_once_a_second():
     serving = server()
-    looping = asyncio.create_task(serving.main_loop())
-    await asyncio.sleep(0.1)  # inside its one-second wait
+    looping = await looking(serving)  # now inside its one-second wait
     loop = asyncio.get_running_loop()
     asked = loop.time()
 
@@ -34,24 +50,22 @@ async def test_a_signal_to_stop_ends_the_loop_at_once_though_it_looks_once_a_sec
 
 async def test_left_alone_it_looks_once_a_second_and_keeps_the_date_header_current():
     serving = server()
-    looking = asyncio.create_task(serving.main_loop())
-    await asyncio.sleep(0.05)
+    looping = await looking(serving)
     first = serving.server_state.default_headers
 
-    await asyncio.sleep(1.1)
+    took = await until(lambda: serving.server_state.default_headers is not first)
 
-    assert not looking.done()
+    assert took > 0.8  # the second look, a second after the first (not a tenth)
+    assert not looping.done()
     assert first[0][0] == b"date"
-    assert serving.server_state.default_headers is not first  # refreshed at the second look
     serving.should_exit = True  # as uvicorn's own flag: seen at the next look
-    await asyncio.wait_for(looking, 2)
+    await asyncio.wait_for(looping, 2)
 
 
 async def test_stopping_is_told_before_the_requests_in_flight_are_waited_for():
     told = []
     serving = server(stopping=lambda: told.append("stopping"))
-    looping = asyncio.create_task(serving.main_loop())
-    await asyncio.sleep(0.05)
+    looping = await looking(serving)
     assert told == []
 
     serving.handle_exit(signal.SIGTERM, None)
