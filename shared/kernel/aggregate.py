@@ -1,4 +1,4 @@
-"""The base of every aggregate: event timestamps from the injectable clock.
+"""The base of every aggregate: event timestamps from the injectable clock, in order.
 
 Kept apart from the store (`shared.platform.eventstore`) so that domain modules import no
 infrastructure.
@@ -7,7 +7,7 @@ infrastructure.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from eventsourcing.domain import Aggregate, CanMutateAggregate, DecoratedFuncCaller
 from eventsourcing.utils import register_topic
@@ -18,7 +18,8 @@ A = TypeVar("A", bound=type[Aggregate])
 
 
 class ClockedAggregate(Aggregate):
-    """An aggregate whose event timestamps come from the injectable clock."""
+    """An aggregate whose event timestamps come from the injectable clock and never run
+    backward along its stream (ADR 37)."""
 
     class Event(Aggregate.Event):
         @staticmethod
@@ -27,6 +28,23 @@ class ClockedAggregate(Aggregate):
 
     class Created(Event, Aggregate.Created):
         pass
+
+    def now(self) -> datetime:
+        """The clock's time, but never before this aggregate's last step.
+
+        A wall clock can be set back (an NTP step, a virtual machine restored, a drill's
+        shift undone). A step recorded before the step it follows would read, in the case's
+        history, as if it came first; a pause resumed "before" it began would shorten its
+        deadline; a replay to a past moment would take a later step without an earlier one.
+        So the stream's time holds at its last step until the clock passes it. Domain code
+        asks the aggregate, not the clock, for "now".
+        """
+        return max(clock.now(), self.modified_on)
+
+    def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None:
+        if kwargs.get("timestamp") is None:
+            kwargs["timestamp"] = self.now()
+        super().trigger_event(event_class, **kwargs)
 
 
 def composed(aggregate: A) -> A:

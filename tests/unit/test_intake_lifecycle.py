@@ -20,10 +20,8 @@ from services.intake.commands import (
 )
 from shared.contracts.envelope import IntegrationEvent
 from shared.kernel import clock
-from shared.kernel.clock import ManualClock
 from shared.kernel.errors import Conflict, Invalid
 from tests.support.builders import TAXONOMY, clerk_meta, intake_app, registration
-from tests.support.timing import business_clock
 
 
 @pytest.fixture
@@ -59,36 +57,28 @@ def settle(app, number):
     app.save(*app.policy(event))
 
 
-def test_an_acknowledgement_within_24_hours_is_on_time_and_only_once(desk):
-    app, number = desk
-    received = app.complaint(number).received_at
-    clock.install_clock(ManualClock(received + timedelta(hours=23)))
-    try:
-        app.change(Acknowledge(number, reply="We are on it."), clerk_meta())
-        [event] = [
-            e
-            for e in app.events.get(app.complaint(number).id)
-            if type(e).__name__ == "Acknowledged"
-        ]
-        assert event.on_time
-        refused(app, Acknowledge(number, reply="again"))
-    finally:
-        clock.install_clock(business_clock())
-
-
-def test_a_late_acknowledgement_is_recorded_as_late():
-    app = intake_app()
-    number = app.register(registration(), clerk_meta()).complaint.number
-    received = app.complaint(number).received_at
-    clock.install_clock(ManualClock(received + timedelta(hours=25)))
-    try:
-        app.change(Acknowledge(number, reply="Sorry for the wait."), clerk_meta())
-    finally:
-        clock.install_clock(business_clock())
+def acknowledged(app, number):
     [event] = [
         e for e in app.events.get(app.complaint(number).id) if type(e).__name__ == "Acknowledged"
     ]
-    assert not event.on_time
+    return event
+
+
+def test_an_acknowledgement_within_24_hours_is_on_time_and_only_once(time_machine):
+    app = intake_app()
+    number = app.register(registration(), clerk_meta()).complaint.number
+    time_machine.set(app.complaint(number).received_at + timedelta(hours=23))
+    app.change(Acknowledge(number, reply="We are on it."), clerk_meta())
+    assert acknowledged(app, number).on_time
+    refused(app, Acknowledge(number, reply="again"))
+
+
+def test_a_late_acknowledgement_is_recorded_as_late(time_machine):
+    app = intake_app()
+    number = app.register(registration(), clerk_meta()).complaint.number
+    time_machine.set(app.complaint(number).received_at + timedelta(hours=25))
+    app.change(Acknowledge(number, reply="Sorry for the wait."), clerk_meta())
+    assert not acknowledged(app, number).on_time
 
 
 def test_not_valid_needs_the_explained_reply_and_closes_the_complaint(desk):

@@ -10,7 +10,6 @@ from eventsourcing.domain import event
 
 from services.intake.domain.codes import CLASSIFICATION_SCHEMES, CLOSED, Status
 from services.intake.taxonomy import Taxonomy
-from shared.kernel import clock
 from shared.kernel.aggregate import ClockedAggregate
 from shared.kernel.case_number import aggregate_id
 from shared.kernel.errors import Conflict, Forbidden, Invalid, NotFound
@@ -132,7 +131,7 @@ class Complaint(ClockedAggregate):
         if self.acknowledged_at is not None:
             raise Conflict(f"complaint {self.number} was acknowledged already")
         self._check_open("acknowledge")
-        now = clock.now()
+        now = self.now()
         on_time = self.acknowledge_due is None or now <= self.acknowledge_due
         self._acknowledged(reply=reply, acknowledged_at=now, on_time=on_time, meta=meta)
 

@@ -12,7 +12,6 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from services.notifications.domain.codes import PENDING, Audience, Channel, Status
-from shared.kernel import clock
 from shared.kernel.aggregate import ClockedAggregate
 from shared.kernel.case_number import aggregate_id
 from shared.kernel.errors import Conflict
@@ -144,7 +143,7 @@ class Delivery(ClockedAggregate):
         if not self.pending:
             return
         attempt = self.attempts + 1
-        retry_at = clock.now() + backoff.delay(attempt)
+        retry_at = self.now() + backoff.delay(attempt)
         error = error[:500]
         if retry_at > self.give_up_at:
             reason = f"gave up after {attempt} attempts: {error}"
@@ -222,7 +221,7 @@ class Delivery(ClockedAggregate):
                 field="delivery",
                 rule="pending",
             )
-        now = clock.now()
+        now = self.now()
         self._requeued(not_before=now, give_up_at=now + window, meta=meta)
 
     class Requeued(ClockedAggregate.Event):

@@ -9,7 +9,6 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
-from shared.kernel import clock
 from shared.kernel.aggregate import ClockedAggregate
 from shared.kernel.case_number import aggregate_id
 from shared.kernel.errors import Invalid, NotFound
@@ -97,7 +96,7 @@ class Webhooks(ClockedAggregate):
             event_types=event_types,
             description=description,
             secret=secret,
-            created_at=clock.now(),
+            created_at=self.now(),
             meta=meta,
         )
 

@@ -13,7 +13,6 @@ from services.routing.domain.assignment import Assignment
 from services.routing.domain.deadline import Clock
 from services.routing.domain.state import LADDER, at, iso
 from shared.contracts.routing import StopCause
-from shared.kernel import clock
 from shared.kernel.aggregate import ClockedAggregate
 from shared.kernel.errors import Conflict, Invalid
 from shared.kernel.meta import Meta
@@ -71,7 +70,7 @@ class Clocks(Assignment):
     def pause_clock(self, name: str, reason: str, meta: Meta) -> None:
         if self._running(name).paused:
             raise Conflict(f"clock {name!r} is paused already")
-        self._clock_paused(clock=name, at=clock.now(), reason=reason, meta=meta)
+        self._clock_paused(clock=name, at=self.now(), reason=reason, meta=meta)
 
     class ClockPaused(ClockedAggregate.Event):
         clock: str
@@ -87,7 +86,7 @@ class Clocks(Assignment):
         state = self._running(name)
         if not state.paused:
             raise Conflict(f"clock {name!r} is not paused")
-        now = clock.now()
+        now = self.now()
         due, timers = state.shifted_by_pause(now)
         self._clock_resumed(
             clock=name, at=now, due=due, timers=_texts(timers), reason=reason, meta=meta
@@ -191,7 +190,7 @@ class Clocks(Assignment):
         state = self.clocks.get(name)
         if state is None or state.stopped:
             return
-        at = at or clock.now()
+        at = at or self.now()
         self._clock_stopped(
             clock=name, at=at, met=at <= state.due, reason=reason, cause=cause, meta=meta
         )

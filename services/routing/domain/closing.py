@@ -11,7 +11,6 @@ from eventsourcing.domain import event
 from services.routing.domain.clocks import Clocks
 from services.routing.domain.state import ACTIVE, CaseStatus
 from shared.contracts.routing import StopCause
-from shared.kernel import clock
 from shared.kernel.aggregate import ClockedAggregate
 from shared.kernel.errors import Conflict
 from shared.kernel.meta import Meta
@@ -64,7 +63,7 @@ class Closing(Clocks):
     def close(self, meta: Meta) -> None:
         if self.status not in ACTIVE:
             raise Conflict(f"case {self.number} is {self.status}; cannot close it")
-        missing = self.missing_to_close(clock.now())
+        missing = self.missing_to_close(self.now())
         if missing:
             raise Conflict(
                 "the case cannot close: " + "; ".join(m["message"] for m in missing), errors=missing

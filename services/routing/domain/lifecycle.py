@@ -11,7 +11,6 @@ from services.routing.deadlines import DeadlinePolicy
 from services.routing.domain.closing import Closing
 from services.routing.domain.state import CaseStatus, iso
 from shared.contracts.routing import StopCause
-from shared.kernel import clock
 from shared.kernel.aggregate import ClockedAggregate
 from shared.kernel.meta import Meta
 
@@ -49,7 +48,7 @@ class Lifecycle(Closing):
             or (self.status == CaseStatus.proposed and self.approvals)
         ):
             return False
-        now = at or clock.now()
+        now = at or self.now()
         self._settled(at=now, meta=meta)
         window = policy.confirmation_window.as_timedelta()
         self._clock_started(
@@ -94,7 +93,7 @@ class Lifecycle(Closing):
         """A new handling cycle from the moment the customer rejected the outcome (`at`)."""
         self._stop_all(meta, StopCause.reopened, at)
         self._reopened(cycle=cycle, reason=reason, meta=meta)
-        now = at or clock.now()
+        now = at or self.now()
         for name in ("unit_conclusion", "investigation_report", "close"):
             due = policy.due(name, now, self.severity, self.unit or "", self.foreign)
             self._start_clock(name, now, due, policy, meta)
