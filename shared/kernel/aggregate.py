@@ -35,7 +35,7 @@ class ClockedAggregate(Aggregate):
         A wall clock can be set back (an NTP step, a virtual machine restored, a drill's
         shift undone). A step recorded before the step it follows would read, in the case's
         history, as if it came first; a pause resumed "before" it began would shorten its
-        deadline; a replay to a past moment would take a later step without an earlier one.
+        deadline; a replay up to a past moment would see a step without the one before it.
         So the stream's time holds at its last step until the clock passes it. Domain code
         asks the aggregate, not the clock, for "now".
         """

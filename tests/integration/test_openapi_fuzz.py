@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.support.access_matrix import ALLOWED, bound_to_own_case
 from tests.support.auth import bearer
-from tests.support.builders import service_app
+from tests.support.builders import lifespan_run_by_the_test_client, service_app
 
 EXAMPLES_PER_OPERATION = 25
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
@@ -57,7 +57,9 @@ def test_generated_requests_get_no_server_error_and_answers_fit_the_schema(servi
     app = service_app(service, tmp_path, request_timeout_seconds=2)
     failures: list[str] = []
     with TestClient(app):
-        schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+        schema = schemathesis.openapi.from_asgi(
+            "/openapi.json", lifespan_run_by_the_test_client(app)
+        )
         for result in schema.get_all_operations():
             operation = result.ok()
             label = f"{operation.method.upper()} {operation.path}"

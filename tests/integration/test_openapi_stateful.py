@@ -36,7 +36,13 @@ from shared.platform.outbox import OutboxReader
 from tests.integration.test_openapi_fuzz import CHECKS
 from tests.support.access_matrix import ALLOWED, ROLES
 from tests.support.auth import bearer
-from tests.support.builders import clerk_meta, intake_app, registration, service_app
+from tests.support.builders import (
+    clerk_meta,
+    intake_app,
+    lifespan_run_by_the_test_client,
+    registration,
+    service_app,
+)
 from tests.support.settlement_story import approval
 from tests.support.timing import business_clock
 
@@ -99,7 +105,9 @@ class Run:
 
 def machine(service: str, client, run: Run):
     """The schema's state machine, calling as the run's role, on the cases the world holds."""
-    schema = schemathesis.openapi.from_asgi("/openapi.json", client.app)
+    schema = schemathesis.openapi.from_asgi(
+        "/openapi.json", lifespan_run_by_the_test_client(client.app)
+    )
     schema = schema.include(name=operations_of(service, run.role))
     headers = bearer(run.role, f"stateful-{run.role}")
     known: list[str] = ["2611-0001"] if run.role == "customer" else ["2611-0001", "2611-0002"]

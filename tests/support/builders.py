@@ -63,6 +63,26 @@ def clerk_meta() -> dict[str, Any]:
     return command_meta(CLERK)
 
 
+def lifespan_run_by_the_test_client(app: FastAPI) -> Any:
+    """`app` for schemathesis, whose ASGI transport runs the app's lifespan itself, on a
+    thread of its own, until the test ends: where a `TestClient` already runs it, that was a
+    second start of the same runtime, and its stop at each test's teardown waited out a
+    close bounded at 10 s. The lifespan's messages are answered here; requests go on to the
+    app the test client started."""
+
+    async def asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            await app(scope, receive, send)
+            return
+        while True:
+            message = await receive()
+            await send({"type": f"{message['type']}.complete"})
+            if message["type"] == "lifespan.shutdown":
+                return
+
+    return asgi
+
+
 def service_app(service: str, folder: Path, **settings: Any) -> FastAPI:
     """A service's whole HTTP app on SQLite in `folder`, consumers off and unlimited rate:
     for tests that drive it in-process (schemathesis, the access matrix)."""

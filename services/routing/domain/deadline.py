@@ -57,8 +57,8 @@ class Clock:
         return [t for t in TIMERS if t not in self.fired and self.timers[t] <= now]
 
     def shifted_by_pause(self, now: datetime) -> tuple[datetime, dict[str, datetime]]:
-        """The due time and timers after resuming at `now`: moved by the time paused, which
-        is never less than none (a pause recorded by a clock that was later set back)."""
+        """The due time and timers after resuming at `now`: moved by the time paused, and
+        never moved earlier (a pause stamped by a clock that was set back since)."""
         assert self.paused_at is not None
         shift: timedelta = max(now - self.paused_at, timedelta(0))
         return self.due + shift, {k: v + shift for k, v in self.timers.items()}
