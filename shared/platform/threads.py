@@ -35,7 +35,13 @@ DRAIN_SECONDS = 30
 
 
 async def drain() -> None:
-    """Wait for blocking calls still running in worker threads."""
-    pending = [f for f in _in_flight if not f.done()]
+    """Wait for this event loop's blocking calls still running in worker threads.
+
+    Only this loop's: where one process runs several services, each on a loop of its own
+    (in-process tests do), a future of another loop completes on that loop's thread and
+    would never wake this one, whose wait then lasted its whole `DRAIN_SECONDS`.
+    """
+    loop = asyncio.get_running_loop()
+    pending = [f for f in _in_flight if not f.done() and f.get_loop() is loop]
     if pending:
         await asyncio.wait(pending, timeout=DRAIN_SECONDS)

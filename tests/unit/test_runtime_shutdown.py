@@ -7,11 +7,13 @@ finish in time is left to the process's exit (every effect is tracked, so nothin
 """
 
 import asyncio
+import threading
 import time
 
 from shared.platform import runtime as runtime_module
 from shared.platform.runtime import ServiceRuntime
 from shared.platform.settings import Settings
+from shared.platform.threads import drain, run_sync
 
 
 async def test_a_consumer_that_will_not_close_and_work_that_will_not_stop_do_not_hold_shutdown(
@@ -48,3 +50,23 @@ async def test_a_consumer_that_will_not_close_and_work_that_will_not_stop_do_not
     assert closed == ["producer"]  # closers after the stuck one still ran
     unstuck.set()
     await asyncio.sleep(0.01)
+
+
+def test_a_service_stopping_does_not_wait_for_another_loops_calls_in_worker_threads():
+    """Several services in one process, each on a loop of its own (as in-process tests run
+    them): one's shutdown drains its own blocking calls, not those of a neighbour, whose
+    completion would never wake it."""
+    release = threading.Event()
+    neighbour = asyncio.new_event_loop()
+    threading.Thread(target=neighbour.run_forever, daemon=True).start()
+    in_flight = asyncio.run_coroutine_threadsafe(run_sync(release.wait, 5), neighbour)
+    # Scheduled after it on the neighbour's loop: once this ran, the call is in flight.
+    asyncio.run_coroutine_threadsafe(asyncio.sleep(0), neighbour).result(timeout=5)
+    try:
+        started = time.monotonic()
+        asyncio.run(asyncio.wait_for(drain(), 2))
+        assert time.monotonic() - started < 0.5
+    finally:
+        release.set()
+        in_flight.result(timeout=5)
+        neighbour.call_soon_threadsafe(neighbour.stop)
