@@ -1,7 +1,7 @@
 """One complaint followed through all four services in one trace.
 
-The four services run in this process (uvicorn in threads, talking over real HTTP feeds) so
-that one in-memory span exporter sees all their spans. A registration sent with a
+The four services run in this process (the product's server in threads, talking over real
+HTTP feeds) so that one in-memory span exporter sees all their spans. A registration sent with a
 `traceparent` is found again as spans of intake (the request), and of routing, settlement
 and analytics (consuming what it caused), all under the same trace id — which is also the
 complaint's correlation id in every stored event.
@@ -18,6 +18,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from cli.server import Server
 from shared.platform.settings import ServiceName, Settings
 from tests.support.auth import bearer
 from tests.support.infra import free_port
@@ -47,14 +48,10 @@ def four_services(tmp_path_factory):
             evidence_dir=data / "evidence",
             **{k: v for k, v in urls.items() if k != "analytics_url"},
         )
-        server = uvicorn.Server(
-            uvicorn.Config(
-                module.create_app(settings),
-                host="127.0.0.1",
-                port=port,
-                log_config=None,
-                lifespan="on",
-            )
+        app = module.create_app(settings)
+        server = Server(
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"),
+            app.state.runtime.stopping,
         )
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
