@@ -1,12 +1,17 @@
 """A wall clock set back (an NTP step, a restored virtual machine, a drill's shift undone):
-a case's steps stay in order in time, and no deadline gets shorter (ADR 37)."""
+a case's steps stay in order in time, no deadline gets shorter, and no retry waits for the
+clock to catch up (ADR 37)."""
 
 from datetime import timedelta
 
 from services.intake.commands import Acknowledge, Judge
+from services.intake.contracts import to_integration as intake_contract
+from services.notifications.application import Outcome
+from services.notifications.domain import Backoff
 from services.routing.commands import PauseClock, ResumeClock
 from shared.kernel.case_number import aggregate_id
 from tests.support.builders import clerk_meta, intake_app, registration
+from tests.support.notifications_story import notifications_app, plan_all
 from tests.support.routing_story import HANDLER, opened
 from tests.support.timing import RECEIVED
 
@@ -46,3 +51,23 @@ def test_a_pause_resumed_after_the_clock_went_back_does_not_shorten_the_deadline
     routing.change(ResumeClock(number, name="close", reason="samples arrived"), HANDLER)
 
     assert routing.case(number).clocks["close"].due == due
+
+
+def test_a_delivery_that_failed_after_the_clock_went_back_is_retried_after_its_backoff(
+    time_machine,
+):
+    """A retry is a schedule the dispatcher compares with the wall clock: taken from it,
+    not from the delivery's held time, or a clock set back an hour delays it an hour."""
+    notifications = notifications_app()
+    notifications.backoff = Backoff(timedelta(seconds=10), timedelta(minutes=5), timedelta(days=1))
+    desk = intake_app()
+    complainant = {"name": "Li", "type": "consumer", "contact": "li@example.com"}
+    desk.register(registration(complainant=complainant), clerk_meta())
+    [delivery] = plan_all(notifications, (desk, "intake", intake_contract))
+    queued_at = time_machine.now()
+
+    time_machine.set(queued_at - timedelta(hours=1))
+    notifications.record(delivery.id, Outcome(False, 503, "busy"))
+
+    retry_at = notifications.delivery(delivery.id).due_at
+    assert retry_at <= time_machine.now() + timedelta(seconds=10)

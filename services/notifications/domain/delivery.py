@@ -12,6 +12,7 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from services.notifications.domain.codes import PENDING, Audience, Channel, Status
+from shared.kernel import clock
 from shared.kernel.aggregate import ClockedAggregate
 from shared.kernel.case_number import aggregate_id
 from shared.kernel.errors import Conflict
@@ -143,7 +144,9 @@ class Delivery(ClockedAggregate):
         if not self.pending:
             return
         attempt = self.attempts + 1
-        retry_at = self.now() + backoff.delay(attempt)
+        # Compared with the wall clock by the dispatcher, so taken from it, not from the
+        # stream's time (which a clock set back holds ahead of the wall clock; ADR 37).
+        retry_at = clock.now() + backoff.delay(attempt)
         error = error[:500]
         if retry_at > self.give_up_at:
             reason = f"gave up after {attempt} attempts: {error}"
@@ -221,7 +224,7 @@ class Delivery(ClockedAggregate):
                 field="delivery",
                 rule="pending",
             )
-        now = self.now()
+        now = clock.now()  # a schedule, like `retry_at` above
         self._requeued(not_before=now, give_up_at=now + window, meta=meta)
 
     class Requeued(ClockedAggregate.Event):
