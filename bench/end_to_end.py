@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.harness import production_env
+from bench.harness import production_env, users
 from bench.intake_registration import complaint
 from tests.support.auth import bearer
 from tests.support.processes import ServiceProcesses
@@ -39,10 +39,10 @@ async def register(url: str, total: int, concurrency: int, acked: dict[str, floa
             answer.raise_for_status()
             acked[answer.json()["number"]] = time.monotonic()
 
-    async with httpx.AsyncClient(
-        base_url=url, timeout=60, headers=bearer("clerk", "bench-clerk")
-    ) as http:
-        await asyncio.gather(*(client(http) for _ in range(concurrency)))
+    async with users(
+        concurrency, base_url=url, timeout=60, headers=bearer("clerk", "bench-clerk")
+    ) as https:
+        await asyncio.gather(*(client(http) for http in https))
 
 
 def watch(query, seen: dict[str, float], total: int, stop: threading.Event) -> None:

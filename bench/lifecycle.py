@@ -42,14 +42,14 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench.harness import production_env
+from bench.harness import production_env, users
 from tests.support.auth import bearer
 from tests.support.infra import ROOT, free_port
 from tests.support.processes import CORE, ServiceProcesses
@@ -162,19 +162,6 @@ async def lifecycle(http: httpx.AsyncClient, target: Target, i: int) -> dict[str
 OPEN_LOOP_USERS = 40
 
 
-@contextlib.asynccontextmanager
-async def users(count: int) -> AsyncIterator[list[httpx.AsyncClient]]:
-    """One HTTP client, with its own kept-alive connections, per user, as people at their
-    desks have: a single client shared by all would be a load generator that slows down as
-    they are added (httpx's pool looks at every connection it holds, with a system call
-    each, at every request; with 40 users waiting on three services that was most of the
-    benchmark's own CPU, and it took that CPU from the two cores the systems share)."""
-    async with contextlib.AsyncExitStack() as stack:
-        yield [
-            await stack.enter_async_context(httpx.AsyncClient(timeout=120)) for _ in range(count)
-        ]
-
-
 async def closed_loop(target: Target, cases: int, clients: int) -> tuple[float, list[dict]]:
     counter = iter(range(cases))
     done: list[dict] = []
@@ -183,14 +170,14 @@ async def closed_loop(target: Target, cases: int, clients: int) -> tuple[float, 
         for i in counter:
             done.append(await lifecycle(http, target, i))
 
-    async with users(clients) as https:
+    async with users(clients, timeout=120) as https:
         started = time.monotonic()
         await asyncio.gather(*(client(http) for http in https))
         return time.monotonic() - started, done
 
 
 async def open_loop(target: Target, rate: float, seconds: float) -> tuple[float, list[dict]]:
-    async with users(OPEN_LOOP_USERS) as https:
+    async with users(OPEN_LOOP_USERS, timeout=120) as https:
         started, tasks = time.monotonic(), []
         for i in range(int(rate * seconds)):
             await asyncio.sleep(max(0.0, started + i / rate - time.monotonic()))
