@@ -13,18 +13,11 @@ import httpx
 import pytest
 
 from tests.support.auth import bearer
+from tests.support.http_story import call, registered_and_opened
 from tests.support.timing import clock_env
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
-
-COMPLAINT = {
-    "channel": "phone",
-    "nature": "quality",
-    "complainant": {"name": "Zhang San", "customer_id": "C-1001"},
-    "problem": {"what": "cracked housing", "where": "on delivery"},
-    "description": "cracked housing",
-}
 
 
 def when(text: str) -> datetime:
@@ -35,24 +28,14 @@ def test_a_step_taken_after_the_clock_went_back_is_not_recorded_before_the_one_i
     system,
 ):
     intake, routing = system.url("intake"), system.url("routing")
-    registered = httpx.post(
-        f"{intake}/complaints", json=COMPLAINT, headers=bearer("clerk"), timeout=10
-    ).json()
+    registered = registered_and_opened(intake, routing)
     number = registered["number"]
-    wait_until(
-        lambda: httpx.get(f"{routing}/cases/{number}", headers=bearer("auditor")).is_success,
-        what="case opened",
-    )
 
     system.kill("intake")
     an_hour_back = clock_env(-timedelta(hours=1))["COMPLAINTS_CLOCK_SHIFT_SECONDS"]
     system.start("intake", clock_shift_seconds=an_hour_back)
-    acknowledged = httpx.post(
-        f"{intake}/complaints/{number}/acknowledgement",
-        json={"reply": "We are on it."},
-        headers=bearer("clerk"),
-        timeout=10,
-    ).json()
+    reply = {"reply": "We are on it."}
+    acknowledged = call("POST", f"{intake}/complaints/{number}/acknowledgement", "clerk", reply)
     assert when(acknowledged["acknowledged_at"]) >= when(registered["received_at"])
 
     page = httpx.get(f"{intake}/events?limit=1000", headers=bearer("auditor"), timeout=5).json()

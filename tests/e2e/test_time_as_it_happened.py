@@ -17,19 +17,13 @@ import pytest
 
 from shared.kernel import clock
 from tests.support.auth import bearer
+from tests.support.http_story import registered_and_opened
 from tests.support.infra import topic_events
 from tests.support.timing import clock_env
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
-COMPLAINT = {
-    "channel": "phone",
-    "nature": "quality",
-    "complainant": {"name": "Zhang San", "customer_id": "C-1001"},
-    "problem": {"what": "cracked housing", "where": "on delivery"},
-    "description": "cracked housing",
-}
 LATER = timedelta(days=2)
 
 
@@ -40,14 +34,7 @@ def routing_events(url: str, number: str) -> list[dict]:
 
 def test_an_on_time_step_stays_on_time_when_routing_catches_up_late(system):
     intake, routing = system.url("intake"), system.url("routing")
-    registered = httpx.post(
-        f"{intake}/complaints", json=COMPLAINT, headers=bearer("clerk"), timeout=10
-    ).json()
-    number = registered["number"]
-    wait_until(
-        lambda: httpx.get(f"{routing}/cases/{number}", headers=bearer("auditor")).is_success,
-        what="case opened",
-    )
+    number = registered_and_opened(intake, routing)["number"]
     system.kill("routing")
     system.kill("analytics")
 
@@ -104,13 +91,7 @@ def test_an_on_time_step_stays_on_time_when_routing_catches_up_late(system):
 
 def test_late_steps_are_escalated_once_and_reviewed_once_after_closing_across_a_restart(system):
     intake, routing = system.url("intake"), system.url("routing")
-    number = httpx.post(
-        f"{intake}/complaints", json=COMPLAINT, headers=bearer("clerk"), timeout=10
-    ).json()["number"]
-    wait_until(
-        lambda: httpx.get(f"{routing}/cases/{number}", headers=bearer("auditor")).is_success,
-        what="case opened",
-    )
+    number = registered_and_opened(intake, routing)["number"]
     three_weeks_on = clock_env(timedelta(days=21))["COMPLAINTS_CLOCK_SHIFT_SECONDS"]
     for service in ("intake", "routing"):  # three weeks pass: every clock is overdue
         system.kill(service)

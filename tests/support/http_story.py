@@ -10,6 +10,13 @@ import httpx
 from tests.support.auth import bearer
 from tests.support.waiting import wait_until
 
+COMPLAINT = {
+    "channel": "phone",
+    "nature": "quality",
+    "complainant": {"name": "Zhang San", "customer_id": "C-1001"},
+    "problem": {"what": "cracked housing", "where": "on delivery"},
+    "description": "cracked housing",
+}
 INVESTIGATION = {
     "problem": {"what": "solder bridges", "where": "J3"},
     "five_whys": ["bridges", "paste too thick", "stencil worn"],
@@ -70,3 +77,10 @@ def settled_and_ready_to_close(urls: dict[str, str], number: str, quantity: int)
         {"satisfaction": 4},
     )
     seen(f"{case}/closing-gate", lambda g: g["can_close"])
+
+
+def registered_and_opened(intake: str, routing: str) -> dict:
+    """A complaint registered at the desk, once routing has opened its case: intake's answer."""
+    registered = call("POST", f"{intake}/complaints", "clerk", COMPLAINT)
+    seen(f"{routing}/cases/{registered['number']}", lambda _: True)
+    return registered
