@@ -29,7 +29,7 @@ class Server(uvicorn.Server):
     _loop: asyncio.AbstractEventLoop | None = None
     _stop_asked: asyncio.Event | None = None
 
-    def __init__(self, config: uvicorn.Config, stopping: Callable[[], None] = lambda: None):
+    def __init__(self, config: uvicorn.Config, stopping: Callable[[], None]) -> None:
         super().__init__(config)
         #: Told when the server stops taking requests, before it waits for those in flight:
         #: requests waiting for news (a follower's feed, `Prefer: wait`) answer then, instead

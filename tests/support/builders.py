@@ -65,10 +65,10 @@ def clerk_meta() -> dict[str, Any]:
 
 def lifespan_run_by_the_test_client(app: FastAPI) -> Any:
     """`app` for schemathesis, whose ASGI transport runs the app's lifespan itself, on a
-    thread of its own, until the test ends: where a `TestClient` already runs it, that was a
-    second start of the same runtime, and its stop at each test's teardown waited out a
-    close bounded at 10 s. The lifespan's messages are answered here; requests go on to the
-    app the test client started."""
+    loop of its own, until the test ends: where a `TestClient` already runs it, that was a
+    second start of the same runtime (a second set of its background work), stopped at each
+    test's teardown from that other loop, 10 s a test. The lifespan's messages are answered
+    here; requests go on to the app the test client started."""
 
     async def asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "lifespan":
