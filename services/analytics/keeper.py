@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,20 +31,13 @@ log = logging.getLogger(__name__)
 HEADLINE = ("received", "closed", "open_at_month_end", "valid_rate")
 
 
+@dataclass(eq=False)
 class ReportKeeper:
-    def __init__(
-        self,
-        engine: AsyncEngine,
-        events: AnalyticsApplication,
-        zone: ZoneInfo,
-        final_day: int,
-        interval_seconds: float,
-    ) -> None:
-        self.engine = engine
-        self.events = events
-        self.zone = zone
-        self.final_day = final_day
-        self.interval_seconds = interval_seconds
+    engine: AsyncEngine
+    events: AnalyticsApplication
+    zone: ZoneInfo
+    final_day: int
+    interval_seconds: float
 
     async def keep(self) -> dict[str, Any]:
         """Store the report versions now due, then publish them; what this call stored."""

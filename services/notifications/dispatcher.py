@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -40,28 +41,19 @@ log = logging.getLogger(__name__)
 SHORTEST_WAIT = 0.2
 
 
+@dataclass(eq=False)
 class Dispatcher:
-    def __init__(
-        self,
-        app: NotificationsApplication,
-        engine: AsyncEngine,
-        projector: LocalProjector,
-        channels: dict[ChannelName, Channel],
-        timeout: float,
-        concurrency: int,
-        per_recipient: int,
-    ) -> None:
-        self.app = app
-        self.engine = engine
-        self.projector = projector
-        self.channels = channels
-        self.timeout = timeout
-        self.concurrency = concurrency
-        self.per_recipient = per_recipient
-        self.in_flight: dict[str, asyncio.Task[None]] = {}
-        self.holding: Counter[str] = Counter()
-        #: Attempts by channel and outcome, for the metrics.
-        self.attempted: Counter[tuple[str, str]] = Counter()
+    app: NotificationsApplication
+    engine: AsyncEngine
+    projector: LocalProjector
+    channels: dict[ChannelName, Channel]
+    timeout: float
+    concurrency: int
+    per_recipient: int
+    in_flight: dict[str, asyncio.Task[None]] = field(default_factory=dict, init=False)
+    holding: Counter[str] = field(default_factory=Counter, init=False)
+    #: Attempts by channel and outcome, for the metrics.
+    attempted: Counter[tuple[str, str]] = field(default_factory=Counter, init=False)
 
     async def tick(self) -> int:
         """Start an attempt for each due delivery there is room for; how many started."""

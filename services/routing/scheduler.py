@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -39,25 +39,18 @@ class TickReport:
     seconds: float
 
 
+@dataclass(eq=False)
 class Scheduler:
-    def __init__(
-        self,
-        app: RoutingApplication,
-        engine: AsyncEngine,
-        projector: LocalProjector,
-        interval: float,
-        upstream_caught_up: Callable[[], bool] = lambda: True,
-    ) -> None:
-        self.app = app
-        self.engine = engine
-        self.projector = projector
-        self.interval = interval
-        self.upstream_caught_up = upstream_caught_up
-        #: What the last full tick saw: this process's log generation, when the next timer
-        #: falls due, and when (monotonic) it ran.
-        self._seen_generation = -1
-        self._next_due: datetime | None = None
-        self._full_at = float("-inf")
+    app: RoutingApplication
+    engine: AsyncEngine
+    projector: LocalProjector
+    interval: float
+    upstream_caught_up: Callable[[], bool] = lambda: True
+    #: What the last full tick saw: this process's log generation, when the next timer
+    #: falls due, and when (monotonic) it ran.
+    _seen_generation: int = field(default=-1, init=False)
+    _next_due: datetime | None = field(default=None, init=False)
+    _full_at: float = field(default=float("-inf"), init=False)
 
     def quiet(self) -> bool:
         """Nothing recorded since the last full tick and no timer due yet: skip the store.
