@@ -12,12 +12,24 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi.encoders import jsonable_encoder
-from sqlalchemy import JSON, BigInteger, Column, DateTime, MetaData, String, Table, select
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -163,21 +175,37 @@ def dialect_insert(dialect: str) -> Callable[[Table], Any]:
     return (postgresql if dialect == "postgresql" else sqlite).insert
 
 
+@dataclass(frozen=True)
+class _TrackingStatements:
+    advance: Any
+    position: Any
+
+
+@cache
+def _tracking_statements(dialect: str, table: Table) -> _TrackingStatements:
+    """Built once per dialect and table: every consumed page runs both, and building and
+    cache-keying them per page cost 5-7% of a projecting service's CPU (py-spy)."""
+    insert = dialect_insert(dialect)(table)
+    return _TrackingStatements(
+        advance=insert.on_conflict_do_update(
+            index_elements=[table.c.stream],
+            set_={"position": insert.excluded.position},
+            where=table.c.position < insert.excluded.position,
+        ).returning(table.c.position),
+        position=select(table.c.position).where(table.c.stream == bindparam("stream")),
+    )
+
+
 async def advance_tracking(conn: AsyncConnection, table: Table, stream: str, position: int) -> bool:
     """Move the stream's position forward; False when `position` was already recorded."""
-    statement = upsert(conn, table).values(stream=stream, position=position)
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.stream],
-        set_={"position": statement.excluded.position},
-        where=table.c.position < statement.excluded.position,
-    ).returning(table.c.position)
-    return (await conn.execute(statement)).first() is not None
+    statement = _tracking_statements(conn.dialect.name, table).advance
+    moved = await conn.execute(statement, {"stream": stream, "position": position})
+    return moved.first() is not None
 
 
 async def tracked_position(conn: AsyncConnection, table: Table, stream: str) -> int | None:
-    return (
-        await conn.execute(select(table.c.position).where(table.c.stream == stream))
-    ).scalar_one_or_none()
+    statement = _tracking_statements(conn.dialect.name, table).position
+    return (await conn.execute(statement, {"stream": stream})).scalar_one_or_none()
 
 
 #: Projects a page of domain events, in log order, inside the page's transaction.
