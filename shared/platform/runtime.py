@@ -171,7 +171,7 @@ class ServiceRuntime:
                 )
                 self._consume(f"{s.service.value}<-{upstream.value}", subscription)
         if publishing:  # one publisher of the log at a time, however many replicas
-            self.publishing = self._lead("the relay", "relay", publishing)
+            self.publishing = self._lead("publishing", "relay", publishing)
         for name, work in self.background.items():
             if name in self.leased:
                 self._lead(name, name, {name: work})

@@ -21,7 +21,7 @@ from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.faults
 
-LEADS = "this process leads the relay"
+LEADS = "this process leads publishing"
 
 
 def leader(processes, workers) -> str | None:

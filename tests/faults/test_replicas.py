@@ -34,7 +34,7 @@ from tests.support.waiting import wait_until
 pytestmark = pytest.mark.faults
 
 REPLICAS = 2
-LEADS_THE_RELAY = "this process leads the relay"
+LEADS_PUBLISHING = "this process leads publishing"
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,7 @@ def services(production_env, kafka_cluster, tmp_path):
 
 def relay_leader(processes: ServiceProcesses, service: str) -> str | None:
     workers = [n for n in processes.processes if n.startswith(f"{service}-worker-")]
-    return next((w for w in workers if LEADS_THE_RELAY in processes.log(w)), None)
+    return next((w for w in workers if LEADS_PUBLISHING in processes.log(w)), None)
 
 
 @pytest.mark.timeout(600)  # sixteen processes and three brokers on two cores
