@@ -108,7 +108,7 @@ class RuleSet:
         """Parse and validate; errors name the rule and the field."""
         rules, seen = [], set()
         for index, item in enumerate(data.get("rules", [])):
-            where = f"rules[{index}]"
+            where = f"rules.{index}"
             if not item.get("id") or not item.get("unit"):
                 raise Invalid("every rule needs an id and a unit", field=where, rule="required")
             if item["id"] in seen:
@@ -121,13 +121,13 @@ class RuleSet:
                 if c.get("op") not in OPERATORS:
                     raise Invalid(
                         f"unknown operator {c.get('op')!r}; use one of " + ", ".join(OPERATORS),
-                        field=f"{where}.when[{c_index}].op",
+                        field=f"{where}.when.{c_index}.op",
                         rule="enum",
                     )
                 if c["op"] in NUMERIC and not isinstance(c.get("value"), int | float):
                     raise Invalid(
                         "a numeric comparison needs a number",
-                        field=f"{where}.when[{c_index}].value",
+                        field=f"{where}.when.{c_index}.value",
                         rule="number",
                     )
                 conditions.append(Condition(c["fact"], c["op"], c.get("value")))

@@ -80,7 +80,7 @@ def test_amounts_must_equal_quantity_times_price():
             ),
             HANDLER,
         )
-    assert refused.value.field == "remedies[0].amount"
+    assert refused.value.field == "remedies.0.amount"
 
 
 def test_a_rejected_proposal_goes_back_to_the_unit_with_the_reason():

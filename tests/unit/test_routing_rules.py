@@ -96,12 +96,12 @@ def test_a_new_rule_set_version_is_published_by_event_and_used_for_new_cases():
     ("change", "field"),
     [
         (lambda r: r["rules"].pop(), "rules"),  # no catch-all
-        (lambda r: r["rules"].insert(0, dict(r["rules"][0])), "rules[1].id"),
+        (lambda r: r["rules"].insert(0, dict(r["rules"][0])), "rules.1.id"),
         (
             lambda r: r["rules"][0]["when"].append({"fact": "x", "op": "like", "value": 1}),
-            "rules[0].when[1].op",
+            "rules.0.when.1.op",
         ),
-        (lambda r: r["rules"][5]["when"][1].update(value="low"), "rules[5].when[1].value"),
+        (lambda r: r["rules"][5]["when"][1].update(value="low"), "rules.5.when.1.value"),
     ],
 )
 def test_a_broken_rule_set_is_refused_naming_the_field(change, field):

@@ -74,7 +74,7 @@ class Approval(Clocks):
 
     @staticmethod
     def _check_line(index: int, line: dict[str, Any], currency: str) -> None:
-        field = f"remedies[{index}].amount"
+        field = f"remedies.{index}.amount"
         if problem := below_minor_unit(line["amount"], currency):
             raise Invalid(problem, field=field, rule=MINOR_UNIT_RULE)
         if line.get("quantity") is not None and line.get("unit_price") is not None:
@@ -100,7 +100,7 @@ class Approval(Clocks):
                 raise Invalid(
                     "a supplement cannot add returns: what came back beyond the approved "
                     "quantity is decided on the settlement (over-receipt decision)",
-                    field=f"remedies[{index}].kind",
+                    field=f"remedies.{index}.kind",
                     rule="supplement_kinds",
                 )
 
