@@ -54,7 +54,12 @@ def _bounded(
                 {"digits": INTEGER_DIGITS},
             )
         value = Decimal(text)
-        if minimum is not None and (value <= minimum if exclusive else value < minimum):
+        # "-0.00" equals zero but is not a value a sign makes sense on: refused, not
+        # passed on to a ledger or an ERP that may read it as a debit.
+        signed_zero = text.startswith("-") and minimum is not None and minimum >= 0
+        if minimum is not None and (
+            signed_zero or (value <= minimum if exclusive else value < minimum)
+        ):
             rule, word = ("greater_than", "greater than") if exclusive else ("at_least", "at least")
             raise PydanticCustomError(rule, f"must be {word} {minimum}")
         if maximum is not None and value > maximum:
