@@ -112,16 +112,27 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, error: RequestValidationError) -> JSONResponse:
-        errors = [
-            {
-                "field": ".".join(str(p) for p in item["loc"] if p != "body"),
-                "rule": item["type"],
-                "message": item["msg"],
-            }
-            for item in error.errors()
-        ]
+        errors = [_named(item) for item in error.errors()]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         return problem(422, "Invalid request", detail, errors)
+
+
+def _named(item: dict[str, Any]) -> dict[str, str]:
+    """A validation error as `{field, rule, message}`: the field a dotted path into the body
+    or the query; a body that is not JSON names no field (its location is the character
+    offset where parsing stopped, which goes into the message)."""
+    if item["type"] == "json_invalid":
+        where = item["loc"][-1]
+        return {
+            "field": "",
+            "rule": "json_invalid",
+            "message": f"{item['msg']} at character {where}",
+        }
+    return {
+        "field": ".".join(str(p) for p in item["loc"] if p != "body"),
+        "rule": item["type"],
+        "message": item["msg"],
+    }
 
 
 class BodyLimit:

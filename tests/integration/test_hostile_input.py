@@ -92,6 +92,11 @@ def test_bodies_that_break_parsers_or_stores_are_refused_with_the_rule(services)
         "/complaints", content=b'{"channel": "\xff"}', headers={"content-type": "application/json"}
     )
     assert (not_utf8.status_code, rules(not_utf8)) == (422, {("", "utf8")})
+    cut_short = intake.post(
+        "/complaints", content=b'{"channel":', headers={"content-type": "application/json"}
+    )
+    assert (cut_short.status_code, rules(cut_short)) == (422, {("", "json_invalid")})
+    assert "at character 11" in cut_short.json()["errors"][0]["message"]
     deep = intake.post(
         "/complaints",
         content="[" * 5000 + "]" * 5000,
