@@ -32,6 +32,24 @@ as_owner() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# As root, the cluster's folder must be reachable by the postgres user. The services run with
+# umask 077, so a `make run` before this creates var/ as 0700: give the folders between the
+# project and $home search permission (o+x: enter, not list; what is in them stays private).
+# Above the project nothing is changed; if one of those folders shuts postgres out, say so.
+reachable_by_postgres() {
+  [ "$(id -u)" = 0 ] || return 0
+  local dir; dir=$(dirname "$home")
+  while [ "$dir" != "/" ]; do
+    case "$dir/" in "$root"/*) chmod o+x "$dir" ;; esac
+    dir=$(dirname "$dir")
+  done
+  if ! runuser -u postgres -- test -x "$home"; then
+    echo "the postgres user cannot reach $home: give it search permission (o+x) on the" \
+         "folders above it, or set PG_HOME_DIR to a folder it can reach" >&2
+    exit 1
+  fi
+}
+
 start() {
   install
   local bin; bin=$(bindir)
@@ -40,7 +58,10 @@ start() {
   fi
   rm -rf "$home"; mkdir -p "$home/data" "$home/run"
   [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$home"
-  as_owner "$bin/initdb" -D "$home/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$home/initdb.log" 2>&1
+  reachable_by_postgres
+  if ! as_owner "$bin/initdb" -D "$home/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$home/initdb.log" 2>&1; then
+    echo "initdb failed:" >&2; tail -5 "$home/initdb.log" >&2; exit 1
+  fi
   as_owner "$bin/pg_ctl" -D "$home/data" -l "$home/postgres.log" -w -t 60 \
     -o "-p $port -k $home/run -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=${PG_FSYNC:-on} -c shared_buffers=256MB" start >/dev/null
   echo "$port" > "$home/port"
