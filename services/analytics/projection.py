@@ -50,7 +50,6 @@ from shared.platform.sqlviews import (
     answer_once,
     dialect_insert,
     tracked_position,
-    upsert,
 )
 
 #: Called with a registration's batch, region and time when it may complete a cluster.
@@ -144,16 +143,16 @@ class ProjectionHandler:
                 conn, tracking, delivery.stream, delivery.event.position
             ):
                 return
-            statement = upsert(conn, dead_letters).values(
-                source=delivery.source,
-                stream=delivery.stream,
-                position=delivery.event.position if delivery.event else None,
-                reason=_storable(reason)[:4000],
-                raw=_storable(delivery.raw.decode("utf-8", "replace"))[:100_000],
-                recorded_at=clock.now(),
-                letter_id=str(aggregate_id("deadletter", delivery.source)),
-            )
-            await conn.execute(statement.on_conflict_do_nothing())
+            letter = {
+                "source": delivery.source,
+                "stream": delivery.stream,
+                "position": delivery.event.position if delivery.event else None,
+                "reason": _storable(reason)[:4000],
+                "raw": _storable(delivery.raw.decode("utf-8", "replace"))[:100_000],
+                "recorded_at": clock.now(),
+                "letter_id": str(aggregate_id("deadletter", delivery.source)),
+            }
+            await conn.execute(_statements(conn.dialect.name).keep_letter, letter)
 
     async def dead_letters(self, after: int, limit: int) -> tuple[list[dict[str, Any]], int]:
         """Dead letters oldest first; `after` counts the letters already listed."""
@@ -260,6 +259,7 @@ class _Statements:
     read_inbox: Any
     write_facts: Any
     book_money: Any
+    keep_letter: Any
 
 
 @cache
@@ -277,6 +277,7 @@ def _statements(dialect: str) -> _Statements:
             set_={c.name: facts.excluded[c.name] for c in case_facts.columns},
         ),
         book_money=insert(money_facts).on_conflict_do_nothing(),
+        keep_letter=insert(dead_letters).on_conflict_do_nothing(),
     )
 
 

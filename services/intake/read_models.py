@@ -6,7 +6,6 @@ from the event store. The index lags commands by at most a poll interval.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -24,14 +23,20 @@ from sqlalchemy import (
     bindparam,
     or_,
     select,
-    update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.intake.domain import Complaint
 from shared.platform import migrations
 from shared.platform.schemas import decode_cursor, encode_cursor
-from shared.platform.sqlviews import UTCDateTime, dialect_insert, reading, tracking_table
+from shared.platform.sqlviews import (
+    NewRow,
+    RowChange,
+    UTCDateTime,
+    reading,
+    row_per_stream,
+    tracking_table,
+)
 
 metadata = MetaData()
 tracking = tracking_table(metadata, "intake_view_tracking")
@@ -70,65 +75,30 @@ def customer_key(complainant: dict[str, Any]) -> str:
     return f"name:{name}|{contact}"
 
 
-def _index_row(e: Complaint.Registered) -> dict[str, Any]:
-    return {
-        "number": e.number,
-        "received_at": e.received_at,
-        "channel": e.channel,
-        "nature": e.nature,
-        "severity": e.severity,
-        "status": "registered",
-        "customer_key": customer_key(e.complainant),
-        "customer_name": e.complainant.get("name", ""),
-        "order_no": e.subject.get("order_no"),
-        "part_no": e.subject.get("part_no"),
-        "batch": e.subject.get("batch"),
-        "region": e.subject.get("region"),
-        "description": e.description,
-        "taken_by": e.taken_by,
-        "cycle": 1,
-    }
-
-
-@dataclass(frozen=True)
-class _Statements:
-    """Built once per dialect, executed with each page's rows as parameters: building and
-    cache-keying a statement per event was most of the projector's CPU (py-spy)."""
-
-    register: Any
-    change: Any
-
-
-@cache
-def _statements(dialect: str) -> _Statements:
-    return _Statements(
-        register=dialect_insert(dialect)(complaint_index).on_conflict_do_nothing(),
-        # The SET clause is the columns each execution names (besides the key).
-        change=update(complaint_index).where(complaint_index.c.number == bindparam("key")),
-    )
-
-
-async def project(conn: AsyncConnection, events: Sequence[Any]) -> None:
-    """A page of intake's events into the complaint index, in log order.
-
-    A page's registrations go in as one multi-row insert; any pending ones are written
-    before a change, which may be to one of them.
-    """
-    statements = _statements(conn.dialect.name)
-    registered: list[dict[str, Any]] = []
-    for e in events:
-        if isinstance(e, Complaint.Registered):
-            registered.append(_index_row(e))
-            continue
-        changes = _changes(e)
-        if not changes:
-            continue
-        if registered:
-            await conn.execute(statements.register, registered)
-            registered = []
-        await conn.execute(statements.change, {"key": e.meta["case_number"], **changes})
-    if registered:
-        await conn.execute(statements.register, registered)
+def _step(e: Any) -> NewRow | RowChange | None:
+    """What one of intake's events does to the complaint index."""
+    if isinstance(e, Complaint.Registered):
+        return NewRow(
+            {
+                "number": e.number,
+                "received_at": e.received_at,
+                "channel": e.channel,
+                "nature": e.nature,
+                "severity": e.severity,
+                "status": "registered",
+                "customer_key": customer_key(e.complainant),
+                "customer_name": e.complainant.get("name", ""),
+                "order_no": e.subject.get("order_no"),
+                "part_no": e.subject.get("part_no"),
+                "batch": e.subject.get("batch"),
+                "region": e.subject.get("region"),
+                "description": e.description,
+                "taken_by": e.taken_by,
+                "cycle": 1,
+            }
+        )
+    changes = _changes(e)
+    return RowChange(e.meta["case_number"], changes) if changes else None
 
 
 def _changes(e: Any) -> dict[str, Any]:
@@ -149,6 +119,10 @@ def _changes(e: Any) -> dict[str, Any]:
     if isinstance(e, Complaint.UnitNoted):
         return {"unit": e.unit}
     return {}
+
+
+#: A page of the log into the complaint index.
+project = row_per_stream(complaint_index, complaint_index.c.number, _step)
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Index, Integer, MetaData, String, Table, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import Column, Index, Integer, MetaData, String, Table, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.notifications.domain import Delivery, Status
 from shared.platform import migrations
-from shared.platform.sqlviews import UTCDateTime, one_by_one, reading, tracking_table, upsert
+from shared.platform.sqlviews import (
+    NewRow,
+    RowChange,
+    UTCDateTime,
+    reading,
+    row_per_stream,
+    tracking_table,
+)
 
 metadata = MetaData()
 tracking = tracking_table(metadata, "notifications_view_tracking")
@@ -47,25 +54,26 @@ deliveries = Table(
 MAX_PAGE_SIZE = 100
 
 
-async def _project_event(conn: AsyncConnection, e: Any) -> None:
+def _step(e: Any) -> NewRow | RowChange | None:
+    """What one delivery event does to its row."""
     if isinstance(e, Delivery.Queued):
-        statement = upsert(conn, deliveries).values(
-            id=str(e.originator_id),
-            channel=e.channel,
-            audience=e.audience,
-            recipient=e.recipient,
-            case_number=e.meta["case_number"],
-            event_id=e.event_id,
-            event_type=e.event_type,
-            subject=e.content.get("subject"),
-            status=Status.queued.value,
-            attempts=0,
-            queued_at=e.timestamp,
-            updated_at=e.timestamp,
-            due_at=e.not_before,
+        return NewRow(
+            {
+                "id": str(e.originator_id),
+                "channel": e.channel,
+                "audience": e.audience,
+                "recipient": e.recipient,
+                "case_number": e.meta["case_number"],
+                "event_id": e.event_id,
+                "event_type": e.event_type,
+                "subject": e.content.get("subject"),
+                "status": Status.queued.value,
+                "attempts": 0,
+                "queued_at": e.timestamp,
+                "updated_at": e.timestamp,
+                "due_at": e.not_before,
+            }
         )
-        await conn.execute(statement.on_conflict_do_nothing())
-        return
     values: dict[str, Any] | None = None
     if isinstance(e, Delivery.Sent):
         values = {"status": Status.sent, "attempts": e.attempt, "due_at": None}
@@ -78,16 +86,13 @@ async def _project_event(conn: AsyncConnection, e: Any) -> None:
         values |= {"last_status_code": e.status_code, "last_error": e.reason}
     elif isinstance(e, Delivery.Requeued):
         values = {"status": Status.queued, "due_at": e.not_before}
-    if values is not None:
-        await conn.execute(
-            update(deliveries)
-            .where(deliveries.c.id == str(e.originator_id))
-            .values(**values, updated_at=e.timestamp)
-        )
+    if values is None:
+        return None
+    return RowChange(str(e.originator_id), {**values, "updated_at": e.timestamp})
 
 
-#: A page of the log into the views, event by event.
-project = one_by_one(_project_event)
+#: A page of the log into the delivery index.
+project = row_per_stream(deliveries, deliveries.c.id, _step)
 
 
 async def create_tables(engine: AsyncEngine) -> None:
