@@ -297,10 +297,11 @@ async def upload_evidence(
     response: Response,
     who: ClerkOrCustomer,
 ) -> ComplaintRead:
-    await run_sync(desk.app.complaint, number)
+    complaint = await run_sync(desk.app.complaint, number)
     content = await file.read(desk.evidence.max_bytes + 1)
     content_type = (file.content_type or "application/octet-stream").split(";")[0]
-    sha256 = await run_sync(desk.evidence.put, content, content_type)
+    # Nothing is written for an upload the command would refuse (the command checks again).
+    sha256 = await run_sync(desk.evidence.put, content, content_type, complaint.check_attachable)
     complaint = await run_sync(
         desk.app.act,
         AttachEvidence(

@@ -104,7 +104,11 @@ class EvidenceStore:
                 f"the file's content is not {content_type}", field="file", rule="content_signature"
             )
 
-    def put(self, content: bytes, content_type: str) -> str:
+    def put(
+        self, content: bytes, content_type: str, admit: Callable[[str], None] = lambda _: None
+    ) -> str:
+        """Store `content` under its sha256, once checked; `admit(sha256)` may still refuse
+        it (by raising) before anything is written."""
         if not content:
             raise Invalid("the file is empty", field="file", rule="not_empty")
         if len(content) > self.max_bytes:
@@ -115,6 +119,7 @@ class EvidenceStore:
             )
         self.check(content_type, content)
         digest = hashlib.sha256(content).hexdigest()
+        admit(digest)
         path = self.path(digest)
         if not path.exists():
             private_dir(path.parent)

@@ -9,6 +9,7 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
+from services.intake.domain.complaint import MAX_EVIDENCE_FILES
 from services.intake.main import create_app
 from shared.platform.settings import Settings
 from tests.conftest import settings_from
@@ -215,6 +216,43 @@ def test_evidence_outside_the_limits_is_refused(desk, name, content, content_typ
     assert response.status_code == status, response.text
     assert ("file", rule) in field_errors(response)
     assert desk.get(f"/complaints/{number}").json()["evidence"] == []
+
+
+def stored_files(root) -> int:
+    return sum(1 for path in root.rglob("*") if path.is_file())
+
+
+def test_a_complaint_keeps_a_bounded_number_of_files_and_none_once_closed(desk, tmp_path):
+    """Each file is bounded in size; so is their number, or one complaint could fill the
+    disk. What the command would refuse is not even written."""
+    number = desk.post("/complaints", json=complaint()).json()["number"]
+    for i in range(MAX_EVIDENCE_FILES):
+        note = f"photo {i} of the damaged boards".encode()
+        answer = desk.post(
+            f"/complaints/{number}/evidence", files={"file": (f"{i}.txt", note, "text/plain")}
+        )
+        assert answer.status_code == 201, answer.text
+    assert stored_files(tmp_path / "evidence") == MAX_EVIDENCE_FILES
+
+    one_more = desk.post(
+        f"/complaints/{number}/evidence", files={"file": ("more.txt", b"one more", "text/plain")}
+    )
+    assert one_more.status_code == 409
+    assert ("file", "evidence_limit") in field_errors(one_more)
+    again = desk.post(
+        f"/complaints/{number}/evidence",
+        files={"file": ("0.txt", b"photo 0 of the damaged boards", "text/plain")},
+    )
+    assert again.status_code == 201, "content attached already is not a new file"
+    assert stored_files(tmp_path / "evidence") == MAX_EVIDENCE_FILES
+
+    withdrawn = desk.post("/complaints", json=complaint()).json()["number"]
+    desk.post(f"/complaints/{withdrawn}/withdrawal", json={"reason": "resolved"})
+    late = desk.post(
+        f"/complaints/{withdrawn}/evidence", files={"file": ("late.png", PNG, "image/png")}
+    )
+    assert late.status_code == 409
+    assert stored_files(tmp_path / "evidence") == MAX_EVIDENCE_FILES
 
 
 def test_the_list_filters_and_pages_with_a_bounded_cursor(desk):

@@ -16,6 +16,9 @@ from shared.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from shared.kernel.meta import Meta
 from shared.kernel.principal import Principal, Role
 
+#: Evidence files a complaint keeps at most.
+MAX_EVIDENCE_FILES = 50
+
 
 class Complaint(ClockedAggregate):
     @staticmethod
@@ -239,11 +242,27 @@ class Complaint(ClockedAggregate):
         """Returns False when this exact content is attached already (a retried upload)."""
         if sha256 in self.evidence:
             return False
-        self._check_open("attach evidence")
+        self.check_attachable(sha256)
         self._evidence_attached(
             sha256=sha256, filename=filename, content_type=content_type, size=size, meta=meta
         )
         return True
+
+    def check_attachable(self, sha256: str) -> None:
+        """Refuse what `attach_evidence` would refuse, before the file is stored: at most
+        `MAX_EVIDENCE_FILES` a complaint (each file is bounded in size, so the complaint's
+        evidence is bounded too), and none on a closed complaint. Content attached already
+        passes: attaching it again changes nothing."""
+        if sha256 in self.evidence:
+            return
+        self._check_open("attach evidence")
+        if len(self.evidence) >= MAX_EVIDENCE_FILES:
+            raise Conflict(
+                f"complaint {self.number} has {MAX_EVIDENCE_FILES} evidence files, the most "
+                "a complaint keeps",
+                field="file",
+                rule="evidence_limit",
+            )
 
     class EvidenceAttached(ClockedAggregate.Event):
         sha256: str
