@@ -14,6 +14,7 @@ from services.routing.commands import (
     Reject,
 )
 from services.routing.domain import Case
+from services.routing.domain.approval import MAX_MEMOS
 from shared.kernel import clock
 from shared.kernel.errors import Conflict, Forbidden, Invalid
 from tests.support.routing_story import (
@@ -122,6 +123,18 @@ def test_a_memo_is_kept_on_the_case():
         HANDLER,
     )
     assert routing.case(number).memos[0]["from_unit"] == "finance"
+
+
+def test_a_case_keeps_a_bounded_number_of_memos():
+    routing, number = opened()
+    for i in range(MAX_MEMOS):
+        routing.change(FileMemo(number, "finance", "fin-zhou", f"remark {i}"), HANDLER)
+    version = routing.case(number).version
+    with pytest.raises(Conflict) as refused:
+        routing.change(FileMemo(number, "finance", "fin-zhou", "one more"), HANDLER)
+    assert refused.value.rule == "memo_limit"
+    assert routing.case(number).version == version
+    assert len(routing.case(number).memos) == MAX_MEMOS
 
 
 def missing(routing, number):

@@ -18,6 +18,9 @@ from shared.kernel.meta import Meta
 from shared.kernel.money import Money
 from shared.kernel.values import MINOR_UNIT_RULE, below_minor_unit
 
+#: Memos a case keeps at most, over all its cycles.
+MAX_MEMOS = 100
+
 
 class Approval(Clocks):
     """The case's part for proposals, memos, approval and rejection."""
@@ -131,9 +134,21 @@ class Approval(Clocks):
         text: str
         meta: Meta
 
-    @event(MemoFiled)
     def file_memo(self, from_unit: str, author: str, text: str, meta: Meta) -> None:
-        """签呈: a formal objection or remark by another department, kept on the case."""
+        """签呈: a formal objection or remark by another department, kept on the case.
+
+        At most `MAX_MEMOS` a case: every memo is shown with the case, so an unbounded
+        number would make each read of it unbounded too."""
+        if len(self.memos) >= MAX_MEMOS:
+            raise Conflict(
+                f"case {self.number} has {MAX_MEMOS} memos, the most a case keeps",
+                field="text",
+                rule="memo_limit",
+            )
+        self._memo_filed(from_unit=from_unit, author=author, text=text, meta=meta)
+
+    @event(MemoFiled)
+    def _memo_filed(self, from_unit: str, author: str, text: str, meta: Meta) -> None:
         self.memos.append({"from_unit": from_unit, "author": author, "text": text})
 
     def approve(
