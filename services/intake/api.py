@@ -55,6 +55,9 @@ RECEIPT_TIME_TOLERANCE = timedelta(minutes=5)
 #: The channel of a complaint a customer files itself, through the portal.
 CUSTOMER_CHANNEL = Channel.web_form
 
+#: Timeline entries a page holds at most (and by default: a usual complaint fits in one).
+MAX_TIMELINE_PAGE = 500
+
 
 def _check_customer_registration(body: ComplaintCreate, who: Principal) -> None:
     """What only the desk may say: the channel, the complainant's standing, the flags that
@@ -199,11 +202,27 @@ async def read(
     response_model=list[TimelineEntry],
     summary="Intake's part of the case timeline, from the event store",
 )
-def timeline(desk: DeskDep, number: str, who: Staff) -> list[TimelineEntry]:
+def timeline(
+    desk: DeskDep,
+    number: str,
+    who: Staff,
+    response: Response,
+    after: Annotated[int, Query(ge=0, description="the last position already read")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_TIMELINE_PAGE)] = MAX_TIMELINE_PAGE,
+) -> list[TimelineEntry]:
+    """Oldest first, a page at a time: a `Link: <...>; rel="next"` header names the next
+    page while there is one."""
     CaseNumber.parse(number)
     entries = case_history(desk.app, number)
     if not entries:
         raise NotFound(f"no complaint {number}")
+    later = [e for e in entries if e["version"] > after]
+    page = later[:limit]
+    if len(later) > limit:
+        next_after = page[-1]["version"]
+        response.headers["Link"] = (
+            f'</complaints/{number}/timeline?after={next_after}&limit={limit}>; rel="next"'
+        )
     return [
         TimelineEntry(
             position=e["version"],
@@ -213,7 +232,7 @@ def timeline(desk: DeskDep, number: str, who: Staff) -> list[TimelineEntry]:
             correlation_id=e["correlation_id"],
             data=e["data"],
         )
-        for e in entries
+        for e in page
     ]
 
 

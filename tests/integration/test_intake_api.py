@@ -324,6 +324,14 @@ def test_the_timeline_tells_the_complaint_in_order_with_its_actors(desk):
     assert [e["type"] for e in timeline] == ["Registered", "Acknowledged", "Withdrawn"]
     assert timeline[1]["actor"] == {"id": "clerk-wang", "role": "clerk"}
 
+    first = desk.get(f"/complaints/{number}/timeline", params={"limit": 2})
+    assert [e["type"] for e in first.json()] == ["Registered", "Acknowledged"]
+    assert first.links["next"]["url"] == f"/complaints/{number}/timeline?after=2&limit=2"
+    rest = desk.get(first.links["next"]["url"])
+    assert [e["type"] for e in rest.json()] == ["Withdrawn"]
+    assert "next" not in rest.links
+    assert desk.get(f"/complaints/{number}/timeline", params={"limit": 501}).status_code == 422
+
 
 def test_taxonomies_are_served_with_both_labels(desk):
     severity = desk.get("/taxonomies").json()["severity"]
