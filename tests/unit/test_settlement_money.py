@@ -22,6 +22,8 @@ from services.settlement.commands import (
     SetCostHeader,
     SignOffCosts,
 )
+from services.settlement.domain.costs import MAX_COST_LINES
+from services.settlement.domain.penalties import MAX_PENALTIES
 from services.settlement.policy import shipped_policy
 from shared.kernel import clock
 from shared.kernel.errors import Conflict, Invalid
@@ -300,6 +302,24 @@ def test_fines_are_bounded(value, ok):
     else:
         with pytest.raises(Invalid):
             act(app, AssessPenalty(number, **arguments))
+
+
+def test_a_settlement_keeps_a_bounded_number_of_cost_lines_and_penalties():
+    """Both are shown whole with the settlement, so each is bounded."""
+    app, number = opened()
+    for i in range(MAX_COST_LINES):
+        act(
+            app, RecordCost(number, item="travel", amount="1.00", accounting_unit="q", owner=f"{i}")
+        )
+    with pytest.raises(Conflict) as refused:
+        act(app, RecordCost(number, item="travel", amount="1.00", accounting_unit="q", owner="x"))
+    assert refused.value.rule == "cost_lines_limit"
+    fine = {"target_kind": "unit", "basis": "fine", "value": "10.00", "reason": "late report"}
+    for i in range(MAX_PENALTIES):
+        act(app, AssessPenalty(number, target=f"unit-{i}", **fine))
+    with pytest.raises(Conflict) as refused:
+        act(app, AssessPenalty(number, target="one-more", **fine))
+    assert refused.value.rule == "penalties_limit"
 
 
 def test_a_share_of_the_loss_is_charged_to_the_person_responsible():

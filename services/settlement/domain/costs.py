@@ -18,6 +18,9 @@ from shared.kernel.errors import Conflict, Invalid
 from shared.kernel.meta import Meta
 from shared.kernel.money import ApportionmentError, Money, apportion
 
+#: Lines a cost sheet keeps at most: it is shown whole with the settlement.
+MAX_COST_LINES = 200
+
 
 def _split(parties: list[dict[str, Any]]) -> set[tuple[str, str, Decimal]]:
     """A split as data to compare: who bears which percentage."""
@@ -37,6 +40,12 @@ class CostSheet(Ledger):
         meta: Meta,
     ) -> None:
         self._check_open("record a cost")
+        if len(self.costs) >= MAX_COST_LINES:
+            raise Conflict(
+                f"the cost sheet has {MAX_COST_LINES} lines, the most it keeps",
+                field="item",
+                rule="cost_lines_limit",
+            )
         if self.costs_confirmed:
             raise Conflict(
                 "the costs are signed off; record a correction on a new line after reversal",

@@ -11,9 +11,12 @@ from services.settlement.domain.costs import CostSheet
 from services.settlement.domain.sequences import Numbering
 from services.settlement.policy import SettlementPolicy
 from shared.kernel.aggregate import ClockedAggregate
-from shared.kernel.errors import Invalid
+from shared.kernel.errors import Conflict, Invalid
 from shared.kernel.meta import Meta
 from shared.kernel.money import Money
+
+#: Penalties a settlement keeps at most: they are shown whole with it.
+MAX_PENALTIES = 100
 
 
 class Penalties(CostSheet):
@@ -40,6 +43,12 @@ class Penalties(CostSheet):
         policy: SettlementPolicy,
         meta: Meta,
     ) -> None:
+        if len(self.penalties) >= MAX_PENALTIES:
+            raise Conflict(
+                f"the settlement has {MAX_PENALTIES} penalties, the most it keeps",
+                field="target",
+                rule="penalties_limit",
+            )
         if target_kind not in ("person", "unit"):
             raise Invalid("a penalty is on a person or a unit", field="target_kind", rule="enum")
         if basis == "share_of_loss":
