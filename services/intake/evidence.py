@@ -21,7 +21,7 @@ from pathlib import Path
 import filetype
 from PIL import Image
 
-from shared.kernel.errors import DomainError, Invalid
+from shared.kernel.errors import Invalid, TooLarge, UnsupportedMediaType
 from shared.platform.secrets import private_dir
 
 
@@ -74,16 +74,6 @@ DOWNLOAD_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": "default-src 'none'; sandbox",
 }
-
-
-class UnsupportedMediaType(DomainError):
-    status = 415
-    title = "Unsupported media type"
-
-
-class TooLarge(DomainError):
-    status = 413
-    title = "Payload too large"
 
 
 class EvidenceStore:

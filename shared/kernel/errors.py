@@ -48,3 +48,16 @@ class Invalid(DomainError):
 
     status = 422
     title = "Unprocessable entity"
+
+
+class UnsupportedMediaType(DomainError):
+    """A body of a type the operation does not take (a JSON operation sent a form; an
+    evidence file of a type not accepted)."""
+
+    status = 415
+    title = "Unsupported media type"
+
+
+class TooLarge(DomainError):
+    status = 413
+    title = "Payload too large"

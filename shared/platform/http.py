@@ -18,7 +18,7 @@ from typing import Annotated, Any, NoReturn
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request, params
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -32,7 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.contracts import CATALOG, Unprocessable, parse
 from shared.contracts.envelope import IntegrationEvent
-from shared.kernel.errors import DomainError, Invalid, NotFound
+from shared.kernel.errors import DomainError, Invalid, NotFound, UnsupportedMediaType
 from shared.kernel.meta import command_meta, current_correlation
 from shared.kernel.principal import Principal, Role
 from shared.platform import idempotency, tracing
@@ -716,13 +716,32 @@ class CommandRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
+        takes_json = self.body_field is not None and not isinstance(
+            self.body_field.field_info, params.Form
+        )
 
         async def checked(request: Request) -> Response:
-            if request.headers.get("content-type", "").startswith("application/json"):
+            content_type = request.headers.get("content-type", "")
+            if _is_json(content_type):
                 _check_json_text(await request.body())
+            elif takes_json and content_type:
+                # FastAPI would pass the body on as bytes and answer that it "should be a
+                # valid dictionary": true, but it does not say what to fix.
+                raise UnsupportedMediaType(
+                    f"this operation takes application/json, not {content_type.split(';')[0]}",
+                    field="content-type",
+                    rule="content_type",
+                )
             return await handle(request)
 
         return checked
+
+
+def _is_json(content_type: str) -> bool:
+    """application/json, or a JSON-based type (`application/problem+json`), as FastAPI
+    reads them."""
+    subtype = content_type.split(";")[0].strip().lower().partition("/")[2]
+    return subtype == "json" or subtype.endswith("+json")
 
 
 def _refuse(where: tuple[Any, ...], rule: str, message: str) -> NoReturn:

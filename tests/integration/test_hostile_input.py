@@ -97,6 +97,14 @@ def test_bodies_that_break_parsers_or_stores_are_refused_with_the_rule(services)
     )
     assert (cut_short.status_code, rules(cut_short)) == (422, {("", "json_invalid")})
     assert "at character 11" in cut_short.json()["errors"][0]["message"]
+    for content_type in ("text/plain", "application/x-www-form-urlencoded"):
+        mislabelled = intake.post(
+            "/complaints", content=b'{"channel": "phone"}', headers={"content-type": content_type}
+        )
+        assert mislabelled.status_code == 415, mislabelled.text
+        assert rules(mislabelled) == {("content-type", "content_type")}
+    unlabelled = intake.post("/complaints", content=b'{"channel": "phone"}', headers={})
+    assert unlabelled.status_code == 422, "read as JSON, as FastAPI does"
     deep = intake.post(
         "/complaints",
         content="[" * 5000 + "]" * 5000,
