@@ -122,7 +122,7 @@ def _changes(e: Any) -> dict[str, Any]:
 
 
 #: A page of the log into the complaint index.
-project = row_per_stream(complaint_index, complaint_index.c.number, _step)
+project = row_per_stream(complaint_index, _step)
 
 
 @dataclass(frozen=True)

@@ -92,7 +92,7 @@ def _step(e: Any) -> NewRow | RowChange | None:
 
 
 #: A page of the log into the delivery index.
-project = row_per_stream(deliveries, deliveries.c.id, _step)
+project = row_per_stream(deliveries, _step)
 
 
 async def create_tables(engine: AsyncEngine) -> None:

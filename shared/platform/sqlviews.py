@@ -223,29 +223,28 @@ class RowChange:
     values: dict[str, Any]
 
 
-def row_per_stream(
-    table: Table, key: Column[Any], step: Callable[[Any], NewRow | RowChange | None]
-) -> Project:
-    """A page projection for an index of one row per stream (intake's complaints,
-    notifications' deliveries): `step` says what each event does to it.
+@cache
+def _row_statements(dialect: str, table: Table) -> tuple[Any, Any]:
+    """A row-per-stream index's insert and update, built once per dialect and table."""
+    [key] = table.primary_key.columns
+    insert = dialect_insert(dialect)(table).on_conflict_do_nothing()
+    # No values: the SET clause is the columns each execution names.
+    change = update(table).where(key == bindparam("row_key"))
+    return insert, change
+
+
+def row_per_stream(table: Table, step: Callable[[Any], NewRow | RowChange | None]) -> Project:
+    """A page projection for an index of one row per stream, keyed by the table's primary
+    key (intake's complaints, notifications' deliveries): `step` says what each event does.
 
     A page's new rows go in as one multi-row insert, written before any change, which may
     be to one of them; changes are updates by key, in log order. Both statements are built
     once per dialect and executed with parameters: built per event, building and
     cache-keying them was most of a projector's CPU (py-spy, issue #21).
     """
-    statements: dict[str, tuple[Any, Any]] = {}
-
-    def built(dialect: str) -> tuple[Any, Any]:
-        if dialect not in statements:
-            insert = dialect_insert(dialect)(table).on_conflict_do_nothing()
-            # No values: the SET clause is the columns each execution names.
-            change = update(table).where(key == bindparam("row_key"))
-            statements[dialect] = (insert, change)
-        return statements[dialect]
 
     async def project(conn: AsyncConnection, events: Sequence[Any]) -> None:
-        insert, change = built(conn.dialect.name)
+        insert, change = _row_statements(conn.dialect.name, table)
         new_rows: list[dict[str, Any]] = []
         for event in events:
             effect = step(event)

@@ -8,13 +8,12 @@ complaint registered in the same page, so a change written before its registrati
 lost.
 """
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import create_async_engine
-
 from services.intake import read_models
 from services.intake.commands import Acknowledge, Classify, Judge, Withdraw
-from shared.platform.sqlviews import LocalProjector
 from tests.support.builders import TAXONOMY, clerk_meta, intake_app, registration
+from tests.support.views import projected
+
+INDEX = (read_models.complaint_index,)
 
 
 def four_complaints():
@@ -35,31 +34,14 @@ def four_complaints():
     }
 
 
-async def projected(intake, tmp_path, name: str, page_size: int) -> dict[str, tuple]:
-    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / name}")
-    await read_models.create_tables(engine)
-    projector = LocalProjector(
-        intake, engine, read_models.tracking, read_models.project, 0.05, page_size=page_size
-    )
-    await projector.catch_up()
-    async with engine.connect() as conn:
-        rows = {
-            row.number: tuple(row)
-            for row in await conn.execute(select(read_models.complaint_index))
-        }
-    await engine.dispose()
-    return rows
-
-
 async def test_one_event_per_page_and_all_in_one_page_leave_the_same_index(tmp_path):
     intake, statuses = four_complaints()
 
-    one_by_one = await projected(intake, tmp_path, "one.sqlite", page_size=1)
-    at_once = await projected(intake, tmp_path, "all.sqlite", page_size=500)
+    one_by_one = await projected(intake, read_models, INDEX, tmp_path / "one.sqlite", 1)
+    at_once = await projected(intake, read_models, INDEX, tmp_path / "all.sqlite", 500)
 
     assert at_once == one_by_one
-    c = read_models.complaint_index.c
-    index = {number: dict(zip(c.keys(), row, strict=True)) for number, row in at_once.items()}
+    index = {row["number"]: row for row in at_once["complaint_index"]}
     assert {number: row["status"] for number, row in index.items()} == statuses
     handled = next(n for n, s in statuses.items() if s == "in_handling")
     assert index[handled]["severity"] == "level_1"

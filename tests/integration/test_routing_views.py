@@ -9,15 +9,11 @@ clocks; one is approved, reopened for a second cycle, and reassigned.
 
 from datetime import timedelta
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import create_async_engine
-
 from services.intake.contracts import to_integration as intake_contract
 from services.routing import read_models
 from services.routing.commands import Approve, ExtendClock, PauseClock, Reassign, ResumeClock
 from shared.kernel import clock
 from shared.platform.outbox import OutboxReader
-from shared.platform.sqlviews import LocalProjector
 from tests.support.builders import clerk_meta, intake_app, registration, routing_app
 from tests.support.routing_story import (
     AUTHORITY,
@@ -27,6 +23,7 @@ from tests.support.routing_story import (
     react,
     upstream,
 )
+from tests.support.views import projected
 
 VIEWS = (read_models.case_index, read_models.timers, read_models.deadlines)
 
@@ -82,31 +79,15 @@ def three_cases(time_machine):
     return routing
 
 
-async def projected(routing, tmp_path, name: str, page_size: int) -> dict[str, list[tuple]]:
-    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / name}")
-    await read_models.create_tables(engine)
-    projector = LocalProjector(
-        routing, engine, read_models.tracking, read_models.project, 0.05, page_size=page_size
-    )
-    await projector.catch_up()
-    async with engine.connect() as conn:
-        tables = {
-            table.name: sorted(tuple(row) for row in await conn.execute(select(table)))
-            for table in VIEWS
-        }
-    await engine.dispose()
-    return tables
-
-
 async def test_one_event_per_page_and_all_in_one_page_leave_the_same_views(time_machine, tmp_path):
     routing = three_cases(time_machine)
     assert routing.recorder.max_notification_id() > 40  # a log worth netting
 
-    one_by_one = await projected(routing, tmp_path, "one.sqlite", page_size=1)
-    at_once = await projected(routing, tmp_path, "all.sqlite", page_size=500)
+    one_by_one = await projected(routing, read_models, VIEWS, tmp_path / "one.sqlite", 1)
+    at_once = await projected(routing, read_models, VIEWS, tmp_path / "all.sqlite", 500)
 
     assert at_once == one_by_one
-    statuses = {row[0]: row[2] for row in at_once["case_index"]}
+    statuses = {row["number"]: row["status"] for row in at_once["case_index"]}
     assert sorted(statuses.values()) == ["approved", "assigned", "not_valid"]
     assert at_once["timers"]
     assert at_once["deadlines"]
