@@ -15,6 +15,7 @@ from fastapi import Depends
 from services.intake.application import IntakeApplication
 from services.intake.dependencies import application
 from shared.kernel.principal import STAFF, Principal, Role
+from shared.kernel.values import CaseNumberText
 from shared.platform.auth.access import allow
 from shared.platform.threads import run_sync
 
@@ -27,7 +28,7 @@ def complaint_access(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     admitted = allow(*roles)
 
     async def on_complaint(
-        number: str,
+        number: CaseNumberText,
         who: Annotated[Principal, Depends(admitted)],
         app: Annotated[IntakeApplication, Depends(application)],
     ) -> Principal:

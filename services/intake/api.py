@@ -38,11 +38,10 @@ from services.intake.schemas import (
     TimelineEntry,
 )
 from shared.kernel import clock
-from shared.kernel.case_number import CaseNumber
 from shared.kernel.errors import Forbidden, Invalid, NotFound
 from shared.kernel.meta import command_meta
 from shared.kernel.principal import Principal, Role
-from shared.kernel.values import Instant
+from shared.kernel.values import CaseNumberText, Instant
 from shared.platform.audit.history import case_history
 from shared.platform.auth.access import allow
 from shared.platform.http import CommandRoute, Prefer, read_waiting
@@ -187,7 +186,11 @@ async def list_complaints(
     summary="The complaint; ETag is its version (If-None-Match gives 304; Prefer: wait=N waits)",
 )
 async def read(
-    desk: DeskDep, number: str, request: Request, who: ReaderByRole, prefer: Prefer = None
+    desk: DeskDep,
+    number: CaseNumberText,
+    request: Request,
+    who: ReaderByRole,
+    prefer: Prefer = None,
 ) -> Response:
     def load() -> tuple[ComplaintRead, int]:
         complaint = desk.app.complaint(number)
@@ -204,7 +207,7 @@ async def read(
 )
 def timeline(
     desk: DeskDep,
-    number: str,
+    number: CaseNumberText,
     who: Staff,
     response: Response,
     after: Annotated[int, Query(ge=0, description="the last position already read")] = 0,
@@ -212,7 +215,6 @@ def timeline(
 ) -> list[TimelineEntry]:
     """Oldest first, a page at a time: a `Link: <...>; rel="next"` header names the next
     page while there is one."""
-    CaseNumber.parse(number)
     entries = case_history(desk.app, number)
     if not entries:
         raise NotFound(f"no complaint {number}")
@@ -241,7 +243,9 @@ def timeline(
     response_model=list[RepeatCandidate],
     summary="Earlier complaints of the same customer on the same order, part or batch",
 )
-async def repeat_candidates(desk: DeskDep, number: str, who: Staff) -> list[RepeatCandidate]:
+async def repeat_candidates(
+    desk: DeskDep, number: CaseNumberText, who: Staff
+) -> list[RepeatCandidate]:
     complaint = await run_sync(desk.app.complaint, number)
     found = await read_models.repeat_candidates(
         desk.engine,
@@ -258,15 +262,17 @@ async def repeat_candidates(desk: DeskDep, number: str, who: Staff) -> list[Repe
 
 
 @router.post("/complaints/{number}/repeat-links", response_model=ComplaintRead)
-def link_repeat(desk: DeskDep, number: str, body: RepeatLink, who: Clerk) -> ComplaintRead:
+def link_repeat(
+    desk: DeskDep, number: CaseNumberText, body: RepeatLink, who: Clerk
+) -> ComplaintRead:
     return desk.answer(desk.app.link_repeat(number, body.earlier, command_meta(who.actor)))
 
 
 @router.delete("/complaints/{number}/repeat-links/{earlier}", response_model=ComplaintRead)
 def unlink_repeat(
     desk: DeskDep,
-    number: str,
-    earlier: str,
+    number: CaseNumberText,
+    earlier: CaseNumberText,
     reason: Annotated[str, Query(min_length=1, max_length=2000)],
     who: Clerk,
 ) -> ComplaintRead:
@@ -274,7 +280,9 @@ def unlink_repeat(
 
 
 @router.post("/complaints/{number}/acknowledgement", response_model=ComplaintRead)
-def acknowledge(desk: DeskDep, number: str, body: Acknowledgement, who: Clerk) -> ComplaintRead:
+def acknowledge(
+    desk: DeskDep, number: CaseNumberText, body: Acknowledgement, who: Clerk
+) -> ComplaintRead:
     return desk.answer(desk.app.act(Acknowledge(number, reply=body.reply), who))
 
 
@@ -283,14 +291,16 @@ def acknowledge(desk: DeskDep, number: str, body: Acknowledgement, who: Clerk) -
     response_model=ComplaintRead,
     summary="Judge validity; not valid closes it with the explained reply",
 )
-def judge(desk: DeskDep, number: str, body: Judgement, who: Clerk) -> ComplaintRead:
+def judge(desk: DeskDep, number: CaseNumberText, body: Judgement, who: Clerk) -> ComplaintRead:
     return desk.answer(
         desk.app.act(Judge(number, valid=body.valid, reason=body.reason, reply=body.reply), who)
     )
 
 
 @router.post("/complaints/{number}/classification", response_model=ComplaintRead)
-def classify(desk: DeskDep, number: str, body: Classification, who: Clerk) -> ComplaintRead:
+def classify(
+    desk: DeskDep, number: CaseNumberText, body: Classification, who: Clerk
+) -> ComplaintRead:
     return desk.answer(
         desk.app.act(
             Classify(
@@ -311,7 +321,7 @@ def classify(desk: DeskDep, number: str, body: Classification, who: Clerk) -> Co
 )
 async def upload_evidence(
     desk: DeskDep,
-    number: str,
+    number: CaseNumberText,
     file: Annotated[UploadFile, File()],
     response: Response,
     who: ClerkOrCustomer,
@@ -337,7 +347,9 @@ async def upload_evidence(
 
 
 @router.get("/complaints/{number}/evidence/{sha256}", response_class=FileResponse)
-def download_evidence(desk: DeskDep, number: str, sha256: str, who: Reader) -> FileResponse:
+def download_evidence(
+    desk: DeskDep, number: CaseNumberText, sha256: str, who: Reader
+) -> FileResponse:
     complaint = desk.app.complaint(number)
     if sha256 not in complaint.evidence:
         raise NotFound(f"complaint {number} has no evidence {sha256}")
@@ -356,7 +368,9 @@ def download_evidence(desk: DeskDep, number: str, sha256: str, who: Reader) -> F
     response_model=ComplaintRead,
     summary="The customer confirms the outcome (书面确认) with satisfaction 1-5",
 )
-def confirm(desk: DeskDep, number: str, body: Confirmation, who: ClerkOrCustomer) -> ComplaintRead:
+def confirm(
+    desk: DeskDep, number: CaseNumberText, body: Confirmation, who: ClerkOrCustomer
+) -> ComplaintRead:
     return desk.answer(
         desk.app.act(Confirm(number, satisfaction=body.satisfaction, comment=body.comment), who)
     )
@@ -367,12 +381,16 @@ def confirm(desk: DeskDep, number: str, body: Confirmation, who: ClerkOrCustomer
     response_model=ComplaintRead,
     summary="The customer rejects the outcome: reopened as a new handling cycle",
 )
-def reject(desk: DeskDep, number: str, body: Reason, who: ClerkOrCustomer) -> ComplaintRead:
+def reject(
+    desk: DeskDep, number: CaseNumberText, body: Reason, who: ClerkOrCustomer
+) -> ComplaintRead:
     return desk.answer(desk.app.act(RejectOutcome(number, reason=body.reason), who))
 
 
 @router.post("/complaints/{number}/withdrawal", response_model=ComplaintRead)
-def withdraw(desk: DeskDep, number: str, body: Reason, who: ClerkOrCustomer) -> ComplaintRead:
+def withdraw(
+    desk: DeskDep, number: CaseNumberText, body: Reason, who: ClerkOrCustomer
+) -> ComplaintRead:
     return desk.answer(desk.app.act(Withdraw(number, reason=body.reason), who))
 
 

@@ -17,7 +17,14 @@ from pydantic_core import PydanticCustomError
 
 from services.intake.domain import Channel, Complaint, Nature
 from services.intake.taxonomy import LEVEL_1_FLAGS, LEVEL_2_FLAGS, Taxonomy
-from shared.kernel.values import MINOR_UNIT_RULE, Amount, Instant, Rate, below_minor_unit
+from shared.kernel.values import (
+    MINOR_UNIT_RULE,
+    Amount,
+    CaseNumberText,
+    Instant,
+    Rate,
+    below_minor_unit,
+)
 from shared.platform.schemas import Currency, Strict
 
 Text200 = Field(min_length=1, max_length=200)
@@ -352,7 +359,7 @@ class Classification(Strict):
 
 class RepeatLink(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [{"earlier": "2611-0007"}]})
-    earlier: str = Field(min_length=1, max_length=20)
+    earlier: CaseNumberText
 
 
 class Confirmation(Strict):

@@ -23,6 +23,7 @@ from services.notifications.schemas import (
     SubscriptionRead,
 )
 from shared.kernel.meta import command_meta
+from shared.kernel.values import CaseNumberText
 from shared.platform.http import CommandRoute
 from shared.platform.schemas import decode_cursor, encode_cursor
 
@@ -122,7 +123,7 @@ async def subscription_log(
 async def list_deliveries(
     notifying: NotifyingDep,
     who: Reader,
-    case: Annotated[str | None, Query(max_length=40)] = None,
+    case: CaseNumberText | None = None,
     status: Status | None = None,
     cursor: Cursor = None,
     limit: Limit = 50,

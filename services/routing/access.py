@@ -15,6 +15,7 @@ from services.routing.application import RoutingApplication
 from services.routing.dependencies import application
 from shared.kernel.errors import Forbidden
 from shared.kernel.principal import STAFF, Principal, Role
+from shared.kernel.values import CaseNumberText
 from shared.platform.auth.access import allow
 from shared.platform.threads import run_sync
 
@@ -26,7 +27,7 @@ def case_access(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     admitted = allow(*roles)
 
     async def on_case(
-        number: str,
+        number: CaseNumberText,
         who: Annotated[Principal, Depends(admitted)],
         app: Annotated[RoutingApplication, Depends(application)],
     ) -> Principal:

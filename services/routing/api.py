@@ -44,6 +44,7 @@ from services.routing.schemas import (
 from shared.kernel import clock
 from shared.kernel.meta import command_meta
 from shared.kernel.principal import Principal, Role
+from shared.kernel.values import CaseNumberText
 from shared.platform.auth.access import allow
 from shared.platform.http import CommandRoute, Prefer, read_waiting
 from shared.platform.schemas import decode_cursor, encode_cursor
@@ -96,7 +97,11 @@ cases = APIRouter(prefix="/cases", tags=["cases"], route_class=CommandRoute)
     summary="The case; ETag is its version (If-None-Match gives 304; Prefer: wait=N waits)",
 )
 async def read(
-    handling: HandlingDep, number: str, request: Request, who: Staff, prefer: Prefer = None
+    handling: HandlingDep,
+    number: CaseNumberText,
+    request: Request,
+    who: Staff,
+    prefer: Prefer = None,
 ) -> Response:
     def load() -> tuple[CaseRead, int]:
         case = handling.app.case(number)
@@ -107,13 +112,13 @@ async def read(
 
 
 @cases.get("/{number}/closing-gate", summary="What still stops the case from closing (四不放过)")
-def closing_gate(handling: HandlingDep, number: str, who: Reader) -> dict[str, Any]:
+def closing_gate(handling: HandlingDep, number: CaseNumberText, who: Reader) -> dict[str, Any]:
     missing = handling.app.case(number).missing_to_close(clock.now())
     return {"can_close": not missing, "missing": missing}
 
 
 @cases.get("/{number}/late-steps", summary="Steps that ran late, for review after closing (洽办)")
-def late_steps(handling: HandlingDep, number: str, who: Reader) -> list[dict[str, Any]]:
+def late_steps(handling: HandlingDep, number: CaseNumberText, who: Reader) -> list[dict[str, Any]]:
     return handling.app.case(number).late_steps
 
 
@@ -122,7 +127,9 @@ def late_steps(handling: HandlingDep, number: str, who: Reader) -> list[dict[str
     response_model=CaseRead,
     summary="Move the case to another unit, with the reason; pinned there unless `pin` is false",
 )
-def reassign(handling: HandlingDep, number: str, body: Reassignment, who: Manager) -> CaseRead:
+def reassign(
+    handling: HandlingDep, number: CaseNumberText, body: Reassignment, who: Manager
+) -> CaseRead:
     return CaseRead.of(
         handling.app.act(Reassign(number, unit=body.unit, reason=body.reason, pin=body.pin), who)
     )
@@ -133,7 +140,7 @@ def reassign(handling: HandlingDep, number: str, body: Reassignment, who: Manage
     response_model=CaseRead,
     summary="Pin the case to its unit (changed facts no longer move it), or unpin it",
 )
-def pin(handling: HandlingDep, number: str, body: Pin, who: Manager) -> CaseRead:
+def pin(handling: HandlingDep, number: CaseNumberText, body: Pin, who: Manager) -> CaseRead:
     return CaseRead.of(
         handling.app.act(PinUnit(number, pinned=body.pinned, reason=body.reason), who)
     )
@@ -145,21 +152,21 @@ def pin(handling: HandlingDep, number: str, body: Pin, who: Manager) -> CaseRead
     summary="Pause a clock, e.g. while waiting for the customer",
 )
 def pause(
-    handling: HandlingDep, number: str, name: str, body: Reason, who: HandlerOrManager
+    handling: HandlingDep, number: CaseNumberText, name: str, body: Reason, who: HandlerOrManager
 ) -> CaseRead:
     return CaseRead.of(handling.app.act(PauseClock(number, name=name, reason=body.reason), who))
 
 
 @cases.post("/{number}/clocks/{name}/resume", response_model=CaseRead)
 def resume(
-    handling: HandlingDep, number: str, name: str, body: Reason, who: HandlerOrManager
+    handling: HandlingDep, number: CaseNumberText, name: str, body: Reason, who: HandlerOrManager
 ) -> CaseRead:
     return CaseRead.of(handling.app.act(ResumeClock(number, name=name, reason=body.reason), who))
 
 
 @cases.post("/{number}/clocks/{name}/extension", response_model=CaseRead)
 def extend(
-    handling: HandlingDep, number: str, name: str, body: Extension, who: Manager
+    handling: HandlingDep, number: CaseNumberText, name: str, body: Extension, who: Manager
 ) -> CaseRead:
     return CaseRead.of(
         handling.app.act(
@@ -180,7 +187,9 @@ def extend(
     response_model=CaseRead,
     summary="Apply the deadline policy in force to this open case's clocks",
 )
-def rebaseline(handling: HandlingDep, number: str, body: Reason, who: Manager) -> CaseRead:
+def rebaseline(
+    handling: HandlingDep, number: CaseNumberText, body: Reason, who: Manager
+) -> CaseRead:
     return CaseRead.of(
         handling.app.act(
             Rebaseline(number, policy=handling.app.policy_in_force, reason=body.reason), who
@@ -189,7 +198,9 @@ def rebaseline(handling: HandlingDep, number: str, body: Reason, who: Manager) -
 
 
 @cases.post("/{number}/investigation", response_model=CaseRead)
-def investigate(handling: HandlingDep, number: str, body: Investigation, who: Handler) -> CaseRead:
+def investigate(
+    handling: HandlingDep, number: CaseNumberText, body: Investigation, who: Handler
+) -> CaseRead:
     parties = [p.model_dump(mode="json") for p in body.responsible_parties]
     return CaseRead.of(
         handling.app.act(
@@ -212,7 +223,9 @@ def investigate(handling: HandlingDep, number: str, body: Investigation, who: Ha
     response_model=CaseRead,
     summary="Propose remedies and corrective/preventive actions",
 )
-def propose(handling: HandlingDep, number: str, body: Proposal, who: Handler) -> CaseRead:
+def propose(
+    handling: HandlingDep, number: CaseNumberText, body: Proposal, who: Handler
+) -> CaseRead:
     return CaseRead.of(
         handling.app.act(
             Propose(
@@ -228,7 +241,9 @@ def propose(handling: HandlingDep, number: str, body: Proposal, who: Handler) ->
 
 
 @cases.post("/{number}/memos", response_model=CaseRead, summary="File a memo (签呈)")
-def memo(handling: HandlingDep, number: str, body: Memo, who: HandlerOrManager) -> CaseRead:
+def memo(
+    handling: HandlingDep, number: CaseNumberText, body: Memo, who: HandlerOrManager
+) -> CaseRead:
     return CaseRead.of(
         handling.app.act(
             FileMemo(number, from_unit=body.from_unit, author=who.subject, text=body.text), who
@@ -241,7 +256,7 @@ def memo(handling: HandlingDep, number: str, body: Memo, who: HandlerOrManager) 
     response_model=CaseRead,
     summary="Approve; refused below the authority the amount needs (核决权限)",
 )
-def approve(handling: HandlingDep, number: str, who: Manager) -> CaseRead:
+def approve(handling: HandlingDep, number: CaseNumberText, who: Manager) -> CaseRead:
     return CaseRead.of(
         handling.app.act(
             Approve(
@@ -260,7 +275,9 @@ def approve(handling: HandlingDep, number: str, who: Manager) -> CaseRead:
     response_model=CaseRead,
     summary="Reject the proposal; back to the unit with the reason",
 )
-def reject(handling: HandlingDep, number: str, body: Rejection, who: Manager) -> CaseRead:
+def reject(
+    handling: HandlingDep, number: CaseNumberText, body: Rejection, who: Manager
+) -> CaseRead:
     return CaseRead.of(
         handling.app.act(Reject(number, approver_id=who.subject, reason=body.reason), who)
     )
@@ -271,7 +288,9 @@ def reject(handling: HandlingDep, number: str, body: Rejection, who: Manager) ->
     response_model=CaseRead,
     summary="Record that responsible people were dealt with and people briefed",
 )
-def follow_up(handling: HandlingDep, number: str, body: FollowUp, who: Handler) -> CaseRead:
+def follow_up(
+    handling: HandlingDep, number: CaseNumberText, body: FollowUp, who: Handler
+) -> CaseRead:
     return CaseRead.of(
         handling.app.act(
             RecordFollowUp(
@@ -289,7 +308,7 @@ def follow_up(handling: HandlingDep, number: str, body: FollowUp, who: Handler) 
     response_model=CaseRead,
     summary="Close; refused with every missing condition named",
 )
-def close(handling: HandlingDep, number: str, body: Reason, who: Manager) -> CaseRead:
+def close(handling: HandlingDep, number: CaseNumberText, body: Reason, who: Manager) -> CaseRead:
     return CaseRead.of(handling.app.act(Close(number), who))
 
 

@@ -45,6 +45,7 @@ from services.settlement.schemas import (
 from shared.kernel.errors import Forbidden
 from shared.kernel.meta import command_meta
 from shared.kernel.principal import Principal
+from shared.kernel.values import CaseNumberText
 from shared.platform.http import CommandRoute, Prefer, read_waiting
 
 
@@ -65,7 +66,7 @@ router = APIRouter(prefix="/settlements", tags=["settlements"], route_class=Comm
 )
 async def read(
     app: Settlements,
-    number: str,
+    number: CaseNumberText,
     request: Request,
     who: Reader,
     cycle: Annotated[int | None, Query(ge=1, le=999)] = None,
@@ -83,7 +84,9 @@ async def read(
     response_model=SettlementRead,
     summary="The warehouse signs for returned goods that actually arrived",
 )
-def receive(app: Settlements, number: str, body: Receipt, who: Finance) -> SettlementRead:
+def receive(
+    app: Settlements, number: CaseNumberText, body: Receipt, who: Finance
+) -> SettlementRead:
     return act(
         app,
         Receive(number, part_no=body.part_no, quantity=body.quantity, received_by=who.subject),
@@ -92,7 +95,9 @@ def receive(app: Settlements, number: str, body: Receipt, who: Finance) -> Settl
 
 
 @router.post("/{number}/over-receipt-decisions", response_model=SettlementRead)
-def decide(app: Settlements, number: str, body: Decision, who: Finance) -> SettlementRead:
+def decide(
+    app: Settlements, number: CaseNumberText, body: Decision, who: Finance
+) -> SettlementRead:
     return act(
         app,
         DecideOverReceipt(number, part_no=body.part_no, accept=body.accept, reason=body.reason),
@@ -105,7 +110,7 @@ def decide(app: Settlements, number: str, body: Decision, who: Finance) -> Settl
     response_model=SettlementRead,
     summary="Issue the credit note for the refund (once); posts its voucher",
 )
-def credit_note(app: Settlements, number: str, who: Finance) -> SettlementRead:
+def credit_note(app: Settlements, number: CaseNumberText, who: Finance) -> SettlementRead:
     return act(app, IssueCreditNote(number), who)
 
 
@@ -114,7 +119,9 @@ def credit_note(app: Settlements, number: str, who: Finance) -> SettlementRead:
     response_model=SettlementRead,
     summary="A replacement (换货) or rework (维修) order with its cost",
 )
-def order(app: Settlements, number: str, body: OrderRequest, who: Finance) -> SettlementRead:
+def order(
+    app: Settlements, number: CaseNumberText, body: OrderRequest, who: Finance
+) -> SettlementRead:
     return act(
         app,
         Order(
@@ -133,13 +140,17 @@ def order(app: Settlements, number: str, body: OrderRequest, who: Finance) -> Se
     response_model=SettlementRead,
     summary="A sales allowance certificate (销货折让证明单)",
 )
-def allowance(app: Settlements, number: str, body: Allowance, who: Finance) -> SettlementRead:
+def allowance(
+    app: Settlements, number: CaseNumberText, body: Allowance, who: Finance
+) -> SettlementRead:
     lines = [line.model_dump(mode="json") for line in body.lines]
     return act(app, IssueAllowance(number, mode=body.mode, value=body.value, lines=lines), who)
 
 
 @router.post("/{number}/compensations", response_model=SettlementRead)
-def compensation(app: Settlements, number: str, body: Compensation, who: Finance) -> SettlementRead:
+def compensation(
+    app: Settlements, number: CaseNumberText, body: Compensation, who: Finance
+) -> SettlementRead:
     return act(
         app, AgreeCompensation(number, amount=body.amount, kind=body.kind, payee=body.payee), who
     )
@@ -150,7 +161,7 @@ def compensation(app: Settlements, number: str, body: Compensation, who: Finance
     response_model=SettlementRead,
     summary="A cost item of the cost confirmation sheet (客户投诉费用确认单)",
 )
-def cost(app: Settlements, number: str, body: Cost, who: Finance) -> SettlementRead:
+def cost(app: Settlements, number: CaseNumberText, body: Cost, who: Finance) -> SettlementRead:
     return act(
         app,
         RecordCost(
@@ -165,7 +176,9 @@ def cost(app: Settlements, number: str, body: Cost, who: Finance) -> SettlementR
 
 
 @router.post("/{number}/cost-header", response_model=SettlementRead)
-def cost_header(app: Settlements, number: str, body: CostHeader, who: Finance) -> SettlementRead:
+def cost_header(
+    app: Settlements, number: CaseNumberText, body: CostHeader, who: Finance
+) -> SettlementRead:
     return act(app, SetCostHeader(number, inspected=body.inspected, defective=body.defective), who)
 
 
@@ -175,7 +188,9 @@ def cost_header(app: Settlements, number: str, body: CostHeader, who: Finance) -
     summary="Sign the cost sheet: the manager, finance, the CQE and product management, "
     "each a different person",
 )
-def sign_off(app: Settlements, number: str, body: SignOff, who: Signer) -> SettlementRead:
+def sign_off(
+    app: Settlements, number: CaseNumberText, body: SignOff, who: Signer
+) -> SettlementRead:
     role = SIGN_OFF_BY_ROLE[who.role]
     if body.role not in (None, role):
         raise Forbidden(
@@ -191,7 +206,9 @@ def sign_off(app: Settlements, number: str, body: SignOff, who: Signer) -> Settl
     response_model=SettlementRead,
     summary="Record the customer's own over-receipt ratio on the settlement, with a reason",
 )
-def tolerance(app: Settlements, number: str, body: ToleranceChange, who: Finance) -> SettlementRead:
+def tolerance(
+    app: Settlements, number: CaseNumberText, body: ToleranceChange, who: Finance
+) -> SettlementRead:
     return act(app, ChangeTolerance(number, tolerance=body.tolerance, reason=body.reason), who)
 
 
@@ -201,14 +218,16 @@ def tolerance(app: Settlements, number: str, body: ToleranceChange, who: Finance
     summary="Split the confirmed costs by ratio (total exactly 100%); frozen",
 )
 def apportionment(
-    app: Settlements, number: str, body: Apportionment, who: Finance
+    app: Settlements, number: CaseNumberText, body: Apportionment, who: Finance
 ) -> SettlementRead:
     parties = [p.model_dump(mode="json") for p in body.parties] if body.parties else None
     return act(app, ApportionCosts(number, parties=parties, reason=body.reason), who)
 
 
 @router.post("/{number}/penalties", response_model=SettlementRead)
-def penalty(app: Settlements, number: str, body: Penalty, who: Finance) -> SettlementRead:
+def penalty(
+    app: Settlements, number: CaseNumberText, body: Penalty, who: Finance
+) -> SettlementRead:
     return act(
         app,
         AssessPenalty(
@@ -228,10 +247,12 @@ def penalty(app: Settlements, number: str, body: Penalty, who: Finance) -> Settl
     response_model=SettlementRead,
     summary="Correct a voucher by a reversal voucher (never an edit)",
 )
-def reversal(app: Settlements, number: str, body: Reversal, who: Finance) -> SettlementRead:
+def reversal(
+    app: Settlements, number: CaseNumberText, body: Reversal, who: Finance
+) -> SettlementRead:
     return act(app, ReverseVoucher(number, voucher=body.voucher, reason=body.reason), who)
 
 
 @router.post("/{number}/completion", response_model=SettlementRead)
-def complete(app: Settlements, number: str, who: Finance) -> SettlementRead:
+def complete(app: Settlements, number: CaseNumberText, who: Finance) -> SettlementRead:
     return act(app, Complete(number, completed_by=who.subject), who)

@@ -14,7 +14,11 @@ from zoneinfo import ZoneInfo
 
 from shared.kernel.errors import Invalid
 
-_PATTERN = re.compile(r"^(\d{2})(0[1-9]|1[0-2])-(\d{4,6})$")
+#: `YYMM-NNNN`: ASCII digits (Unicode `\\d` would let other scripts' digits through), a month
+#: 01-12, a serial of four to six digits that is not zero. Published in the API documents as
+#: the path parameter's pattern (ECMA-262 and Python read it alike), and enforced by `parse`.
+PATTERN = r"^([0-9]{2})(0[1-9]|1[0-2])-(?!0+$)([0-9]{4,6})$"
+_PATTERN = re.compile(PATTERN)
 
 #: Namespace of every id this product derives; fixed forever, since ids are stored.
 NAMESPACE = UUID("6f1c3c55-8a4e-4f0e-9d6b-2b7f1a3c9e10")
@@ -35,14 +39,12 @@ class CaseNumber:
 
     @classmethod
     def parse(cls, text: str) -> CaseNumber:
-        match = _PATTERN.match(text)
+        match = _PATTERN.fullmatch(text)
         if not match:
             raise CaseNumberError(
-                f"{text!r} is not a case number; expected YYMM-NNNN, e.g. 2611-0042"
+                f"{text[:40]!r} is not a case number; expected YYMM-NNNN, e.g. 2611-0042"
             )
         yy, mm, serial = match.groups()
-        if int(serial) == 0:
-            raise CaseNumberError("case serial numbers start at 1")
         return cls(int(yy), int(mm), int(serial))
 
     @property

@@ -16,9 +16,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from shared.kernel.case_number import PATTERN as CASE_NUMBER_PATTERN
+from shared.kernel.case_number import CaseNumber, CaseNumberError
 from shared.kernel.money import minor_unit
 
 #: A plain decimal: optional minus, ASCII digits, optional fraction. Nothing else.
@@ -69,6 +71,40 @@ def _bounded(
     return AfterValidator(check)
 
 
+def documented_pattern(
+    *, places_max: int, minimum: Decimal | None, exclusive: bool, maximum: Decimal | None
+) -> str:
+    """The JSON Schema pattern of exactly the texts `_bounded` admits, so that the API and
+    event documents state the bounds a client meets (a property test holds the two equal).
+
+    The checks stay in `_bounded`, where a refusal names its rule (`at_least`,
+    `decimal_places`...); a pattern could only say "does not match". Bounds are those the
+    product uses: no lower bound (signed) or 0, inclusive or not; no upper bound or a power
+    of ten. Anything else is refused here, when the type is declared.
+    """
+    fraction = rf"(\.[0-9]{{1,{places_max}}})?"
+    if maximum is None:
+        body = rf"[0-9]{{1,{INTEGER_DIGITS}}}{fraction}"
+    else:
+        power = len(str(maximum)) - 1
+        if maximum != 10**power:
+            raise ValueError(f"an upper bound must be a power of ten, not {maximum}")
+        # Below the bound: at most `power` significant integer digits; the bound itself
+        # with a zero fraction. Leading zeros count toward INTEGER_DIGITS, as in `_bounded`.
+        below = (
+            rf"0{{0,{INTEGER_DIGITS - 1}}}0"
+            if power == 0
+            else rf"0{{0,{INTEGER_DIGITS - power}}}[0-9]{{1,{power}}}"
+        )
+        bound = rf"0{{0,{INTEGER_DIGITS - power - 1}}}1{'0' * power}(\.0{{1,{places_max}}})?"
+        body = f"({below}{fraction}|{bound})"
+    if minimum is None:
+        return f"^-?{body}$"
+    if minimum != 0:
+        raise ValueError(f"a lower bound must be 0, not {minimum}")
+    return f"^(?![0.]*$){body}$" if exclusive else f"^{body}$"
+
+
 def decimal_text(
     *,
     places: int,
@@ -76,17 +112,20 @@ def decimal_text(
     gt: str | None = None,
     le: str | None = None,
 ) -> Any:
-    """A decimal-string type with its bounds; refused inputs name the rule they break."""
+    """A decimal-string type with its bounds; refused inputs name the rule they break, and
+    its JSON Schema pattern admits exactly what it accepts (`documented_pattern`)."""
     low = gt if gt is not None else ge
+    minimum = None if low is None else Decimal(low)
+    maximum = None if le is None else Decimal(le)
+    exclusive = gt is not None
+    pattern = documented_pattern(
+        places_max=places, minimum=minimum, exclusive=exclusive, maximum=maximum
+    )
     return Annotated[
         str,
         StringConstraints(strict=True, pattern=DECIMAL_PATTERN, max_length=40),
-        _bounded(
-            places_max=places,
-            minimum=None if low is None else Decimal(low),
-            exclusive=gt is not None,
-            maximum=None if le is None else Decimal(le),
-        ),
+        _bounded(places_max=places, minimum=minimum, exclusive=exclusive, maximum=maximum),
+        WithJsonSchema({"type": "string", "pattern": pattern}),
     ]
 
 
@@ -135,3 +174,21 @@ def _utc_in_range(moment: datetime) -> datetime:
 
 #: An instant: a zone is required, the range bounded, and it is held and returned as UTC.
 Instant = Annotated[AwareDatetime, AfterValidator(_utc_in_range)]
+
+
+def _case_number(text: str) -> str:
+    try:
+        CaseNumber.parse(text)
+    except CaseNumberError as error:
+        raise PydanticCustomError("case_number_format", error.detail) from None
+    return text
+
+
+#: A case number as a client writes it (a path parameter, a reference in a body): refused by
+#: `CaseNumber.parse` itself (rule `case_number_format`), documented with the very pattern it
+#: applies, so what the API documents and what it accepts are one rule.
+CaseNumberText = Annotated[
+    str,
+    AfterValidator(_case_number),
+    WithJsonSchema({"type": "string", "pattern": CASE_NUMBER_PATTERN, "examples": ["2611-0042"]}),
+]

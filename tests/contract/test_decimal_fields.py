@@ -2,8 +2,8 @@
 
 Walks the request side of all four OpenAPI documents: no JSON numbers where a decimal is
 meant, and every field that holds money, a price, a rate, a ratio or a share carries the
-contracts' decimal pattern. Then, as a property: whatever routing's proposal schema accepts
-is published by routing and accepted by the RemedyProposed contract.
+pattern of one of the shared decimal types. Then, as a property: whatever routing's proposal
+schema accepts is published by routing and accepted by the RemedyProposed contract.
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from services.routing.commands import Propose
 from services.routing.contracts import to_integration
 from services.routing.schemas import Proposal
 from shared.contracts import routing as routing_contracts
+from shared.kernel import values
 from shared.kernel.errors import DomainError
-from shared.kernel.values import DECIMAL_PATTERN
 from shared.platform.outbox import OutboxReader
 from tests.contract.test_openapi_examples import SERVICES, openapi
 from tests.support.routing_story import AUTHORITY, HANDLER, opened
@@ -37,6 +37,11 @@ DECIMAL_NAMES = {
     "tax_rate",
     "tolerance",
     "over_receipt_tolerance",
+}
+#: The patterns the shared decimal types publish, one per type and its bounds.
+SHARED_DECIMAL_PATTERNS = {
+    TypeAdapter(getattr(values, name)).json_schema()["pattern"]
+    for name in ("DecimalText", "Amount", "PositiveAmount", "UnitPrice", "Rate", "Percent", "Share")
 }
 #: Diagnostic measurements routing rules compare as numbers (signal -97 dBm): not decimals
 #: of money or shares, and not published as such.
@@ -86,7 +91,7 @@ def test_no_edge_takes_a_json_number_and_every_decimal_is_the_contract_type(serv
                 numbers.append(place)
             field = place.rsplit(".", 1)[-1]
             is_decimal = field in DECIMAL_NAMES and schema.get("type") == "string"
-            if is_decimal and schema.get("pattern") != DECIMAL_PATTERN:
+            if is_decimal and schema.get("pattern") not in SHARED_DECIMAL_PATTERNS:
                 untyped.append(place)
     assert numbers == []
     assert untyped == []

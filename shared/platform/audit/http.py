@@ -11,10 +11,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime
 
-from shared.kernel.case_number import CaseNumber
 from shared.kernel.principal import Role
+from shared.kernel.values import CaseNumberText, Instant
 from shared.platform.audit.checkpoints import CheckpointFile
 from shared.platform.audit.export import Exporter, case_proof
 from shared.platform.audit.history import case_history, state_as_of
@@ -48,11 +47,10 @@ def audit_router(app: Any, audit: AuditSettings) -> APIRouter:
         summary="The case's events in this service, from the event store, with chain links",
     )
     async def history(
-        number: str,
+        number: CaseNumberText,
         offset: Annotated[int, Query(ge=0)] = 0,
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 200,
     ) -> dict[str, Any]:
-        CaseNumber.parse(number)
         entries = await run_sync(case_history, app, number)
         page = entries[offset : offset + limit]
         following = offset + limit if offset + limit < len(entries) else None
@@ -62,8 +60,7 @@ def audit_router(app: Any, audit: AuditSettings) -> APIRouter:
         "/cases/{number}/state",
         summary="The case's aggregates in this service replayed up to a moment",
     )
-    async def state(number: str, as_of: AwareDatetime) -> dict[str, Any]:
-        CaseNumber.parse(number)
+    async def state(number: CaseNumberText, as_of: Instant) -> dict[str, Any]:
         aggregates = await run_sync(state_as_of, app, number, as_of)
         return {"service": audit.service.value, "as_of": as_of, "aggregates": aggregates}
 
@@ -74,8 +71,7 @@ def audit_router(app: Any, audit: AuditSettings) -> APIRouter:
         summary="The case's events in this service with their proofs, as of the last "
         "checkpoint, for `complaints audit export` (checked offline with the public key)",
     )
-    async def proof(number: str) -> dict[str, Any]:
-        CaseNumber.parse(number)
+    async def proof(number: CaseNumberText) -> dict[str, Any]:
         checkpoints = CheckpointFile(audit.checkpoint_dir, audit.store).all()
         exported = await run_sync(case_proof, app, exporter, number, checkpoints)
         return {
