@@ -96,7 +96,8 @@ money_facts = Table(
     Column("measure", String(40), primary_key=True),
     Column("case_number", String(20), nullable=False),
     Column("month", String(7), nullable=False, index=True),
-    Column("label", String(200)),
+    #: "kind:name" of a party (name up to 200), a cost item or a compensation kind.
+    Column("label", String(300)),
     Column("currency", String(3), nullable=False),
     #: A decimal string, exact: SQLite has no decimal type and would round through floats.
     Column("amount", String(40), nullable=False),

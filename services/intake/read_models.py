@@ -6,6 +6,7 @@ from the event store. The index lags commands by at most a poll interval.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -39,6 +40,8 @@ from shared.platform.sqlviews import (
 )
 
 metadata = MetaData()
+#: Characters of a customer key (`customer_key`); the customer id is at most 100.
+CUSTOMER_KEY_LENGTH = 300
 tracking = tracking_table(metadata, "intake_view_tracking")
 
 complaint_index = Table(
@@ -50,7 +53,7 @@ complaint_index = Table(
     Column("nature", String(40), nullable=False),
     Column("severity", String(20), nullable=False),
     Column("status", String(20), nullable=False, index=True),
-    Column("customer_key", String(300), nullable=False, index=True),
+    Column("customer_key", String(CUSTOMER_KEY_LENGTH), nullable=False, index=True),
     Column("customer_name", String(200), nullable=False),
     Column("order_no", String(100)),
     Column("part_no", String(100)),
@@ -67,12 +70,21 @@ MAX_PAGE_SIZE = 100
 
 
 def customer_key(complainant: dict[str, Any]) -> str:
-    """Who the customer is, for repeat detection: the customer id, else name and contact."""
+    """Who the customer is, for repeat detection: the customer id, else name and contact.
+
+    A name and a contact at their limits, case-folded (`ß` folds to `ss`), run past the
+    column: such a key is a digest instead (`name#` + SHA-256, never equal to a readable
+    key). Keys that fit stay readable, so the rows indexed before digests existed still
+    match; PostgreSQL refused the longer ones, and stopped the index at them.
+    """
     if complainant.get("customer_id"):
         return f"id:{complainant['customer_id']}"
     name = " ".join(str(complainant.get("name", "")).casefold().split())
     contact = "".join(str(complainant.get("contact") or "").casefold().split())
-    return f"name:{name}|{contact}"
+    key = f"name:{name}|{contact}"
+    if len(key) <= CUSTOMER_KEY_LENGTH:
+        return key
+    return f"name#{hashlib.sha256(key.encode()).hexdigest()}"
 
 
 def _step(e: Any) -> NewRow | RowChange | None:

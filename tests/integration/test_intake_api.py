@@ -464,3 +464,12 @@ def test_a_handler_reads_only_the_complaints_with_its_unit_as_routing_assigned_t
         refused = desk.get(path, headers=handler)
         assert refused.status_code == 403
         assert "logistics" not in refused.text  # a refusal never names another unit
+
+
+def test_the_longest_customer_the_desk_accepts_is_indexed_on_every_store(any_store_desk):
+    """A name and a contact at their limits make a customer key longer than the names alone;
+    PostgreSQL, unlike SQLite, holds a column to its declared length. (`ß` folds to `ss`.)"""
+    longest = {"name": "ß" * 200, "contact": "c" * 200, "customer_id": None}
+    registered = any_store_desk.post("/complaints", json=complaint(complainant=longest))
+    assert registered.status_code == 201, registered.text
+    assert [item["customer_name"] for item in indexed(any_store_desk, 1)] == ["ß" * 200]
