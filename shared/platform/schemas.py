@@ -8,7 +8,8 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from shared.kernel.errors import Invalid
 from shared.kernel.money import MINOR_UNITS
@@ -28,11 +29,18 @@ class By(Strict):
 
 def _known_currency(value: str) -> str:
     if value not in MINOR_UNITS:
-        raise ValueError(f"unknown currency {value!r}")
+        raise PydanticCustomError(
+            "unknown_currency", "unknown currency {currency}", {"currency": repr(value[:10])}
+        )
     return value
 
 
-Currency = Annotated[str, AfterValidator(_known_currency)]
+#: A currency the product knows the minor unit of: documented as that list, refused otherwise.
+Currency = Annotated[
+    str,
+    AfterValidator(_known_currency),
+    WithJsonSchema({"type": "string", "enum": sorted(MINOR_UNITS), "examples": ["CNY"]}),
+]
 
 
 def encode_cursor(moment: datetime, key: str) -> str:
