@@ -14,6 +14,7 @@ import os
 import re
 import signal
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
 from typing import Annotated, Any, NoReturn
 from uuid import UUID
 
@@ -334,10 +335,20 @@ class Correlated:
                 current_correlation.reset(token)
 
 
+@dataclass(frozen=True)
+class Degradations:
+    """What a ready service cannot do fully: events withheld from its feed, and its SQL
+    views that cannot follow its log (name -> the last failure); lists may lag meanwhile,
+    commands and the store's reads are unaffected, so the service stays in rotation."""
+
+    withheld: int = 0
+    views: dict[str, str] = field(default_factory=dict)
+
+
 def health_router(
     service: str,
     readiness: Callable[[], Awaitable[dict[str, bool]]],
-    withheld: Callable[[], Awaitable[int]],
+    degradations: Callable[[], Awaitable[Degradations]],
 ) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
@@ -348,15 +359,22 @@ def health_router(
     @router.get(
         "/ready",
         summary="Readiness: the store answers and the bus tasks run; degraded (still 200) "
-        "while events are withheld from the feed",
+        "while events are withheld from the feed or a view cannot follow the log",
     )
     async def ready() -> JSONResponse:
         checks = await readiness()
         ok = all(checks.values())
-        unpublished = await withheld() if ok else 0
-        status = "not ready" if not ok else "degraded" if unpublished else "ready"
+        found = await degradations() if ok else Degradations()
+        degraded = found.withheld or found.views
+        status = "not ready" if not ok else "degraded" if degraded else "ready"
         return JSONResponse(
-            {"status": status, "service": service, "checks": checks, "withheld": unpublished},
+            {
+                "status": status,
+                "service": service,
+                "checks": checks,
+                "withheld": found.withheld,
+                "views_failing": found.views,
+            },
             status_code=200 if ok else 503,
         )
 

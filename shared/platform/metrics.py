@@ -9,7 +9,7 @@ high-water mark (Kafka) - the consumer's position, per upstream and partition.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI, Response
@@ -23,6 +23,7 @@ from shared.platform.relay import RELAY_STREAM
 
 if TYPE_CHECKING:
     from shared.platform.runtime import ServiceRuntime
+    from shared.platform.sqlviews import LocalProjector
 
 Refresh = Callable[["ServiceMetrics"], Awaitable[None]]
 
@@ -69,6 +70,27 @@ class ServiceMetrics:
 
     def watch(self, runtime: ServiceRuntime) -> None:
         self.registry.register(_RuntimeCollector(runtime, self))
+
+    def watch_views(self, views: Sequence[LocalProjector]) -> None:
+        """Whether each SQL view of the service's own log is failing (alert on 1: it stopped
+        following, and its lists lag); read at scrape time, like the lags."""
+        if views:
+            self.registry.register(_ViewCollector(views))
+
+
+class _ViewCollector:
+    def __init__(self, views: Sequence[LocalProjector]) -> None:
+        self.views = views
+
+    def collect(self) -> Iterable[Any]:
+        failing = GaugeMetricFamily(
+            "complaints_view_failing",
+            "1 while a view of the service's own log cannot project its next page",
+            labels=["view"],
+        )
+        for view in self.views:
+            failing.add_metric([view.stream], 1 if view.failure else 0)
+        yield failing
 
 
 class _RuntimeCollector:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypedDict
@@ -16,6 +17,7 @@ from shared.platform.auth.access import Access
 from shared.platform.http import (
     BodyLimit,
     Correlated,
+    Degradations,
     KillBeforeAnswer,
     ReplayedHeader,
     RequestTimeout,
@@ -34,6 +36,8 @@ from shared.platform.settings import Settings
 from shared.platform.sqlviews import LocalProjector
 from shared.platform.threads import run_sync
 
+log = logging.getLogger(__name__)
+
 
 class ApplicationHooks(TypedDict):
     store_ready: Callable[[], Awaitable[bool]]
@@ -50,6 +54,7 @@ def application_hooks(app: Any) -> ApplicationHooks:
 
 class ViewedApplicationHooks(ApplicationHooks):
     on_start: Callable[[], Awaitable[None]]
+    views: Sequence[LocalProjector]
 
 
 def hooks_with_views(
@@ -59,17 +64,29 @@ def hooks_with_views(
     projector: LocalProjector,
 ) -> ViewedApplicationHooks:
     """Those of an application with SQL views of its own log: before serving, the views are
-    migrated and caught up (so a list agrees with the store); after, the engine is closed."""
+    migrated and caught up (so a list agrees with the store); after, the engine is closed.
+
+    A view that cannot catch up does not keep the service from starting: its commands and
+    reads of the store do not need it. `/ready` says `degraded` naming it, and its projector
+    keeps trying (`LocalProjector.failure`)."""
 
     async def start() -> None:
         await create_tables(engine)
-        await projector.catch_up()
+        try:
+            await projector.catch_up()
+        except Exception:
+            log.exception("view %s could not catch up; serving, and retrying", projector.stream)
 
     async def close() -> None:
         await run_sync(app.close)
         await engine.dispose()
 
-    return {"store_ready": lambda: run_sync(app.ping), "on_start": start, "on_close": close}
+    return {
+        "store_ready": lambda: run_sync(app.ping),
+        "on_start": start,
+        "on_close": close,
+        "views": (projector,),
+    }
 
 
 def create_service(
@@ -81,6 +98,7 @@ def create_service(
     on_close: Callable[[], Awaitable[None]] | None = None,
     larger_bodies: dict[str, int] | None = None,
     refresh_metrics: Refresh | None = None,
+    views: Sequence[LocalProjector] = (),
 ) -> FastAPI:
     """A service's FastAPI app: the platform's conventions around the service's routers."""
     settings = runtime.settings
@@ -107,8 +125,8 @@ def create_service(
     install_error_handlers(app)
     app.add_middleware(Correlated, service=settings.service.value)
     _install_limits(app, settings, larger_bodies)
-    app.state.metrics = _install_metrics(app, runtime, refresh_metrics)
-    _include_platform_routes(app, runtime, store_ready)
+    app.state.metrics = _install_metrics(app, runtime, refresh_metrics, views)
+    _include_platform_routes(app, runtime, store_ready, views)
     for router in routers:
         app.include_router(router)
     return app
@@ -141,10 +159,14 @@ def _install_limits(app: FastAPI, settings: Settings, larger_bodies: dict[str, i
 
 
 def _install_metrics(
-    app: FastAPI, runtime: ServiceRuntime, refresh_metrics: Refresh | None
+    app: FastAPI,
+    runtime: ServiceRuntime,
+    refresh_metrics: Refresh | None,
+    views: Sequence[LocalProjector],
 ) -> ServiceMetrics:
     metrics = ServiceMetrics(runtime.settings.service.value)
     metrics.watch(runtime)
+    metrics.watch_views(views)
     if runtime.app is not None:
 
         def count_appended(events: Sequence[Any]) -> None:
@@ -157,7 +179,10 @@ def _install_metrics(
 
 
 def _include_platform_routes(
-    app: FastAPI, runtime: ServiceRuntime, store_ready: Callable[[], Awaitable[bool]]
+    app: FastAPI,
+    runtime: ServiceRuntime,
+    store_ready: Callable[[], Awaitable[bool]],
+    views: Sequence[LocalProjector],
 ) -> None:
     """Health and readiness, the feed and withheld events, dead letters, audit."""
 
@@ -168,13 +193,15 @@ def _include_platform_routes(
             store = False
         return {"store": store, "bus": runtime.tasks_alive()}
 
-    async def withheld() -> int:
-        if runtime.app is None:
-            return 0
-        events = await run_sync(runtime.app.withheld)
-        return sum(1 for w in events if not w.repaired_as)
+    async def degradations() -> Degradations:
+        withheld = 0
+        if runtime.app is not None:
+            events = await run_sync(runtime.app.withheld)
+            withheld = sum(1 for w in events if not w.repaired_as)
+        failing = {view.stream: view.failure for view in views if view.failure}
+        return Degradations(withheld, failing)
 
-    app.include_router(health_router(runtime.settings.service.value, readiness, withheld))
+    app.include_router(health_router(runtime.settings.service.value, readiness, degradations))
     if runtime.outbox is not None:
         app.include_router(
             feed_router(runtime.outbox, runtime.app, runtime.settings.feed_max_wait_seconds)

@@ -288,12 +288,25 @@ class LocalProjector:
         self.poll_interval = poll_interval
         self.page_size = page_size
         self.stream = f"{app.name}#log"
+        #: Why the last page failed, until a page succeeds: `/ready` and `/metrics` say so.
+        self.failure: str | None = None
 
     async def position(self) -> int:
         async with self.engine.connect() as conn:
             return await tracked_position(conn, self.tracking, self.stream) or 0
 
     async def run_once(self) -> int:
+        """Project the next page, whoever drives it (its own loop, the scheduler, the
+        dispatcher); a failure is kept for `/ready` and `/metrics` until a page succeeds."""
+        try:
+            projected = await self._next_page()
+        except Exception as error:
+            self.failure = f"{type(error).__name__}: {error}"[:500]
+            raise
+        self.failure = None
+        return projected
+
+    async def _next_page(self) -> int:
         after = await self.position()
         notifications = await run_sync(
             self.app.recorder.select_notifications,

@@ -98,7 +98,11 @@ def test_a_registration_is_numbered_located_labelled_and_readable(desk):
             "greater_than_equal",
         ),
         ({"channel": "pigeon"}, "channel", "enum"),
-        ({"demands": {"amount": "10.00", "currency": "XYZ"}}, "demands.currency", "unknown_currency"),
+        (
+            {"demands": {"amount": "10.00", "currency": "XYZ"}},
+            "demands.currency",
+            "unknown_currency",
+        ),
         ({"demands": {"amount": "10.00"}}, "demands.amount", "value_error"),
         *(
             ({"demands": {"amount": amount, "currency": "CNY"}}, "demands.amount", rule)
