@@ -171,7 +171,9 @@ async def list_complaints(
     if where.received_to:
         clauses.append(c.received_at < where.received_to)
     if where.text:
-        needle = where.text.casefold()
+        # `lower`, as the stores' `lower` (SQLite's too: `sqlviews.create_engine`); `casefold`
+        # would turn `ß` into `ss`, which no store's text does.
+        needle = where.text.lower()
         clauses.append(
             or_(
                 c.description.icontains(needle, autoescape=True),

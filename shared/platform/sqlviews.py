@@ -31,6 +31,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy import event as sqlalchemy_events
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -154,15 +155,27 @@ def create_engine(store: StoreSettings, sqlite_file: str) -> AsyncEngine:
     """The service's SQL engine: `<data_dir>/<sqlite_file>`, or its PostgreSQL database."""
     if not store.postgres:
         private_dir(store.data_dir)
-        return create_async_engine(
+        engine = create_async_engine(
             f"sqlite+aiosqlite:///{store.data_dir / sqlite_file}",
             connect_args={"timeout": 30},
         )
+        sqlalchemy_events.listen(engine.sync_engine, "connect", _unicode_lower)
+        return engine
     url = urlsplit(store.postgres_url)
     return create_async_engine(
         f"postgresql+asyncpg://{url.netloc}/{store.database_name()}",
         pool_size=store.pool_size,
     )
+
+
+def _unicode_lower(connection: Any, _: Any) -> None:
+    """SQLite's `lower` folds ASCII letters only (`Ä` stays `Ä`); PostgreSQL's folds every
+    script. Case-insensitive searches (`icontains`) must find the same rows on both."""
+    connection.create_function("lower", 1, _lower, deterministic=True)
+
+
+def _lower(text: str | None) -> str | None:
+    return None if text is None else text.lower()
 
 
 def dialect_insert(dialect: str) -> Callable[[Table], Any]:

@@ -477,3 +477,14 @@ def test_the_longest_customer_the_desk_accepts_is_indexed_on_every_store(any_sto
     registered = any_store_desk.post("/complaints", json=complaint(complainant=longest))
     assert registered.status_code == 201, registered.text
     assert [item["customer_name"] for item in indexed(any_store_desk, 1)] == ["ß" * 200]
+
+
+def test_the_text_search_ignores_case_in_every_script_on_every_store(any_store_desk):
+    """SQLite's own `lower` folds ASCII only, and Python's `casefold` turns `ß` into `ss`,
+    which no store's `lower` does: `ÄRGER` and `straße` found nothing."""
+    body = complaint(description="Ärger mit der Lieferung in der Hauptstraße")
+    assert any_store_desk.post("/complaints", json=body).status_code == 201
+    indexed(any_store_desk, 1)
+    for needle in ("ärger", "ÄRGER", "straße", "HAUPTSTRAßE"):
+        found = any_store_desk.get("/complaints", params={"q": needle}).json()["items"]
+        assert len(found) == 1, needle
