@@ -159,7 +159,7 @@ def token(args: argparse.Namespace) -> None:
     """Print a bearer token signed the way the services are configured to check."""
     from datetime import timedelta
 
-    from shared.kernel.principal import BINDINGS
+    from shared.kernel.principal import BINDINGS, ClaimsRefused
     from shared.platform.auth.tokens import mint
 
     role = Role(args.role)
@@ -172,8 +172,22 @@ def token(args: argparse.Namespace) -> None:
         bindings[claim] = value
     settings = load_settings(service=ServiceName.intake)
     private_key = args.private_key.read() if args.private_key else None
-    ttl = timedelta(hours=args.hours)
-    print(mint(settings.auth, args.subject, role, ttl, private_key, **bindings))
+    try:
+        ttl = timedelta(hours=args.hours)
+        print(mint(settings.auth, args.subject, role, ttl, private_key, **bindings))
+    except ClaimsRefused as refused:
+        raise SystemExit(f"no token: {refused}") from None
+
+
+def _lifetime_hours(text: str) -> float:
+    """Hours a minted token lives: a number above zero and at most a (leap) year's."""
+    try:
+        hours = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of hours") from None
+    if not 0 < hours <= 366 * 24:  # NaN fails this too
+        raise argparse.ArgumentTypeError(f"{text} hours: above 0 and at most {366 * 24}")
+    return hours
 
 
 def audit(args: argparse.Namespace) -> None:
@@ -512,7 +526,9 @@ def main(argv: list[str] | None = None) -> None:
     token_parser.add_argument("--unit", help="a handler's unit")
     token_parser.add_argument("--authority", help="a manager's authority level")
     token_parser.add_argument("--customer-id", help="a customer's customer id")
-    token_parser.add_argument("--hours", type=float, default=8, help="lifetime (default 8)")
+    token_parser.add_argument(
+        "--hours", type=_lifetime_hours, default=8, help="lifetime (default 8, at most 8784)"
+    )
     token_parser.add_argument(
         "--private-key", type=argparse.FileType("rb"), help="PEM key, for RS256"
     )

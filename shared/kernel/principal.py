@@ -73,7 +73,7 @@ class Principal:
     def from_claims(cls, claims: dict[str, Any]) -> Principal:
         subject = claims.get("sub")
         if not isinstance(subject, str) or not 1 <= len(subject) <= 200:
-            raise ClaimsRefused("the token has no usable subject (sub)")
+            raise ClaimsRefused("the subject (sub) must be text of 1 to 200 characters")
         try:
             role = Role(str(claims.get("role")))
         except ValueError:
@@ -83,6 +83,8 @@ class Principal:
             claim = BINDINGS[role]
             value = claims.get(claim)
             if not isinstance(value, str) or not 1 <= len(value) <= 100:
-                raise ClaimsRefused(f"a {role} token must carry the {claim!r} claim")
+                raise ClaimsRefused(
+                    f"a {role} token must carry the {claim!r} claim (1 to 100 characters)"
+                )
             bound[claim] = value
         return cls(subject=subject, role=role, **bound)

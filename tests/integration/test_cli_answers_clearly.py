@@ -1,6 +1,7 @@
-"""The audit command line says in one line what is wrong, never with a traceback.
+"""The command line says in one line what is wrong, never with a traceback.
 
-An auditor mistypes the case number; another runs the command while the system is down.
+An auditor mistypes the case number; another runs the command while the system is down; a
+developer mints a token the services would refuse, or one for a billion hours.
 """
 
 import pytest
@@ -37,3 +38,26 @@ def test_services_that_are_not_running_are_named_with_what_to_do(tmp_path, monke
     assert said.startswith(f"cannot reach 127.0.0.1:{port} (")
     assert said.endswith("is the system running? (`make run`)")
     assert not (tmp_path / "case.jsonl").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["clerk", "x" * 201], "the subject (sub) must be text of 1 to 200 characters"),
+        (
+            ["handler", "qa-liu", "--unit", "u" * 101],
+            "a handler token must carry the 'unit' claim (1 to 100 characters)",
+        ),
+    ],
+)
+def test_a_token_the_services_would_refuse_is_not_minted(args, said, tmp_path, monkeypatch):
+    monkeypatch.setenv("COMPLAINTS_DATA_DIR", str(tmp_path / "data"))
+    assert refusal(["token", *args]) == f"no token: {said}"
+
+
+@pytest.mark.parametrize("hours", ["-5", "0", "1e9", "nan", "eight"])
+def test_a_token_lifetime_out_of_bounds_is_named(hours, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(["token", "clerk", "clerk-wang", "--hours", hours])
+    assert stopped.value.code == 2
+    assert "argument --hours:" in capsys.readouterr().err

@@ -19,7 +19,7 @@ from typing import Any
 
 import jwt
 
-from shared.kernel.principal import Principal, Role
+from shared.kernel.principal import ClaimsRefused, Principal, Role
 from shared.platform.secrets import installation_secret
 from shared.platform.settings import AuthSettings
 
@@ -127,6 +127,10 @@ def _number(claims: dict[str, Any], name: str) -> float:
     return float(claims.get(name, 0))
 
 
+#: The longest a minted token may live: the CLI's tokens are for people and tests, not for ever.
+MAX_MINTED_LIFETIME = timedelta(days=366)
+
+
 def mint(
     auth: AuthSettings,
     subject: str,
@@ -140,6 +144,10 @@ def mint(
     HS256 signs with the installation's secret; RS256 needs the private key (in production
     tokens come from the identity provider, not from here).
     """
+    if not timedelta(0) < ttl <= MAX_MINTED_LIFETIME:
+        raise ClaimsRefused(
+            f"a token's lifetime must be above zero and at most {MAX_MINTED_LIFETIME.days} days"
+        )
     now = wall_clock()
     claims = {
         "iss": auth.issuer,
@@ -150,6 +158,7 @@ def mint(
         "exp": now + ttl,
         **bindings,
     }
+    Principal.from_claims(claims)  # what the services would refuse is not signed
     if auth.algorithm == "HS256":
         return jwt.encode(claims, installation_secret(auth.secret_file), algorithm="HS256")
     if private_key is None:
