@@ -340,10 +340,14 @@ def verify_checkpoints(directory: Path, public_key_files: list[Path]) -> int:
     from shared.platform.audit.offline import check_file
 
     keys = _public_keys(public_key_files)
+    if not directory.is_dir():
+        raise SystemExit(f"{directory} is not a directory of checkpoint files")
     reports = [check_file(path, keys) for path in sorted(directory.glob("*.jsonl"))]
+    if not reports:
+        raise SystemExit(f"no checkpoint files (*.jsonl) in {directory}: nothing was verified")
     for report in reports:
         print(json.dumps(report.to_dict(), ensure_ascii=False))
-    return 0 if reports and all(r.ok for r in reports) else 1
+    return 0 if all(r.ok for r in reports) else 1
 
 
 def verify_store(service: str) -> dict:

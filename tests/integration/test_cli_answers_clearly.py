@@ -5,8 +5,10 @@ developer mints a token the services would refuse, or one for a billion hours.
 """
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cli.main import main
+from shared.platform.audit.signing import public_pem
 from tests.support.infra import free_port
 
 pytestmark = pytest.mark.integration
@@ -61,3 +63,22 @@ def test_a_token_lifetime_out_of_bounds_is_named(hours, capsys):
         main(["token", "clerk", "clerk-wang", "--hours", hours])
     assert stopped.value.code == 2
     assert "argument --hours:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("folder", ["missing", "empty"])
+def test_checkpoints_verified_from_nowhere_are_not_a_silent_failure(folder, tmp_path):
+    """It exited 1 without a word: an auditor could not tell a typo from a forgery."""
+    key = tmp_path / "checkpoint-key.pem"
+    key.write_bytes(public_pem(Ed25519PrivateKey.generate().public_key()))
+    (tmp_path / "empty").mkdir()
+    directory = tmp_path / folder
+
+    said = refusal(["audit", "verify-checkpoints", str(directory), "--public-key", str(key)])
+
+    assert (
+        said
+        == {
+            "missing": f"{directory} is not a directory of checkpoint files",
+            "empty": f"no checkpoint files (*.jsonl) in {directory}: nothing was verified",
+        }[folder]
+    )
