@@ -6,7 +6,8 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from services.notifications.domain import Delivery, Subscription
 from shared.contracts import CATALOG
@@ -18,13 +19,19 @@ WHEN = "2026-12-03T02:00:00Z"
 SUBSCRIPTION_ID = "0b6f5d7e-3c1a-4f7e-9a53-6c8f5e2d1a90"
 
 
+#: What a subscription may name: a published type, every type of a producer, or every type.
+SUBSCRIBABLE = ("*", *sorted(f"{producer}.*" for producer in PRODUCERS), *sorted(TYPES))
+
+
 def _event_type(value: str) -> str:
-    """A published type, every type of a producer (`settlement.*`), or every type (`*`)."""
-    if value == "*" or value in TYPES:
+    """One of `SUBSCRIBABLE`: documented as that list, refused by name otherwise."""
+    if value in SUBSCRIBABLE:
         return value
-    if value.endswith(".*") and value[:-2] in PRODUCERS:
-        return value
-    raise ValueError(f"{value!r} is not a published event type, `<producer>.*` or `*`")
+    raise PydanticCustomError(
+        "unknown_event_type",
+        "{value} is not a published event type, `<producer>.*` or `*`",
+        {"value": repr(value[:100])},
+    )
 
 
 def _webhook_url(value: str) -> str:
@@ -36,7 +43,11 @@ def _webhook_url(value: str) -> str:
     return value
 
 
-EventType = Annotated[str, Field(max_length=100), AfterValidator(_event_type)]
+EventType = Annotated[
+    str,
+    AfterValidator(_event_type),
+    WithJsonSchema({"type": "string", "enum": list(SUBSCRIBABLE)}),
+]
 WebhookUrl = Annotated[str, Field(max_length=2000), AfterValidator(_webhook_url)]
 
 
