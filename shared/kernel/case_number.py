@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from shared.kernel.errors import Invalid
 
-#: `YYMM-NNNN`: ASCII digits (Unicode `\\d` would let other scripts' digits through), a month
+#: `YYMM-NNNN`: ASCII digits (Unicode `\d` would let other scripts' digits through), a month
 #: 01-12, a serial of four to six digits that is not zero. Published in the API documents as
 #: the path parameter's pattern (ECMA-262 and Python read it alike), and enforced by `parse`.
 PATTERN = r"^([0-9]{2})(0[1-9]|1[0-2])-(?!0+$)([0-9]{4,6})$"
