@@ -71,26 +71,21 @@ class ServiceMetrics:
     def watch(self, runtime: ServiceRuntime) -> None:
         self.registry.register(_RuntimeCollector(runtime, self))
 
-    def watch_views(self, views: Sequence[LocalProjector]) -> None:
-        """Whether each SQL view of the service's own log is failing (alert on 1: it stopped
-        following, and its lists lag); read at scrape time, like the lags."""
-        if views:
-            self.registry.register(_ViewCollector(views))
-
-
-class _ViewCollector:
-    def __init__(self, views: Sequence[LocalProjector]) -> None:
-        self.views = views
-
-    def collect(self) -> Iterable[Any]:
-        failing = GaugeMetricFamily(
+    async def refresh_views(self, views: Sequence[LocalProjector]) -> None:
+        """How far each SQL view of the service's own log lags, and whether it is failing
+        (alert on 1: it stopped following, and its lists lag), read before each scrape."""
+        self.set_gauge(
+            "complaints_view_lag",
+            "Log positions of the service's own log not yet in the view",
+            ("view",),
+            {(view.stream,): await view.behind() for view in views},
+        )
+        self.set_gauge(
             "complaints_view_failing",
             "1 while a view of the service's own log cannot project its next page",
-            labels=["view"],
+            ("view",),
+            {(view.stream,): 1 if view.failure else 0 for view in views},
         )
-        for view in self.views:
-            failing.add_metric([view.stream], 1 if view.failure else 0)
-        yield failing
 
 
 class _RuntimeCollector:

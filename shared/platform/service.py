@@ -166,7 +166,6 @@ def _install_metrics(
 ) -> ServiceMetrics:
     metrics = ServiceMetrics(runtime.settings.service.value)
     metrics.watch(runtime)
-    metrics.watch_views(views)
     if runtime.app is not None:
 
         def count_appended(events: Sequence[Any]) -> None:
@@ -174,7 +173,14 @@ def _install_metrics(
                 metrics.appended.labels(type(appended).__qualname__).inc()
 
         runtime.app.on_recorded.append(count_appended)
-    install_metrics(app, metrics, refresh_metrics)
+
+    async def refresh(metrics: ServiceMetrics) -> None:
+        if views:
+            await metrics.refresh_views(views)
+        if refresh_metrics:
+            await refresh_metrics(metrics)
+
+    install_metrics(app, metrics, refresh)
     return metrics
 
 

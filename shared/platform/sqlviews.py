@@ -319,6 +319,10 @@ class LocalProjector:
         self.failure = None
         return projected
 
+    async def behind(self) -> int:
+        """Log positions not yet in the view."""
+        return max(0, await self._head() - await self.position())
+
     async def _next_page(self) -> int:
         after = await self.position()
         notifications = await run_sync(
