@@ -13,10 +13,10 @@ from datetime import UTC, datetime, time, timedelta
 from email.errors import HeaderParseError
 from email.headerregistry import Address
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from services.notifications.domain import Audience
 
@@ -42,16 +42,43 @@ class Rule(Strict):
         )
 
 
+def email_address(contact: str | None) -> str | None:
+    """The contact as an email address, when it is one (a complaint may give a phone)."""
+    if not contact or "@" not in contact:
+        return None
+    try:
+        address = Address(addr_spec=contact.strip())
+    except (HeaderParseError, ValueError, IndexError):
+        return None
+    return address.addr_spec if "." in address.domain else None
+
+
+#: The longest address a mail path takes (RFC 5321); the deliveries view keeps as much.
+MAX_ADDRESS = 254
+
+
+def _staff_address(value: str) -> str:
+    if len(value) > MAX_ADDRESS or email_address(value) != value:
+        raise ValueError(
+            f"{value[:60]!r} is not an email address of at most {MAX_ADDRESS} characters"
+        )
+    return value
+
+
+#: A staff address in the directory: checked when the rules load, not when a message bounces.
+StaffAddress = Annotated[str, AfterValidator(_staff_address)]
+
+
 class UnitContacts(Strict):
-    handler: str
-    manager: str
+    handler: StaffAddress
+    manager: StaffAddress
 
 
 class Directory(Strict):
     units: dict[str, UnitContacts]
     otherwise: UnitContacts
-    levels: dict[str, str] = Field(default_factory=dict)
-    reports: list[str] = Field(default_factory=list)
+    levels: dict[str, StaffAddress] = Field(default_factory=dict)
+    reports: list[StaffAddress] = Field(default_factory=list)
     staff_language: Language = "zh-CN"
 
     def unit(self, unit: str | None) -> UnitContacts:
@@ -115,14 +142,3 @@ class NotificationRules(Strict):
             return [self.directory.levels[level]]
         contacts = self.directory.unit(unit)
         return [contacts.manager if audience is Audience.manager else contacts.handler]
-
-
-def email_address(contact: str | None) -> str | None:
-    """The contact as an email address, when it is one (a complaint may give a phone)."""
-    if not contact or "@" not in contact:
-        return None
-    try:
-        address = Address(addr_spec=contact.strip())
-    except (HeaderParseError, ValueError, IndexError):
-        return None
-    return address.addr_spec if "." in address.domain else None

@@ -6,6 +6,7 @@ from random import Random
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import ValidationError
 from standardwebhooks import Webhook
 
 from services.intake.contracts import to_integration as intake_contract
@@ -247,3 +248,26 @@ def test_an_event_older_than_the_horizon_is_told_to_nobody_but_its_contacts_are_
 
     assert plan_all(notifications, (intake, "intake", intake_contract)) == []
     assert notifications.contacts(number).customer_address == "li@example.com"
+
+
+@pytest.mark.parametrize(
+    ("place", "address"),
+    [
+        (("levels", "senior_management"), "general manager"),
+        (("reports",), "reports@localhost"),
+        (("otherwise", "handler"), "a" * 250 + "@example.com"),
+    ],
+)
+def test_a_staff_address_that_is_not_one_is_refused_when_the_rules_load(place, address):
+    """Refused at start, not learnt from bounces: the deliveries view keeps 254 characters."""
+    rules = NotificationRules.load().model_dump(mode="json")
+    where = rules["directory"]
+    *path, last = place
+    for key in path:
+        where = where[key]
+    if isinstance(where.get(last), list):
+        where[last] = [address]
+    else:
+        where[last] = address
+    with pytest.raises(ValidationError, match="is not an email address"):
+        NotificationRules.model_validate(rules)
