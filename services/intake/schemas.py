@@ -11,7 +11,6 @@ from pydantic import (
     Field,
     ValidationInfo,
     field_validator,
-    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -64,20 +63,30 @@ class Subject(Strict):
     def _attribute_names(cls, value: dict[str, Any]) -> dict[str, Any]:
         for name, item in value.items():
             if not name.isidentifier() or len(name) > 50:
-                raise ValueError(f"attribute name {name!r} must be an identifier of ≤ 50 chars")
+                raise PydanticCustomError(
+                    "attribute_name",
+                    "attribute name {name} must be an identifier of at most 50 characters",
+                    {"name": repr(name[:60])},
+                )
             if isinstance(item, str) and len(item) > 200:
-                raise ValueError(f"attribute {name!r} is longer than 200 chars")
+                raise PydanticCustomError(
+                    "attribute_length",
+                    "attribute {name} is longer than 200 characters",
+                    {"name": repr(name)},
+                )
         return value
 
-    @model_validator(mode="after")
-    def _defective_within_inspected(self) -> Subject:
-        if (
-            self.quantity_inspected is not None
-            and self.quantity_defective is not None
-            and self.quantity_defective > self.quantity_inspected
-        ):
-            raise ValueError("quantity_defective must not exceed quantity_inspected")
-        return self
+    @field_validator("quantity_defective")
+    @classmethod
+    def _defective_within_inspected(cls, defective: int | None, info: ValidationInfo) -> int | None:
+        inspected = info.data.get("quantity_inspected")
+        if defective is not None and inspected is not None and defective > inspected:
+            raise PydanticCustomError(
+                "within_inspected",
+                "must not exceed quantity_inspected ({inspected})",
+                {"inspected": inspected},
+            )
+        return defective
 
 
 class ProblemStatement(Strict):
@@ -106,7 +115,7 @@ class Demands(Strict):
         if amount is None:
             return amount
         if currency is None:
-            raise ValueError("an amount claimed needs its currency")
+            raise PydanticCustomError("currency_required", "an amount claimed needs its currency")
         if problem := below_minor_unit(amount, currency):
             raise PydanticCustomError(MINOR_UNIT_RULE, problem)
         return amount

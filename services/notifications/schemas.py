@@ -37,9 +37,11 @@ def _event_type(value: str) -> str:
 def _webhook_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("must be an absolute http:// or https:// URL")
+        raise PydanticCustomError("http_url", "must be an absolute http:// or https:// URL")
     if parts.username or parts.password:
-        raise ValueError("must not carry credentials; the signature authenticates us")
+        raise PydanticCustomError(
+            "no_credentials", "must not carry credentials; the signature authenticates us"
+        )
     return value
 
 

@@ -89,8 +89,8 @@ def test_a_registration_is_numbered_located_labelled_and_readable(desk):
         ({"problem": {"what": "bridges", "where": ""}}, "problem.where", "string_too_short"),
         (
             {"subject": {"quantity_inspected": 10, "quantity_defective": 11}},
-            "subject",
-            "value_error",
+            "subject.quantity_defective",
+            "within_inspected",
         ),
         (
             {"subject": {"quantity_inspected": -1}},
@@ -103,7 +103,12 @@ def test_a_registration_is_numbered_located_labelled_and_readable(desk):
             "demands.currency",
             "unknown_currency",
         ),
-        ({"demands": {"amount": "10.00"}}, "demands.amount", "value_error"),
+        ({"demands": {"amount": "10.00"}}, "demands.amount", "currency_required"),
+        (
+            {"subject": {"attributes": {"signal dbm": -97}}},
+            "subject.attributes",
+            "attribute_name",
+        ),
         *(
             ({"demands": {"amount": amount, "currency": "CNY"}}, "demands.amount", rule)
             for amount, rule in [
