@@ -29,6 +29,7 @@ import httpx
 
 from shared.kernel.case_number import CaseNumber, CaseNumberError
 from shared.kernel.principal import Role
+from shared.platform.auth.tokens import MAX_MINTED_LIFETIME
 from shared.platform.settings import (
     DEFAULT_PORTS,
     ServiceName,
@@ -36,6 +37,9 @@ from shared.platform.settings import (
     SettingsError,
     load_settings,
 )
+
+#: The longest lifetime `complaints token` takes, in hours: what `mint` signs.
+_MAX_HOURS = MAX_MINTED_LIFETIME / timedelta(hours=1)
 
 
 def _configured(service: str):
@@ -157,8 +161,6 @@ def run_all() -> int:
 
 def token(args: argparse.Namespace) -> None:
     """Print a bearer token signed the way the services are configured to check."""
-    from datetime import timedelta
-
     from shared.kernel.principal import BINDINGS, ClaimsRefused
     from shared.platform.auth.tokens import mint
 
@@ -180,13 +182,13 @@ def token(args: argparse.Namespace) -> None:
 
 
 def _lifetime_hours(text: str) -> float:
-    """Hours a minted token lives: a number above zero and at most a (leap) year's."""
+    """Hours a minted token lives: a number above zero, at most what `mint` takes."""
     try:
         hours = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of hours") from None
-    if not 0 < hours <= 366 * 24:  # NaN fails this too
-        raise argparse.ArgumentTypeError(f"{text} hours: above 0 and at most {366 * 24}")
+    if not 0 < hours <= _MAX_HOURS:  # NaN fails this too
+        raise argparse.ArgumentTypeError(f"{text} hours: above 0 and at most {_MAX_HOURS:g}")
     return hours
 
 
@@ -531,7 +533,10 @@ def main(argv: list[str] | None = None) -> None:
     token_parser.add_argument("--authority", help="a manager's authority level")
     token_parser.add_argument("--customer-id", help="a customer's customer id")
     token_parser.add_argument(
-        "--hours", type=_lifetime_hours, default=8, help="lifetime (default 8, at most 8784)"
+        "--hours",
+        type=_lifetime_hours,
+        default=8,
+        help=f"lifetime (default 8, at most {_MAX_HOURS:g})",
     )
     token_parser.add_argument(
         "--private-key", type=argparse.FileType("rb"), help="PEM key, for RS256"
