@@ -25,6 +25,7 @@ from shared.kernel.errors import DomainError
 from shared.platform.outbox import OutboxReader
 from tests.contract.test_openapi_examples import SERVICES, openapi
 from tests.support.routing_story import AUTHORITY, HANDLER, opened
+from tests.unit.test_decimal_text import DECIMAL_TYPES
 
 #: Fields whose values are decimals wherever they appear.
 DECIMAL_NAMES = {
@@ -40,8 +41,7 @@ DECIMAL_NAMES = {
 }
 #: The patterns the shared decimal types publish, one per type and its bounds.
 SHARED_DECIMAL_PATTERNS = {
-    TypeAdapter(getattr(values, name)).json_schema()["pattern"]
-    for name in ("DecimalText", "Amount", "PositiveAmount", "UnitPrice", "Rate", "Percent", "Share")
+    TypeAdapter(getattr(values, name)).json_schema()["pattern"] for name in DECIMAL_TYPES
 }
 #: Diagnostic measurements routing rules compare as numbers (signal -97 dBm): not decimals
 #: of money or shares, and not published as such.

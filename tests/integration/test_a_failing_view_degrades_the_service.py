@@ -10,8 +10,6 @@ can be projected the view catches up and the service is `ready` again.
 
 from __future__ import annotations
 
-import time
-
 from fastapi.testclient import TestClient
 
 from services.intake import read_models
@@ -19,17 +17,9 @@ from services.intake.main import create_app
 from shared.platform.settings import Settings
 from tests.integration.test_intake_api import complaint
 from tests.support.auth import bearer
+from tests.support.waiting import wait_until
 
 FAILURE = "value too long for type character varying(300)"
-
-
-def until(check, what: str):
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if found := check():
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"never {what}")
 
 
 def test_the_desk_keeps_taking_complaints_while_its_index_cannot_follow(tmp_path, monkeypatch):
@@ -48,8 +38,10 @@ def test_the_desk_keeps_taking_complaints_while_its_index_cannot_follow(tmp_path
 
     with TestClient(create_app(settings), headers=bearer("clerk")) as desk:
         assert desk.post("/complaints", json=complaint()).status_code == 201
-        ready = until(
-            lambda: (r := desk.get("/ready").json())["status"] == "degraded" and r, "degraded"
+        ready = wait_until(
+            lambda: (r := desk.get("/ready").json())["status"] == "degraded" and r,
+            timeout=10,
+            what="degraded",
         )
         assert list(ready["views_failing"].values()) == [f"RuntimeError: {FAILURE}"]
         metrics = desk.get("/metrics").text
@@ -60,8 +52,8 @@ def test_the_desk_keeps_taking_complaints_while_its_index_cannot_follow(tmp_path
         assert desk.post("/complaints", json=complaint()).status_code == 201
         assert desk.get("/complaints").json()["items"] == [], "the index is still behind"
         broken = False
-        until(lambda: len(desk.get("/complaints").json()["items"]) == 2, "caught up")
-        until(lambda: desk.get("/ready").json()["status"] == "ready", "ready again")
+        wait_until(lambda: len(desk.get("/complaints").json()["items"]) == 2, 10, "caught up")
+        wait_until(lambda: desk.get("/ready").json()["status"] == "ready", 10, "ready again")
         metrics = desk.get("/metrics").text
         assert 'complaints_view_failing{view="intake#log"} 0.0' in metrics
         assert 'complaints_view_lag{view="intake#log"} 0.0' in metrics

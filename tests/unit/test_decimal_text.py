@@ -41,6 +41,7 @@ def test_other_refusals_name_their_rule(text, rule):
     assert rule_broken(AMOUNT, text) == rule
 
 
+#: The shared decimal types (`shared.kernel.values`), by name.
 DECIMAL_TYPES = ["DecimalText", "Amount", "PositiveAmount", "UnitPrice", "Rate", "Percent", "Share"]
 #: Texts near every edge the bounds draw: signs, zeros, places, digits, the upper bounds.
 DECIMAL_LIKE = st.one_of(
