@@ -26,6 +26,12 @@ MONEY_KINDS: dict[str, tuple[str, str, str]] = {
 }
 
 
+#: The longest subject kept: what the deliveries view holds. A template is installation data
+#: and may put a customer's own words in its first line; a longer subject ends in "…" rather
+#: than stopping the view that lists it.
+SUBJECT_LENGTH = 500
+
+
 @dataclass(frozen=True)
 class Rendered:
     subject: str
@@ -57,7 +63,13 @@ class Templates:
             **context, **_money(context, language)
         )
         subject, _, body = text.partition("\n")
-        return Rendered(subject.strip(), body.strip() + "\n")
+        return Rendered(_bounded(subject.strip()), body.strip() + "\n")
+
+
+def _bounded(subject: str) -> str:
+    if len(subject) <= SUBJECT_LENGTH:
+        return subject
+    return subject[: SUBJECT_LENGTH - 1] + "…"
 
 
 def _money(context: dict[str, Any], language: str) -> dict[str, str]:

@@ -15,6 +15,7 @@ from sqlalchemy import Column, Index, Integer, MetaData, String, Table, func, or
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.notifications.domain import Delivery, Status
+from services.notifications.messages import SUBJECT_LENGTH
 from shared.platform import migrations
 from shared.platform.sqlviews import (
     NewRow,
@@ -38,7 +39,7 @@ deliveries = Table(
     Column("case_number", String(40), nullable=False, index=True),
     Column("event_id", String(36), nullable=False),
     Column("event_type", String(100), nullable=False),
-    Column("subject", String(500), nullable=True),
+    Column("subject", String(SUBJECT_LENGTH), nullable=True),
     Column("status", String(20), nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("last_status_code", Integer, nullable=True),

@@ -271,3 +271,21 @@ def test_a_staff_address_that_is_not_one_is_refused_when_the_rules_load(place, a
         where[last] = address
     with pytest.raises(ValidationError, match="is not an email address"):
         NotificationRules.model_validate(rules)
+
+
+def test_a_subject_longer_than_the_deliveries_view_holds_ends_in_an_ellipsis():
+    """Templates are installation data: a first line that grows past what the view keeps is
+    shortened where it is rendered, so the delivery is still listed (and still sent)."""
+    from services.notifications.messages import SUBJECT_LENGTH, Templates
+
+    context = {
+        "number": "2611-" + "9" * 600,
+        "event_type": "intake.ComplaintRegistered",
+        "customer": "Li Na",
+        "occurred_at": "2026-11-05 10:00",
+    }
+    subject = Templates(SHANGHAI).render("registered", "en", context).subject
+
+    assert len(subject) == SUBJECT_LENGTH
+    assert subject.startswith("Your complaint 2611-999")
+    assert subject.endswith("…")
