@@ -14,13 +14,14 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
 
-from services.notifications.commands import Redeliver, SubscriptionCommand
+from services.notifications.commands import Redeliver, Subscribe, SubscriptionCommand
 from services.notifications.domain import (
     Backoff,
     CaseContacts,
     Delivery,
     Webhooks,
 )
+from services.notifications.egress import Egress
 from services.notifications.messages import Templates
 from services.notifications.policies import plan
 from services.notifications.rules import NotificationRules
@@ -73,6 +74,7 @@ class NotificationsApplication(ServiceApplication):
         mail: Mail,
         backoff: Backoff,
         horizon: timedelta,
+        egress: Egress,
     ) -> None:
         super().__init__(env)
         self.rules = rules
@@ -80,6 +82,7 @@ class NotificationsApplication(ServiceApplication):
         self.mail = mail
         self.backoff = backoff
         self.horizon = horizon
+        self.egress = egress
         #: The consumer's policy: the deliveries each upstream event calls for (`policies`).
         self.policy = partial(plan, self)
 
@@ -98,6 +101,7 @@ class NotificationsApplication(ServiceApplication):
                 timedelta(seconds=settings.delivery_retry_window_seconds),
             ),
             timedelta(seconds=settings.notification_horizon_seconds),
+            Egress(settings.refused_networks),
         )
 
     # Queries -------------------------------------------------------------------------------
@@ -123,6 +127,8 @@ class NotificationsApplication(ServiceApplication):
     # Commands ------------------------------------------------------------------------------
 
     def manage(self, command: SubscriptionCommand, meta: Meta) -> Webhooks:
+        if isinstance(command, Subscribe):
+            self.egress.check_url(command.url)
         return self.change_retrying(self.webhooks, lambda webhooks: command.run(webhooks, meta))
 
     def redeliver(self, command: Redeliver, meta: Meta) -> Delivery:

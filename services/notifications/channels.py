@@ -25,6 +25,7 @@ from standardwebhooks import Webhook
 
 from services.notifications.application import NotificationsApplication, Outcome
 from services.notifications.domain import Delivery
+from services.notifications.egress import RefusedAddress
 from shared.kernel import clock
 from shared.platform.secrets import private_dir
 from shared.platform.settings import MailSettings
@@ -117,7 +118,13 @@ class WebhookChannel:
 
     def __init__(self, app: NotificationsApplication, timeout: float) -> None:
         self.app = app
-        self.client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        # No connection is kept: connections are opened to an address (`_post`), and two
+        # receivers' names on one address must not share a TLS session verified for one.
+        self.client = httpx.AsyncClient(
+            timeout=timeout,
+            follow_redirects=False,
+            limits=httpx.Limits(max_keepalive_connections=0),
+        )
 
     async def attempt(self, delivery: Delivery) -> Outcome:
         webhooks = await run_sync(self.app.webhooks)
@@ -136,17 +143,47 @@ class WebhookChannel:
             "webhook-signature": signature,
             "X-Complaints-Event-Type": delivery.event_type,
         }
+        return await self._post(subscription.url, body, headers)
+
+    async def _post(self, target: str, body: str, headers: dict[str, str]) -> Outcome:
+        """POST to the URL's host at an address the egress rules allow (`egress`)."""
         try:
-            request = self.client.stream("POST", subscription.url, content=body, headers=headers)
-            async with request as response:
-                answer = await _beginning(response)
-        except httpx.HTTPError as error:
-            return Outcome(False, None, f"{type(error).__name__}: {error}")
-        ok = 200 <= response.status_code < 300
-        return Outcome(ok, response.status_code, answer)
+            url = httpx.URL(target)
+            host = url.raw_host.decode("ascii")
+            addresses = await self.app.egress.addresses(host, url.port or _PORTS[url.scheme])
+        except (httpx.InvalidURL, RefusedAddress) as refused:
+            return Outcome(False, None, str(refused), permanent=True)
+        except OSError as error:
+            return Outcome(False, None, f"{host} does not resolve: {error}")
+        # Connect to the addresses just checked, in turn; the receiver still sees its own
+        # name in `Host` and in TLS (SNI and the certificate check).
+        headers["Host"] = url.netloc.decode("ascii")
+        extensions = {"sni_hostname": host} if url.scheme == "https" else {}
+        failure = Outcome(False, None, f"{host} resolves to no address")
+        for address in addresses:
+            try:
+                request = self.client.stream(
+                    "POST",
+                    url.copy_with(host=address),
+                    content=body,
+                    headers=headers,
+                    extensions=extensions,
+                )
+                async with request as response:
+                    answer = await _beginning(response)
+            except httpx.ConnectError as error:
+                failure = Outcome(False, None, f"ConnectError ({address}): {error}")
+                continue
+            except httpx.HTTPError as error:
+                return Outcome(False, None, f"{type(error).__name__}: {error}")
+            return Outcome(200 <= response.status_code < 300, response.status_code, answer)
+        return failure
 
     async def close(self) -> None:
         await self.client.aclose()
+
+
+_PORTS = {"http": 80, "https": 443}
 
 
 async def _beginning(response: httpx.Response, size: int = 200) -> str:

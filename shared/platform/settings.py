@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,6 +20,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 ENV_PREFIX = "COMPLAINTS_"
 #: The longest a feed request may wait for news (long polling).
 MAX_FEED_WAIT_SECONDS = 25
+
+#: Networks no webhook receiver has: "this network", link-local (the clouds' metadata
+#: services at 169.254.169.254 and fd00:ec2::254), multicast, reserved and unspecified.
+#: Private and loopback networks are allowed by default: an ERP on the intranet is the
+#: usual subscriber.
+REFUSED_WEBHOOK_NETWORKS = (
+    "0.0.0.0/8,169.254.0.0/16,224.0.0.0/4,240.0.0.0/4,::/128,fe80::/10,ff00::/8,fd00:ec2::254/128"
+)
 
 
 class ServiceName(StrEnum):
@@ -282,6 +291,13 @@ class Settings(BaseSettings):
         ge=1,
         le=100,
     )
+    webhook_refused_networks: str = setting(
+        REFUSED_WEBHOOK_NETWORKS,
+        "networks no webhook is sent to, comma-separated CIDRs; checked on every address a "
+        "URL's host resolves to at each attempt. Add private ranges (`10.0.0.0/8`, "
+        "`127.0.0.0/8`, ...) where admins are not trusted with the network",
+        NOTIFY,
+    )
 
     max_body_bytes: int = setting(1_048_576, "larger request bodies get 413", LIMITS, ge=1024)
     evidence_max_bytes: int = setting(
@@ -422,6 +438,12 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
 
+    @field_validator("webhook_refused_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        _networks(value)
+        return value
+
     @field_validator("postgres_url")
     @classmethod
     def _postgres_url(cls, value: str) -> str:
@@ -464,6 +486,10 @@ class Settings(BaseSettings):
     @property
     def allowed_origins(self) -> list[str]:
         return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
+    @property
+    def refused_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        return _networks(self.webhook_refused_networks)
 
     @property
     def http_port(self) -> int:
@@ -659,6 +685,17 @@ class MailSettings:
     smtp_username: str | None
     smtp_password_file: Path | None
     attempt_timeout_seconds: float
+
+
+def _networks(text: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """Comma-separated CIDRs; none when empty."""
+    networks = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        try:
+            networks.append(ip_network(item))
+        except ValueError:
+            raise ValueError(f"{item!r} is not a network (a CIDR with no host bits)") from None
+    return tuple(networks)
 
 
 class SettingsError(SystemExit):

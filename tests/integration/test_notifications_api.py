@@ -58,6 +58,7 @@ def test_subscriptions_are_listed_a_page_at_a_time(api):
     [
         ({"url": "ftp://erp.example.com/"}, "url"),
         ({"url": "https://user:pw@erp.example.com/"}, "url"),
+        ({"url": "http://169.254.169.254/latest/meta-data/"}, "url"),
         ({"event_types": ["settlement.NoSuchThing"]}, "event_types.0"),
         ({"event_types": []}, "event_types"),
         ({"secret": "mine"}, "secret"),
