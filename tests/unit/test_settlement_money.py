@@ -24,6 +24,7 @@ from services.settlement.commands import (
 )
 from services.settlement.domain.costs import MAX_COST_LINES
 from services.settlement.domain.penalties import MAX_PENALTIES
+from services.settlement.domain.state import MAX_DOCUMENTS
 from services.settlement.policy import shipped_policy
 from shared.kernel import clock
 from shared.kernel.errors import Conflict, Invalid
@@ -320,6 +321,35 @@ def test_a_settlement_keeps_a_bounded_number_of_cost_lines_and_penalties():
     with pytest.raises(Conflict) as refused:
         act(app, AssessPenalty(number, target="one-more", **fine))
     assert refused.value.rule == "penalties_limit"
+
+
+def test_a_settlement_keeps_a_bounded_number_of_allowances_compensations_and_orders():
+    """Money within the approval may not be paid out a cent at a time without end: each kind
+    of document is shown whole with the settlement, so each is bounded."""
+    app, number = opened(
+        remedies=[
+            {"kind": "allowance", "amount": "200.00"},
+            {"kind": "compensation", "amount": "200.00"},
+            {"kind": "exchange", "amount": "200.00"},
+        ]
+    )
+    line = {"part_no": "P-1", "quantity": 1, "unit_price": "10.00", "tax_rate": "0"}
+    allowance = IssueAllowance(number, mode="per_unit", value="1.00", lines=[line])
+    compensation = AgreeCompensation(number, amount="1.00", kind="compensation", payee="C-1")
+    order = Order(number, kind="replacement", part_no="P-1", quantity=1, unit_cost="1.00")
+    for command, rule in [
+        (allowance, "allowances_limit"),
+        (compensation, "compensations_limit"),
+        (order, "orders_limit"),
+    ]:
+        for _ in range(MAX_DOCUMENTS):
+            act(app, command)
+        with pytest.raises(Conflict) as refused:
+            act(app, command)
+        assert refused.value.rule == rule
+    settlement = app.settlement(number)
+    assert len(settlement.allowances) == len(settlement.compensations) == MAX_DOCUMENTS
+    assert len(settlement.orders) == MAX_DOCUMENTS
 
 
 def test_a_share_of_the_loss_is_charged_to_the_person_responsible():

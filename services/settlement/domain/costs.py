@@ -40,12 +40,7 @@ class CostSheet(Ledger):
         meta: Meta,
     ) -> None:
         self._check_open("record a cost")
-        if len(self.costs) >= MAX_COST_LINES:
-            raise Conflict(
-                f"the cost sheet has {MAX_COST_LINES} lines, the most it keeps",
-                field="item",
-                rule="cost_lines_limit",
-            )
+        self._check_room(self.costs, MAX_COST_LINES, "cost lines", "item", "cost_lines_limit")
         if self.costs_confirmed:
             raise Conflict(
                 "the costs are signed off; record a correction on a new line after reversal",

@@ -11,7 +11,7 @@ from services.settlement.accounting import cr, dr
 from services.settlement.domain.approvals import Approvals
 from services.settlement.domain.ledger import Ledger
 from services.settlement.domain.sequences import Numbering
-from services.settlement.domain.state import line_amounts, sum_of
+from services.settlement.domain.state import MAX_DOCUMENTS, line_amounts, sum_of
 from shared.kernel.aggregate import ClockedAggregate
 from shared.kernel.errors import Invalid
 from shared.kernel.meta import Meta
@@ -25,6 +25,7 @@ class Credits(Approvals, Ledger):
     ) -> None:
         """Per unit (value per piece) or percent (of the invoiced line); 销货折让证明单."""
         self._check_open("issue an allowance")
+        self._check_room(self.allowances, MAX_DOCUMENTS, "allowances", "value", "allowances_limit")
         if mode not in ("per_unit", "percent"):
             raise Invalid("mode is per_unit or percent", field="mode", rule="enum")
         rate = Decimal(value)
@@ -127,6 +128,9 @@ class Credits(Approvals, Ledger):
     ) -> None:
         """An amount agreed with the customer, or paid to distributors in a batch recall."""
         self._check_open("agree a compensation")
+        self._check_room(
+            self.compensations, MAX_DOCUMENTS, "compensations", "amount", "compensations_limit"
+        )
         if kind not in ("compensation", "batch_recall"):
             raise Invalid("kind is compensation or batch_recall", field="kind", rule="enum")
         money = self._exact(amount, "amount")

@@ -10,6 +10,7 @@ from services.settlement.accounting import cr, dr
 from services.settlement.domain.approvals import Approvals
 from services.settlement.domain.ledger import Ledger
 from services.settlement.domain.sequences import Numbering
+from services.settlement.domain.state import MAX_DOCUMENTS
 from shared.kernel.aggregate import ClockedAggregate
 from shared.kernel.errors import Invalid
 from shared.kernel.meta import Meta
@@ -29,6 +30,7 @@ class Orders(Approvals, Ledger):
     ) -> None:
         """Replacement (换货) or rework (维修) order, with its cost."""
         self._check_open(f"order a {kind}")
+        self._check_room(self.orders, MAX_DOCUMENTS, "orders", "part_no", "orders_limit")
         if kind not in ("replacement", "rework"):
             raise Invalid("kind is replacement or rework", field="kind", rule="enum")
         cost = (self.money(unit_cost) * quantity).rounded()

@@ -11,7 +11,7 @@ from services.settlement.domain.costs import CostSheet
 from services.settlement.domain.sequences import Numbering
 from services.settlement.policy import SettlementPolicy
 from shared.kernel.aggregate import ClockedAggregate
-from shared.kernel.errors import Conflict, Invalid
+from shared.kernel.errors import Invalid
 from shared.kernel.meta import Meta
 from shared.kernel.money import Money
 
@@ -43,12 +43,7 @@ class Penalties(CostSheet):
         policy: SettlementPolicy,
         meta: Meta,
     ) -> None:
-        if len(self.penalties) >= MAX_PENALTIES:
-            raise Conflict(
-                f"the settlement has {MAX_PENALTIES} penalties, the most it keeps",
-                field="target",
-                rule="penalties_limit",
-            )
+        self._check_room(self.penalties, MAX_PENALTIES, "penalties", "target", "penalties_limit")
         if target_kind not in ("person", "unit"):
             raise Invalid("a penalty is on a person or a unit", field="target_kind", rule="enum")
         if basis == "share_of_loss":

@@ -17,6 +17,11 @@ from shared.kernel.errors import Conflict, Invalid
 from shared.kernel.money import Money
 from shared.kernel.values import MINOR_UNIT_RULE, below_minor_unit
 
+#: Allowances, compensations or orders one settlement keeps at most, of each: a settlement
+#: is shown whole (its documents inline), and a case paid in more pieces than this is a
+#: mistake or an abuse, not a complaint.
+MAX_DOCUMENTS = 100
+
 
 def settlement_id(number: str, cycle: int) -> Any:
     key = number if cycle == 1 else f"{number}#{cycle}"
@@ -90,6 +95,13 @@ class SettlementState(ClockedAggregate):
                 "over-receipts await a decision: " + ", ".join(self.held),
                 field=field,
                 rule="decision_pending",
+            )
+
+    def _check_room(self, kept: list[Any], most: int, what: str, field: str, rule: str) -> None:
+        """Each list a settlement keeps is bounded, because it is shown whole."""
+        if len(kept) >= most:
+            raise Conflict(
+                f"the settlement has {most} {what}, the most it keeps", field=field, rule=rule
             )
 
     def _check_open(self, action: str) -> None:
