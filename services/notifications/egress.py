@@ -46,9 +46,11 @@ class Egress:
         except (socket.gaierror, UnicodeError):
             return  # a name: checked on what it resolves to, at each attempt
         for *_, sockaddr in infos:
-            if self.refuses(str(sockaddr[0])):
+            address = str(sockaddr[0])
+            if self.refuses(address):
+                read_as = "" if address == host else f" (read as {address})"
                 raise Invalid(
-                    f"{host} is in a network webhooks are not sent to "
+                    f"{host}{read_as} is in a network webhooks are not sent to "
                     "(COMPLAINTS_WEBHOOK_REFUSED_NETWORKS)",
                     field=field,
                     rule="refused_network",
