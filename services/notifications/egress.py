@@ -38,7 +38,7 @@ class Egress:
             ip = ip.ipv4_mapped
         return any(ip in network for network in self.refused)
 
-    def check_url(self, url: str, field: str = "url") -> None:
+    def check_url(self, url: str) -> None:
         """Refuse a URL whose host is written as a refused address (no name is resolved)."""
         host = urlsplit(url).hostname or ""
         try:
@@ -52,7 +52,7 @@ class Egress:
                 raise Invalid(
                     f"{host}{read_as} is in a network webhooks are not sent to "
                     "(COMPLAINTS_WEBHOOK_REFUSED_NETWORKS)",
-                    field=field,
+                    field="url",
                     rule="refused_network",
                 )
 
