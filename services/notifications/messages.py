@@ -28,7 +28,7 @@ MONEY_KINDS: dict[str, tuple[str, str, str]] = {
 
 #: The longest subject kept: what the deliveries view holds. A template is installation data
 #: and may put a customer's own words in its first line; a longer subject ends in "…" rather
-#: than stopping the view that lists it.
+#: than degrading the view that lists it.
 SUBJECT_LENGTH = 500
 
 
@@ -63,13 +63,16 @@ class Templates:
             **context, **_money(context, language)
         )
         subject, _, body = text.partition("\n")
-        return Rendered(_bounded(subject.strip()), body.strip() + "\n")
+        return Rendered(_header_line(subject), body.strip() + "\n")
 
 
-def _bounded(subject: str) -> str:
-    if len(subject) <= SUBJECT_LENGTH:
-        return subject
-    return subject[: SUBJECT_LENGTH - 1] + "…"
+def _header_line(subject: str) -> str:
+    """The subject as one header line: a customer's words in it may hold a carriage return
+    or a tab (which no header may carry), and it may be longer than the view keeps."""
+    line = " ".join(subject.split())
+    if len(line) <= SUBJECT_LENGTH:
+        return line
+    return line[: SUBJECT_LENGTH - 1] + "…"
 
 
 def _money(context: dict[str, Any], language: str) -> dict[str, str]:

@@ -289,3 +289,19 @@ def test_a_subject_longer_than_the_deliveries_view_holds_ends_in_an_ellipsis():
     assert len(subject) == SUBJECT_LENGTH
     assert subject.startswith("Your complaint 2611-999")
     assert subject.endswith("…")
+
+
+def test_a_subject_is_one_header_line_whatever_the_words_put_in_it():
+    """A carriage return in a subject is refused by every mail library (header injection):
+    one in a customer's words would fail every attempt until the delivery is parked."""
+    from services.notifications.messages import Templates
+
+    context = {
+        "number": "2611-0001\r\tBcc: x@example.com",
+        "event_type": "intake.ComplaintRegistered",
+        "customer": "Li Na",
+        "occurred_at": "2026-11-05 10:00",
+    }
+    subject = Templates(SHANGHAI).render("registered", "en", context).subject
+
+    assert subject == "Your complaint 2611-0001 Bcc: x@example.com is registered"
