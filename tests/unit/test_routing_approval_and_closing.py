@@ -14,7 +14,7 @@ from services.routing.commands import (
     Reject,
 )
 from services.routing.domain import Case
-from services.routing.domain.approval import MAX_MEMOS
+from services.routing.domain.approval import MAX_APPROVALS, MAX_MEMOS
 from shared.kernel import clock
 from shared.kernel.errors import Conflict, Forbidden, Invalid
 from tests.support.routing_story import (
@@ -135,6 +135,19 @@ def test_a_case_keeps_a_bounded_number_of_memos():
     assert refused.value.rule == "memo_limit"
     assert routing.case(number).version == version
     assert len(routing.case(number).memos) == MAX_MEMOS
+
+
+def test_a_cycle_keeps_a_bounded_number_of_supplements():
+    routing, number = opened()
+    investigated(routing, number)
+    approve = Approve(number, approver_id="mgr-li", approver_level="manager", authority=AUTHORITY)
+    for _ in range(MAX_APPROVALS):
+        proposed(routing, number, amount="100.00")
+        routing.change(approve, MANAGER)
+    with pytest.raises(Conflict) as refused:
+        proposed(routing, number, amount="100.00")
+    assert refused.value.rule == "approvals_limit"
+    assert len(routing.case(number).approvals) == MAX_APPROVALS
 
 
 def missing(routing, number):

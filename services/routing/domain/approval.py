@@ -20,6 +20,9 @@ from shared.kernel.values import MINOR_UNIT_RULE, below_minor_unit
 
 #: Memos a case keeps at most, over all its cycles.
 MAX_MEMOS = 100
+#: Approvals a cycle keeps at most (the first and its supplements): each is shown with the
+#: case and carried to the settlement, which pays against all of them.
+MAX_APPROVALS = 20
 
 
 class Approval(Clocks):
@@ -92,6 +95,13 @@ class Approval(Clocks):
 
     def _check_supplement(self, remedies: list[dict[str, Any]], currency: str) -> None:
         assert self.approved_total is not None
+        if len(self.approvals) >= MAX_APPROVALS:
+            raise Conflict(
+                f"case {self.number} has {MAX_APPROVALS} approvals in this cycle, the most a "
+                "cycle keeps",
+                field="remedies",
+                rule="approvals_limit",
+            )
         if currency != self.approved_total.currency:
             raise Invalid(
                 f"a supplement is in the approved currency {self.approved_total.currency}",
