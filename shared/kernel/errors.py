@@ -5,6 +5,8 @@ Commands raise these before any event is triggered, so a refused command leaves 
 
 from __future__ import annotations
 
+from collections.abc import Sized
+
 
 class DomainError(Exception):
     status = 400
@@ -61,3 +63,10 @@ class UnsupportedMediaType(DomainError):
 class TooLarge(DomainError):
     status = 413
     title = "Payload too large"
+
+
+def check_room(kept: Sized, most: int, holder: str, what: str, field: str, rule: str) -> None:
+    """Refuse adding to a list that an aggregate keeps and shows whole once it holds `most`:
+    every such list is bounded, so every read of what holds it is bounded too."""
+    if len(kept) >= most:
+        raise Conflict(f"{holder} has {most} {what}, the most it keeps", field=field, rule=rule)

@@ -12,7 +12,7 @@ from services.intake.domain.codes import CLASSIFICATION_SCHEMES, CLOSED, Status
 from services.intake.taxonomy import Taxonomy
 from shared.kernel.aggregate import ClockedAggregate
 from shared.kernel.case_number import aggregate_id
-from shared.kernel.errors import Conflict, Forbidden, Invalid, NotFound
+from shared.kernel.errors import Conflict, Forbidden, Invalid, NotFound, check_room
 from shared.kernel.meta import Meta
 from shared.kernel.principal import Principal, Role
 
@@ -256,13 +256,14 @@ class Complaint(ClockedAggregate):
         if sha256 in self.evidence:
             return
         self._check_open("attach evidence")
-        if len(self.evidence) >= MAX_EVIDENCE_FILES:
-            raise Conflict(
-                f"complaint {self.number} has {MAX_EVIDENCE_FILES} evidence files, the most "
-                "a complaint keeps",
-                field="file",
-                rule="evidence_limit",
-            )
+        check_room(
+            self.evidence,
+            MAX_EVIDENCE_FILES,
+            f"complaint {self.number}",
+            "evidence files",
+            "file",
+            "evidence_limit",
+        )
 
     class EvidenceAttached(ClockedAggregate.Event):
         sha256: str

@@ -13,7 +13,7 @@ from services.routing.domain.clocks import Clocks
 from services.routing.domain.state import CaseStatus
 from shared.contracts.routing import StopCause
 from shared.kernel.aggregate import ClockedAggregate
-from shared.kernel.errors import Conflict, Forbidden, Invalid
+from shared.kernel.errors import Conflict, Forbidden, Invalid, check_room
 from shared.kernel.meta import Meta
 from shared.kernel.money import Money
 from shared.kernel.values import MINOR_UNIT_RULE, below_minor_unit
@@ -95,13 +95,14 @@ class Approval(Clocks):
 
     def _check_supplement(self, remedies: list[dict[str, Any]], currency: str) -> None:
         assert self.approved_total is not None
-        if len(self.approvals) >= MAX_APPROVALS:
-            raise Conflict(
-                f"case {self.number} has {MAX_APPROVALS} approvals in this cycle, the most a "
-                "cycle keeps",
-                field="remedies",
-                rule="approvals_limit",
-            )
+        check_room(
+            self.approvals,
+            MAX_APPROVALS,
+            f"case {self.number}'s cycle",
+            "approvals",
+            "remedies",
+            "approvals_limit",
+        )
         if currency != self.approved_total.currency:
             raise Invalid(
                 f"a supplement is in the approved currency {self.approved_total.currency}",
@@ -149,12 +150,7 @@ class Approval(Clocks):
 
         At most `MAX_MEMOS` a case: every memo is shown with the case, so an unbounded
         number would make each read of it unbounded too."""
-        if len(self.memos) >= MAX_MEMOS:
-            raise Conflict(
-                f"case {self.number} has {MAX_MEMOS} memos, the most a case keeps",
-                field="text",
-                rule="memo_limit",
-            )
+        check_room(self.memos, MAX_MEMOS, f"case {self.number}", "memos", "text", "memo_limit")
         self._memo_filed(from_unit=from_unit, author=author, text=text, meta=meta)
 
     @event(MemoFiled)

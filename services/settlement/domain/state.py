@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from shared.kernel.aggregate import ClockedAggregate
 from shared.kernel.case_number import aggregate_id
-from shared.kernel.errors import Conflict, Invalid
+from shared.kernel.errors import Conflict, Invalid, check_room
 from shared.kernel.money import Money
 from shared.kernel.values import MINOR_UNIT_RULE, below_minor_unit
 
@@ -98,11 +98,7 @@ class SettlementState(ClockedAggregate):
             )
 
     def _check_room(self, kept: list[Any], most: int, what: str, field: str, rule: str) -> None:
-        """Each list a settlement keeps is bounded, because it is shown whole."""
-        if len(kept) >= most:
-            raise Conflict(
-                f"the settlement has {most} {what}, the most it keeps", field=field, rule=rule
-            )
+        check_room(kept, most, f"settlement {self.number}", what, field, rule)
 
     def _check_open(self, action: str) -> None:
         if self.status != SettlementStatus.open:
