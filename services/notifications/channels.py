@@ -149,9 +149,12 @@ class WebhookChannel:
         """POST to the URL's host at an address the egress rules allow (`egress`)."""
         try:
             url = httpx.URL(target)
-            host = url.raw_host.decode("ascii")
+        except httpx.InvalidURL as error:
+            return Outcome(False, None, f"InvalidURL: {error}", permanent=True)
+        host = url.raw_host.decode("ascii")
+        try:
             addresses = await self.app.egress.addresses(host, url.port or _PORTS[url.scheme])
-        except (httpx.InvalidURL, RefusedAddress) as refused:
+        except RefusedAddress as refused:
             return Outcome(False, None, str(refused), permanent=True)
         except OSError as error:
             return Outcome(False, None, f"{host} does not resolve: {error}")
