@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Body, Query, Response
 
 from services.notifications import read_models
 from services.notifications.access import Admin, Reader
 from services.notifications.application import new_subscription_id, new_subscription_secret
-from services.notifications.commands import Pause, Redeliver, Subscribe, Unsubscribe
+from services.notifications.commands import Pause, Redeliver, RotateSecret, Subscribe, Unsubscribe
 from services.notifications.dependencies import NotifyingDep
 from services.notifications.domain import Status
 from services.notifications.schemas import (
@@ -19,6 +19,7 @@ from services.notifications.schemas import (
     DeliveryRead,
     DeliveryRow,
     NewSubscription,
+    SecretRotation,
     SubscriptionPage,
     SubscriptionRead,
 )
@@ -93,6 +94,24 @@ def pause(notifying: NotifyingDep, subscription_id: str, who: Admin) -> Subscrip
 def resume(notifying: NotifyingDep, subscription_id: str, who: Admin) -> SubscriptionRead:
     state = notifying.app.manage(Pause(subscription_id, False), command_meta(who.actor))
     return SubscriptionRead.of(state.get(subscription_id))
+
+
+@webhooks.post(
+    "/{subscription_id}/secret-rotation",
+    response_model=CreatedSubscription,
+    summary="A new signing secret, shown in this answer only; the old one signs on for a while",
+)
+def rotate_secret(
+    notifying: NotifyingDep,
+    subscription_id: str,
+    who: Admin,
+    body: Annotated[SecretRotation | None, Body()] = None,
+) -> CreatedSubscription:
+    overlap = timedelta(hours=(body or SecretRotation()).overlap_hours)
+    command = RotateSecret(subscription_id, new_subscription_secret(), overlap)
+    state = notifying.app.manage(command, command_meta(who.actor))
+    rotated = state.get(subscription_id)
+    return CreatedSubscription(**SubscriptionRead.of(rotated).model_dump(), secret=rotated.secret)
 
 
 @webhooks.delete("/{subscription_id}", status_code=204, summary="Delete a subscription")

@@ -135,7 +135,10 @@ class WebhookChannel:
             return Outcome(False, None, "the subscription is paused", permanent=True)
         body = delivery.content["body"]
         now = clock.now()
-        signature = Webhook(subscription.secret).sign(str(delivery.id), now, body)
+        signature = " ".join(
+            Webhook(secret).sign(str(delivery.id), now, body)
+            for secret in subscription.signing_secrets(now)
+        )
         headers = {
             "Content-Type": "application/json",
             "webhook-id": str(delivery.id),

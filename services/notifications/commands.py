@@ -45,7 +45,17 @@ class Unsubscribe:
         webhooks.unsubscribe(self.subscription_id, meta)
 
 
-SubscriptionCommand = Subscribe | Pause | Unsubscribe
+@dataclass(frozen=True)
+class RotateSecret:
+    subscription_id: str
+    secret: str
+    overlap: timedelta
+
+    def run(self, webhooks: Webhooks, meta: Meta) -> None:
+        webhooks.rotate_secret(self.subscription_id, self.secret, self.overlap, meta)
+
+
+SubscriptionCommand = Subscribe | Pause | Unsubscribe | RotateSecret
 
 
 @dataclass(frozen=True)

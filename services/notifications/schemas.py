@@ -89,6 +89,11 @@ class SubscriptionRead(BaseModel):
     description: str
     created_at: datetime
     status: Literal["active", "paused"]
+    previous_secret_until: datetime | None = Field(
+        default=None,
+        description="After a secret rotation: until when deliveries also carry a signature "
+        "by the secret it replaced",
+    )
 
     @classmethod
     def of(cls, subscription: Subscription) -> SubscriptionRead:
@@ -104,6 +109,17 @@ class CreatedSubscription(SubscriptionRead):
         }
     )
     secret: str = Field(description="Shown once, here: verify every delivery's signature")
+
+
+class SecretRotation(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"overlap_hours": 24}]})
+    overlap_hours: int = Field(
+        default=24,
+        ge=0,
+        le=168,
+        description="how long the replaced secret also signs, so receivers switch without "
+        "refusing a delivery; 0 ends it at once (a leaked secret)",
+    )
 
 
 class SubscriptionPage(BaseModel):

@@ -76,3 +76,26 @@ def test_an_unknown_delivery_is_not_found_and_others_may_not_subscribe(api):
         api.post("/deliveries/00000000-0000-0000-0000-000000000000/redelivery").status_code == 404
     )
     assert api.post("/webhooks", json=ERP, headers=bearer("auditor")).status_code == 403
+
+
+def test_a_signing_secret_is_rotated_with_an_overlap_and_shown_once(api):
+    subscription = api.post("/webhooks", json=ERP).json()
+    path = f"/webhooks/{subscription['id']}/secret-rotation"
+
+    key = {"Idempotency-Key": "rotate-erp-1"}
+    rotated = api.post(path, headers=key)  # no body: the default overlap of 24 hours
+    assert rotated.status_code == 200, rotated.text
+    assert api.post(path, headers=key).json() == rotated.json(), "a retry: the first answer"
+    assert rotated.json()["secret"].startswith("whsec_")
+    assert rotated.json()["secret"] != subscription["secret"]
+    assert rotated.json()["previous_secret_until"] is not None
+    read = api.get(f"/webhooks/{subscription['id']}").json()
+    assert "secret" not in read
+    assert read["previous_secret_until"] == rotated.json()["previous_secret_until"]
+
+    at_once = api.post(path, json={"overlap_hours": 0}).json()  # a leaked secret
+    assert at_once["secret"] != rotated.json()["secret"]
+    assert at_once["previous_secret_until"] < rotated.json()["previous_secret_until"]
+    assert api.post(path, json={"overlap_hours": 169}).status_code == 422
+    assert api.post(path, headers=bearer("auditor")).status_code == 403
+    assert api.post("/webhooks/no-such/secret-rotation").status_code == 404

@@ -117,6 +117,7 @@ ALLOWED: dict[str, dict[str, frozenset[str] | set[str] | None]] = {
         "GET /webhooks/{subscription_id}": {ADMIN, AUDITOR},
         "POST /webhooks/{subscription_id}/pause": {ADMIN},
         "POST /webhooks/{subscription_id}/resume": {ADMIN},
+        "POST /webhooks/{subscription_id}/secret-rotation": {ADMIN},
         "DELETE /webhooks/{subscription_id}": {ADMIN},
         "GET /webhooks/{subscription_id}/deliveries": {ADMIN, AUDITOR},
         "GET /deliveries": {ADMIN, AUDITOR},

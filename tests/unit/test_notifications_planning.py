@@ -12,7 +12,7 @@ from standardwebhooks import Webhook
 from services.intake.contracts import to_integration as intake_contract
 from services.notifications.application import Outcome, new_subscription_secret
 from services.notifications.channels import compose
-from services.notifications.commands import Pause, Redeliver, Subscribe
+from services.notifications.commands import Pause, Redeliver, RotateSecret, Subscribe
 from services.notifications.domain import Backoff, Delivery, Status
 from services.notifications.rules import NotificationRules, QuietHours, email_address
 from services.routing.contracts import to_integration as routing_contract
@@ -217,6 +217,19 @@ def test_a_subscriber_gets_what_it_subscribed_to_and_can_verify_it(machine):
     headers["webhook-timestamp"] = str(int(machine.now().timestamp()))
     headers["webhook-signature"] = Webhook(secret).sign(str(delivery.id), machine.now(), body)
     assert Webhook(secret).verify(body, headers)["type"] == "intake.ComplaintRegistered"
+
+
+def test_a_rotated_secret_signs_beside_the_old_one_until_the_overlap_ends(machine):
+    notifications = notifications_app()
+    old, new = new_subscription_secret(), new_subscription_secret()
+    notifications.manage(Subscribe("s-1", "https://erp.example.com/h", ("*",), "", old), ADMIN)
+    notifications.manage(RotateSecret("s-1", new, timedelta(hours=24)), ADMIN)
+    subscription = notifications.webhooks().get("s-1")
+
+    assert subscription.signing_secrets(machine.now()) == (new, old)
+    assert subscription.signing_secrets(machine.now() + timedelta(hours=24)) == (new,)
+    notifications.manage(RotateSecret("s-1", old, timedelta(0)), ADMIN)  # a leaked secret
+    assert notifications.webhooks().get("s-1").signing_secrets(machine.now()) == (old,)
 
 
 def test_a_redelivery_of_a_pending_delivery_is_refused(machine):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -27,6 +27,16 @@ class Subscription:
     secret: str
     created_at: datetime
     paused: bool = False
+    #: After a rotation, the secret it replaced, still signing until `previous_until`.
+    previous_secret: str | None = None
+    previous_until: datetime | None = None
+
+    def signing_secrets(self, now: datetime) -> tuple[str, ...]:
+        """The secrets a delivery is signed with now: the current one, and the one it
+        replaced while the rotation's overlap lasts (a receiver verifies with either)."""
+        if self.previous_secret and self.previous_until and now < self.previous_until:
+            return (self.secret, self.previous_secret)
+        return (self.secret,)
 
     def wants(self, event_type: str) -> bool:
         """Exact types, a producer's every type (`routing.*`), or everything (`*`)."""
@@ -42,6 +52,7 @@ class Subscription:
             "description": self.description,
             "created_at": self.created_at,
             "status": "paused" if self.paused else "active",
+            "previous_secret_until": self.previous_until if self.previous_secret else None,
         }
 
 
@@ -136,9 +147,36 @@ class Webhooks(ClockedAggregate):
 
     @event(PauseChanged)
     def _paused(self, subscription_id: str, paused: bool, meta: Meta) -> None:
+        self.subscriptions[subscription_id] = replace(
+            self.subscriptions[subscription_id], paused=paused
+        )
+
+    def rotate_secret(
+        self, subscription_id: str, secret: str, overlap: timedelta, meta: Meta
+    ) -> None:
+        """A new signing secret; the old one also signs for `overlap`, so receivers switch
+        without refusing a delivery (Standard Webhooks: several signatures, any may match)."""
+        self.get(subscription_id)
+        self._secret_rotated(
+            subscription_id=subscription_id,
+            secret=secret,
+            previous_until=self.now() + overlap,
+            meta=meta,
+        )
+
+    class SecretRotated(ClockedAggregate.Event):
+        subscription_id: str
+        secret: str
+        previous_until: datetime
+        meta: Meta
+
+    @event(SecretRotated)
+    def _secret_rotated(
+        self, subscription_id: str, secret: str, previous_until: datetime, meta: Meta
+    ) -> None:
         old = self.subscriptions[subscription_id]
-        self.subscriptions[subscription_id] = Subscription(
-            old.id, old.url, old.event_types, old.description, old.secret, old.created_at, paused
+        self.subscriptions[subscription_id] = replace(
+            old, secret=secret, previous_secret=old.secret, previous_until=previous_until
         )
 
     def unsubscribe(self, subscription_id: str, meta: Meta) -> None:

@@ -1,14 +1,18 @@
 """A webhook goes to the addresses its host resolves to when it is sent, and only if none of
 them is in a refused network: an installation that refuses loopback parks a delivery to
 `localhost` at once, saying why, and the receiver hears nothing; the same delivery under the
-default rules arrives, with the receiver's own name in `Host`."""
+default rules arrives, with the receiver's own name in `Host`. While a signing secret is
+rotated, a receiver on either secret accepts what arrives."""
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from standardwebhooks import Webhook
 
 from services.intake.contracts import to_integration as intake_contract
 from services.notifications.application import NotificationsApplication, new_subscription_secret
 from services.notifications.channels import WebhookChannel
-from services.notifications.commands import Subscribe
+from services.notifications.commands import RotateSecret, Subscribe
 from services.notifications.domain import Delivery
 from services.notifications.egress import Egress
 from shared.platform.eventstore import persistence_env
@@ -80,3 +84,31 @@ async def test_a_name_that_does_not_resolve_fails_the_attempt_for_a_retry(notifi
     assert not failed.ok
     assert not failed.permanent, "names come back: retried within the window"
     assert "no-such-host.invalid does not resolve" in failed.detail
+
+
+async def test_during_a_secret_rotation_a_receiver_on_either_secret_accepts_the_delivery(
+    notifications,
+):
+    old, new = new_subscription_secret(), new_subscription_secret()
+    with WebhookReceiver() as receiver:
+        url = f"http://127.0.0.1:{receiver.port}/ok"
+        notifications.manage(Subscribe("erp", url, ("*",), "", old), ADMIN)
+        notifications.manage(RotateSecret("erp", new, timedelta(hours=1)), ADMIN)
+        channel = WebhookChannel(notifications, timeout=5)
+        try:
+            sent = await channel.attempt(a_registration_to_tell(notifications))
+        finally:
+            await channel.close()
+
+    assert sent.ok, sent.detail
+    [arrival] = receiver.at("/ok")
+    assert signed_by(old, arrival), "a receiver not yet switched accepts it"
+    assert signed_by(new, arrival), "and so does one switched already"
+
+
+def signed_by(secret: str, arrival) -> bool:
+    """Standard Webhooks' check, at the delivery's own timestamp (this process runs on the
+    suite's business clock, the library checks against the wall clock)."""
+    at = datetime.fromtimestamp(int(arrival.headers["webhook-timestamp"]), UTC)
+    expected = Webhook(secret).sign(arrival.headers["webhook-id"], at, arrival.body)
+    return expected in arrival.headers["webhook-signature"].split(" ")
