@@ -10,7 +10,14 @@ from fastapi import APIRouter, Body, Query, Response
 from services.notifications import read_models
 from services.notifications.access import Admin, Reader
 from services.notifications.application import new_subscription_id, new_subscription_secret
-from services.notifications.commands import Pause, Redeliver, RotateSecret, Subscribe, Unsubscribe
+from services.notifications.commands import (
+    ChangeSubscription,
+    Pause,
+    Redeliver,
+    RotateSecret,
+    Subscribe,
+    Unsubscribe,
+)
 from services.notifications.dependencies import NotifyingDep
 from services.notifications.domain import Status
 from services.notifications.schemas import (
@@ -20,6 +27,7 @@ from services.notifications.schemas import (
     DeliveryRow,
     NewSubscription,
     SecretRotation,
+    SubscriptionChange,
     SubscriptionPage,
     SubscriptionRead,
 )
@@ -78,6 +86,20 @@ def read_subscription(
     notifying: NotifyingDep, subscription_id: str, who: Reader
 ) -> SubscriptionRead:
     return SubscriptionRead.of(notifying.app.webhooks().get(subscription_id))
+
+
+@webhooks.patch(
+    "/{subscription_id}",
+    response_model=SubscriptionRead,
+    summary="Change the URL, event types or description; what is left out stays",
+)
+def change_subscription(
+    notifying: NotifyingDep, subscription_id: str, body: SubscriptionChange, who: Admin
+) -> SubscriptionRead:
+    types = None if body.event_types is None else tuple(body.event_types)
+    command = ChangeSubscription(subscription_id, body.url, types, body.description)
+    state = notifying.app.manage(command, command_meta(who.actor))
+    return SubscriptionRead.of(state.get(subscription_id))
 
 
 @webhooks.post(

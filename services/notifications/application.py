@@ -14,7 +14,12 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
 
-from services.notifications.commands import Redeliver, Subscribe, SubscriptionCommand
+from services.notifications.commands import (
+    ChangeSubscription,
+    Redeliver,
+    Subscribe,
+    SubscriptionCommand,
+)
 from services.notifications.domain import (
     Backoff,
     CaseContacts,
@@ -127,7 +132,7 @@ class NotificationsApplication(ServiceApplication):
     # Commands ------------------------------------------------------------------------------
 
     def manage(self, command: SubscriptionCommand, meta: Meta) -> Webhooks:
-        if isinstance(command, Subscribe):
+        if isinstance(command, Subscribe | ChangeSubscription) and command.url is not None:
             self.egress.check_url(command.url)
         return self.change_retrying(self.webhooks, lambda webhooks: command.run(webhooks, meta))
 

@@ -29,6 +29,20 @@ class Subscribe:
 
 
 @dataclass(frozen=True)
+class ChangeSubscription:
+    """What is None stays as it is."""
+
+    subscription_id: str
+    url: str | None
+    event_types: tuple[str, ...] | None
+    description: str | None
+
+    def run(self, webhooks: Webhooks, meta: Meta) -> None:
+        types = None if self.event_types is None else list(self.event_types)
+        webhooks.change(self.subscription_id, self.url, types, self.description, meta)
+
+
+@dataclass(frozen=True)
 class Pause:
     subscription_id: str
     paused: bool
@@ -55,7 +69,7 @@ class RotateSecret:
         webhooks.rotate_secret(self.subscription_id, self.secret, self.overlap, meta)
 
 
-SubscriptionCommand = Subscribe | Pause | Unsubscribe | RotateSecret
+SubscriptionCommand = Subscribe | ChangeSubscription | Pause | Unsubscribe | RotateSecret
 
 
 @dataclass(frozen=True)

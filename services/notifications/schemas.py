@@ -71,6 +71,17 @@ class NewSubscription(Strict):
     description: str = Field(default="", max_length=200)
 
 
+class SubscriptionChange(Strict):
+    """What a subscription changes to; a field left out stays as it is."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"event_types": ["settlement.*", "routing.CaseClosed"]}]}
+    )
+    url: WebhookUrl | None = None
+    event_types: list[EventType] | None = Field(default=None, min_length=1, max_length=50)
+    description: str | None = Field(default=None, max_length=200)
+
+
 SUBSCRIPTION_EXAMPLE: dict[str, Any] = {
     "id": SUBSCRIPTION_ID,
     "url": "https://erp.example.com/hooks/complaints",

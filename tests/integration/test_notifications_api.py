@@ -99,3 +99,35 @@ def test_a_signing_secret_is_rotated_with_an_overlap_and_shown_once(api):
     assert api.post(path, json={"overlap_hours": 169}).status_code == 422
     assert api.post(path, headers=bearer("auditor")).status_code == 403
     assert api.post("/webhooks/no-such/secret-rotation").status_code == 404
+
+
+def test_a_subscription_changes_its_url_and_event_types_and_keeps_its_secret_and_log(api):
+    subscription = api.post("/webhooks", json=ERP).json()
+    path = f"/webhooks/{subscription['id']}"
+
+    changed = api.patch(path, json={"event_types": ["settlement.*", "routing.CaseClosed"]})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["event_types"] == ["settlement.*", "routing.CaseClosed"]
+    assert changed.json()["url"] == ERP["url"], "what is left out stays"
+    moved = api.patch(path, json={"url": "https://erp2.example.com/hooks"}).json()
+    assert (moved["url"], moved["id"]) == ("https://erp2.example.com/hooks", subscription["id"])
+    assert api.patch(path, json={}).json() == moved, "nothing given, nothing changed"
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "rule"),
+    [
+        ({"url": "http://169.254.169.254/latest/meta-data/"}, "url", "refused_network"),
+        ({"url": "ftp://erp.example.com/"}, "url", "http_url"),
+        ({"event_types": []}, "event_types", "too_short"),
+        ({"event_types": ["routing.NoSuchThing"]}, "event_types.0", "unknown_event_type"),
+        ({"secret": "mine"}, "secret", "extra_forbidden"),
+    ],
+)
+def test_a_bad_change_is_refused_naming_the_field_and_the_rule(api, change, field, rule):
+    path = f"/webhooks/{api.post('/webhooks', json=ERP).json()['id']}"
+    answer = api.patch(path, json=change)
+    assert answer.status_code == 422
+    assert (field, rule) in {(e["field"], e["rule"]) for e in answer.json()["errors"]}
+    assert api.patch("/webhooks/no-such", json={"description": "x"}).status_code == 404
+    assert api.patch(path, json={"description": "x"}, headers=bearer("auditor")).status_code == 403

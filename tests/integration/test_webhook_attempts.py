@@ -12,7 +12,7 @@ from standardwebhooks import Webhook
 from services.intake.contracts import to_integration as intake_contract
 from services.notifications.application import NotificationsApplication, new_subscription_secret
 from services.notifications.channels import WebhookChannel
-from services.notifications.commands import RotateSecret, Subscribe
+from services.notifications.commands import ChangeSubscription, RotateSecret, Subscribe
 from services.notifications.domain import Delivery
 from services.notifications.egress import Egress
 from shared.platform.eventstore import persistence_env
@@ -112,3 +112,21 @@ def signed_by(secret: str, arrival) -> bool:
     at = datetime.fromtimestamp(int(arrival.headers["webhook-timestamp"]), UTC)
     expected = Webhook(secret).sign(arrival.headers["webhook-id"], at, arrival.body)
     return expected in arrival.headers["webhook-signature"].split(" ")
+
+
+async def test_a_delivery_planned_before_a_change_of_url_goes_to_the_new_one(notifications):
+    with WebhookReceiver() as receiver:
+        base = f"http://127.0.0.1:{receiver.port}"
+        notifications.manage(
+            Subscribe("erp", f"{base}/old", ("*",), "", "whsec_" + "A" * 32), ADMIN
+        )
+        delivery = a_registration_to_tell(notifications)
+        notifications.manage(ChangeSubscription("erp", f"{base}/ok", None, None), ADMIN)
+        channel = WebhookChannel(notifications, timeout=5)
+        try:
+            sent = await channel.attempt(delivery)
+        finally:
+            await channel.close()
+
+    assert sent.ok, sent.detail
+    assert [a.path for a in receiver.arrivals] == ["/ok"]

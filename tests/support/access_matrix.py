@@ -118,6 +118,7 @@ ALLOWED: dict[str, dict[str, frozenset[str] | set[str] | None]] = {
         "POST /webhooks/{subscription_id}/pause": {ADMIN},
         "POST /webhooks/{subscription_id}/resume": {ADMIN},
         "POST /webhooks/{subscription_id}/secret-rotation": {ADMIN},
+        "PATCH /webhooks/{subscription_id}": {ADMIN},
         "DELETE /webhooks/{subscription_id}": {ADMIN},
         "GET /webhooks/{subscription_id}/deliveries": {ADMIN, AUDITOR},
         "GET /deliveries": {ADMIN, AUDITOR},

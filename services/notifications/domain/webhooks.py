@@ -136,6 +136,51 @@ class Webhooks(ClockedAggregate):
         )
         self.newest = subscription_id
 
+    def change(
+        self,
+        subscription_id: str,
+        url: str | None,
+        event_types: list[str] | None,
+        description: str | None,
+        meta: Meta,
+    ) -> None:
+        """A new URL, event types or description; what is not given stays. Deliveries not
+        yet made go to the new URL; the event types decide from the next event on."""
+        old = self.get(subscription_id)
+        new_url = old.url if url is None else url
+        new_types = list(old.event_types) if event_types is None else event_types
+        new_description = old.description if description is None else description
+        if (new_url, tuple(new_types), new_description) != (
+            old.url,
+            old.event_types,
+            old.description,
+        ):
+            self._changed(
+                subscription_id=subscription_id,
+                url=new_url,
+                event_types=new_types,
+                description=new_description,
+                meta=meta,
+            )
+
+    class Changed(ClockedAggregate.Event):
+        subscription_id: str
+        url: str
+        event_types: list[str]
+        description: str
+        meta: Meta
+
+    @event(Changed)
+    def _changed(
+        self, subscription_id: str, url: str, event_types: list[str], description: str, meta: Meta
+    ) -> None:
+        self.subscriptions[subscription_id] = replace(
+            self.subscriptions[subscription_id],
+            url=url,
+            event_types=tuple(event_types),
+            description=description,
+        )
+
     def pause(self, subscription_id: str, paused: bool, meta: Meta) -> None:
         if self.get(subscription_id).paused != paused:
             self._paused(subscription_id=subscription_id, paused=paused, meta=meta)
