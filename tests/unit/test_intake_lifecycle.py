@@ -18,6 +18,7 @@ from services.intake.commands import (
     UnlinkRepeat,
     Withdraw,
 )
+from services.intake.domain.complaint import MAX_REPEAT_LINKS
 from shared.contracts.envelope import IntegrationEvent
 from shared.kernel import clock
 from shared.kernel.errors import Conflict, Invalid
@@ -142,6 +143,16 @@ def test_a_repeat_link_can_be_made_and_undone():
     app.change(UnlinkRepeat(later, earlier=earlier, reason="different defect"), clerk_meta())
     assert app.complaint(later).repeat_of == {}
     refused(app, UnlinkRepeat(later, earlier=earlier, reason="twice"))
+
+
+def test_a_complaint_keeps_a_bounded_number_of_repeat_links(desk):
+    app, number = desk
+    for i in range(1, MAX_REPEAT_LINKS + 1):
+        app.change(LinkRepeat(number, earlier=f"2601-{i:04d}", matched_on=[]), clerk_meta())
+    with pytest.raises(Conflict) as refused_link:
+        app.change(LinkRepeat(number, earlier="2601-9999", matched_on=[]), clerk_meta())
+    assert refused_link.value.rule == "repeat_links_limit"
+    assert len(app.complaint(number).repeat_of) == MAX_REPEAT_LINKS
 
 
 def test_the_same_evidence_twice_is_attached_once(desk):

@@ -18,6 +18,9 @@ from shared.kernel.principal import Principal, Role
 
 #: Evidence files a complaint keeps at most.
 MAX_EVIDENCE_FILES = 50
+#: Earlier complaints one complaint is linked to as their repeat, at most: the links are
+#: shown with it (registration links at most a page of candidates, 100).
+MAX_REPEAT_LINKS = 100
 
 
 class Complaint(ClockedAggregate):
@@ -209,6 +212,14 @@ class Complaint(ClockedAggregate):
             raise Invalid("a complaint cannot repeat itself", field="earlier", rule="not_self")
         if earlier in self.repeat_of:
             raise Conflict(f"{self.number} is linked to {earlier} already")
+        check_room(
+            self.repeat_of,
+            MAX_REPEAT_LINKS,
+            f"complaint {self.number}",
+            "repeat links",
+            "earlier",
+            "repeat_links_limit",
+        )
         self._repeat_linked(earlier=earlier, matched_on=matched_on, meta=meta)
 
     class RepeatLinked(ClockedAggregate.Event):
