@@ -9,6 +9,7 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
+from shared.kernel import clock
 from shared.kernel.aggregate import ClockedAggregate
 from shared.kernel.case_number import aggregate_id
 from shared.kernel.errors import Invalid, NotFound
@@ -205,7 +206,8 @@ class Webhooks(ClockedAggregate):
         self._secret_rotated(
             subscription_id=subscription_id,
             secret=secret,
-            previous_until=self.now() + overlap,
+            # Compared with the wall clock at each attempt, so taken from it (ADR 37).
+            previous_until=clock.now() + overlap,
             meta=meta,
         )
 
