@@ -23,6 +23,8 @@ from shared.kernel.errors import Invalid
 
 Network = IPv4Network | IPv6Network
 
+_REFUSED = "in a network webhooks are not sent to (COMPLAINTS_WEBHOOK_REFUSED_NETWORKS)"
+
 
 class RefusedAddress(Exception):
     """The URL's host is, or resolves to, an address in a refused network."""
@@ -50,8 +52,7 @@ class Egress:
             if self.refuses(address):
                 read_as = "" if address == host else f" (read as {address})"
                 raise Invalid(
-                    f"{host}{read_as} is in a network webhooks are not sent to "
-                    "(COMPLAINTS_WEBHOOK_REFUSED_NETWORKS)",
+                    f"{host}{read_as} is {_REFUSED}",
                     field="url",
                     rule="refused_network",
                 )
@@ -66,8 +67,5 @@ class Egress:
         addresses = list(dict.fromkeys(str(sockaddr[0]) for *_, sockaddr in infos))
         for address in addresses:
             if self.refuses(address):
-                raise RefusedAddress(
-                    f"{host} resolves to {address}, in a network webhooks are not sent to "
-                    "(COMPLAINTS_WEBHOOK_REFUSED_NETWORKS)"
-                )
+                raise RefusedAddress(f"{host} resolves to {address}, {_REFUSED}")
         return addresses

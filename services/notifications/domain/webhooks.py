@@ -53,7 +53,7 @@ class Subscription:
             "description": self.description,
             "created_at": self.created_at,
             "status": "paused" if self.paused else "active",
-            "previous_secret_until": self.previous_until if self.previous_secret else None,
+            "previous_secret_until": self.previous_until,
         }
 
 
@@ -148,19 +148,18 @@ class Webhooks(ClockedAggregate):
         """A new URL, event types or description; what is not given stays. Deliveries not
         yet made go to the new URL; the event types decide from the next event on."""
         old = self.get(subscription_id)
-        new_url = old.url if url is None else url
-        new_types = list(old.event_types) if event_types is None else event_types
-        new_description = old.description if description is None else description
-        if (new_url, tuple(new_types), new_description) != (
-            old.url,
-            old.event_types,
-            old.description,
-        ):
+        new = replace(
+            old,
+            url=old.url if url is None else url,
+            event_types=old.event_types if event_types is None else tuple(event_types),
+            description=old.description if description is None else description,
+        )
+        if new != old:
             self._changed(
                 subscription_id=subscription_id,
-                url=new_url,
-                event_types=new_types,
-                description=new_description,
+                url=new.url,
+                event_types=list(new.event_types),
+                description=new.description,
                 meta=meta,
             )
 
