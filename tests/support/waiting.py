@@ -8,6 +8,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+#: A server asked to wait 20 s or more answers "when it happens" well before this: the
+#: bound tells a wake from the wait's end with room for a loaded CI machine's pauses; it
+#: does not time the server.
+ANSWERED_BEFORE_THE_WAIT_ENDS = 10
+
 
 async def eventually(check: Callable[[], Any], timeout: float = 60, what: str = "") -> Any:
     """Poll `check` (sync or async) until it returns something truthy; fail at the deadline."""

@@ -46,7 +46,7 @@ async def test_a_consumer_that_will_not_close_and_work_that_will_not_stop_do_not
     started = time.monotonic()
     await runtime.stop()
 
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 5  # not forever
     assert closed == ["producer"]  # closers after the stuck one still ran
     unstuck.set()
     await asyncio.sleep(0.01)
@@ -65,7 +65,7 @@ def test_a_service_stopping_does_not_wait_for_another_loops_calls_in_worker_thre
     try:
         started = time.monotonic()
         asyncio.run(asyncio.wait_for(drain(), 2))
-        assert time.monotonic() - started < 0.5
+        assert time.monotonic() - started < 1.5  # not the neighbour's 5 s
     finally:
         release.set()
         in_flight.result(timeout=5)
