@@ -42,7 +42,7 @@ test: $(STAMP)
 	deploy/postgres/postgres.sh install
 	deploy/kafka/kafka.sh fetch
 	deploy/browser/chromium.sh
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=15
 
 test-unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit tests/contract

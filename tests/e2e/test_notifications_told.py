@@ -180,7 +180,7 @@ def test_a_case_told_to_customer_staff_and_subscribers_from_registration_to_clos
     assert {d["event_type"] for d in parked} >= {"intake.ComplaintRegistered"}
     # ...while the answering receiver was served at once, not after the hanging one.
     [closure] = closed(ok)
-    assert closure.at - closing < 3
+    assert closure.at - closing < 10  # room for a loaded machine; the order below is the proof
     assert max(a.at for a in receiver.at("/never")) > closure.at, "the hanging one was still held"
     again = call("POST", f"{notifications}/deliveries/{parked[0]['id']}/redelivery", "admin")
     assert again["status"] == "queued"
