@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.routing import read_models
@@ -40,6 +40,7 @@ from services.routing.schemas import (
     Reason,
     Reassignment,
     Rejection,
+    RoutingRules,
 )
 from shared.kernel import clock
 from shared.kernel.meta import command_meta
@@ -48,20 +49,6 @@ from shared.kernel.values import CaseNumberText
 from shared.platform.auth.access import allow
 from shared.platform.http import CommandRoute, Prefer, read_waiting
 from shared.platform.schemas import decode_cursor, encode_cursor
-
-RULES_EXAMPLE = {
-    "version": "2026.12-1",
-    "rules": [
-        {
-            "id": "quality",
-            "unit": "quality_management",
-            "role": "handler",
-            "when": [{"fact": "nature", "op": "eq", "value": "quality"}],
-            "description": "quality",
-        },
-        {"id": "catch-all", "unit": "customer_service", "when": []},
-    ],
-}
 
 Cursor = Annotated[str | None, Query(max_length=300)]
 Limit = Annotated[int, Query(ge=1, le=read_models.MAX_PAGE_SIZE)]
@@ -347,10 +334,10 @@ def current_rules(handling: HandlingDep, who: Staff) -> dict[str, Any]:
 @rules.put("", summary="Publish a new rule-set version (recorded as an event)")
 def publish_rules(
     handling: HandlingDep,
-    body: Annotated[dict[str, Any], Body(examples=[RULES_EXAMPLE])],
+    body: RoutingRules,
     who: Annotated[Principal, Depends(allow(Role.admin))],
 ) -> dict[str, Any]:
-    return handling.app.publish_rules(body, command_meta(who.actor)).to_dict()
+    return handling.app.publish_rules(body.model_dump(), command_meta(who.actor)).to_dict()
 
 
 @rules.post("/dry-run", summary="Which rule would fire for these facts, and why")

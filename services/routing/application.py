@@ -67,7 +67,7 @@ class RoutingApplication(ServiceApplication):
     # Rules ----------------------------------------------------------------------------------
 
     def publish_rules(self, data: dict[str, Any], meta: Meta) -> RuleSet:
-        ruleset = RuleSet.from_dict(data)
+        ruleset = RuleSet.from_dict(data).check_values()
         if ruleset.version == self.rules().version:
             raise Conflict(
                 f"rule set version {ruleset.version} is in force already; publish a new version",

@@ -30,6 +30,7 @@ OPERATORS: dict[str, Any] = {
     "in": lambda value, options: value in options,
     "contains": lambda values, option: isinstance(values, list) and option in values,
 }
+OPERATOR_NAMES = tuple(OPERATORS)
 NUMERIC = {"lt", "lte", "gt", "gte"}
 
 
@@ -97,6 +98,25 @@ class RuleSet:
             rule="catch_all",
         )
 
+    def check_values(self) -> RuleSet:
+        """Every condition's value fits its operator: a number to compare with, a list to
+        look in, one value otherwise. Checked when a set is published (a misfit would fail
+        or never match every case it is tried on), not when a stored one is read: a set
+        published before this check keeps routing as it did."""
+        for index, rule in enumerate(self.rules):
+            for c_index, condition in enumerate(rule.when):
+                where = f"rules.{index}.when.{c_index}.value"
+                op, value = condition.op, condition.value
+                if op in NUMERIC and isinstance(value, bool):
+                    raise Invalid("a numeric comparison needs a number", field=where, rule="number")
+                if op == "in" and not isinstance(value, list):
+                    raise Invalid("`in` needs a list of values", field=where, rule="list")
+                if op != "in" and isinstance(value, list):
+                    raise Invalid(
+                        f"`{op}` compares with one value, not a list", field=where, rule="one_value"
+                    )
+        return self
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "version": self.version,
@@ -151,7 +171,7 @@ class RuleSet:
 
 @cache
 def shipped_rules() -> RuleSet:
-    return RuleSet.from_dict(json.loads(RULES_FILE.read_text(encoding="utf-8")))
+    return RuleSet.from_dict(json.loads(RULES_FILE.read_text(encoding="utf-8"))).check_values()
 
 
 def case_facts(

@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.routing.domain import FISHBONE, LADDER, Case, CaseStatus
+from services.routing.rules import OPERATOR_NAMES
 from shared.contracts.common import PARTY_KINDS
 from shared.kernel.values import Amount, Instant, Rate, Share, UnitPrice
 from shared.platform.schemas import Currency, Strict
+
+RULES_EXAMPLE: dict[str, Any] = {
+    "version": "2026.12-1",
+    "rules": [
+        {
+            "id": "quality",
+            "unit": "quality_management",
+            "role": "handler",
+            "when": [{"fact": "nature", "op": "eq", "value": "quality"}],
+            "description": "quality",
+        },
+        {"id": "catch-all", "unit": "customer_service", "when": []},
+    ],
+}
 
 
 class Reason(Strict):
@@ -346,6 +361,46 @@ class QueuePage(BaseModel):
     )
     items: list[QueueItem]
     next_cursor: str | None
+
+
+#: One value a condition compares a fact with: text, a number or a yes/no.
+RuleValue = Annotated[str, Field(max_length=200)] | int | float | bool
+
+
+class RuleCondition(Strict):
+    fact: str = Field(
+        min_length=1,
+        max_length=50,
+        description="A case fact (channel, nature, severity, cause, fault_class, online_level, "
+        "customer_type, foreign, region, product, part_no, responsible) or a subject attribute",
+    )
+    op: Literal[OPERATOR_NAMES] = Field(  # type: ignore[valid-type]
+        description="`lt`, `lte`, `gt`, `gte` take a number; `in` a list of values; "
+        "`contains` holds when the fact is a list (e.g. `responsible`) holding the value"
+    )
+    value: RuleValue | Annotated[list[RuleValue], Field(max_length=100)]
+
+
+class RoutingRule(Strict):
+    id: str = Field(min_length=1, max_length=100, description="Unique within the rule set")
+    unit: str = Field(min_length=1, max_length=100, description="The unit it assigns")
+    role: str = Field(default="handler", min_length=1, max_length=50)
+    when: list[RuleCondition] = Field(
+        default_factory=list, max_length=20, description="All must hold; none: a catch-all"
+    )
+    description: str = Field(default="", max_length=500)
+
+
+class RoutingRules(Strict):
+    """A rule set to publish: the first rule whose conditions all hold decides."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [RULES_EXAMPLE]})
+    version: str = Field(min_length=1, max_length=50, description="New at each publication")
+    rules: list[RoutingRule] = Field(
+        min_length=1,
+        max_length=200,
+        description="In order; ids unique; the last a catch-all (no conditions)",
+    )
 
 
 class DryRun(Strict):

@@ -44,8 +44,10 @@ SHARED_DECIMAL_PATTERNS = {
     TypeAdapter(getattr(values, name)).json_schema()["pattern"] for name in DECIMAL_TYPES
 }
 #: Diagnostic measurements routing rules compare as numbers (signal -97 dBm): not decimals
-#: of money or shares, and not published as such.
+#: of money or shares, and not published as such; a subject's attributes, and the values
+#: a routing rule's conditions compare them with.
 MEASUREMENTS = {"attributes"}
+MEASURING_SCHEMAS = {"RuleCondition"}
 
 
 def request_schemas(spec: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -66,7 +68,7 @@ def walk(schema: Any, where: str, components: dict[str, Any], seen: set[str]):
         return
     if "$ref" in schema:
         name = schema["$ref"].rsplit("/", 1)[1]
-        if name not in seen:
+        if name not in seen and name not in MEASURING_SCHEMAS:
             yield from walk(components[name], f"{where} > {name}", components, seen | {name})
         return
     yield where, schema

@@ -147,6 +147,34 @@ def test_a_broken_rule_set_is_422_naming_the_field(desk):
     assert response.json()["errors"][0]["field"] == "rules"
 
 
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"version": "x", "rules": "all to QA"}, "rules"),
+        ({"version": "x", "rules": [1]}, "rules.0"),
+        ({"version": "x", "rules": [{"id": ["a"], "unit": "qa"}]}, "rules.0.id"),
+        ({"version": "x", "rules": [{"id": "a", "unit": "qa", "when": {"x": 1}}]}, "rules.0.when"),
+        ({"version": "x", "rules": [{"id": "a", "unit": "qa", "when": [1]}]}, "rules.0.when.0"),
+        (
+            {"version": "x", "rules": [{"id": "a", "unit": "qa", "when": [{"op": "eq"}]}]},
+            "rules.0.when.0.value",
+        ),
+        ({"version": {"v": 1}, "rules": [{"id": "a", "unit": "qa"}]}, "version"),
+        ({"version": "x", "rules": [{"id": "a", "unit": "qa", "role": 5}]}, "rules.0.role"),
+        ({"version": "x", "rules": [{"id": "a", "unit": "qa", "owner": "me"}]}, "rules.0.owner"),
+    ],
+)
+def test_a_rule_set_of_another_shape_is_422_naming_the_field_never_a_500(desk, body, field):
+    """The rule set is a typed body: what is not one is refused before the rules are read
+    (before, a list item that was not an object stopped the request with a 500, and a role
+    or version of another type was stored as it came)."""
+    response = desk.put("/routing-rules", json=body, headers=bearer("admin"))
+    assert response.status_code == 422, response.text
+    fields = [e["field"] for e in response.json()["errors"]]
+    assert field in fields, fields
+    assert desk.get("/routing-rules").json()["version"] != "x"
+
+
 def test_the_approval_records_the_manager_and_authority_from_the_token(desk):
     number = open_case(desk, received_at=NOW)
     proposal = {"currency": "CNY", "remedies": [{"kind": "compensation", "amount": "800.00"}]}

@@ -110,3 +110,35 @@ def test_a_broken_rule_set_is_refused_naming_the_field(change, field):
     with pytest.raises(Invalid) as refused:
         RuleSet.from_dict(data)
     assert refused.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("condition", "rule"),
+    [
+        ({"fact": "channel", "op": "in", "value": 5}, "list"),  # `"phone" in 5` would raise
+        ({"fact": "channel", "op": "in", "value": "media"}, "list"),  # would match substrings
+        ({"fact": "signal_dbm", "op": "lt", "value": True}, "number"),
+        ({"fact": "channel", "op": "eq", "value": ["media"]}, "one_value"),  # never equal
+        ({"fact": "responsible", "op": "contains", "value": ["carrier"]}, "one_value"),
+    ],
+)
+def test_a_published_condition_whose_value_does_not_fit_its_operator_is_refused(condition, rule):
+    """A misfit would fail, or never match, every case it is tried on: refused at publication,
+    naming the value, and nothing is recorded."""
+    routing, _ = opened()
+    rules = shipped_rules().to_dict()
+    rules["version"] = "2026.12-1"
+    rules["rules"][0]["when"] = [condition]
+    with pytest.raises(Invalid) as refused:
+        routing.publish_rules(rules, MANAGER)
+    assert (refused.value.field, refused.value.rule) == ("rules.0.when.0.value", rule)
+    assert routing.rules().version == shipped_rules().version
+
+
+def test_a_rule_set_stored_before_the_value_check_still_routes_as_it_did():
+    """Read back from its event, a set is parsed, not checked again: published before values
+    had to fit their operators, it keeps routing as it did (here `in` a text: a substring)."""
+    rules = shipped_rules().to_dict()
+    rules["rules"][0]["when"] = [{"fact": "channel", "op": "in", "value": "regulator"}]
+    stored = RuleSet.from_dict(rules)
+    assert stored.decide({"channel": "regulator"}).rule.id == rules["rules"][0]["id"]
