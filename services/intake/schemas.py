@@ -55,7 +55,8 @@ class Subject(Strict):
         default_factory=dict,
         max_length=30,
         description="Measured or diagnostic facts routing rules may use, e.g. "
-        '{"signal_dbm": -97, "sim_ok": true}',
+        '{"signal_dbm": -97, "sim_ok": true}; names are identifiers of at most 50 '
+        "characters, text values at most 200",
     )
 
     @field_validator("attributes")

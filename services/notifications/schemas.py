@@ -50,7 +50,14 @@ EventType = Annotated[
     AfterValidator(_event_type),
     WithJsonSchema({"type": "string", "enum": list(SUBSCRIBABLE)}),
 ]
-WebhookUrl = Annotated[str, Field(max_length=2000), AfterValidator(_webhook_url)]
+WebhookUrl = Annotated[
+    str,
+    Field(
+        max_length=2000,
+        description="Absolute http:// or https:// URL, without user or password",
+    ),
+    AfterValidator(_webhook_url),
+]
 
 
 class NewSubscription(Strict):
