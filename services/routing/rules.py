@@ -41,12 +41,19 @@ class Condition:
     value: Any
 
     def holds(self, facts: dict[str, Any]) -> bool:
+        """Whether the fact is there and compares as the condition says. A fact of a type
+        the comparison does not apply to (text against a number, a number looked for in a
+        text of a set stored before values were checked) does not hold: a dry run's facts
+        are the caller's, and one odd fact must not stop the routing of a case."""
         if self.fact not in facts or facts[self.fact] is None:
             return False
         actual = facts[self.fact]
         if self.op in NUMERIC and not isinstance(actual, int | float):
             return False
-        return bool(OPERATORS[self.op](actual, self.value))
+        try:
+            return bool(OPERATORS[self.op](actual, self.value))
+        except TypeError:
+            return False
 
     def __str__(self) -> str:
         return f"{self.fact} {self.op} {self.value!r}"

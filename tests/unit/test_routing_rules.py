@@ -142,3 +142,13 @@ def test_a_rule_set_stored_before_the_value_check_still_routes_as_it_did():
     rules["rules"][0]["when"] = [{"fact": "channel", "op": "in", "value": "regulator"}]
     stored = RuleSet.from_dict(rules)
     assert stored.decide({"channel": "regulator"}).rule.id == rules["rules"][0]["id"]
+
+
+def test_a_fact_of_a_type_a_condition_cannot_compare_does_not_hold():
+    """A dry run's facts are the caller's: a number where a stored set looks in a text, or a
+    list compared with a number, is no match, not a failed request."""
+    rules = shipped_rules().to_dict()
+    rules["rules"][0]["when"] = [{"fact": "channel", "op": "in", "value": "regulator"}]
+    stored = RuleSet.from_dict(rules)
+    assert stored.decide({"channel": 5}).rule.id != rules["rules"][0]["id"]
+    assert shipped_rules().decide({"nature": "network", "signal_dbm": [1]}).rule.id
