@@ -108,7 +108,7 @@ def test_a_broken_rule_set_is_refused_naming_the_field(change, field):
     data = shipped_rules().to_dict()
     change(data)
     with pytest.raises(Invalid) as refused:
-        RuleSet.from_dict(data)
+        RuleSet.from_dict(data).check_values()
     assert refused.value.field == field
 
 
