@@ -99,7 +99,9 @@ class ProjectionHandler:
         after this code was written are kept in the inbox for a later fold to use.
         """
         payloads = [
-            parse(e.type, e.schema_version, e.data) if e.type in PUBLISHED_TYPES else None
+            parse(e.type, e.schema_version, e.data, e.case_number)
+            if e.type in PUBLISHED_TYPES
+            else None
             for e in events
         ]
         checked = {e.event_id: p for e, p in zip(events, payloads, strict=True)}

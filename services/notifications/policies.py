@@ -43,7 +43,7 @@ def plan(app: NotificationsApplication, event: IntegrationEvent) -> list[Any]:
     changed: list[Any] = []
     payload = None
     if event.type in app.rules.event_types or event.type in CONTACT_TYPES:
-        payload = parse(event.type, event.schema_version, event.data)
+        payload = parse(event.type, event.schema_version, event.data, event.case_number)
     contacts = _note_contacts(app, event, payload, changed)
     if clock.now() - event.recorded_at > app.horizon:
         log.info(

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from shared.contracts import analytics, intake, notifications, routing, settlement
 from shared.contracts.common import version_of
+from shared.kernel.case_number import CaseNumber, CaseNumberError
 
 
 @dataclass(frozen=True)
@@ -144,12 +145,34 @@ class Unprocessable(Exception):
     consumers dead-letter it at once, with this as the reason."""
 
 
-def parse(type_: str, version: int, data: dict) -> BaseModel:
-    """An event's data as its contract model, by type and version."""
+#: The producers whose every event is about one case: their envelope's `case_number` is a case
+#: number. (Analytics keys a report by its period; notifications by the event it told of.)
+CASE_PRODUCERS = frozenset({"intake", "routing", "settlement"})
+
+
+def parse(type_: str, version: int, data: dict, case_number: str) -> BaseModel:
+    """An event's data as its contract model, by type and version, checked against the case
+    its envelope names (`case_number`, the partition key).
+
+    A case producer's event names a case by its number, and a payload that carries the case
+    number too (`ComplaintRegistered.number`) carries the same one. Otherwise a consumer that
+    keys by the envelope and one that keys by the payload would each open a different case
+    from one event, and a number no desk issued could enter every store.
+    """
     model = MODELS.get((type_, version))
     if model is None:
         raise Unprocessable(f"{type_} version {version} is not a published contract")
     try:
-        return model.model_validate(data)
+        payload = model.model_validate(data)
     except ValidationError as error:
         raise Unprocessable(f"{type_} v{version} breaks its contract: {error}") from None
+    if type_.split(".")[0] in CASE_PRODUCERS:
+        try:
+            CaseNumber.parse(case_number)
+        except CaseNumberError as error:
+            raise Unprocessable(f"{type_}: the envelope's case_number: {error.detail}") from None
+    if "number" in model.model_fields and (number := data["number"]) != case_number:
+        raise Unprocessable(
+            f"{type_}: data.number {number!r} is not the envelope's case_number {case_number!r}"
+        )
+    return payload

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from shared.contracts.common import Contract, Party
-from shared.kernel.values import DecimalText, Instant
+from shared.kernel.values import CaseNumberText, DecimalText, Instant
 
 
 class Subject(Contract):
@@ -38,7 +38,7 @@ class ProblemStatement(Contract):
 
 
 class ComplaintRegisteredV1(Contract):
-    number: str = Field(description="Case number YYMM-NNNN")
+    number: CaseNumberText = Field(description="Case number YYMM-NNNN, as in the envelope")
     received_at: Instant
     channel: str
     nature: str
@@ -77,12 +77,12 @@ class ComplaintClassifiedV1(Contract):
 
 
 class RepeatLinkedV1(Contract):
-    earlier: str
+    earlier: CaseNumberText
     matched_on: list[str]
 
 
 class RepeatUnlinkedV1(Contract):
-    earlier: str
+    earlier: CaseNumberText
     reason: str
 
 

@@ -402,11 +402,6 @@ def withheld_router(app: Any) -> APIRouter:
         body: Repair,
         who: Annotated[Principal, Depends(allow(Role.admin))],
     ) -> dict[str, Any]:
-        try:
-            parse(body.type, body.schema_version, body.data)
-        except Unprocessable as refused:
-            raise Invalid(str(refused), field="data", rule="contract") from None
-
         def load() -> WithheldEvent:
             try:
                 return app.repository.get(WithheldEvent.create_id(position))
@@ -414,6 +409,10 @@ def withheld_router(app: Any) -> APIRouter:
                 raise NotFound(f"nothing was withheld at position {position}") from None
 
         def repair(withheld: WithheldEvent) -> None:
+            try:
+                parse(body.type, body.schema_version, body.data, withheld.case_number)
+            except Unprocessable as refused:
+                raise Invalid(str(refused), field="data", rule="contract") from None
             meta = {**command_meta(who.actor), "case_number": withheld.case_number}
             withheld.repair(body.type, body.schema_version, body.data, meta)
 

@@ -32,7 +32,7 @@ class Reactions:
     def __call__(self, event: IntegrationEvent) -> Sequence[Any]:
         if event.type not in self.types:
             return []
-        payload = parse(event.type, event.schema_version, event.data)
+        payload = parse(event.type, event.schema_version, event.data, event.case_number)
         reaction = self.reactions.get(type(payload))
         if reaction is None:
             raise Unprocessable(f"{event.type} v{event.schema_version} is not handled here")

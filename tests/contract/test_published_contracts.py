@@ -13,7 +13,7 @@ from services.notifications.commands import Subscribe
 from services.notifications.contracts import to_integration as notifications_contract
 from services.routing.contracts import to_integration as routing_contract
 from services.settlement.contracts import to_integration as settlement_contract
-from shared.contracts import CATALOG
+from shared.contracts import CATALOG, Unprocessable, parse
 from shared.contracts.documents import SCHEMAS, schema_files
 from shared.kernel import clock
 from shared.kernel.clock import ManualClock
@@ -85,3 +85,40 @@ def test_what_is_published_validates_against_the_published_schema(event):
     jsonschema.validate(json.loads(event.model_dump_json()), envelope_schema)
     data_schema = json.loads((SCHEMAS / f"{event.type}.v{event.schema_version}.json").read_text())
     jsonschema.validate(event.data, data_schema)
+
+
+@pytest.mark.parametrize("event", PUBLISHED, ids=lambda e: f"{e.type}@{e.position}")
+def test_what_is_published_parses_as_consumers_parse_it(event):
+    parse(event.type, event.schema_version, event.data, event.case_number)
+
+
+def registration():
+    return next(e for e in PUBLISHED if e.type == "intake.ComplaintRegistered")
+
+
+def test_a_registration_whose_payload_names_another_case_is_refused():
+    """Routing would open the payload's case, analytics fold the envelope's: one event, two
+    cases. A consumer dead-letters it instead (a forged or broken producer)."""
+    event = registration()
+    other = "2611-0999" if event.case_number != "2611-0999" else "2611-0998"
+    with pytest.raises(Unprocessable, match="is not the envelope's case_number"):
+        parse(event.type, 1, {**event.data, "number": other}, event.case_number)
+    with pytest.raises(Unprocessable, match="is not the envelope's case_number"):
+        parse(event.type, 1, event.data, other)
+
+
+@pytest.mark.parametrize("number", ["0000-0001", "report-2026-W48", "", "2611-0042 "])
+def test_a_case_event_about_no_case_number_is_refused(number):
+    """A number no desk could issue never enters a store downstream."""
+    event = registration()
+    with pytest.raises(Unprocessable):
+        parse(event.type, 1, {**event.data, "number": number}, number)
+    approved = next(e for e in PUBLISHED if e.type == "routing.RemedyApproved")
+    with pytest.raises(Unprocessable, match="case_number"):
+        parse(approved.type, 1, approved.data, number)
+
+
+def test_a_repeat_link_names_a_case_number():
+    linked = {"earlier": "report-2026-W48", "matched_on": ["order_no"]}
+    with pytest.raises(Unprocessable, match="breaks its contract"):
+        parse("intake.RepeatLinked", 1, linked, "2611-0042")

@@ -4,6 +4,8 @@ Everything is at least once on the wire and exactly once in effect: the relay re
 its whole log, or the consumer group starting again from the earliest offset, changes nothing.
 """
 
+from uuid import uuid4
+
 import pytest
 from aiokafka import AIOKafkaProducer
 
@@ -11,12 +13,14 @@ from services.intake.application import IntakeApplication
 from services.intake.contracts import to_integration as intake_contract
 from services.routing.application import RoutingApplication
 from services.routing.contracts import to_integration as routing_contract
+from shared.contracts.envelope import IntegrationEvent
 from shared.platform.bus.kafka import group_lag
 from shared.platform.eventstore import persistence_env
 from shared.platform.relay import RELAY_STREAM
 from shared.platform.runtime import ServiceRuntime
 from tests.conftest import settings_from
 from tests.support.builders import clerk_meta, registration
+from tests.support.lifecycle_story import outbox
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
@@ -137,11 +141,40 @@ async def test_a_poison_message_is_dead_lettered_and_does_not_stall_its_partitio
             await producer.send_and_wait(topic, b"\x00 not an envelope", key=key)
         for _ in range(5):
             intake.register(registration(), clerk_meta())
+        forgeries = forged_registrations(intake)
+        head = intake.recorder.max_notification_id()
+        await eventually(lambda: intake.tracked_position(RELAY_STREAM) == head, what="relayed")
+        for forged in forgeries:
+            await producer.send_and_wait(topic, forged.to_bytes(), key=forged.case_number.encode())
         await consumer.start()
-        await eventually(lambda: opened_cases(postgres, pg_prefix) == 5, what="5 cases")
-        await eventually(lambda: len(dead_letters(postgres, pg_prefix)) == 3, what="3 letters")
+        await eventually(lambda: opened_cases(postgres, pg_prefix) == 6, what="6 cases")
+        await eventually(lambda: len(dead_letters(postgres, pg_prefix)) == 5, what="5 letters")
     finally:
         await producer.stop()
         await consumer.stop()
         await relay.stop()
-    assert all("not a valid envelope" in letter for letter in dead_letters(postgres, pg_prefix))
+    letters = dead_letters(postgres, pg_prefix)
+    assert sum("not a valid envelope" in letter for letter in letters) == 3
+    assert sum("is not the envelope" in letter for letter in letters) == 1
+    assert sum("is not a case number" in letter for letter in letters) == 1
+
+
+def forged_registrations(intake: IntakeApplication) -> list[IntegrationEvent]:
+    """A registration copied with its payload naming another case, and one about a number no
+    desk could issue, each at a position beyond intake's own (so not taken for a redelivery:
+    only intake may write its topic, see docs/security.md)."""
+    intake.register(registration(), clerk_meta())
+    real = outbox(intake, "intake", intake_contract)[-1]
+    number = real.case_number
+
+    def forged(position: int, case_number: str, data_number: str) -> IntegrationEvent:
+        return real.model_copy(
+            update={
+                "event_id": uuid4(),
+                "position": position,
+                "case_number": case_number,
+                "data": {**real.data, "number": data_number},
+            }
+        )
+
+    return [forged(1000, number, "2611-0999"), forged(1001, "0000-0001", "0000-0001")]

@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from shared.kernel.case_number import numbering_period
+
 CHANNELS = ["phone", "email", "web_form", "regulator", "chat"]
 NATURES = ["quality", "transport", "delivery", "service"]
 REGIONS = ["East", "West", "North", "South"]
@@ -60,7 +62,7 @@ def scenario(count: int = 240, seed: int = 20261123) -> list[CaseSpec]:
         if i % 40 == 0:  # a few right at the business month's turn (Shanghai, UTC+8)
             received = datetime(2026, 9, 30, 15, 59, tzinfo=UTC) + timedelta(minutes=i % 3)
         spec = CaseSpec(
-            number=f"C-{i:04d}",
+            number=f"{numbering_period(received, 'Asia/Shanghai')}-{i + 1:04d}",
             received_at=received,
             channel=rng.choice(CHANNELS),
             nature=rng.choice(NATURES),
