@@ -19,6 +19,7 @@ from uuid import UUID
 from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
 from pydantic import BaseModel
 
+from shared.contracts import Unprocessable, parse
 from shared.contracts.common import version_of
 from shared.contracts.envelope import IntegrationEvent, stable_event_id
 from shared.kernel.meta import Actor
@@ -161,10 +162,13 @@ class OutboxReader:
         domain_event: Any = self.mapper.to_domain_event(notification)
         try:
             draft = self._draft(domain_event)
-        except (ValueError, TypeError, KeyError) as refused:  # pydantic's included
+            if draft is None:
+                return None
+            # What every consumer checks first, checked here: an event they would all
+            # dead-letter is withheld instead, where its producer can see and repair it.
+            parse(draft.type, draft.schema_version, draft.data, draft.case_number)
+        except (ValueError, TypeError, KeyError, Unprocessable) as refused:  # pydantic's too
             return _withholding(notification.id, domain_event, refused)
-        if draft is None:
-            return None
         meta = getattr(domain_event, "meta", None) or {}
         causation = meta.get("causation_id")
         event = IntegrationEvent(

@@ -1,6 +1,7 @@
 """Event contracts are public APIs: documented, generated from code, and honoured."""
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import jsonschema
@@ -17,7 +18,15 @@ from shared.contracts import CATALOG, Unprocessable, parse
 from shared.contracts.documents import SCHEMAS, schema_files
 from shared.kernel import clock
 from shared.kernel.clock import ManualClock
-from tests.support.builders import analytics_app, intake_app, routing_app, settlement_app
+from shared.platform.outbox import OutboxReader
+from tests.support.builders import (
+    analytics_app,
+    clerk_meta,
+    intake_app,
+    registration,
+    routing_app,
+    settlement_app,
+)
 from tests.support.lifecycle_story import FINANCE, lifecycle, outbox
 from tests.support.notifications_story import notifications_app, plan_all
 from tests.support.timing import business_clock
@@ -92,14 +101,14 @@ def test_what_is_published_parses_as_consumers_parse_it(event):
     parse(event.type, event.schema_version, event.data, event.case_number)
 
 
-def registration():
+def published_registration():
     return next(e for e in PUBLISHED if e.type == "intake.ComplaintRegistered")
 
 
 def test_a_registration_whose_payload_names_another_case_is_refused():
     """Routing would open the payload's case, analytics fold the envelope's: one event, two
     cases. A consumer dead-letters it instead (a forged or broken producer)."""
-    event = registration()
+    event = published_registration()
     other = "2611-0999" if event.case_number != "2611-0999" else "2611-0998"
     with pytest.raises(Unprocessable, match="is not the envelope's case_number"):
         parse(event.type, 1, {**event.data, "number": other}, event.case_number)
@@ -110,7 +119,7 @@ def test_a_registration_whose_payload_names_another_case_is_refused():
 @pytest.mark.parametrize("number", ["0000-0001", "report-2026-W48", "", "2611-0042 "])
 def test_a_case_event_about_no_case_number_is_refused(number):
     """A number no desk could issue never enters a store downstream."""
-    event = registration()
+    event = published_registration()
     with pytest.raises(Unprocessable):
         parse(event.type, 1, {**event.data, "number": number}, number)
     approved = next(e for e in PUBLISHED if e.type == "routing.RemedyApproved")
@@ -122,3 +131,20 @@ def test_a_repeat_link_names_a_case_number():
     linked = {"earlier": "report-2026-W48", "matched_on": ["order_no"]}
     with pytest.raises(Unprocessable, match="breaks its contract"):
         parse("intake.RepeatLinked", 1, linked, "2611-0042")
+
+
+def test_a_producer_withholds_what_its_consumers_would_refuse():
+    """The outbox applies the consumers' own check: a contract mapping that let a payload name
+    another case is caught at the producer, where it can be repaired, not dead-lettered by
+    every consumer."""
+    intake = intake_app()
+    intake.register(registration(), clerk_meta())
+
+    def misnumbered(domain_event):
+        draft = intake_contract(domain_event)
+        return draft and replace(draft, data={**draft.data, "number": "2611-0999"})
+
+    page = OutboxReader("intake", intake.recorder, intake.mapper, misnumbered).read(0, 100)
+    assert page.events == []
+    [withheld] = page.withheld
+    assert "is not the envelope's case_number" in withheld.reason
