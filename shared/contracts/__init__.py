@@ -145,6 +145,16 @@ class Unprocessable(Exception):
     consumers dead-letter it at once, with this as the reason."""
 
 
+class ContractBroken(Unprocessable):
+    """Data that breaks its published contract, or names another case than its envelope.
+
+    No producer publishes such an event (its outbox withholds it), so whoever wrote it is not
+    trusted for anything it claims, its log position included: consumers keep it as they keep
+    unreadable bytes, without moving their tracking. (An unknown version is different: a newer
+    producer publishes it, and the consumer's upgrade re-drives it.)
+    """
+
+
 #: The producers whose every event is about one case: their envelope's `case_number` is a case
 #: number. (Analytics keys a report by its period; notifications by the event it told of.)
 CASE_PRODUCERS = frozenset({"intake", "routing", "settlement"})
@@ -165,14 +175,14 @@ def parse(type_: str, version: int, data: dict, case_number: str) -> BaseModel:
     try:
         payload = model.model_validate(data)
     except ValidationError as error:
-        raise Unprocessable(f"{type_} v{version} breaks its contract: {error}") from None
+        raise ContractBroken(f"{type_} v{version} breaks its contract: {error}") from None
     if type_.split(".")[0] in CASE_PRODUCERS:
         try:
             CaseNumber.parse(case_number)
         except CaseNumberError as error:
-            raise Unprocessable(f"{type_}: the envelope's case_number: {error.detail}") from None
+            raise ContractBroken(f"{type_}: the envelope's case_number: {error.detail}") from None
     if "number" in model.model_fields and (number := data["number"]) != case_number:
-        raise Unprocessable(
+        raise ContractBroken(
             f"{type_}: data.number {number!r} is not the envelope's case_number {case_number!r}"
         )
     return payload

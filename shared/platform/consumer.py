@@ -4,6 +4,8 @@ For every delivery: a position already tracked is skipped (a redelivery); otherw
 handler runs, writing its effects and the position in one transaction. A handler that keeps
 failing is retried a bounded number of times, then the delivery is dead-lettered with the
 reason and its position recorded, so one poison message never stalls its partition for long.
+A message whose data breaks its contract (`ContractBroken`) is kept without its position: no
+producer publishes one, so its claimed position is not trusted to move the tracking.
 Offsets are committed only after all of that (`Subscription.commit`).
 
 A handler that can apply a page (`PageHandler`) gets each run of consecutive deliveries of
@@ -32,13 +34,14 @@ import os
 import random
 import signal
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from functools import partial
 from typing import Protocol, runtime_checkable
 
 from eventsourcing import persistence
 from sqlalchemy import exc as sqlalchemy_exc
 
-from shared.contracts import Unprocessable
+from shared.contracts import ContractBroken, Unprocessable
 from shared.contracts.envelope import IntegrationEvent
 from shared.kernel.meta import current_correlation
 from shared.platform import tracing
@@ -267,7 +270,13 @@ class TrackingConsumer:
                 reason = f"{type(error).__name__}: {error}"
                 if attempt >= self.max_attempts or isinstance(error, Unprocessable):
                     log.exception("%s: giving up on %s", self.name, delivery.source)
-                    await self._dead_letter(delivery, reason)
+                    # A broken contract's claims are not trusted: kept as unreadable bytes
+                    # are, its position does not move the tracking (a forged position past
+                    # the producer's would have every real event after it skipped).
+                    untrusted = isinstance(error, ContractBroken)
+                    await self._dead_letter(
+                        replace(delivery, event=None) if untrusted else delivery, reason
+                    )
                     return
                 log.warning(
                     "%s: attempt %d on %s failed: %s", self.name, attempt, delivery.source, reason

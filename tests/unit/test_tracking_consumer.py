@@ -219,6 +219,33 @@ async def test_unreadable_bytes_are_dead_lettered_once():
     assert "not a valid envelope" in stored.reason
 
 
+async def test_a_message_breaking_its_contract_is_not_trusted_with_the_position_it_claims():
+    """Anyone who can write to a topic can claim any position. A registration whose payload
+    names another case is dead-lettered without moving the stream's tracking, so the real
+    event after it is applied, not skipped as a redelivery of position 10⁶."""
+    routing = routing_app()
+    first, second = registrations(2)
+    forged = first.model_copy(
+        update={"position": 1_000_000, "data": {**first.data, "number": second.case_number}}
+    )
+
+    def at(offset, event):
+        return parse_delivery(event.to_bytes(), f"t[0]@{offset}", "t:0")
+
+    subscription = ListSubscription([at(5, forged), at(6, second)], [at(5, forged)])
+    consumer = TrackingConsumer(
+        "routing", ApplicationHandler(routing, routing.policy), subscription, max_attempts=3
+    )
+    await consumer.run()
+
+    assert [c.originator_id for c in cases_in(routing)] == [routing.case(second.case_number).id]
+    assert routing.tracked_position("intake#t:0") == second.position
+    assert consumer.dead_lettered == 2  # delivered twice, kept once
+    letter = routing.repository.get(DeadLetter.create_id("t[0]@5"))
+    assert (letter.position, letter.redriven) == (None, False)
+    assert "is not the envelope's case_number" in letter.reason
+
+
 @pytest.mark.parametrize(
     "failures",
     [
