@@ -16,6 +16,7 @@ from __future__ import annotations
 import mailbox
 from email.message import EmailMessage
 from email.utils import format_datetime
+from importlib.metadata import version
 from pathlib import Path
 from typing import Protocol
 
@@ -109,6 +110,10 @@ class MaildirChannel:
         return None
 
 
+#: Who calls, as receivers' logs and firewalls see it (not the HTTP library's own name).
+USER_AGENT = f"complaints-webhooks/{version('complaints')}"
+
+
 class WebhookChannel:
     """POSTs the integration event, signed with the subscription's secret.
 
@@ -124,6 +129,7 @@ class WebhookChannel:
             timeout=timeout,
             follow_redirects=False,
             limits=httpx.Limits(max_keepalive_connections=0),
+            headers={"User-Agent": USER_AGENT},
         )
 
     async def attempt(self, delivery: Delivery) -> Outcome:

@@ -102,6 +102,7 @@ async def test_during_a_secret_rotation_a_receiver_on_either_secret_accepts_the_
 
     assert sent.ok, sent.detail
     [arrival] = receiver.at("/ok")
+    assert arrival.headers["user-agent"].startswith("complaints-webhooks/")
     assert signed_by(old, arrival), "a receiver not yet switched accepts it"
     assert signed_by(new, arrival), "and so does one switched already"
 
