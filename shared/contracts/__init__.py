@@ -136,8 +136,8 @@ CATALOG: tuple[ContractSpec, ...] = (
 )
 # fmt: on
 
-#: The contract model of each published (type, version).
-MODELS: dict[tuple[str, int], type[BaseModel]] = {(s.type, s.version): s.model for s in CATALOG}
+#: Each published (type, version)'s entry in the catalogue.
+SPECS: dict[tuple[str, int], ContractSpec] = {(s.type, s.version): s for s in CATALOG}
 
 
 class Unprocessable(Exception):
@@ -169,14 +169,15 @@ def parse(type_: str, version: int, data: dict, case_number: str) -> BaseModel:
     keys by the envelope and one that keys by the payload would each open a different case
     from one event, and a number no desk issued could enter every store.
     """
-    model = MODELS.get((type_, version))
-    if model is None:
+    spec = SPECS.get((type_, version))
+    if spec is None:
         raise Unprocessable(f"{type_} version {version} is not a published contract")
+    model = spec.model
     try:
         payload = model.model_validate(data)
     except ValidationError as error:
         raise ContractBroken(f"{type_} v{version} breaks its contract: {error}") from None
-    if type_.split(".")[0] in CASE_PRODUCERS:
+    if spec.producer in CASE_PRODUCERS:
         try:
             CaseNumber.parse(case_number)
         except CaseNumberError as error:
