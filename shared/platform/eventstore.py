@@ -46,6 +46,8 @@ from shared.platform.withheld import WithheldEvent
 
 A = TypeVar("A", bound=Aggregate)
 log = logging.getLogger(__name__)
+#: Notifications read per query when counting through the log.
+COUNT_PAGE = 1000
 #: Attempts at a command whose aggregate keeps being changed by other writers.
 CONCURRENT_ATTEMPTS = 20
 
@@ -223,12 +225,36 @@ class ServiceApplication(Application):
             with contextlib.suppress(IntegrityError):  # a feed and a relay, at once
                 self.save(record)
 
-    def withheld(self) -> list[WithheldEvent]:
-        """Events withheld from the outbox, oldest first (a handful, if any)."""
+    def withheld(self, after: int = 0, limit: int = 50) -> tuple[list[WithheldEvent], int]:
+        """Events withheld from the outbox, oldest first, recorded after log position
+        `after`; and the position to ask after for the next page (`after` when none)."""
         notifications = self.recorder.select_notifications(
-            start=1, limit=1000, topics=[get_topic(WithheldEvent.Withheld)]
+            start=after,
+            limit=limit,
+            topics=[get_topic(WithheldEvent.Withheld)],
+            inclusive_of_start=False,
         )
-        return [self.repository.get(n.originator_id) for n in notifications]
+        events: list[WithheldEvent] = [self.repository.get(n.originator_id) for n in notifications]
+        return events, notifications[-1].id if notifications else after
+
+    def unrepaired_withheld(self) -> int:
+        """How many withheld events nobody has repaired yet, counted from the log's
+        notifications alone (readiness and metrics ask often; no aggregate is loaded)."""
+        withheld, repaired = get_topic(WithheldEvent.Withheld), get_topic(WithheldEvent.Repaired)
+        waiting: set[UUID | str] = set()
+        after = 0
+        while True:
+            notifications = self.recorder.select_notifications(
+                start=after, limit=COUNT_PAGE, topics=[withheld, repaired], inclusive_of_start=False
+            )
+            for n in notifications:
+                if n.topic == withheld:
+                    waiting.add(n.originator_id)
+                else:
+                    waiting.discard(n.originator_id)
+            if len(notifications) < COUNT_PAGE:
+                return len(waiting)
+            after = notifications[-1].id
 
     def act_on(self, load: Callable[[], Any], command: Command[Any], who: Principal) -> Any:
         """A caller's command, recorded as the caller's and authorized by the aggregate's own

@@ -387,11 +387,16 @@ def withheld_router(app: Any) -> APIRouter:
 
     @router.get(
         "",
-        summary="Events withheld from the feed because their contract refused them",
+        summary="Events withheld from the feed because their contract refused them, oldest first "
+        "(follow with `after=next_after`)",
         dependencies=[Depends(allow(Role.admin, Role.auditor))],
     )
-    def list_withheld() -> dict[str, Any]:
-        return {"items": [w.summary() for w in app.withheld()]}
+    def list_withheld(
+        after: Annotated[int, Query(ge=0, le=MAX_POSITION)] = 0,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    ) -> dict[str, Any]:
+        items, next_after = app.withheld(after, limit)
+        return {"items": [w.summary() for w in items], "next_after": next_after}
 
     @router.post(
         "/{position}/republish",

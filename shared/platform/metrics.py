@@ -104,7 +104,7 @@ class _RuntimeCollector:
             "Events the outbox could not publish and nobody has repaired yet (alert on > 0)",
         )
         if runtime.app is not None:
-            withheld.add_metric([], sum(1 for w in runtime.app.withheld() if not w.repaired_as))
+            withheld.add_metric([], runtime.app.unrepaired_withheld())
         if runtime.settings.transport == "kafka" and runtime.app and runtime.outbox:
             # From the stored position: true even where the relay runs in another process.
             published = runtime.app.tracked_position(RELAY_STREAM) or 0

@@ -202,8 +202,7 @@ def _include_platform_routes(
     async def degradations() -> Degradations:
         withheld = 0
         if runtime.app is not None:
-            events = await run_sync(runtime.app.withheld)
-            withheld = sum(1 for w in events if not w.repaired_as)
+            withheld = await run_sync(runtime.app.unrepaired_withheld)
         failing = {view.stream: view.failure for view in views if view.failure}
         return Degradations(withheld, failing)
 
