@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -17,6 +18,7 @@ from pydantic_core import PydanticCustomError
 from services.intake.domain import Channel, Complaint, Nature
 from services.intake.taxonomy import LEVEL_1_FLAGS, LEVEL_2_FLAGS, Taxonomy
 from shared.kernel.values import (
+    MAX_TEXT,
     MINOR_UNIT_RULE,
     Amount,
     CaseNumberText,
@@ -27,6 +29,11 @@ from shared.kernel.values import (
 from shared.platform.schemas import Currency, Strict
 
 Text200 = Field(min_length=1, max_length=200)
+
+#: The longest text value of a subject's attribute. Checked by `Subject`'s validator, which
+#: names the attribute; declared on the type so the OpenAPI states the bound.
+ATTRIBUTE_TEXT = 200
+AttributeText = Annotated[str, WithJsonSchema({"type": "string", "maxLength": ATTRIBUTE_TEXT})]
 
 
 class Complainant(Strict):
@@ -51,7 +58,7 @@ class Subject(Strict):
     quantity_defective: int | None = Field(default=None, ge=0, le=10**12)
     region: str | None = Field(default=None, max_length=100)
     site: str | None = Field(default=None, max_length=200)
-    attributes: dict[str, float | bool | str] = Field(
+    attributes: dict[str, float | bool | AttributeText] = Field(
         default_factory=dict,
         max_length=30,
         description="Measured or diagnostic facts routing rules may use, e.g. "
@@ -69,11 +76,11 @@ class Subject(Strict):
                     "attribute name {name} must be an identifier of at most 50 characters",
                     {"name": repr(name[:60])},
                 )
-            if isinstance(item, str) and len(item) > 200:
+            if isinstance(item, str) and len(item) > ATTRIBUTE_TEXT:
                 raise PydanticCustomError(
                     "attribute_length",
-                    "attribute {name} is longer than 200 characters",
-                    {"name": repr(name)},
+                    "attribute {name} is longer than {most} characters",
+                    {"name": repr(name), "most": ATTRIBUTE_TEXT},
                 )
         return value
 
@@ -156,7 +163,7 @@ class ComplaintCreate(Strict):
     complainant: Complainant
     subject: Subject = Subject()
     problem: ProblemStatement
-    description: str = Field(min_length=1, max_length=20_000)
+    description: str = Field(min_length=1, max_length=MAX_TEXT)
     demands: Demands = Demands()
     flags: list[Literal[tuple(sorted(LEVEL_1_FLAGS | LEVEL_2_FLAGS))]] = Field(  # type: ignore[valid-type]
         default_factory=list,
@@ -357,11 +364,11 @@ class Classification(Strict):
         }
     )
     reason: str = Field(min_length=1, max_length=2000)
-    nature: str | None = None
-    fault_class: str | None = None
-    online_level: str | None = None
-    severity: str | None = None
-    cause: str | None = None
+    nature: str | None = Field(default=None, max_length=100)
+    fault_class: str | None = Field(default=None, max_length=100)
+    online_level: str | None = Field(default=None, max_length=100)
+    severity: str | None = Field(default=None, max_length=100)
+    cause: str | None = Field(default=None, max_length=100)
 
     def changes(self) -> dict[str, str]:
         return {k: v for k, v in self.model_dump(exclude={"reason"}).items() if v is not None}

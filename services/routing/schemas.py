@@ -13,6 +13,11 @@ from shared.contracts.common import PARTY_KINDS
 from shared.kernel.values import Amount, Instant, Rate, Share, UnitPrice
 from shared.platform.schemas import Currency, Strict
 
+#: A name in a map: a 5W1H question, a fishbone category.
+Label = Annotated[str, Field(max_length=50)]
+#: One finding of an investigation: a why, a cause, the answer to a 5W1H question.
+Finding = Annotated[str, Field(max_length=2000)]
+
 RULES_EXAMPLE: dict[str, Any] = {
     "version": "2026.12-1",
     "rules": [
@@ -105,10 +110,14 @@ class Investigation(Strict):
             ]
         }
     )
-    problem: dict[str, str] = Field(description="5W1H: who, what, when, where, why, how_many")
-    five_whys: list[str] = Field(default_factory=list, max_length=10)
-    fishbone: dict[str, list[str]] = Field(
-        default_factory=dict, description="Causes by category: " + ", ".join(FISHBONE)
+    problem: dict[Label, Finding] = Field(
+        max_length=20, description="5W1H: who, what, when, where, why, how_many"
+    )
+    five_whys: list[Finding] = Field(default_factory=list, max_length=10)
+    fishbone: dict[Label, Annotated[list[Finding], Field(max_length=20)]] = Field(
+        default_factory=dict,
+        max_length=len(FISHBONE),
+        description="Causes by category (at most 20 each): " + ", ".join(FISHBONE),
     )
     root_cause: str = Field(min_length=1, max_length=5000)
     responsible_parties: list[Party] = Field(default_factory=list, max_length=20)

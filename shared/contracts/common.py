@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.kernel.values import DecimalText, Rate
+from shared.kernel.values import MAX_TEXT, DecimalText, Rate
 
 #: Who can bear responsibility for a complaint (investigation, apportionment, charge-backs).
 PARTY_KINDS = ("internal_unit", "person", "carrier", "supplier", "distributor", "customer")
@@ -16,9 +16,11 @@ def version_of(model: type[BaseModel]) -> int:
 
 
 class Contract(BaseModel):
-    """Base of every payload: unknown fields are kept by consumers, so producers may add."""
+    """Base of every payload: unknown fields are kept by consumers, so producers may add.
+    No text in it (a field, a list item, a map's key or value) is longer than `MAX_TEXT`,
+    the longest any endpoint accepts."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, str_max_length=MAX_TEXT)
 
 
 class Party(Contract):

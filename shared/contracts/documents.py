@@ -14,6 +14,7 @@ from typing import Any
 
 from shared.contracts import CATALOG, ContractSpec
 from shared.contracts.envelope import dumps_schema, envelope_json_schema
+from shared.kernel.values import MAX_TEXT
 
 HERE = Path(__file__).parent
 SCHEMAS = HERE / "schemas"
@@ -60,6 +61,9 @@ def events_doc() -> str:
         "in `shared/contracts/schemas/`; `shared/contracts/asyncapi.json` describes the topics.",
         "Delivery is at least once: deduplicate on `event_id`. Contracts change only compatibly",
         "(new optional fields); anything else is a new version published beside the old one.",
+        "No text in `data` (a field, a list item, a map's key or value) is longer than",
+        f"{MAX_TEXT:,} characters, the longest any endpoint accepts (a complaint's description);",
+        "consumers refuse an event that carries longer.",
     ]
     for producer in sorted({item.producer for item in CATALOG}):
         lines += [

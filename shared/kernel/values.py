@@ -23,6 +23,12 @@ from shared.kernel.case_number import PATTERN as CASE_NUMBER_PATTERN
 from shared.kernel.case_number import CaseNumber, CaseNumberError
 from shared.kernel.money import minor_unit
 
+#: The longest text an endpoint accepts (a complaint's description), and so the longest any
+#: published event carries: every request schema's text stays within it (a contract test
+#: checks their OpenAPI), and every contract model refuses longer (`shared.contracts.common`),
+#: so a forged event cannot carry more than any desk could have typed.
+MAX_TEXT = 20_000
+
 #: A plain decimal: optional minus, ASCII digits, optional fraction. Nothing else.
 DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 

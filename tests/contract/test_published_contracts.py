@@ -18,6 +18,7 @@ from shared.contracts import CATALOG, Unprocessable, parse
 from shared.contracts.documents import SCHEMAS, schema_files
 from shared.kernel import clock
 from shared.kernel.clock import ManualClock
+from shared.kernel.values import MAX_TEXT
 from shared.platform.outbox import OutboxReader
 from tests.support.builders import (
     analytics_app,
@@ -133,6 +134,24 @@ def test_a_case_event_about_no_case_number_is_refused(number):
     approved = next(e for e in PUBLISHED if e.type == "routing.RemedyApproved")
     with pytest.raises(Unprocessable, match="case_number"):
         parse(approved.type, 1, approved.data, number)
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        {"description": "x" * (MAX_TEXT + 1)},
+        {"flags": ["x" * (MAX_TEXT + 1)]},
+        {"subject": {"attributes": {"note": "x" * (MAX_TEXT + 1)}}},
+    ],
+    ids=["a field", "a list item", "a map value"],
+)
+def test_no_published_text_is_longer_than_any_desk_could_type(forged):
+    """A forged event cannot fill a consumer's store with megabytes of text: the bound is
+    the longest any endpoint accepts, so nothing a desk registered is ever refused."""
+    event = published_registration()
+    parse(event.type, 1, {**event.data, "description": "x" * MAX_TEXT}, event.case_number)
+    with pytest.raises(Unprocessable, match="at most 20000 characters"):
+        parse(event.type, 1, {**event.data, **forged}, event.case_number)
 
 
 def test_a_repeat_link_names_a_case_number():
