@@ -167,6 +167,13 @@ class Settings(BaseSettings):
     kafka_ca_file: Path | None = setting(
         None, "the CA of the brokers' certificates; the system CAs when unset", TRANSPORT
     )
+    kafka_signing_key_file: Path | None = setting(
+        None,
+        "keys every service shares, one a line (32+ characters), a mounted secret: the first "
+        "signs each published message, any verifies; a consumed message without a valid "
+        "signature is dead-lettered. Unset: nothing is signed or checked",
+        TRANSPORT,
+    )
     intake_url: str = setting("http://127.0.0.1:8001", "intake's feed (HTTP transport)", TRANSPORT)
     routing_url: str = setting("http://127.0.0.1:8002", "routing's feed", TRANSPORT)
     settlement_url: str = setting("http://127.0.0.1:8003", "settlement's feed", TRANSPORT)
@@ -517,6 +524,7 @@ class Settings(BaseSettings):
             username=self.kafka_username,
             password_file=self.kafka_password_file,
             ca_file=self.kafka_ca_file,
+            signing_key_file=self.kafka_signing_key_file,
             topic_prefix=self.kafka_topic_prefix,
             partitions=self.kafka_partitions,
             replication_factor=self.kafka_replication_factor,
@@ -596,6 +604,7 @@ class KafkaSettings:
     username: str | None
     password_file: Path | None
     ca_file: Path | None
+    signing_key_file: Path | None
     topic_prefix: str
     partitions: int
     replication_factor: int

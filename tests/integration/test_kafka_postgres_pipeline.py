@@ -15,6 +15,7 @@ from services.routing.application import RoutingApplication
 from services.routing.contracts import to_integration as routing_contract
 from shared.contracts.envelope import IntegrationEvent
 from shared.platform.bus.kafka import group_lag
+from shared.platform.bus.signing import BusKeys
 from shared.platform.eventstore import persistence_env
 from shared.platform.relay import RELAY_STREAM
 from shared.platform.runtime import ServiceRuntime
@@ -175,3 +176,56 @@ def forged_registrations(intake: IntakeApplication) -> list[IntegrationEvent]:
         )
 
     return [forged(1000, number, "2611-0999"), forged(1001, "0000-0001", "0000-0001")]
+
+
+async def test_with_signing_keys_a_forged_message_is_dead_lettered_whatever_it_claims(
+    production_env, postgres, pg_prefix, tmp_path
+):
+    """Someone who can write to intake's topic but holds no key publishes a registration
+    that passes every contract check, claiming a position far beyond intake's. Unsigned or
+    signed with another key, it opens no case and moves no tracking: the real registrations
+    after it are all applied."""
+    keys = tmp_path / "bus-keys"
+    keys.write_text("k" * 40 + "\n")
+    intake_settings = settings_from(production_env, "intake", kafka_signing_key_file=str(keys))
+    routing_settings = settings_from(production_env, "routing", kafka_signing_key_file=str(keys))
+    intake = IntakeApplication(persistence_env(intake_settings), "Asia/Shanghai")
+    routing = RoutingApplication(persistence_env(routing_settings))
+    relay = ServiceRuntime.for_application(intake_settings, intake, intake_contract)
+    consumer = ServiceRuntime.for_application(
+        routing_settings, routing, routing_contract, routing.policy
+    )
+    topic = intake_settings.kafka.topic("intake")
+    await relay.start()
+    producer = AIOKafkaProducer(bootstrap_servers=intake_settings.kafka_bootstrap)
+    await producer.start()
+    try:
+        intake.register(registration(), clerk_meta())
+        real = outbox(intake, "intake", intake_contract)[-1]
+        forged = real.model_copy(
+            update={
+                "event_id": uuid4(),
+                "position": 1000,
+                "case_number": "2611-0999",
+                "data": {**real.data, "number": "2611-0999"},
+            }
+        )
+        value, key = forged.to_bytes(), forged.case_number.encode()
+        wrong = BusKeys((b"w" * 40,)).sign(value)
+        await producer.send_and_wait(topic, value, key=key)
+        await producer.send_and_wait(topic, value, key=key, headers=[("signature", wrong)])
+        for _ in range(3):
+            intake.register(registration(), clerk_meta())
+        await consumer.start()
+        await eventually(lambda: opened_cases(postgres, pg_prefix) == 4, what="4 real cases")
+        await eventually(lambda: len(dead_letters(postgres, pg_prefix)) == 2, what="2 letters")
+    finally:
+        await producer.stop()
+        await consumer.stop()
+        await relay.stop()
+        intake.close()
+        routing.close()
+    letters = dead_letters(postgres, pg_prefix)
+    assert sum("unsigned" in letter for letter in letters) == 1
+    assert sum("does not match" in letter for letter in letters) == 1
+    assert opened_cases(postgres, pg_prefix) == 4, "the forged registration opened no case"

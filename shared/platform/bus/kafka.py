@@ -31,6 +31,8 @@ from aiokafka.partitioner import DefaultPartitioner
 from shared.contracts.envelope import IntegrationEvent
 from shared.platform import tracing
 from shared.platform.bus import Delivery, parse_delivery
+from shared.platform.bus.signing import HEADER as SIGNATURE
+from shared.platform.bus.signing import BusKeys
 from shared.platform.settings import KafkaSettings, ServiceName
 
 log = logging.getLogger(__name__)
@@ -173,6 +175,7 @@ class KafkaPublisher:
         )
         self._partitions: list[int] = []
         self._partitioner = DefaultPartitioner()
+        self._keys = BusKeys.load(kafka.signing_key_file)
 
     async def start(self) -> None:
         await ensure_topics(self.kafka, [self.topic, self.kafka.dead_letter_topic])
@@ -194,20 +197,22 @@ class KafkaPublisher:
         """Send all, then wait for every acknowledgement; raises if any send failed."""
         if not self._partitions:
             await self.pin_partitions()
-        futures = [
-            await self._producer.send(
-                self.topic,
-                value=event.to_bytes(),
-                key=(key := event.case_number.encode()),
-                partition=self._partitioner(key, self._partitions, self._partitions),
-                headers=[
-                    ("type", event.type.encode()),
-                    ("event_id", str(event.event_id).encode()),
-                    ("traceparent", tracing.traceparent(event).encode()),
-                ],
+        futures = []
+        for event in events:
+            value, key = event.to_bytes(), event.case_number.encode()
+            headers = [
+                ("type", event.type.encode()),
+                ("event_id", str(event.event_id).encode()),
+                ("traceparent", tracing.traceparent(event).encode()),
+            ]
+            if self._keys:
+                headers.append((SIGNATURE, self._keys.sign(value)))
+            partition = self._partitioner(key, self._partitions, self._partitions)
+            futures.append(
+                await self._producer.send(
+                    self.topic, value=value, key=key, partition=partition, headers=headers
+                )
             )
-            for event in events
-        ]
         await asyncio.gather(*futures)
 
     async def close(self) -> None:
@@ -238,6 +243,7 @@ class KafkaSubscription:
         self._dead_letters = AIOKafkaProducer(
             **connection(kafka), enable_idempotence=True, acks="all"
         )
+        self._keys = BusKeys.load(kafka.signing_key_file)
 
     async def start(self) -> None:
         await ensure_topics(self.kafka, [*self.topics, self.kafka.dead_letter_topic])
@@ -252,11 +258,7 @@ class KafkaSubscription:
             if not records:
                 await self._commit_processed()
             batch = [
-                parse_delivery(
-                    message.value or b"",
-                    f"{tp.topic}[{tp.partition}]@{message.offset}",
-                    f"{tp.topic}:{tp.partition}",
-                )
+                self._delivery(tp, message)
                 for tp, messages in records.items()
                 for message in messages
             ]
@@ -266,6 +268,18 @@ class KafkaSubscription:
             if batch:
                 yield batch  # resumed once the consumer has processed the batch
             self._caught_up = await self._at_high_water()
+
+    def _delivery(self, tp: TopicPartition, message: Any) -> Delivery:
+        """The message as a delivery; with signing keys, one not signed by them carries no
+        event (so it is dead-lettered, its position trusted for nothing)."""
+        value: bytes = message.value or b""
+        source, partition_key = (
+            f"{tp.topic}[{tp.partition}]@{message.offset}",
+            f"{tp.topic}:{tp.partition}",
+        )
+        if self._keys and (refused := self._keys.refusal(value, message.headers or ())):
+            return Delivery(value, source, partition_key, None, refused)
+        return parse_delivery(value, source, partition_key)
 
     async def _at_high_water(self) -> bool:
         """Every assigned partition read up to its high-water mark as last fetched."""
