@@ -42,15 +42,28 @@ def dead_letters(postgres, prefix) -> list[str]:
     return [bytes(r[0]).decode() for r in rows]
 
 
-@pytest.fixture
-def pipeline(production_env):
-    intake_settings = settings_from(production_env, "intake")
-    routing_settings = settings_from(production_env, "routing")
+def open_pipeline(env: dict[str, str], **overrides):
+    """Intake and routing on the production deployment, both with the settings' `overrides`."""
+    intake_settings = settings_from(env, "intake", **overrides)
+    routing_settings = settings_from(env, "routing", **overrides)
     intake = IntakeApplication(persistence_env(intake_settings), "Asia/Shanghai")
     routing = RoutingApplication(persistence_env(routing_settings))
     yield intake, routing, intake_settings, routing_settings
     intake.close()
     routing.close()
+
+
+@pytest.fixture
+def pipeline(production_env):
+    yield from open_pipeline(production_env)
+
+
+@pytest.fixture
+def signed_pipeline(production_env, tmp_path):
+    """The same two services sharing a bus signing key."""
+    keys = tmp_path / "bus-keys"
+    keys.write_text("k" * 40 + "\n")
+    yield from open_pipeline(production_env, kafka_signing_key_file=str(keys))
 
 
 def relay_and_consumer(pipeline) -> tuple[ServiceRuntime, ServiceRuntime]:
@@ -163,38 +176,35 @@ def forged_registrations(intake: IntakeApplication) -> list[IntegrationEvent]:
     trusted with it, so the real registrations after them are not taken for redeliveries."""
     intake.register(registration(), clerk_meta())
     real = outbox(intake, "intake", intake_contract)[-1]
-    number = real.case_number
+    return [
+        forged(real, 1000, real.case_number, "2611-0999"),
+        forged(real, 1001, "0000-0001", "0000-0001"),
+    ]
 
-    def forged(position: int, case_number: str, data_number: str) -> IntegrationEvent:
-        return real.model_copy(
-            update={
-                "event_id": uuid4(),
-                "position": position,
-                "case_number": case_number,
-                "data": {**real.data, "number": data_number},
-            }
-        )
 
-    return [forged(1000, number, "2611-0999"), forged(1001, "0000-0001", "0000-0001")]
+def forged(
+    real: IntegrationEvent, position: int, case_number: str, data_number: str
+) -> IntegrationEvent:
+    """`real` copied as a new event about `case_number`, its payload naming `data_number`."""
+    return real.model_copy(
+        update={
+            "event_id": uuid4(),
+            "position": position,
+            "case_number": case_number,
+            "data": {**real.data, "number": data_number},
+        }
+    )
 
 
 async def test_with_signing_keys_a_forged_message_is_dead_lettered_whatever_it_claims(
-    production_env, postgres, pg_prefix, tmp_path
+    signed_pipeline, postgres, pg_prefix
 ):
     """Someone who can write to intake's topic but holds no key publishes a registration
     that passes every contract check, claiming a position far beyond intake's. Unsigned or
     signed with another key, it opens no case and moves no tracking: the real registrations
     after it are all applied."""
-    keys = tmp_path / "bus-keys"
-    keys.write_text("k" * 40 + "\n")
-    intake_settings = settings_from(production_env, "intake", kafka_signing_key_file=str(keys))
-    routing_settings = settings_from(production_env, "routing", kafka_signing_key_file=str(keys))
-    intake = IntakeApplication(persistence_env(intake_settings), "Asia/Shanghai")
-    routing = RoutingApplication(persistence_env(routing_settings))
-    relay = ServiceRuntime.for_application(intake_settings, intake, intake_contract)
-    consumer = ServiceRuntime.for_application(
-        routing_settings, routing, routing_contract, routing.policy
-    )
+    intake, _, intake_settings, _ = signed_pipeline
+    relay, consumer = relay_and_consumer(signed_pipeline)
     topic = intake_settings.kafka.topic("intake")
     await relay.start()
     producer = AIOKafkaProducer(bootstrap_servers=intake_settings.kafka_bootstrap)
@@ -202,15 +212,8 @@ async def test_with_signing_keys_a_forged_message_is_dead_lettered_whatever_it_c
     try:
         intake.register(registration(), clerk_meta())
         real = outbox(intake, "intake", intake_contract)[-1]
-        forged = real.model_copy(
-            update={
-                "event_id": uuid4(),
-                "position": 1000,
-                "case_number": "2611-0999",
-                "data": {**real.data, "number": "2611-0999"},
-            }
-        )
-        value, key = forged.to_bytes(), forged.case_number.encode()
+        event = forged(real, 1000, "2611-0999", "2611-0999")
+        value, key = event.to_bytes(), event.case_number.encode()
         wrong = BusKeys((b"w" * 40,)).sign(value)
         await producer.send_and_wait(topic, value, key=key)
         await producer.send_and_wait(topic, value, key=key, headers=[("signature", wrong)])
@@ -223,8 +226,6 @@ async def test_with_signing_keys_a_forged_message_is_dead_lettered_whatever_it_c
         await producer.stop()
         await consumer.stop()
         await relay.stop()
-        intake.close()
-        routing.close()
     letters = dead_letters(postgres, pg_prefix)
     assert sum("unsigned" in letter for letter in letters) == 1
     assert sum("does not match" in letter for letter in letters) == 1
