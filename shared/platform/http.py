@@ -746,11 +746,12 @@ class CommandRoute(APIRoute):
             content_type = request.headers.get("content-type", "")
             if _is_json(content_type):
                 _check_json_text(await request.body())
-            elif takes_json and content_type:
+            elif takes_json and (content_type or await request.body()):
                 # FastAPI would pass the body on as bytes and answer that it "should be a
                 # valid dictionary": true, but it does not say what to fix.
+                named = content_type.split(";")[0] or "a body without a content-type"
                 raise UnsupportedMediaType(
-                    f"this operation takes application/json, not {content_type.split(';')[0]}",
+                    f"this operation takes application/json, not {named}",
                     field="content-type",
                     rule="content_type",
                 )
@@ -783,16 +784,39 @@ async def no_nul_in_parameters(request: Request) -> None:
                 _refuse((kind, name), "nul_character", _NUL_MESSAGE)
 
 
+class _KeyedOnce(dict[str, Any]):
+    """A JSON object as parsed, with the first name it holds twice (`repeated`).
+
+    JSON parsers disagree on `{"amount": "1", "amount": "900"}` (Python keeps the last, others
+    the first or refuse), so a body read one way by a proxy or a signature check and another
+    way here is refused instead of silently taking one."""
+
+    repeated: str | None = None
+
+    @classmethod
+    def of(cls, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        parsed = cls(pairs)
+        if len(parsed) != len(pairs):  # rare: then find which
+            seen: set[str] = set()
+            for name, _ in pairs:
+                if name in seen:
+                    parsed.repeated = name
+                    break
+                seen.add(name)
+        return parsed
+
+
 def _check_json_text(body: bytes) -> None:
     """Refuse, naming where, what JSON allows but no store or contract can keep: invalid
-    UTF-8, nesting deeper than any request needs, lone surrogates (`"\\ud83d"`) and NUL
-    characters (PostgreSQL's text cannot hold one, so a read model or a query would fail)."""
+    UTF-8, nesting deeper than any request needs, a name given twice in one object, lone
+    surrogates (`"\\ud83d"`) and NUL characters (PostgreSQL's text cannot hold one, so a read
+    model or a query would fail)."""
 
     def refuse(where: tuple[Any, ...], rule: str, message: str) -> NoReturn:
         _refuse(("body", *where), rule, message)
 
     try:
-        data = json.loads(body)
+        data = json.loads(body, object_pairs_hook=_KeyedOnce.of)
     except UnicodeDecodeError:
         refuse((), "utf8", "the body is not valid UTF-8")
     except RecursionError:
@@ -811,6 +835,12 @@ def _check_json_text(body: bytes) -> None:
             if _NUL in value:
                 refuse(where, "nul_character", _NUL_MESSAGE)
         elif isinstance(value, dict):
+            if isinstance(value, _KeyedOnce) and value.repeated:
+                refuse(
+                    (*where, value.repeated),
+                    "duplicate_key",
+                    "the name appears more than once in its object: which one is meant?",
+                )
             for key, item in value.items():
                 walk(key, (*where, key), depth + 1)
                 walk(item, (*where, key), depth + 1)

@@ -1,8 +1,8 @@
 """What outside testers sent that answered 5xx, each now a 4xx naming the field and the rule.
 
 On a real SQLite store, over HTTP: cursors and instants out of any sensible range, positions
-past 63 bits, lone surrogates, bodies nested or encoded to break parsers, chunked bodies over
-the limit.
+past 63 bits, lone surrogates, names given twice, bodies nested or encoded to break parsers,
+chunked bodies over the limit.
 """
 
 from __future__ import annotations
@@ -104,7 +104,14 @@ def test_bodies_that_break_parsers_or_stores_are_refused_with_the_rule(services)
         assert mislabelled.status_code == 415, mislabelled.text
         assert rules(mislabelled) == {("content-type", "content_type")}
     unlabelled = intake.post("/complaints", content=b'{"channel": "phone"}', headers={})
-    assert unlabelled.status_code == 422, "read as JSON, as FastAPI does"
+    assert (unlabelled.status_code, rules(unlabelled)) == (415, {("content-type", "content_type")})
+    assert "without a content-type" in unlabelled.json()["detail"]
+    twice = intake.post(
+        "/complaints",
+        content=b'{"channel": "phone", "complainant": {"name": "Li", "name": "Wang"}}',
+        headers={"content-type": "application/json"},
+    )
+    assert (twice.status_code, rules(twice)) == (422, {("complainant.name", "duplicate_key")})
     deep = intake.post(
         "/complaints",
         content="[" * 5000 + "]" * 5000,
