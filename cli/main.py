@@ -359,7 +359,18 @@ def verify_store(service: str) -> dict:
     from shared.platform.audit.signing import published_keys
     from shared.platform.audit.verify import verify
 
-    audit = load_settings(service=service).audit
+    settings = load_settings(service=service)
+    audit = settings.audit
+    if not settings.storage.postgres and not settings.storage.sqlite_file().exists():
+        # Opening it would create an empty store, and report the checkpoints' events gone.
+        return {
+            "service": service,
+            "ok": False,
+            "store": audit.store,
+            "first_broken": None,
+            "problem": f"no store at {settings.storage.sqlite_file()}: nothing to verify "
+            "(COMPLAINTS_STORE=postgres and its settings for the PostgreSQL deployment)",
+        }
     app = _store_of(service)
     try:
         checkpoints = CheckpointFile(audit.checkpoint_dir, audit.store).all()

@@ -64,7 +64,7 @@ def persistence_env(settings: Settings) -> dict[str, str]:
         return {
             **audit,
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": str(store.data_dir / f"{store.database_name()}.sqlite"),
+            "SQLITE_DBNAME": str(store.sqlite_file()),
             "SQLITE_LOCK_TIMEOUT": "10",
         }
     url = urlsplit(store.postgres_url)

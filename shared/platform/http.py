@@ -337,12 +337,14 @@ class Correlated:
 
 @dataclass(frozen=True)
 class Degradations:
-    """What a ready service cannot do fully: events withheld from its feed, and its SQL
-    views that cannot follow its log (name -> the last failure); lists may lag meanwhile,
-    commands and the store's reads are unaffected, so the service stays in rotation."""
+    """What a ready service cannot do fully: events withheld from its feed, its SQL views
+    that cannot follow its log (name -> the last failure), and why its audit sealer cannot
+    pin the log; lists may lag and new events go unpinned meanwhile, commands and the
+    store's reads are unaffected, so the service stays in rotation."""
 
     withheld: int = 0
     views: dict[str, str] = field(default_factory=dict)
+    audit: str | None = None
 
 
 def health_router(
@@ -359,13 +361,14 @@ def health_router(
     @router.get(
         "/ready",
         summary="Readiness: the store answers and the bus tasks run; degraded (still 200) "
-        "while events are withheld from the feed or a view cannot follow the log",
+        "while events are withheld from the feed, a view cannot follow the log or the audit "
+        "sealer cannot pin it",
     )
     async def ready() -> JSONResponse:
         checks = await readiness()
         ok = all(checks.values())
         found = await degradations() if ok else Degradations()
-        degraded = found.withheld or found.views
+        degraded = found.withheld or found.views or found.audit
         status = "not ready" if not ok else "degraded" if degraded else "ready"
         return JSONResponse(
             {
@@ -374,6 +377,7 @@ def health_router(
                 "checks": checks,
                 "withheld": found.withheld,
                 "views_failing": found.views,
+                "audit_sealing": found.audit,
             },
             status_code=200 if ok else 503,
         )

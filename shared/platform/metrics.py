@@ -154,6 +154,14 @@ class _RuntimeCollector:
         )
         age.add_metric([], tail.age_seconds)
         yield from (positions, age)
+        if self.runtime.sealer is not None:
+            failing = GaugeMetricFamily(
+                "complaints_audit_sealing_failing",
+                "1 while this process's audit sealer cannot pin the log (alert on 1; `/ready` "
+                "says why)",
+            )
+            failing.add_metric([], 1 if self.runtime.sealer.failure else 0)
+            yield failing
 
 
 class Measured:

@@ -204,7 +204,8 @@ def _include_platform_routes(
         if runtime.app is not None:
             withheld = await run_sync(runtime.app.unrepaired_withheld)
         failing = {view.stream: view.failure for view in views if view.failure}
-        return Degradations(withheld, failing)
+        sealing = runtime.sealer.failure if runtime.sealer is not None else None
+        return Degradations(withheld, failing, sealing)
 
     app.include_router(health_router(runtime.settings.service.value, readiness, degradations))
     if runtime.outbox is not None:

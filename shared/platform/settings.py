@@ -401,7 +401,9 @@ class Settings(BaseSettings):
     audit_checkpoint_dir: Path | None = setting(
         None,
         "append-only location of the signed checkpoints (`<database>.jsonl`), e.g. a "
-        "WORM mount; `<data dir>/audit-checkpoints` when unset",
+        "WORM mount; when unset `<data dir>/audit-checkpoints` for the SQLite stores and "
+        "`<data dir>/audit-checkpoints-postgres` for PostgreSQL's (each store pinned by "
+        "its own checkpoints when both deployments run from one folder)",
         AUDIT,
     )
     audit_checkpoint_interval_seconds: float = setting(
@@ -580,7 +582,7 @@ class Settings(BaseSettings):
             key_ring_dir=self.audit_key_ring_dir or self.audit_key_file.parent / "link-keys",
             key_switch_seconds=self.audit_key_switch_seconds,
             signing_key_file=self.audit_signing_key_file,
-            checkpoint_dir=self.audit_checkpoint_dir or self.data_dir / "audit-checkpoints",
+            checkpoint_dir=self.audit_checkpoint_dir or self.storage.default_checkpoint_dir(),
             checkpoint_interval_seconds=self.audit_checkpoint_interval_seconds,
         )
 
@@ -645,6 +647,18 @@ class StoreSettings:
 
     def database_name(self) -> str:
         return f"{self.database_prefix}{self.service.value}"
+
+    def sqlite_file(self) -> Path:
+        """The embedded deployment's store of this service."""
+        return self.data_dir / f"{self.database_name()}.sqlite"
+
+    def default_checkpoint_dir(self) -> Path:
+        """Where the audit checkpoints go unless configured: one folder per kind of store,
+        as `make run` (SQLite) and `make up` (PostgreSQL) share the data folder and name
+        their stores alike; one store's checkpoints would otherwise pin the other's log."""
+        return self.data_dir / (
+            "audit-checkpoints-postgres" if self.postgres else "audit-checkpoints"
+        )
 
     def database_url(self) -> str:
         """The service's own PostgreSQL database, as asyncpg and psycopg take it."""

@@ -22,6 +22,7 @@ import pytest
 
 from shared.platform.audit.export import verify_export
 from shared.platform.audit.signing import load_public_key
+from tests.conftest import settings_from
 from tests.support.auth import bearer
 from tests.support.infra import ROOT
 from tests.support.processes import CORE, ServiceProcesses, isolated_env
@@ -94,7 +95,7 @@ def test_an_exported_case_verifies_offline_and_any_tampering_is_named(system, tm
     operator = {**os.environ, **system.env}
     done = complaints(operator, ROOT, "audit", "export", number, "--out", str(exported))
     assert done.returncode == 0, done.stderr
-    [key] = (tmp_path / "data" / "audit-checkpoints").glob("checkpoint-key-*.pem")
+    [key] = settings_from(system.env, "intake").audit.checkpoint_dir.glob("checkpoint-key-*.pem")
 
     auditor = {k: v for k, v in os.environ.items() if not k.startswith("COMPLAINTS_")}
     auditor["PYTHONPATH"] = str(ROOT)

@@ -4,6 +4,8 @@ An auditor mistypes the case number; another runs the command while the system i
 developer mints a token the services would refuse, or one for a billion hours.
 """
 
+import json
+
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -82,3 +84,19 @@ def test_checkpoints_verified_from_nowhere_are_not_a_silent_failure(folder, tmp_
             "empty": f"no checkpoint files (*.jsonl) in {directory}: nothing was verified",
         }[folder]
     )
+
+
+def test_verifying_a_store_that_is_not_there_says_so_and_creates_none(
+    tmp_path, monkeypatch, capsys
+):
+    """`complaints audit verify` run without the PostgreSQL settings looked at the embedded
+    stores, created them empty, and reported the checkpoints' events gone."""
+    monkeypatch.setenv("COMPLAINTS_DATA_DIR", str(tmp_path / "data"))
+    with pytest.raises(SystemExit) as verified:
+        main(["audit", "verify", "intake"])
+    assert verified.value.code == 1
+    said = json.loads(capsys.readouterr().out)
+    assert said["ok"] is False
+    assert said["problem"].startswith(f"no store at {tmp_path / 'data' / 'intake.sqlite'}")
+    assert "COMPLAINTS_STORE=postgres" in said["problem"]
+    assert not (tmp_path / "data" / "intake.sqlite").exists()

@@ -134,12 +134,25 @@ class CheckpointFile:
             return [Checkpoint(**json.loads(line)) for line in lines if line.strip()]
 
     def last(self) -> Checkpoint | None:
-        if not self.path.exists() or self.path.stat().st_size == 0:
-            return None
+        recent = self.recent(1)
+        return recent[-1] if recent else None
+
+    def recent(self, count: int) -> list[Checkpoint]:
+        """The last `count` checkpoints (fewer if the file holds fewer), oldest first, read
+        from the file's end: the file grows by a line every interval for years."""
+        if not self.path.exists():
+            return []
+        size = self.path.stat().st_size
+        window = 4096
         with self.path.open("rb") as file:
-            file.seek(max(0, self.path.stat().st_size - 4096))
-            tail = file.read().splitlines()
-        return Checkpoint(**json.loads(tail[-1]))
+            while True:
+                file.seek(max(0, size - window))
+                lines = [line for line in file.read().splitlines() if line.strip()]
+                # A line cut by the window's start is not taken, unless the window is the file.
+                whole = lines if window >= size else lines[1:]
+                if len(whole) >= count or window >= size:
+                    return [Checkpoint(**json.loads(line)) for line in whole[-count:]]
+                window *= 4
 
     @staticmethod
     def line(checkpoint: Checkpoint) -> str:
@@ -191,7 +204,21 @@ def unpinned(file: CheckpointFile, recorder: Any, mapper: Any) -> Tail:
     return Tail(head - after, max(0.0, waited))
 
 
+class StoreDiffers(RuntimeError):
+    """The store does not hold what the last checkpoint pinned: events it pinned are gone
+    or were changed, or the checkpoints are another store's (a PostgreSQL deployment's
+    beside an embedded one's, a restored backup). Sealing stops; `/ready` says why."""
+
+
 class Sealer:
+    """Pins the store's log: appends a signed checkpoint over the events stored since the
+    last one.
+
+    It extends the log hash of the last checkpoint, so it first re-derives that checkpoint
+    from the store (from the checkpoint before it, or from the start) unless it wrote it
+    itself: extending a hash the store no longer produces would sign a chain that never
+    verifies, and would hide the break."""
+
     def __init__(
         self,
         store: str,
@@ -212,13 +239,21 @@ class Sealer:
         self.published: PublishedMark | None = None
         #: Records the store's due link-key rotations before each seal, if set.
         self.rotations: RotationRecording | None = None
+        #: The last checkpoint known to match the store: written or re-derived here.
+        self._matched: Checkpoint | None = None
+        #: Why the last seal failed, until one succeeds (`/ready` says so).
+        self.failure: str | None = None
 
     def seal(self) -> Checkpoint | None:
         """Extend the log chain from the last checkpoint over the new events, and pin it."""
-        last = self.file.last()
+        recent = self.file.recent(2)
+        last = recent[-1] if recent else None
         self.signer.publish(self.file.path.parent)
         if last is not None and not last.genuine(self.key, published_keys(self.file.path.parent)):
             raise RuntimeError(f"the last checkpoint in {self.file.path} is not genuine")
+        if last is not None and last != self._matched:
+            self._rederive(recent[0] if len(recent) == 2 else None, last)
+            self._matched = last
         position = last.position if last else 0
         log_hash = bytes.fromhex(last.log_hash) if last else GENESIS
         events = last.events if last else 0
@@ -236,7 +271,34 @@ class Sealer:
             self.store, position, log_hash.hex(), events, clock.now().isoformat()
         ).signed_by(self.signer)
         self.file.append(checkpoint)
+        self._matched = checkpoint
         return checkpoint
+
+    def _rederive(self, before: Checkpoint | None, last: Checkpoint) -> None:
+        """Recompute `last` from `before` (or the start) over the store's rows; raise
+        `StoreDiffers` if the store does not give the same position, count and hash."""
+        position = before.position if before else 0
+        log_hash = bytes.fromhex(before.log_hash) if before else GENESIS
+        events = before.events if before else 0
+        digests = last.log_format > 1  # format 1 hashed the links alone
+        while position < last.position:
+            page = log_page(self.recorder, position, PAGE, stop=last.position)
+            for row in page:
+                chain_link, digest = step_of(row)
+                log_hash = log_step(log_hash, row.id, chain_link, digest if digests else None)
+                position = row.id
+                events += 1
+            if len(page) < PAGE:
+                break
+        same = (position, events) == (last.position, last.events)
+        if not same or log_hash.hex() != last.log_hash:
+            raise StoreDiffers(
+                f"the store does not hold what the last checkpoint in {self.file.path} pinned "
+                f"(position {last.position}, {last.events} events; the store gives position "
+                f"{position}, {events} events{(same and ', another log hash') or ''}"
+                "): events it pinned are gone or changed, or the checkpoints are another "
+                "store's (COMPLAINTS_AUDIT_CHECKPOINT_DIR); run `complaints audit verify`"
+            )
 
     async def publish_pending(self) -> None:
         """Publish, in order, every checkpoint the topic has not acknowledged yet.
@@ -263,6 +325,12 @@ class Sealer:
                     await run_sync(self.rotations.record_due)
                 await run_sync(self.seal)
                 await self.publish_pending()
-            except Exception:
+                self.failure = None
+            except StoreDiffers as error:
+                if self.failure != str(error):  # said once, not every interval
+                    log.error("audit sealing stopped: %s", error)
+                self.failure = str(error)
+            except Exception as error:
                 log.exception("audit sealer failed; retrying")
+                self.failure = f"{type(error).__name__}: {error}"[:500]
             await asyncio.sleep(self.interval)
