@@ -5,8 +5,11 @@ memory, a background task that failed and stopped its process) comes back, as it
 compose's `restart: unless-stopped`, and loses nothing: every effect is tracked, so the new
 process resumes where the old one stopped. Two deaths are not retried, because a new process
 would only die the same way: exit code 2 (its settings are invalid) and a crash loop
-(`CRASH_LOOP` deaths in a row, each within `STEADY_SECONDS` of its start). Then every
-service is stopped and `complaints run` exits with that code.
+(`CRASH_LOOP` failures in a row, each within `STEADY_SECONDS` of its start). Then every
+service is stopped and `complaints run` exits with that code. A process killed by a signal
+(kill -9, the OOM killer) did not fail by itself: it is started again after a second however
+often that happens, and never counts towards a crash loop; killing services at random must
+not stop the whole system.
 """
 
 from __future__ import annotations
@@ -84,9 +87,14 @@ class Supervisor:
         return None
 
     def _died(self, child: Child, code: int) -> int | None:
+        child.process = None
+        if code < 0:  # killed by a signal: says nothing of how the next process will fare
+            child.quick_deaths = 0
+            child.due = self.now() + 1.0
+            self.report(f"{child.name} was killed ({code}); starting it again in 1 s")
+            return None
         quick = self.now() - child.started < STEADY_SECONDS
         child.quick_deaths = child.quick_deaths + 1 if quick else 1
-        child.process = None
         if code == BAD_SETTINGS:
             self.report(f"{child.name} exited with {code}: its settings are invalid")
             return code

@@ -81,7 +81,7 @@ def test_a_service_killed_under_complaints_run_comes_back(tmp_path):
         assert run.wait(timeout=60) == 0
         assert services_of(run.pid) == {}
         said = (tmp_path / "run.log").read_text(errors="replace")
-        assert "routing exited with -9; starting it again in 1 s" in said
+        assert "routing was killed (-9); starting it again in 1 s" in said
     finally:
         if run.poll() is None:
             run.kill()

@@ -1,8 +1,9 @@
 """`complaints run` brings back a service that dies, and gives up only where that cannot help.
 
 A story on a fake clock with fake processes: routing is killed and comes back after a
-second; it keeps dying at start and the pauses double; settlement's settings are invalid and
-the whole run stops at once with its exit code.
+second, however often it is killed; it keeps failing at start and the pauses double, then it
+is given up; settlement's settings are invalid and the whole run stops at once with its exit
+code.
 """
 
 from cli.supervisor import CRASH_LOOP, STEADY_SECONDS, Supervisor
@@ -44,11 +45,26 @@ def test_a_killed_service_is_started_again_and_the_others_are_left_alone():
     machine.current["routing"].code = -9  # kill -9
 
     assert run.look() is None
-    assert machine.said == ["routing exited with -9; starting it again in 1 s"]
+    assert machine.said == ["routing was killed (-9); starting it again in 1 s"]
     machine.time += 1
     assert run.look() is None
     assert machine.started == ["intake", "routing", "settlement", "routing"]
     assert machine.said[-1] == "routing started again"
+
+
+def test_a_service_killed_again_and_again_at_start_is_always_brought_back_at_once():
+    """A tester (or the OOM killer) killing a service as soon as it starts: the run goes on,
+    each time a second later, however often; only the service's own failures count."""
+    machine = Machine()
+    run = machine.supervisor()
+    for _ in range(3 * CRASH_LOOP):
+        machine.current["routing"].code = -9
+        assert run.look() is None
+        assert machine.said[-1] == "routing was killed (-9); starting it again in 1 s"
+        machine.time += 1
+        assert run.look() is None
+        machine.time += 2  # killed again two seconds into its start
+    assert machine.started.count("routing") == 1 + 3 * CRASH_LOOP
 
 
 def test_a_service_dying_at_start_is_paused_longer_each_time_then_given_up():
