@@ -172,6 +172,14 @@ def token(args: argparse.Namespace) -> None:
         if not value:
             raise SystemExit(f"a {role} token needs --{claim.replace('_', '-')}")
         bindings[claim] = value
+    if role is Role.manager:
+        from services.routing.authority import shipped_authority
+
+        levels = shipped_authority().levels
+        if args.authority not in levels:  # routing would refuse every approval with it
+            raise SystemExit(
+                f"no token: authority level {args.authority!r} is not one of {', '.join(levels)}"
+            )
     settings = load_settings(service=ServiceName.intake)
     private_key = args.private_key.read() if args.private_key else None
     try:

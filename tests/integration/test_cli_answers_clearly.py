@@ -52,6 +52,10 @@ def test_services_that_are_not_running_are_named_with_what_to_do(tmp_path, monke
             ["handler", "qa-liu", "--unit", "u" * 101],
             "a handler token must carry the 'unit' claim (1 to 100 characters)",
         ),
+        (
+            ["manager", "mgr-li", "--authority", "gm"],
+            "authority level 'gm' is not one of manager, deputy_general_manager, general_manager",
+        ),
     ],
 )
 def test_a_token_the_services_would_refuse_is_not_minted(args, said, tmp_path, monkeypatch):
