@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
@@ -18,7 +18,7 @@ from services.analytics.rebuild import rebuild_in
 from shared.kernel import clock
 from shared.kernel.errors import Conflict, Invalid, NotFound
 from shared.kernel.periods import next_month
-from shared.kernel.values import Instant
+from shared.kernel.values import PastInstant
 from shared.platform.http import CommandRoute
 from shared.platform.sqlviews import answer_once
 from shared.platform.threads import run_sync
@@ -87,7 +87,10 @@ async def month_report(reporting: Reporting, month: str, as_of: datetime | None)
     },
 )
 async def monthly(
-    reporting: ReportingDep, month: Month, format: Format = "json", as_of: Instant | None = None
+    reporting: ReportingDep,
+    month: Month,
+    format: Format = "json",
+    as_of: PastInstant | None = None,
 ) -> Response:
     result = await month_report(reporting, month, as_of)
     if format == "csv":
@@ -118,12 +121,21 @@ async def stored_version(reporting: ReportingDep, month: Month, version: int) ->
     raise NotFound(f"no version {version} of {month}")
 
 
-@router.get("/reports/weekly/{week}", summary="A week's summary (published each Monday)")
+@router.get(
+    "/reports/weekly/{week}",
+    summary="A week's summary (published each Monday; live while the week runs; 409 before)",
+)
 async def weekly(reporting: ReportingDep, week: Week) -> dict[str, Any]:
     try:
-        date.fromisocalendar(int(week[:4]), int(week[6:]), 1)
+        start = versions.week_start(week, reporting.zone)
     except ValueError:
         raise Invalid(f"{week[:4]} has no week {week[6:]}", field="week", rule="iso_week") from None
+    if start > clock.now():
+        raise Conflict(
+            f"{week} begins on {start.date()} ({reporting.zone.key}): nothing to report yet",
+            field="week",
+            rule="week_not_begun",
+        )
     stored = await versions.stored(reporting.engine, week)
     if stored:
         return _jsonable({"stage": "published", "report": stored[0]["body"]})

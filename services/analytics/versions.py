@@ -34,9 +34,14 @@ async def compute_month(engine: AsyncEngine, month: str, zone: ZoneInfo) -> dict
     return reports.monthly(facts, money, month, zone)
 
 
-async def compute_week(engine: AsyncEngine, week: str, zone: ZoneInfo) -> dict[str, Any]:
+def week_start(week: str, zone: ZoneInfo) -> datetime:
+    """Monday 00:00 of ISO week `week` (`2026-W49`) in the business time zone."""
     monday = date.fromisocalendar(int(week[:4]), int(week[6:]), 1)
-    start = datetime.combine(monday, time(), zone)
+    return datetime.combine(monday, time(), zone)
+
+
+async def compute_week(engine: AsyncEngine, week: str, zone: ZoneInfo) -> dict[str, Any]:
+    start = week_start(week, zone)
     facts, money = await queries.live(engine, start, start + timedelta(days=7), [])
     return reports.weekly(facts, money, week, zone)
 

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, AwareDatetime, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from shared.kernel import clock
 from shared.kernel.case_number import PATTERN as CASE_NUMBER_PATTERN
 from shared.kernel.case_number import CaseNumber, CaseNumberError
 from shared.kernel.money import minor_unit
@@ -180,6 +181,19 @@ def _utc_in_range(moment: datetime) -> datetime:
 
 #: An instant: a zone is required, the range bounded, and it is held and returned as UTC.
 Instant = Annotated[AwareDatetime, AfterValidator(_utc_in_range)]
+
+
+def _not_future(moment: datetime) -> datetime:
+    if moment > clock.now():
+        raise PydanticCustomError(
+            "not_future", "must not be in the future: what will be known then is not known yet"
+        )
+    return moment
+
+
+#: A moment to look back from (`as_of`): an instant up to now, so that asking again later
+#: gives the same answer; a moment still to come would answer with today's knowledge.
+PastInstant = Annotated[Instant, AfterValidator(_not_future)]
 
 
 def _case_number(text: str) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,6 +18,7 @@ from fastapi.testclient import TestClient
 from services.analytics.main import create_app as analytics_service
 from services.intake.main import create_app as intake_service
 from services.routing.main import create_app as routing_service
+from shared.kernel import clock
 from shared.platform.settings import Settings
 from tests.support.auth import bearer
 
@@ -71,6 +74,30 @@ def test_instants_out_of_range_are_refused_wherever_they_are_taken(services, mom
         assert (listed.status_code, rules(listed)) == (422, {(f"query.{name}", "instant_range")})
     report = services["analytics"].get("/reports/monthly/2026-10", params={"as_of": moment})
     assert (report.status_code, rules(report)) == (422, {("query.as_of", "instant_range")})
+
+
+def test_a_moment_to_look_back_from_may_not_lie_ahead(services):
+    """`as_of` in the future answered with today's knowledge, a different answer each time it
+    was asked: a report or a case "as of" next year is refused."""
+    ahead = (clock.now() + timedelta(minutes=5)).isoformat()
+    report = services["analytics"].get("/reports/monthly/2026-10", params={"as_of": ahead})
+    assert (report.status_code, rules(report)) == (422, {("query.as_of", "not_future")})
+    state = services["routing"].get("/audit/cases/2611-0001/state", params={"as_of": ahead})
+    assert (state.status_code, rules(state)) == (422, {("query.as_of", "not_future")})
+    now = clock.now().isoformat()
+    assert services["analytics"].get("/reports/monthly/2026-10", params={"as_of": now}).is_success
+
+
+def test_a_week_that_has_not_begun_has_no_report_yet(services):
+    """A week to come answered 200 with a `live` report of zeros."""
+    next_week = (clock.now() + timedelta(days=7)).astimezone(ZoneInfo("Asia/Shanghai"))
+    year, week, _ = next_week.isocalendar()
+    answer = services["analytics"].get(f"/reports/weekly/{year}-W{week:02d}")
+    assert (answer.status_code, rules(answer)) == (409, {("week", "week_not_begun")})
+    assert "nothing to report yet" in answer.json()["detail"]
+    year, week, _ = clock.now().astimezone(ZoneInfo("Asia/Shanghai")).isocalendar()
+    running = services["analytics"].get(f"/reports/weekly/{year}-W{week:02d}")
+    assert running.json()["stage"] == "live"
 
 
 def test_a_position_past_63_bits_is_a_422_on_every_feed_and_dead_letter_list(services):

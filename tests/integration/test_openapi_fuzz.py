@@ -53,7 +53,8 @@ STATED_IN_PROSE = {
     "within_inspected": "a subject's defective quantity is at most the quantity inspected",
     "currency_required": "an amount claimed comes with its currency",
     "minor_unit": "money has at most its currency's minor unit (the currency is another field)",
-    "not_future": "a complaint is not received later than the clock (5 minutes' tolerance)",
+    "not_future": "a complaint is not received later than the clock (5 minutes' tolerance), "
+    "nor is a report or a case's state asked for as of a time to come",
     "not_backdated": "a backdating reason only for a month whose report is final (the clock)",
     "report_final": "a month whose report is final takes an admin's backdating reason",
 }

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from shared.kernel.principal import Role
-from shared.kernel.values import CaseNumberText, Instant
+from shared.kernel.values import CaseNumberText, PastInstant
 from shared.platform.audit.checkpoints import CheckpointFile
 from shared.platform.audit.export import Exporter, case_proof
 from shared.platform.audit.history import case_history, state_as_of
@@ -60,7 +60,7 @@ def audit_router(app: Any, audit: AuditSettings) -> APIRouter:
         "/cases/{number}/state",
         summary="The case's aggregates in this service replayed up to a moment",
     )
-    async def state(number: CaseNumberText, as_of: Instant) -> dict[str, Any]:
+    async def state(number: CaseNumberText, as_of: PastInstant) -> dict[str, Any]:
         aggregates = await run_sync(state_as_of, app, number, as_of)
         return {"service": audit.service.value, "as_of": as_of, "aggregates": aggregates}
 
