@@ -4,6 +4,8 @@ Everything is at least once on the wire and exactly once in effect: the relay re
 its whole log, or the consumer group starting again from the earliest offset, changes nothing.
 """
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from uuid import uuid4
 
 import pytest
@@ -75,6 +77,24 @@ def relay_and_consumer(pipeline) -> tuple[ServiceRuntime, ServiceRuntime]:
     )
 
 
+@asynccontextmanager
+async def writing_to_the_topic(
+    relay: ServiceRuntime, consumer: ServiceRuntime
+) -> AsyncIterator[AIOKafkaProducer]:
+    """The relay started (it creates the topics) and a producer of someone with write access
+    to them but none of the services' keys; all three stopped after, with the consumer the
+    story starts when it is ready."""
+    await relay.start()
+    producer = AIOKafkaProducer(bootstrap_servers=relay.settings.kafka_bootstrap)
+    await producer.start()
+    try:
+        yield producer
+    finally:
+        await producer.stop()
+        await consumer.stop()
+        await relay.stop()
+
+
 async def test_each_registration_opens_exactly_one_case_despite_republishing_and_replay(
     pipeline, postgres, pg_prefix
 ):
@@ -141,16 +161,10 @@ async def test_a_quiet_consumer_has_committed_its_offsets_within_seconds(
 async def test_a_poison_message_is_dead_lettered_and_does_not_stall_its_partition(
     pipeline, postgres, pg_prefix
 ):
-    intake, routing, intake_settings, routing_settings = pipeline
+    intake, _, intake_settings, _ = pipeline
     topic = intake_settings.kafka.topic("intake")
-    consumer = ServiceRuntime.for_application(
-        routing_settings, routing, routing_contract, routing.policy
-    )
-    relay = ServiceRuntime.for_application(intake_settings, intake, intake_contract)
-    await relay.start()  # creates the topics
-    producer = AIOKafkaProducer(bootstrap_servers=intake_settings.kafka_bootstrap)
-    await producer.start()
-    try:
+    relay, consumer = relay_and_consumer(pipeline)
+    async with writing_to_the_topic(relay, consumer) as producer:
         for key in (b"2611-0001", b"2611-0002", b"2611-0003"):
             await producer.send_and_wait(topic, b"\x00 not an envelope", key=key)
         for forged in forged_registrations(intake):
@@ -160,10 +174,6 @@ async def test_a_poison_message_is_dead_lettered_and_does_not_stall_its_partitio
         await consumer.start()
         await eventually(lambda: opened_cases(postgres, pg_prefix) == 6, what="6 cases")
         await eventually(lambda: len(dead_letters(postgres, pg_prefix)) == 5, what="5 letters")
-    finally:
-        await producer.stop()
-        await consumer.stop()
-        await relay.stop()
     letters = dead_letters(postgres, pg_prefix)
     assert sum("not a valid envelope" in letter for letter in letters) == 3
     assert sum("is not the envelope" in letter for letter in letters) == 1
@@ -206,10 +216,7 @@ async def test_with_signing_keys_a_forged_message_is_dead_lettered_whatever_it_c
     intake, _, intake_settings, _ = signed_pipeline
     relay, consumer = relay_and_consumer(signed_pipeline)
     topic = intake_settings.kafka.topic("intake")
-    await relay.start()
-    producer = AIOKafkaProducer(bootstrap_servers=intake_settings.kafka_bootstrap)
-    await producer.start()
-    try:
+    async with writing_to_the_topic(relay, consumer) as producer:
         intake.register(registration(), clerk_meta())
         real = outbox(intake, "intake", intake_contract)[-1]
         event = forged(real, 1000, "2611-0999", "2611-0999")
@@ -222,10 +229,6 @@ async def test_with_signing_keys_a_forged_message_is_dead_lettered_whatever_it_c
         await consumer.start()
         await eventually(lambda: opened_cases(postgres, pg_prefix) == 4, what="4 real cases")
         await eventually(lambda: len(dead_letters(postgres, pg_prefix)) == 2, what="2 letters")
-    finally:
-        await producer.stop()
-        await consumer.stop()
-        await relay.stop()
     letters = dead_letters(postgres, pg_prefix)
     assert sum("unsigned" in letter for letter in letters) == 1
     assert sum("does not match" in letter for letter in letters) == 1
