@@ -15,7 +15,8 @@ import re
 import signal
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Annotated, Any, NoReturn
+from types import UnionType
+from typing import Annotated, Any, NoReturn, Union, get_args, get_origin
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -779,13 +780,42 @@ _NUL = "\x00"
 _NUL_MESSAGE = "text may not contain NUL (U+0000): PostgreSQL cannot keep it"
 
 
-async def no_nul_in_parameters(request: Request) -> None:
+async def plain_parameters(request: Request) -> None:
     """Every route's path and query parameters are text the stores can search: a NUL would
-    reach PostgreSQL in a query and fail there (a 500) instead of here (a 422)."""
-    for kind, values in (("path", request.path_params), ("query", request.query_params)):
+    reach PostgreSQL in a query and fail there (a 500) instead of here (a 422). And each
+    query parameter is given once: no operation takes a list there, and of
+    `?status=registered&status=settled` the framework would keep the last silently (a proxy
+    or a cache may read the first)."""
+    query = request.query_params
+    if len(query) != len(items := query.multi_items()):  # rare: then find which
+        lists = _list_parameters(request.scope.get("route"))
+        seen: set[str] = set()
+        for name, _ in items:
+            if name in seen and name not in lists:
+                _refuse(("query", name), "repeated_parameter", "given more than once")
+            seen.add(name)
+    for kind, values in (("path", request.path_params), ("query", query)):
         for name, value in values.items():
             if isinstance(value, str) and _NUL in value:
                 _refuse((kind, name), "nul_character", _NUL_MESSAGE)
+
+
+def _list_parameters(route: Any) -> set[str]:
+    """The query parameters of `route` (and of its dependencies) that take a list, given by
+    repeating them (a feed's `types`)."""
+    names: set[str] = set()
+    todo = [route.dependant] if isinstance(route, APIRoute) else []
+    while todo:
+        dependant = todo.pop()
+        names |= {f.alias for f in dependant.query_params if _takes_many(f.field_info.annotation)}
+        todo.extend(dependant.dependencies)
+    return names
+
+
+def _takes_many(annotation: Any) -> bool:
+    if get_origin(annotation) in (Union, UnionType):
+        return any(_takes_many(member) for member in get_args(annotation))
+    return get_origin(annotation) in (list, tuple, set, frozenset)
 
 
 class _KeyedOnce(dict[str, Any]):

@@ -25,7 +25,7 @@ from shared.platform.http import (
     feed_router,
     health_router,
     install_error_handlers,
-    no_nul_in_parameters,
+    plain_parameters,
     withheld_router,
 )
 from shared.platform.metrics import Refresh, ServiceMetrics
@@ -117,7 +117,7 @@ def create_service(
                 await on_close()
 
     app = FastAPI(
-        title=title, version="1", lifespan=lifespan, dependencies=[Depends(no_nul_in_parameters)]
+        title=title, version="1", lifespan=lifespan, dependencies=[Depends(plain_parameters)]
     )
     document_problems(app)
     app.state.runtime = runtime

@@ -148,6 +148,22 @@ def test_bodies_that_break_parsers_or_stores_are_refused_with_the_rule(services)
     assert {rule for _, rule in rules(deep)} == {"nesting"}
 
 
+def test_a_query_parameter_given_twice_is_refused_naming_it(services):
+    """`?status=registered&status=settled` listed the settled complaints only (the framework
+    keeps the last value; a proxy or a cache in front may key on the first): no operation
+    takes a list in its query, so a parameter given twice is a 422 naming it."""
+    for service, path, where in [
+        ("intake", "/complaints?status=registered&status=settled", "query.status"),
+        ("intake", "/complaints?limit=5&text=a&limit=100", "query.limit"),
+        ("analytics", "/dashboard?month=2026-11&month=2026-10", "query.month"),
+    ]:
+        answer = services[service].get(path)
+        assert (answer.status_code, rules(answer)) == (422, {(where, "repeated_parameter")}), path
+    assert services["intake"].get("/complaints?status=registered&limit=5").status_code == 200
+    feed = "/events?types=intake.ComplaintRegistered&types=intake.ComplaintAcknowledged"
+    assert services["intake"].get(feed).status_code == 200  # a list, given by repeating it
+
+
 def test_a_nul_character_is_refused_in_bodies_queries_and_paths_of_every_service(services):
     """PostgreSQL's text cannot hold U+0000: accepted, it failed the repeat lookup of the
     registration (a 500) and would have stopped every read model that projects the text."""
