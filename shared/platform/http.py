@@ -800,6 +800,20 @@ async def plain_parameters(request: Request) -> None:
                 _refuse((kind, name), "nul_character", _NUL_MESSAGE)
 
 
+#: The request headers that decide who asks, what is asked and how it is read: each may be
+#: given once (RFC 9110 §5.3: none of them is a list).
+SINGLE_HEADERS = ("authorization", "idempotency-key", "content-type")
+
+
+async def headers_once(request: Request) -> None:
+    """Two `Idempotency-Key`s (or bearer tokens, or content types) are two readings of one
+    request: the framework takes the first, a retry or a proxy may take the other, and a
+    retry sending only the second key would register the complaint again."""
+    for name in SINGLE_HEADERS:
+        if len(request.headers.getlist(name)) > 1:
+            _refuse(("header", name), "repeated_header", "given more than once")
+
+
 def _list_parameters(route: Any) -> set[str]:
     """The query parameters of `route` (and of its dependencies) that take a list, given by
     repeating them (a feed's `types`)."""

@@ -23,6 +23,7 @@ from shared.platform.http import (
     RequestTimeout,
     dead_letter_router,
     feed_router,
+    headers_once,
     health_router,
     install_error_handlers,
     plain_parameters,
@@ -117,7 +118,10 @@ def create_service(
                 await on_close()
 
     app = FastAPI(
-        title=title, version="1", lifespan=lifespan, dependencies=[Depends(plain_parameters)]
+        title=title,
+        version="1",
+        lifespan=lifespan,
+        dependencies=[Depends(headers_once), Depends(plain_parameters)],
     )
     document_problems(app)
     app.state.runtime = runtime

@@ -164,6 +164,24 @@ def test_a_query_parameter_given_twice_is_refused_naming_it(services):
     assert services["intake"].get(feed).status_code == 200  # a list, given by repeating it
 
 
+def test_a_header_that_decides_the_request_given_twice_is_refused(services):
+    """With two Idempotency-Keys the first counted: a retry sending only the second would
+    register the complaint again. Two bearer tokens or content types are as ambiguous."""
+    body = {"channel": "phone", "complainant": {"name": "Li"}}
+    for name, values in [
+        ("idempotency-key", ["k-1", "k-2"]),
+        ("authorization", [bearer("clerk")["Authorization"], bearer("admin")["Authorization"]]),
+        ("content-type", ["application/json", "text/plain"]),
+    ]:
+        twice = services["intake"].post(
+            "/complaints",
+            content=json.dumps(body),
+            headers=[("content-type", "application/json")] * (name != "content-type")
+            + [(name, value) for value in values],
+        )
+        assert (twice.status_code, rules(twice)) == (422, {(f"header.{name}", "repeated_header")})
+
+
 def test_a_nul_character_is_refused_in_bodies_queries_and_paths_of_every_service(services):
     """PostgreSQL's text cannot hold U+0000: accepted, it failed the repeat lookup of the
     registration (a 500) and would have stopped every read model that projects the text."""
