@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from shared.kernel.money import Money
+from shared.kernel.money import Money, quantum
 
 CHART_FILE = Path(__file__).with_name("chart_of_accounts.json")
 
@@ -36,14 +36,17 @@ class Line:
     memo: str = ""
     party: str | None = None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, currency: str) -> dict[str, Any]:
+        """The line as posted: both sides at the currency's minor unit (`"0.00"`, `"12.50"`),
+        as an ERP's journal import reads them, however the amount was spelled when given."""
         entry = chart()[self.account]
+        places = quantum(currency)
         return {
             "account": self.account,
             "code": entry["code"],
             "name": entry["zh-CN"],
-            "debit": str(self.debit),
-            "credit": str(self.credit),
+            "debit": str(self.debit.quantize(places)),
+            "credit": str(self.credit.quantize(places)),
             "memo": self.memo,
             "party": self.party,
         }
@@ -74,7 +77,7 @@ def voucher_lines(currency: str, lines: list[Line]) -> list[dict[str, Any]]:
     credits = sum((line.credit for line in kept), Decimal(0))
     if debits != credits:
         raise UnbalancedVoucher(f"debits {debits} != credits {credits}")
-    return [line.as_dict() for line in kept]
+    return [line.as_dict(currency) for line in kept]
 
 
 def reversed_lines(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:

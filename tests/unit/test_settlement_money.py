@@ -384,6 +384,17 @@ def test_a_correction_is_a_reversal_voucher_never_an_edit():
         act(app, ReverseVoucher(number, voucher=posted, reason="again"))
 
 
+def test_voucher_lines_state_both_sides_at_the_minor_unit_however_the_amount_was_spelled():
+    """An ERP's journal import reads `"12.50"` and `"0.00"`; the lines said `"12.5"` and `"0"`."""
+    app, number = opened(remedies=[{"kind": "compensation", "amount": "12.5"}])
+    act(app, AgreeCompensation(number, amount="12.5", kind="compensation", payee="C-1"))
+    [voucher] = vouchers(app, number).values()
+    assert [(line["debit"], line["credit"]) for line in voucher["lines"]] == [
+        ("12.50", "0.00"),
+        ("0.00", "12.50"),
+    ]
+
+
 def test_every_voucher_of_a_full_settlement_balances_and_numbers_are_gapless():
     app, number = opened(
         remedies=[
