@@ -129,13 +129,7 @@ async def register(
         flags=tuple(body.flags),
         backdating_reason=body.backdating_reason,
     )
-    repeats = await read_models.repeat_candidates(
-        desk.engine,
-        registration.complainant,
-        registration.subject,
-        received_at - desk.repeat_window,
-    )
-    result = await run_sync(desk.app.register, registration, command_meta(who.actor), repeats)
+    result = await run_sync(desk.register, registration, command_meta(who.actor))
     response.headers["Location"] = f"/complaints/{result.complaint.number}"
     return desk.answer(result.complaint)
 
@@ -247,12 +241,8 @@ async def repeat_candidates(
     desk: DeskDep, number: CaseNumberText, who: Staff
 ) -> list[RepeatCandidate]:
     complaint = await run_sync(desk.app.complaint, number)
-    found = await read_models.repeat_candidates(
-        desk.engine,
-        complaint.complainant,
-        complaint.subject,
-        complaint.received_at - desk.repeat_window,
-        exclude=number,
+    found = await run_sync(
+        desk.repeats, complaint.complainant, complaint.subject, complaint.received_at, number
     )
     return [
         RepeatCandidate(**c)

@@ -15,7 +15,7 @@ from shared.platform.eventstore import persistence_env
 from shared.platform.runtime import ServiceRuntime
 from shared.platform.service import create_service, hooks_with_views
 from shared.platform.settings import Settings
-from shared.platform.sqlviews import LocalProjector, create_engine
+from shared.platform.sqlviews import LocalProjector, create_engine, create_sync_engine
 
 MULTIPART_OVERHEAD = 64 * 1024
 
@@ -28,6 +28,7 @@ def create_app(settings: Settings) -> FastAPI:
         report_final_day=settings.report_final_day,
     )
     engine = create_engine(settings.storage, "intake-views.sqlite")
+    index = create_sync_engine(settings.storage, "intake-views.sqlite")
     projector = LocalProjector(
         app, engine, read_models.tracking, read_models.project, settings.poll_interval_seconds
     )
@@ -39,10 +40,10 @@ def create_app(settings: Settings) -> FastAPI:
         ),
         "Complaints — intake",
         [api.router],
-        **hooks_with_views(app, engine, read_models.create_tables, projector),
+        **hooks_with_views(app, engine, read_models.create_tables, projector, blocking=index),
         larger_bodies={"/evidence": settings.evidence_max_bytes + MULTIPART_OVERHEAD},
     )
     service.state.desk = Desk(
-        app, engine, evidence, repeat_window=timedelta(days=settings.repeat_window_days)
+        app, engine, index, evidence, repeat_window=timedelta(days=settings.repeat_window_days)
     )
     return service

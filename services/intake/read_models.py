@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     Column,
+    Engine,
     Integer,
     MetaData,
     Select,
@@ -225,14 +226,17 @@ def _repeat_query(fields: tuple[str, ...], excluding: bool) -> Select[Any]:
     return query.where(c.number != bindparam("exclude")) if excluding else query
 
 
-async def repeat_candidates(
-    engine: AsyncEngine,
+def repeat_candidates(
+    engine: Engine,
     complainant: dict[str, Any],
     subject: dict[str, Any],
     since: datetime,
     exclude: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Earlier complaints of the same customer on the same order, part or batch."""
+    """Earlier complaints of the same customer on the same order, part or batch.
+
+    Blocking, on the synchronous engine (`sqlviews.create_sync_engine`): a registration
+    runs it on the worker thread that then numbers and saves the complaint."""
     named = {name: subject[name] for name in REPEAT_FIELDS if subject.get(name)}
     if not named:
         return []
@@ -240,8 +244,8 @@ async def repeat_candidates(
     values = {"customer_key": customer_key(complainant), "since": since, **named}
     if exclude is not None:
         values["exclude"] = exclude
-    async with reading(engine) as conn:
-        rows = (await conn.execute(query, values)).all()
+    with engine.connect() as conn:
+        rows = conn.execute(query, values).all()
     return [
         {
             "number": r.number,

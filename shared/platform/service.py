@@ -10,6 +10,7 @@ from typing import Any, TypedDict
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.platform.audit.http import audit_router
@@ -63,9 +64,11 @@ def hooks_with_views(
     engine: AsyncEngine,
     create_tables: Callable[[AsyncEngine], Awaitable[None]],
     projector: LocalProjector,
+    blocking: Engine | None = None,
 ) -> ViewedApplicationHooks:
     """Those of an application with SQL views of its own log: before serving, the views are
-    migrated and caught up (so a list agrees with the store); after, the engine is closed.
+    migrated and caught up (so a list agrees with the store); after, the engine is closed,
+    and `blocking`, the views' engine for worker threads (`sqlviews.create_sync_engine`).
 
     A view that cannot catch up does not keep the service from starting: its commands and
     reads of the store do not need it. `/ready` says `degraded` naming it, and its projector
@@ -81,6 +84,8 @@ def hooks_with_views(
     async def close() -> None:
         await run_sync(app.close)
         await engine.dispose()
+        if blocking is not None:
+            blocking.dispose()
 
     return {
         "store_ready": lambda: run_sync(app.ping),

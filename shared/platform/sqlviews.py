@@ -18,12 +18,14 @@ from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
+import sqlalchemy
 from fastapi.encoders import jsonable_encoder
 from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
     DateTime,
+    Engine,
     MetaData,
     String,
     Table,
@@ -165,6 +167,31 @@ def create_engine(store: StoreSettings, sqlite_file: str) -> AsyncEngine:
     return create_async_engine(
         f"postgresql+asyncpg://{url.netloc}/{store.database_name()}",
         pool_size=store.pool_size,
+    )
+
+
+def create_sync_engine(store: StoreSettings, sqlite_file: str) -> Engine:
+    """The same database as `create_engine`, through the synchronous drivers (sqlite3,
+    psycopg), for a read made on a worker thread just before a command there: a
+    registration looks up its repeat candidates on the thread that then numbers and saves
+    it. Done on the event loop first, that one query cost a quarter of a registration's
+    CPU (a second hop, and the loop and the worker contending for the interpreter); on the
+    worker it costs a sixth of that (docs/benchmarks.md). Reads only, each in autocommit.
+    """
+    if not store.postgres:
+        private_dir(store.data_dir)
+        engine = sqlalchemy.create_engine(
+            f"sqlite:///{store.data_dir / sqlite_file}",
+            connect_args={"timeout": 30},
+            isolation_level="AUTOCOMMIT",
+        )
+        sqlalchemy_events.listen(engine, "connect", _unicode_lower)
+        return engine
+    url = urlsplit(store.postgres_url)
+    return sqlalchemy.create_engine(
+        f"postgresql+psycopg://{url.netloc}/{store.database_name()}",
+        pool_size=store.pool_size,
+        isolation_level="AUTOCOMMIT",
     )
 
 

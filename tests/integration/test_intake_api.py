@@ -304,7 +304,8 @@ def test_the_list_filters_and_pages_with_a_bounded_cursor(desk):
     assert ("cursor", "opaque_cursor") in field_errors(bad)
 
 
-def test_a_repeat_is_linked_on_registration_and_can_be_undone(desk):
+def test_a_repeat_is_linked_on_registration_and_can_be_undone(any_store_desk):
+    desk = any_store_desk
     first = desk.post("/complaints", json=complaint()).json()["number"]
     indexed(desk, 1)
     other_customer = complaint(complainant={"name": "Li Si", "customer_id": "C-2002"})
