@@ -783,7 +783,7 @@ _NUL_MESSAGE = "text may not contain NUL (U+0000): PostgreSQL cannot keep it"
 async def plain_parameters(request: Request) -> None:
     """Every route's path and query parameters are text the stores can search: a NUL would
     reach PostgreSQL in a query and fail there (a 500) instead of here (a 422). And each
-    query parameter is given once: no operation takes a list there, and of
+    query parameter is given once, but for those taking a list (a feed's `types`): of
     `?status=registered&status=settled` the framework would keep the last silently (a proxy
     or a cache may read the first)."""
     query = request.query_params

@@ -176,7 +176,9 @@ def create_sync_engine(store: StoreSettings, sqlite_file: str) -> Engine:
     registration looks up its repeat candidates on the thread that then numbers and saves
     it. Done on the event loop first, that one query cost a quarter of a registration's
     CPU (a second hop, and the loop and the worker contending for the interpreter); on the
-    worker it costs a sixth of that (docs/benchmarks.md). Reads only, each in autocommit.
+    worker it costs less than half of that (docs/benchmarks.md). Reads only, each in
+    autocommit; on PostgreSQL at most `pool_size` connections (no overflow: the worker
+    threads that use it are few), beside the store's and the async engine's pools.
     """
     if not store.postgres:
         private_dir(store.data_dir)
@@ -191,6 +193,7 @@ def create_sync_engine(store: StoreSettings, sqlite_file: str) -> Engine:
     return sqlalchemy.create_engine(
         f"postgresql+psycopg://{url.netloc}/{store.database_name()}",
         pool_size=store.pool_size,
+        max_overflow=0,
         isolation_level="AUTOCOMMIT",
     )
 
