@@ -782,16 +782,22 @@ _NUL_MESSAGE = "text may not contain NUL (U+0000): PostgreSQL cannot keep it"
 
 async def plain_parameters(request: Request) -> None:
     """Every route's path and query parameters are text the stores can search: a NUL would
-    reach PostgreSQL in a query and fail there (a 500) instead of here (a 422). And each
-    query parameter is given once, but for those taking a list (a feed's `types`): of
+    reach PostgreSQL in a query and fail there (a 500) instead of here (a 422). A query
+    names only the operation's parameters, as a body only its fields (`schemas.Strict`):
+    `?stauts=open` listed every complaint, as if it had been filtered. And each is given
+    once, but for those taking a list (a feed's `types`): of
     `?status=registered&status=settled` the framework would keep the last silently (a proxy
     or a cache may read the first)."""
     query = request.query_params
-    if len(query) != len(items := query.multi_items()):  # rare: then find which
-        lists = _list_parameters(request.scope.get("route"))
+    route = request.scope.get("route")
+    if query and isinstance(route, APIRoute):
+        declared = _query_parameters(route)
         seen: set[str] = set()
-        for name, _ in items:
-            if name in seen and name not in lists:
+        for name, _ in query.multi_items():
+            if name not in declared:
+                takes = ", ".join(sorted(declared)) or "none"
+                _refuse(("query", name), "unknown_parameter", f"not a parameter here ({takes})")
+            if name in seen and not declared[name]:
                 _refuse(("query", name), "repeated_parameter", "given more than once")
             seen.add(name)
     for kind, values in (("path", request.path_params), ("query", query)):
@@ -814,16 +820,17 @@ async def headers_once(request: Request) -> None:
             _refuse(("header", name), "repeated_header", "given more than once")
 
 
-def _list_parameters(route: Any) -> set[str]:
-    """The query parameters of `route` (and of its dependencies) that take a list, given by
-    repeating them (a feed's `types`)."""
-    names: set[str] = set()
-    todo = [route.dependant] if isinstance(route, APIRoute) else []
+def _query_parameters(route: APIRoute) -> dict[str, bool]:
+    """The query parameters `route` and its dependencies declare, each with whether it takes
+    a list (given by repeating it, as a feed's `types`)."""
+    declared: dict[str, bool] = {}
+    todo = [route.dependant]
     while todo:
         dependant = todo.pop()
-        names |= {f.alias for f in dependant.query_params if _takes_many(f.field_info.annotation)}
+        for parameter in dependant.query_params:
+            declared[parameter.alias] = _takes_many(parameter.field_info.annotation)
         todo.extend(dependant.dependencies)
-    return names
+    return declared
 
 
 def _takes_many(annotation: Any) -> bool:

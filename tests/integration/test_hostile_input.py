@@ -154,7 +154,7 @@ def test_a_query_parameter_given_twice_is_refused_naming_it(services):
     takes a list in its query, so a parameter given twice is a 422 naming it."""
     for service, path, where in [
         ("intake", "/complaints?status=registered&status=settled", "query.status"),
-        ("intake", "/complaints?limit=5&text=a&limit=100", "query.limit"),
+        ("intake", "/complaints?limit=5&q=a&limit=100", "query.limit"),
         ("analytics", "/dashboard?month=2026-11&month=2026-10", "query.month"),
     ]:
         answer = services[service].get(path)
@@ -162,6 +162,22 @@ def test_a_query_parameter_given_twice_is_refused_naming_it(services):
     assert services["intake"].get("/complaints?status=registered&limit=5").status_code == 200
     feed = "/events?types=intake.ComplaintRegistered&types=intake.ComplaintAcknowledged"
     assert services["intake"].get(feed).status_code == 200  # a list, given by repeating it
+
+
+def test_a_query_parameter_the_operation_does_not_take_is_refused_naming_it(services):
+    """`?stauts=settled` listed every complaint, as if filtered: a query names only the
+    operation's parameters, as a body only its fields."""
+    for service, path, where in [
+        ("intake", "/complaints?stauts=settled", "query.stauts"),
+        ("intake", "/complaints/2611-0001?verbose=1", "query.verbose"),
+        ("routing", "/overdue?unit=quality_management", "query.unit"),
+        ("analytics", "/reports/monthly/2026-10?month=2026-09", "query.month"),
+    ]:
+        answer = services[service].get(path)
+        assert (answer.status_code, rules(answer)) == (422, {(where, "unknown_parameter")}), path
+    named = services["intake"].get("/complaints?stauts=settled").json()["errors"][0]["message"]
+    assert "customer, " in named  # says what the operation takes
+    assert "limit, " in named
 
 
 def test_a_header_that_decides_the_request_given_twice_is_refused(services):
@@ -190,7 +206,7 @@ def test_a_nul_character_is_refused_in_bodies_queries_and_paths_of_every_service
     )
     assert (nul.status_code, rules(nul)) == (422, {("complainant.name", "nul_character")})
     for service, path, where in [
-        ("intake", "/complaints?customer_id=C%00", "query.customer_id"),
+        ("intake", "/complaints?customer=C%00", "query.customer"),
         ("routing", "/units/quality%00/queue", "path.unit"),
         ("analytics", "/dashboard?month=2026-1%00", "query.month"),
     ]:
