@@ -782,20 +782,20 @@ _NUL_MESSAGE = "text may not contain NUL (U+0000): PostgreSQL cannot keep it"
 
 async def plain_parameters(request: Request) -> None:
     """Every route's path and query parameters are text the stores can search: a NUL would
-    reach PostgreSQL in a query and fail there (a 500) instead of here (a 422). A query
-    names only the operation's parameters, as a body only its fields (`schemas.Strict`):
-    `?stauts=open` listed every complaint, as if it had been filtered. And each is given
-    once, but for those taking a list (a feed's `types`): of
-    `?status=registered&status=settled` the framework would keep the last silently (a proxy
-    or a cache may read the first)."""
+    reach PostgreSQL in a query and fail there (a 500) instead of here (a 422). An operation
+    that takes query parameters is given only those, as a body only its fields
+    (`schemas.Strict`): `?stauts=open` listed every complaint, as if it had been filtered.
+    (One that takes none, as the probes and `/metrics`, reads nothing from its query: what
+    a load balancer or a scraper adds there is left alone.) And each is given once, but for
+    those taking a list (a feed's `types`): of `?status=registered&status=settled` the
+    framework would keep the last silently (a proxy or a cache may read the first)."""
     query = request.query_params
     route = request.scope.get("route")
-    if query and isinstance(route, APIRoute):
-        declared = _query_parameters(route)
+    if query and isinstance(route, APIRoute) and (declared := _query_parameters(route)):
         seen: set[str] = set()
         for name, _ in query.multi_items():
             if name not in declared:
-                takes = ", ".join(sorted(declared)) or "none"
+                takes = ", ".join(sorted(declared))
                 _refuse(("query", name), "unknown_parameter", f"not a parameter here ({takes})")
             if name in seen and not declared[name]:
                 _refuse(("query", name), "repeated_parameter", "given more than once")
