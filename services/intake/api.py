@@ -240,15 +240,7 @@ def timeline(
 async def repeat_candidates(
     desk: DeskDep, number: CaseNumberText, who: Staff
 ) -> list[RepeatCandidate]:
-    complaint = await run_sync(desk.app.complaint, number)
-    found = await run_sync(
-        desk.repeats, complaint.complainant, complaint.subject, complaint.received_at, number
-    )
-    return [
-        RepeatCandidate(**c)
-        for c in found
-        if c["number"] not in complaint.repeat_of and c["number"] < number
-    ]
+    return [RepeatCandidate(**c) for c in await run_sync(desk.repeat_candidates, number)]
 
 
 @router.post("/complaints/{number}/repeat-links", response_model=ComplaintRead)

@@ -41,6 +41,15 @@ class Desk:
         )
         return self.app.register(registration, meta, repeats)
 
+    def repeat_candidates(self, number: str) -> list[dict[str, Any]]:
+        """The earlier complaints `number` may repeat and is not linked to yet: the complaint
+        and the lookup read on one worker thread."""
+        complaint = self.app.complaint(number)
+        found = self.repeats(
+            complaint.complainant, complaint.subject, complaint.received_at, number
+        )
+        return [c for c in found if c["number"] not in complaint.repeat_of and c["number"] < number]
+
     def repeats(
         self,
         complainant: dict[str, Any],

@@ -155,19 +155,10 @@ async def answer_once(
 
 def create_engine(store: StoreSettings, sqlite_file: str) -> AsyncEngine:
     """The service's SQL engine: `<data_dir>/<sqlite_file>`, or its PostgreSQL database."""
-    if not store.postgres:
-        private_dir(store.data_dir)
-        engine = create_async_engine(
-            f"sqlite+aiosqlite:///{store.data_dir / sqlite_file}",
-            connect_args={"timeout": 30},
-        )
-        sqlalchemy_events.listen(engine.sync_engine, "connect", _unicode_lower)
-        return engine
-    url = urlsplit(store.postgres_url)
-    return create_async_engine(
-        f"postgresql+asyncpg://{url.netloc}/{store.database_name()}",
-        pool_size=store.pool_size,
-    )
+    url, options = _database(store, sqlite_file, "sqlite+aiosqlite", "postgresql+asyncpg")
+    engine = create_async_engine(url, **options)
+    _lower_as_postgresql(engine.sync_engine)
+    return engine
 
 
 def create_sync_engine(store: StoreSettings, sqlite_file: str) -> Engine:
@@ -180,22 +171,32 @@ def create_sync_engine(store: StoreSettings, sqlite_file: str) -> Engine:
     autocommit; on PostgreSQL at most `pool_size` connections (no overflow: the worker
     threads that use it are few), beside the store's and the async engine's pools.
     """
+    url, options = _database(store, sqlite_file, "sqlite", "postgresql+psycopg")
+    if store.postgres:
+        options["max_overflow"] = 0
+    engine = sqlalchemy.create_engine(url, isolation_level="AUTOCOMMIT", **options)
+    _lower_as_postgresql(engine)
+    return engine
+
+
+def _database(
+    store: StoreSettings, sqlite_file: str, sqlite_driver: str, postgres_driver: str
+) -> tuple[str, dict[str, Any]]:
+    """The views' database for a driver of each kind: its URL, and the options it needs."""
     if not store.postgres:
         private_dir(store.data_dir)
-        engine = sqlalchemy.create_engine(
-            f"sqlite:///{store.data_dir / sqlite_file}",
-            connect_args={"timeout": 30},
-            isolation_level="AUTOCOMMIT",
-        )
-        sqlalchemy_events.listen(engine, "connect", _unicode_lower)
-        return engine
+        return f"{sqlite_driver}:///{store.data_dir / sqlite_file}", {
+            "connect_args": {"timeout": 30}
+        }
     url = urlsplit(store.postgres_url)
-    return sqlalchemy.create_engine(
-        f"postgresql+psycopg://{url.netloc}/{store.database_name()}",
-        pool_size=store.pool_size,
-        max_overflow=0,
-        isolation_level="AUTOCOMMIT",
-    )
+    return f"{postgres_driver}://{url.netloc}/{store.database_name()}", {
+        "pool_size": store.pool_size
+    }
+
+
+def _lower_as_postgresql(engine: Engine) -> None:
+    if engine.dialect.name == "sqlite":
+        sqlalchemy_events.listen(engine, "connect", _unicode_lower)
 
 
 def _unicode_lower(connection: Any, _: Any) -> None:

@@ -41,6 +41,13 @@ def services(tmp_path_factory):
         yield {"intake": intake, "routing": routing, "analytics": analytics}
 
 
+def refused_naming(services, rule: str, requests: list[tuple[str, str, str]]) -> None:
+    """Each `(service, path, where)` GET is a 422 for `rule`, naming `where`."""
+    for service, path, where in requests:
+        answer = services[service].get(path)
+        assert (answer.status_code, rules(answer)) == (422, {(where, rule)}), path
+
+
 def cursor(moment: str) -> str:
     return base64.urlsafe_b64encode(json.dumps([moment, "k"]).encode()).decode().rstrip("=")
 
@@ -150,15 +157,17 @@ def test_bodies_that_break_parsers_or_stores_are_refused_with_the_rule(services)
 
 def test_a_query_parameter_given_twice_is_refused_naming_it(services):
     """`?status=registered&status=settled` listed the settled complaints only (the framework
-    keeps the last value; a proxy or a cache in front may key on the first): no operation
-    takes a list in its query, so a parameter given twice is a 422 naming it."""
-    for service, path, where in [
-        ("intake", "/complaints?status=registered&status=settled", "query.status"),
-        ("intake", "/complaints?limit=5&q=a&limit=100", "query.limit"),
-        ("analytics", "/dashboard?month=2026-11&month=2026-10", "query.month"),
-    ]:
-        answer = services[service].get(path)
-        assert (answer.status_code, rules(answer)) == (422, {(where, "repeated_parameter")}), path
+    keeps the last value; a proxy or a cache in front may key on the first): a parameter
+    given twice is a 422 naming it, but for one that takes a list (a feed's `types`)."""
+    refused_naming(
+        services,
+        "repeated_parameter",
+        [
+            ("intake", "/complaints?status=registered&status=settled", "query.status"),
+            ("intake", "/complaints?limit=5&q=a&limit=100", "query.limit"),
+            ("analytics", "/dashboard?month=2026-11&month=2026-10", "query.month"),
+        ],
+    )
     assert services["intake"].get("/complaints?status=registered&limit=5").status_code == 200
     feed = "/events?types=intake.ComplaintRegistered&types=intake.ComplaintAcknowledged"
     assert services["intake"].get(feed).status_code == 200  # a list, given by repeating it
@@ -168,14 +177,16 @@ def test_a_query_parameter_the_operation_does_not_take_is_refused_naming_it(serv
     """`?stauts=settled` listed every complaint, as if filtered: an operation that takes
     query parameters is given only those, as a body only its fields. One that takes none (a
     probe) leaves alone what a load balancer or a scraper adds."""
-    for service, path, where in [
-        ("intake", "/complaints?stauts=settled", "query.stauts"),
-        ("routing", "/overdue?unit=quality_management", "query.unit"),
-        ("routing", "/units/quality_management/queue?status=open", "query.status"),
-        ("analytics", "/reports/monthly/2026-10?month=2026-09", "query.month"),
-    ]:
-        answer = services[service].get(path)
-        assert (answer.status_code, rules(answer)) == (422, {(where, "unknown_parameter")}), path
+    refused_naming(
+        services,
+        "unknown_parameter",
+        [
+            ("intake", "/complaints?stauts=settled", "query.stauts"),
+            ("routing", "/overdue?unit=quality_management", "query.unit"),
+            ("routing", "/units/quality_management/queue?status=open", "query.status"),
+            ("analytics", "/reports/monthly/2026-10?month=2026-09", "query.month"),
+        ],
+    )
     named = services["intake"].get("/complaints?stauts=settled").json()["errors"][0]["message"]
     assert "customer, " in named  # says what the operation takes
     assert "limit, " in named
@@ -208,13 +219,15 @@ def test_a_nul_character_is_refused_in_bodies_queries_and_paths_of_every_service
         "/complaints", json={"complainant": {"name": "Li\u0000Na"}, "channel": "phone"}
     )
     assert (nul.status_code, rules(nul)) == (422, {("complainant.name", "nul_character")})
-    for service, path, where in [
-        ("intake", "/complaints?customer=C%00", "query.customer"),
-        ("routing", "/units/quality%00/queue", "path.unit"),
-        ("analytics", "/dashboard?month=2026-1%00", "query.month"),
-    ]:
-        answer = services[service].get(path)
-        assert (answer.status_code, rules(answer)) == (422, {(where, "nul_character")}), path
+    refused_naming(
+        services,
+        "nul_character",
+        [
+            ("intake", "/complaints?customer=C%00", "query.customer"),
+            ("routing", "/units/quality%00/queue", "path.unit"),
+            ("analytics", "/dashboard?month=2026-1%00", "query.month"),
+        ],
+    )
 
 
 def test_a_chunked_body_over_the_limit_is_a_413_problem(services):
