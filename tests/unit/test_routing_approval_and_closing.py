@@ -84,6 +84,23 @@ def test_amounts_must_equal_quantity_times_price():
     assert refused.value.field == "remedies.0.amount"
 
 
+@pytest.mark.parametrize("kind", ["compensation", "allowance"])
+def test_money_alone_is_never_proposed_at_zero(kind):
+    routing, number = opened()
+    with pytest.raises(Invalid) as refused:
+        routing.change(
+            Propose(
+                number,
+                currency="CNY",
+                actions=[],
+                remedies=[{"kind": "repair", "amount": "0"}, {"kind": kind, "amount": "0.00"}],
+                authority=AUTHORITY,
+            ),
+            HANDLER,
+        )
+    assert (refused.value.field, refused.value.rule) == ("remedies.1.amount", "positive")
+
+
 def test_a_rejected_proposal_goes_back_to_the_unit_with_the_reason():
     routing, number = opened()
     investigated(routing, number)

@@ -20,6 +20,9 @@ from shared.kernel.values import MINOR_UNIT_RULE, below_minor_unit
 
 #: Memos a case keeps at most, over all its cycles.
 MAX_MEMOS = 100
+#: Remedies that are nothing but money: one of them for 0.00 would open a settlement with
+#: nothing to pay, so each pays more than 0 (a return, an exchange or a repair may cost nothing).
+MONEY_ONLY = ("allowance", "compensation")
 #: Approvals a cycle keeps at most (the first and its supplements): each is shown with the
 #: case and carried to the settlement, which pays against all of them.
 MAX_APPROVALS = 20
@@ -83,6 +86,12 @@ class Approval(Clocks):
         field = f"remedies.{index}.amount"
         if problem := below_minor_unit(line["amount"], currency):
             raise Invalid(problem, field=field, rule=MINOR_UNIT_RULE)
+        if line["kind"] in MONEY_ONLY and not Decimal(line["amount"]):
+            raise Invalid(
+                f"{line['kind']} is money only: its amount must be more than 0",
+                field=field,
+                rule="positive",
+            )
         if line.get("quantity") is not None and line.get("unit_price") is not None:
             line_total = Money(Decimal(line["unit_price"]), currency) * int(line["quantity"])
             expected = line_total.rounded().amount
