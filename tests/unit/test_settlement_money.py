@@ -287,9 +287,10 @@ def test_costs_are_apportioned_exactly_charged_back_by_kind_and_frozen():
 
 
 @pytest.mark.parametrize(
-    ("value", "ok"), [("9.99", False), ("10.00", True), ("50.00", True), ("50.01", False)]
+    ("value", "ok"),
+    [("9.99", False), ("10.00", True), ("50.00", True), ("50.01", False), ("10.005", False)],
 )
-def test_fines_are_bounded(value, ok):
+def test_fines_are_bounded_and_exact_to_the_cent(value, ok):
     app, number = opened()
     arguments = {
         "target_kind": "person",

@@ -54,7 +54,7 @@ class Penalties(CostSheet):
                 )
             amount = (self.loss * (share / Decimal(100))).rounded()
         elif basis == "fine":
-            amount = self.money(value)
+            amount = self._exact(value, "value")
             bounds = policy.fine_bounds.get(self.currency)
             if bounds is None or not bounds.hold(amount.amount):
                 limits = f"{bounds.least} to {bounds.most}" if bounds else "none set"
