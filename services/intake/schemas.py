@@ -24,6 +24,7 @@ from shared.kernel.values import (
     CaseNumberText,
     Instant,
     Rate,
+    at_minor_unit,
     below_minor_unit,
 )
 from shared.platform.schemas import Currency, Strict
@@ -126,7 +127,7 @@ class Demands(Strict):
             raise PydanticCustomError("currency_required", "an amount claimed needs its currency")
         if problem := below_minor_unit(amount, currency):
             raise PydanticCustomError(MINOR_UNIT_RULE, problem)
-        return amount
+        return at_minor_unit(amount, currency)
 
 
 class ComplaintCreate(Strict):

@@ -22,7 +22,7 @@ from pydantic_core import PydanticCustomError
 from shared.kernel import clock
 from shared.kernel.case_number import PATTERN as CASE_NUMBER_PATTERN
 from shared.kernel.case_number import CaseNumber, CaseNumberError
-from shared.kernel.money import minor_unit
+from shared.kernel.money import minor_unit, quantum
 
 #: The longest text an endpoint accepts (a complaint's description), and so the longest any
 #: published event carries: every request schema's text stays within it (a contract test
@@ -167,6 +167,15 @@ def below_minor_unit(amount: str, currency: str) -> str | None:
     if places(amount) > unit:
         return f"{amount} has digits below the {currency} minor unit ({unit} decimal places)"
     return None
+
+
+def at_minor_unit(amount: str, currency: str) -> str:
+    """An amount `below_minor_unit` let through, spelled at its currency's minor unit.
+
+    "12.5", "12.50" and "012.5" CNY are one amount; stored and published as "12.50" however
+    a caller typed it, so that documents, totals and vouchers spell it alike.
+    """
+    return str(Decimal(amount).quantize(quantum(currency)))
 
 
 def _utc_in_range(moment: datetime) -> datetime:

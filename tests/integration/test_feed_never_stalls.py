@@ -8,6 +8,7 @@ the events after it flow on at once. An admin repairs it, and it is published as
 from __future__ import annotations
 
 import asyncio
+from unittest.mock import patch
 
 import pytest
 from fastapi.testclient import TestClient
@@ -129,26 +130,36 @@ def poison_intake(app) -> None:
     app.register(registration(description="the next complaint"), clerk_meta())
 
 
+def stored_as_typed(module: str):
+    """Older code stored an amount as it was typed, "1E+3" included; today's spells it at the
+    minor unit ("1000.00") before storing it."""
+    return patch(f"{module}.at_minor_unit", lambda amount, currency: amount)
+
+
 def poison_routing(app) -> None:
     event = registered_event()
     app.save(*app.policy(event))
     number = event.case_number
     for amount in ("1E+3", "1000.00"):  # a proposal as older code stored it, then a good one
         remedies = [{"kind": "compensation", "amount": amount}]
-        app.change(
-            Propose(number, remedies=remedies, currency="CNY", actions=[], authority=AUTHORITY),
-            HANDLER,
-        )
+        with stored_as_typed("services.routing.domain.approval"):
+            app.change(
+                Propose(number, remedies=remedies, currency="CNY", actions=[], authority=AUTHORITY),
+                HANDLER,
+            )
 
 
 def poison_settlement(app) -> None:
     opened = approval(remedies=[{"kind": "compensation", "amount": "300.00"}])
     app.save(*app.policy(opened))
     for amount in ("1E+2", "50.00"):
-        app.act(
-            AgreeCompensation(opened.case_number, amount=amount, kind="compensation", payee="C"),
-            FINANCE,
-        )
+        with stored_as_typed("services.settlement.domain.state"):
+            app.act(
+                AgreeCompensation(
+                    opened.case_number, amount=amount, kind="compensation", payee="C"
+                ),
+                FINANCE,
+            )
 
 
 def poison_analytics(app) -> None:

@@ -142,6 +142,14 @@ def test_bad_input_names_the_field_and_the_rule_and_records_nothing(desk, change
     assert desk.get("/events", headers=bearer("auditor")).json()["events"] == []
 
 
+def test_an_amount_claimed_is_kept_at_its_currency_minor_unit_however_typed(desk):
+    response = desk.post(
+        "/complaints", json=complaint(demands={"amount": "012.5", "currency": "CNY"})
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["demands"]["amount"] == "12.50"
+
+
 def test_case_numbers_malformed_are_422_and_unknown_are_404(desk):
     assert desk.get("/complaints/26-1").status_code == 422
     assert desk.get("/complaints/2611-0099").status_code == 404

@@ -101,6 +101,12 @@ def test_money_alone_is_never_proposed_at_zero(kind):
     assert (refused.value.field, refused.value.rule) == ("remedies.1.amount", "positive")
 
 
+def test_a_proposed_amount_is_kept_at_the_minor_unit_however_typed():
+    routing, number = opened()
+    proposed(routing, number, "0240.5")
+    assert routing.case(number).remedies[0]["amount"] == "240.50"
+
+
 def test_a_rejected_proposal_goes_back_to_the_unit_with_the_reason():
     routing, number = opened()
     investigated(routing, number)

@@ -389,6 +389,7 @@ def test_voucher_lines_state_both_sides_at_the_minor_unit_however_the_amount_was
     """An ERP's journal import reads `"12.50"` and `"0.00"`; the lines said `"12.5"` and `"0"`."""
     app, number = opened(remedies=[{"kind": "compensation", "amount": "12.5"}])
     act(app, AgreeCompensation(number, amount="12.5", kind="compensation", payee="C-1"))
+    assert app.settlement(number).compensations[0]["amount"] == "12.50"
     [voucher] = vouchers(app, number).values()
     assert [(line["debit"], line["credit"]) for line in voucher["lines"]] == [
         ("12.50", "0.00"),

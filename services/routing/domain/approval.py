@@ -16,7 +16,7 @@ from shared.kernel.aggregate import ClockedAggregate
 from shared.kernel.errors import Conflict, Forbidden, Invalid, check_room
 from shared.kernel.meta import Meta
 from shared.kernel.money import Money
-from shared.kernel.values import MINOR_UNIT_RULE, below_minor_unit
+from shared.kernel.values import MINOR_UNIT_RULE, at_minor_unit, below_minor_unit
 
 #: Memos a case keeps at most, over all its cycles.
 MAX_MEMOS = 100
@@ -59,8 +59,9 @@ class Approval(Clocks):
             raise Conflict(f"case {self.number} is {self.status}; a remedy cannot be proposed")
         if not remedies:
             raise Invalid("at least one remedy is needed", field="remedies", rule="min_items")
-        for index, line in enumerate(remedies):
-            self._check_line(index, line, currency)
+        remedies = [
+            self._checked_line(index, line, currency) for index, line in enumerate(remedies)
+        ]
         if self.supplementing:
             self._check_supplement(remedies, currency)
         total = sum(
@@ -82,7 +83,8 @@ class Approval(Clocks):
         )
 
     @staticmethod
-    def _check_line(index: int, line: dict[str, Any], currency: str) -> None:
+    def _checked_line(index: int, line: dict[str, Any], currency: str) -> dict[str, Any]:
+        """The line as proposed, its amount spelled at the minor unit; or why it is refused."""
         field = f"remedies.{index}.amount"
         if problem := below_minor_unit(line["amount"], currency):
             raise Invalid(problem, field=field, rule=MINOR_UNIT_RULE)
@@ -101,6 +103,7 @@ class Approval(Clocks):
                     field=field,
                     rule="quantity_times_price",
                 )
+        return {**line, "amount": at_minor_unit(line["amount"], currency)}
 
     def _check_supplement(self, remedies: list[dict[str, Any]], currency: str) -> None:
         assert self.approved_total is not None

@@ -15,7 +15,7 @@ from shared.kernel.aggregate import ClockedAggregate
 from shared.kernel.case_number import aggregate_id
 from shared.kernel.errors import Conflict, Invalid, check_room
 from shared.kernel.money import Money
-from shared.kernel.values import MINOR_UNIT_RULE, below_minor_unit
+from shared.kernel.values import MINOR_UNIT_RULE, at_minor_unit, below_minor_unit
 
 #: Allowances, compensations or orders one settlement keeps at most, of each: a settlement
 #: is shown whole (its documents inline), and a case paid in more pieces than this is a
@@ -79,10 +79,11 @@ class SettlementState(ClockedAggregate):
         return Money(Decimal(str(amount)), self.currency)
 
     def _exact(self, amount: str, field: str) -> Money:
-        """An amount given for this settlement: money exact to its currency's minor unit."""
+        """An amount given for this settlement: money exact to its currency's minor unit, and
+        spelled at it ("12.50" for "12.5")."""
         if problem := below_minor_unit(amount, self.currency):
             raise Invalid(problem, field=field, rule=MINOR_UNIT_RULE)
-        return self.money(amount)
+        return self.money(at_minor_unit(amount, self.currency))
 
     @property
     def return_lines(self) -> list[dict[str, Any]]:
