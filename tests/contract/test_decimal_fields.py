@@ -116,9 +116,12 @@ def decimal_like() -> st.SearchStrategy[Any]:
 
 @st.composite
 def remedy_lines(draw) -> dict[str, Any]:
-    """A remedy line as sent; often with an amount that fits quantity × unit price."""
+    """A remedy line as sent, of any kind (an allowance or a compensation of 0 is refused, the
+    others may cost nothing); often with an amount that fits quantity × unit price."""
     line = {
-        "kind": "allowance",
+        "kind": draw(
+            st.sampled_from(["return", "exchange", "repair", "allowance", "compensation"])
+        ),
         "quantity": draw(st.one_of(st.none(), st.integers(min_value=0, max_value=10**6))),
         "unit_price": draw(st.one_of(st.none(), decimal_like())),
         "tax_rate": draw(st.one_of(st.none(), decimal_like())),
