@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from services.analytics import exports, queries, versions
 from services.analytics.access import ADMIN_OPERATIONS, STAFF_READS
@@ -33,6 +33,17 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 router = APIRouter(tags=["reports"], dependencies=STAFF_READS)
 admin = APIRouter(tags=["operations"], dependencies=ADMIN_OPERATIONS, route_class=CommandRoute)
+
+
+def check_begun(month: str, reporting: Reporting, what: str) -> None:
+    """A month not yet begun has nothing to show; 409, as for a week not begun."""
+    start, _ = reports.month_bounds(month, reporting.zone)
+    if start > clock.now():
+        raise Conflict(
+            f"{month} begins on {start.date()} ({reporting.zone.key}): no {what} yet",
+            field="month",
+            rule="month_not_begun",
+        )
 
 
 async def month_report(reporting: Reporting, month: str, as_of: datetime | None) -> dict[str, Any]:
@@ -105,8 +116,6 @@ async def monthly(
             media_type=XLSX,
             headers={"Content-Disposition": f"attachment; filename={month}.xlsx"},
         )
-    from fastapi.responses import JSONResponse
-
     return JSONResponse(_jsonable(result))
 
 
@@ -164,6 +173,7 @@ async def chart(
     name: Annotated[str, Path(pattern="^(trend|causes|costs)$")],
     fmt: Annotated[str, Path(pattern="^(svg|png)$")],
 ) -> Response:
+    check_begun(month, reporting, "chart")
     months = [month]
     while len(months) < 12:
         year, number = (int(x) for x in months[0].split("-"))
@@ -183,6 +193,7 @@ async def dashboard(
     reporting: ReportingDep,
     month: Annotated[str, Query(pattern=MONTH)],
 ) -> HTMLResponse:
+    check_begun(month, reporting, "dashboard")
     try:
         result = await month_report(reporting, month, None)
     except Conflict:

@@ -151,6 +151,15 @@ def test_the_report_exports_as_csv_and_xlsx_and_draws_its_charts(desk):
     assert desk.get("/reports/monthly/2026-13").status_code == 422
 
 
+def test_a_month_not_yet_begun_has_no_chart_and_no_dashboard(desk):
+    """The clock stands at 5 November 2026: November is charted as it runs, December not."""
+    assert desk.get("/reports/monthly/2026-11/charts/trend.svg").status_code == 200
+    for path in ("/reports/monthly/2026-12/charts/trend.svg", "/dashboard?month=2999-01"):
+        refused = desk.get(path)
+        assert refused.status_code == 409, path
+        assert refused.json()["errors"][0]["rule"] == "month_not_begun"
+
+
 def test_the_dashboard_renders_in_a_real_browser(desk, tmp_path):
     from tests.support.processes import ServiceProcesses
 
