@@ -145,13 +145,19 @@ async def list_complaints(
     status_: Annotated[Status | None, Query(alias="status")] = None,
     channel: Channel | None = None,
     severity: Annotated[str | None, Query(pattern="^level_[123]$")] = None,
-    customer: Annotated[str | None, Query(max_length=100)] = None,
+    customer: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
     received_from: Instant | None = None,
-    received_to: Instant | None = None,
+    received_to: Annotated[Instant | None, Query(description="Before this instant")] = None,
     q: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=read_models.MAX_PAGE_SIZE)] = 20,
 ) -> ComplaintPage:
+    if received_from and received_to and received_to <= received_from:
+        raise Invalid(
+            "received_to must be after received_from (from is in the range, to is not)",
+            field="received_to",
+            rule="after_received_from",
+        )
     if who.role is Role.customer:
         if customer not in (None, who.customer_id):
             raise Forbidden(

@@ -310,6 +310,12 @@ def test_the_list_filters_and_pages_with_a_bounded_cursor(desk):
     assert desk.get("/complaints", params={"limit": 101}).status_code == 422
     bad = desk.get("/complaints", params={"cursor": base64.b64encode(b"nope").decode()})
     assert ("cursor", "opaque_cursor") in field_errors(bad)
+    inverted = desk.get(
+        "/complaints",
+        params={"received_from": "2026-11-04T00:00:00Z", "received_to": "2026-11-02T00:00:00Z"},
+    )
+    assert ("received_to", "after_received_from") in field_errors(inverted)
+    assert desk.get("/complaints", params={"customer": ""}).status_code == 422
 
 
 def test_a_repeat_is_linked_on_registration_and_can_be_undone(any_store_desk):

@@ -38,6 +38,7 @@ STATED_IN_PROSE = {
     "instant_range": "an instant lies from 1970 to before 2200 (a date-time cannot be bounded)",
     "nul_character": "no text holds U+0000, anywhere in a body, a query or a path",
     "opaque_cursor": "a cursor is one the list returned",
+    "after_received_from": "a list's `received_to` is after its `received_from`",
     "unknown_event_type": "a feed's `types` are the types that service publishes",
     "contract": "a republished event fits its type's published contract",
     "catch_all": "the routing rule set ends with a rule without conditions",
