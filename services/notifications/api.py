@@ -31,10 +31,12 @@ from services.notifications.schemas import (
     SubscriptionPage,
     SubscriptionRead,
 )
+from shared.kernel.errors import NotFound
 from shared.kernel.meta import command_meta
 from shared.kernel.values import CaseNumberText
 from shared.platform.http import CommandRoute
 from shared.platform.schemas import decode_cursor, encode_cursor
+from shared.platform.threads import run_sync
 
 Cursor = Annotated[str | None, Query(max_length=300)]
 Limit = Annotated[int, Query(ge=1, le=read_models.MAX_PAGE_SIZE)]
@@ -155,7 +157,23 @@ async def subscription_log(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> DeliveryPage:
-    return await _page(notifying, limit, cursor, recipient=subscription_id, status=status)
+    """A deleted subscription's log stays readable; an id that never had one is 404."""
+    found = await _page(notifying, limit, cursor, recipient=subscription_id, status=status)
+    if (
+        not found.items
+        and cursor is None
+        and not await _ever_subscribed(notifying, subscription_id)
+    ):
+        raise NotFound(f"no webhook subscription {subscription_id}")
+    return found
+
+
+async def _ever_subscribed(notifying: NotifyingDep, subscription_id: str) -> bool:
+    """Subscribed now, or once: deliveries to it are logged."""
+    webhooks = await run_sync(notifying.app.webhooks)
+    if subscription_id in webhooks.subscriptions:
+        return True
+    return bool(await read_models.page(notifying.engine, recipient=subscription_id, limit=1))
 
 
 @deliveries.get(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.routing import read_models
@@ -52,6 +52,8 @@ from shared.platform.schemas import decode_cursor, encode_cursor
 
 Cursor = Annotated[str | None, Query(max_length=300)]
 Limit = Annotated[int, Query(ge=1, le=read_models.MAX_PAGE_SIZE)]
+#: A unit's name, as bounded wherever one is given (rules, transfers, assignments).
+Unit = Annotated[str, Path(min_length=1, max_length=100, examples=["quality_management"])]
 
 
 router = APIRouter(route_class=CommandRoute)
@@ -308,7 +310,7 @@ work = APIRouter(tags=["work queues"])
     summary="A unit's open cases by next deadline",
 )
 async def unit_queue(
-    handling: HandlingDep, unit: str, who: Staff, cursor: Cursor = None, limit: Limit = 20
+    handling: HandlingDep, unit: Unit, who: Staff, cursor: Cursor = None, limit: Limit = 20
 ) -> QueuePage:
     own_unit(unit, who)
     return await page(handling.engine, unit, False, cursor, limit)

@@ -4,8 +4,11 @@ creation gets its first answer back, and bad input is refused naming the field."
 import pytest
 from fastapi.testclient import TestClient
 
+from services.intake.contracts import to_integration as intake_contract
 from tests.support.auth import bearer
-from tests.support.builders import service_app
+from tests.support.builders import clerk_meta, intake_app, registration, service_app
+from tests.support.lifecycle_story import outbox
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -41,6 +44,20 @@ def test_a_subscription_is_created_once_shown_its_secret_once_paused_and_deleted
     assert api.get(f"{path}/deliveries").json() == {"items": [], "next_cursor": None}
     assert api.delete(path).status_code == 204
     assert api.get(path).status_code == 404
+
+
+def test_a_deleted_subscriptions_log_stays_readable_and_an_unknown_one_is_not_found(api):
+    subscription = api.post("/webhooks", json={**ERP, "event_types": ["intake.*"]}).json()
+    log = f"/webhooks/{subscription['id']}/deliveries"
+    intake = intake_app()
+    intake.register(registration(), clerk_meta())
+    [registered] = outbox(intake, "intake", intake_contract)
+    api.portal.call(api.app.state.runtime.handler.handle, registered, "intake#feed")
+    wait_until(lambda: api.get(log).json()["items"], 10, "the delivery logged")
+
+    assert api.delete(f"/webhooks/{subscription['id']}").status_code == 204
+    assert [d["case_number"] for d in api.get(log).json()["items"]] == [registered.case_number]
+    assert api.get("/webhooks/never-subscribed/deliveries").status_code == 404
 
 
 def test_subscriptions_are_listed_a_page_at_a_time(api):

@@ -83,6 +83,7 @@ def test_the_overdue_list_and_a_units_queue_run_by_deadline_with_a_cursor(desk):
     assert set(queue) == {numbers[0], numbers[2]}
     assert queue[0] in numbers  # ordered by next deadline
     assert desk.get("/overdue", params={"cursor": "garbage!"}).status_code == 422
+    assert desk.get(f"/units/{'u' * 101}/queue").status_code == 422  # as long as a unit may be
 
 
 def test_a_dry_run_explains_the_decision(desk):
