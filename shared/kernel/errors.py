@@ -45,6 +45,14 @@ class Conflict(DomainError):
     title = "Conflict"
 
 
+class PreconditionFailed(DomainError):
+    """The caller acted on a version of the case it read (`If-Match`), and the case has
+    moved on since: it reads the case again and decides on what it sees then."""
+
+    status = 412
+    title = "Precondition failed"
+
+
 class Invalid(DomainError):
     """The input breaks a business rule; `field` and `rule` say which."""
 

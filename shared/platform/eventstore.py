@@ -33,7 +33,7 @@ from shared.kernel.commands import Command
 from shared.kernel.errors import Conflict
 from shared.kernel.meta import Meta, command_meta, for_case
 from shared.kernel.principal import Principal
-from shared.platform import idempotency
+from shared.platform import idempotency, preconditions
 from shared.platform.audit.chain import ChainMapper
 from shared.platform.audit.keys import KeyRing
 from shared.platform.idempotency import AnsweredRequest, IdempotentRequest
@@ -139,7 +139,10 @@ class ServiceApplication(Application):
             transcoder.register(transcoding())
 
     def change_retrying(
-        self, load: Callable[[], A], command: Callable[[A], Sequence[Any] | None]
+        self,
+        load: Callable[[], A],
+        command: Callable[[A], Sequence[Any] | None],
+        authorize: Callable[[A], None] | None = None,
     ) -> A:
         """Run `command` on a freshly loaded aggregate and save it, again if need be.
 
@@ -149,15 +152,23 @@ class ServiceApplication(Application):
         newer state, rather than answer a 500. `command` may return further aggregates it
         changed (e.g. document sequences), saved in the same transaction.
 
+        Each attempt checks, on the aggregate as it loaded it: the caller (`authorize`), then
+        the request's `If-Match` (`shared.platform.preconditions`; after the caller, so one
+        who may not act learns nothing of the version), then runs the command.
+
         A request with an Idempotency-Key (`shared.platform.idempotency`) is recorded in that same
         transaction, so a retry, even after a crash between commit and answer, is answered
         with the aggregate as this command left it, and runs nothing again.
         """
-        request = idempotency.take()
+        request, condition = idempotency.take(), preconditions.take()
         for _ in range(CONCURRENT_ATTEMPTS):
             if request is not None and (answered := self.answered(request)) is not None:
-                return answered
+                return preconditions.answering(condition, answered)
             aggregate = load()
+            if authorize is not None:
+                authorize(aggregate)
+            if condition is not None:
+                condition.check(aggregate.version)
             changed = [*(command(aggregate) or ())]
             if request is not None:
                 changed.append(AnsweredRequest.of(request, aggregate))
@@ -165,7 +176,7 @@ class ServiceApplication(Application):
                 self.save(aggregate, *changed)
             except IntegrityError:
                 continue
-            return aggregate
+            return preconditions.answering(condition, aggregate)
         raise Conflict("too many concurrent changes; retry the request")
 
     def answered(self, request: IdempotentRequest) -> Any:
@@ -194,13 +205,11 @@ class ServiceApplication(Application):
         inside the retry: a concurrent change (a reassignment to another unit) makes our
         save conflict, and the retry checks the caller again on the newer state.
         """
-
-        def run(aggregate: A) -> None:
-            if authorize is not None:
-                authorize(aggregate)
-            command.run(aggregate, for_case(meta, command.number))
-
-        return self.change_retrying(load, run)
+        return self.change_retrying(
+            load,
+            lambda aggregate: command.run(aggregate, for_case(meta, command.number)),
+            authorize,
+        )
 
     def withhold(self, items: Sequence[Withholding]) -> None:
         """Record events the outbox could not publish (once each), and say so loudly."""

@@ -37,13 +37,14 @@ from shared.contracts.envelope import IntegrationEvent
 from shared.kernel.errors import DomainError, Invalid, NotFound, UnsupportedMediaType
 from shared.kernel.meta import command_meta, current_correlation
 from shared.kernel.principal import Principal, Role
-from shared.platform import idempotency, tracing
+from shared.platform import idempotency, preconditions, tracing
 from shared.platform.auth.access import allow, authenticated
 from shared.platform.auth.limits import RateLimited
 from shared.platform.auth.tokens import Unauthenticated
 from shared.platform.idempotency import IdempotentRequest, fingerprint
 from shared.platform.logwatch import RECHECK_SECONDS, LogWatch
 from shared.platform.outbox import OutboxReader
+from shared.platform.preconditions import Condition, MalformedCondition
 from shared.platform.settings import MAX_FEED_WAIT_SECONDS
 from shared.platform.threads import run_sync
 from shared.platform.withheld import WithheldEvent
@@ -677,6 +678,39 @@ async def idempotent_request(
     idempotency.serve(served)
 
 
+async def conditional_request(
+    request: Request,
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            max_length=1000,
+            description="The case's ETag as last read (or several, or `*`): the command runs "
+            "only on that version, else 412 (rule `version`). The answer's ETag is the "
+            "version the command left.",
+        ),
+    ] = None,
+) -> None:
+    """Carry the request's If-Match (every line of it) to the command it runs on the case."""
+    given = ", ".join(request.headers.getlist("if-match")) or None
+    try:
+        condition = Condition.parse(given)
+    except MalformedCondition as error:
+        _refuse(("header", "if-match"), "entity_tag", str(error))
+    request.state.condition = condition
+    preconditions.serve(condition)
+
+
+async def unconditional_request(request: Request) -> None:
+    """An operation on no case has no version to match: an If-Match would go unheeded."""
+    if "if-match" in request.headers:
+        _refuse(
+            ("header", "if-match"),
+            "not_conditional",
+            "this operation changes no case, so no version of one: it takes no If-Match",
+        )
+
+
 class ReplayedHeader:
     """Marks a replayed answer with `Idempotent-Replayed: true`."""
 
@@ -735,9 +769,11 @@ class CommandRoute(APIRoute):
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         if set(kwargs.get("methods") or ()) & STATE_CHANGING:
+            on_a_case = "{number}" in path
             kwargs["dependencies"] = [
                 *(kwargs.get("dependencies") or ()),
                 Depends(idempotent_request),
+                Depends(conditional_request if on_a_case else unconditional_request),
             ]
         super().__init__(path, endpoint, **kwargs)
 
@@ -760,7 +796,11 @@ class CommandRoute(APIRoute):
                     field="content-type",
                     rule="content_type",
                 )
-            return await handle(request)
+            response = await handle(request)
+            condition = getattr(request.state, "condition", None)
+            if condition is not None and condition.answered is not None:
+                response.headers["ETag"] = f'"{condition.answered}"'
+            return response
 
         return checked
 

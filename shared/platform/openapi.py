@@ -71,6 +71,24 @@ REPLAYED = {
 }
 
 
+#: The answer of a command on a case: its version now, as its reads give it.
+VERSIONED = {
+    "ETag": {
+        "description": "The case's version after the command: the If-Match of the next one",
+        "schema": {"type": "string"},
+    }
+}
+#: The refusal of a command whose If-Match names a version the case has moved on from.
+PRECONDITION_FAILED = "The case has moved on from the version in If-Match: read it again"
+
+
+def _takes_if_match(operation: dict[str, Any]) -> bool:
+    return any(
+        parameter.get("in") == "header" and parameter.get("name") == "If-Match"
+        for parameter in operation.get("parameters", [])
+    )
+
+
 def document_problems(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -86,10 +104,14 @@ def document_problems(app: FastAPI) -> None:
                 responses = operation.setdefault("responses", {})
                 for status, description in REFUSALS.items():
                     responses[status] = {"description": description, "content": problem}
+                if _takes_if_match(operation):
+                    responses["412"] = {"description": PRECONDITION_FAILED, "content": problem}
                 if method.upper() in ("POST", "PUT", "PATCH", "DELETE"):
                     for status, response in responses.items():
                         if status.startswith("2"):
                             response.setdefault("headers", {}).update(REPLAYED)
+                            if _takes_if_match(operation):
+                                response["headers"].update(VERSIONED)
         add_links(schema)
         app.openapi_schema = schema
         return schema

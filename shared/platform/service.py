@@ -153,11 +153,12 @@ def _install_limits(app: FastAPI, settings: Settings, larger_bodies: dict[str, i
             CORSMiddleware,
             allow_origins=settings.allowed_origins,
             allow_credentials=True,
-            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=[
                 "Authorization",
                 "Content-Type",
                 "Idempotency-Key",
+                "If-Match",
                 "If-None-Match",
                 "Prefer",
                 "X-Correlation-ID",

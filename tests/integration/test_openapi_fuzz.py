@@ -39,6 +39,7 @@ STATED_IN_PROSE = {
     "nul_character": "no text holds U+0000, anywhere in a body, a query or a path",
     "opaque_cursor": "a cursor is one the list returned",
     "after_received_from": "a list's `received_to` is after its `received_from`",
+    "entity_tag": "an If-Match names this service's ETags (versions in quotes) or is `*`",
     "unknown_event_type": "a feed's `types` are the types that service publishes",
     "contract": "a republished event fits its type's published contract",
     "catch_all": "the routing rule set ends with a rule without conditions",
