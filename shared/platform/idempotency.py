@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -32,6 +31,7 @@ from eventsourcing.domain import event
 from shared.kernel.aggregate import ClockedAggregate
 from shared.kernel.case_number import aggregate_id
 from shared.kernel.errors import Conflict
+from shared.platform.handoff import Handoff
 
 
 @dataclass
@@ -57,19 +57,9 @@ class IdempotentRequest:
         return AnsweredRequest.create_id(self.scope, self.key)
 
 
-_current: ContextVar[IdempotentRequest | None] = ContextVar("idempotent_request", default=None)
-
-
-def serve(request: IdempotentRequest | None) -> None:
-    """The request now being served (None: it carries no key)."""
-    _current.set(request)
-
-
-def take() -> IdempotentRequest | None:
-    """The request being served, if it carries a key; taken once, by its one command."""
-    request = _current.get()
-    _current.set(None)
-    return request
+#: The request being served, if it carries a key: served by the edge, taken by the command.
+_requests: Handoff[IdempotentRequest] = Handoff("idempotent_request")
+serve, take = _requests.serve, _requests.take
 
 
 class AnsweredRequest(ClockedAggregate):

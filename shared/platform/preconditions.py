@@ -18,11 +18,11 @@ edge answers as the ETag.
 from __future__ import annotations
 
 import re
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from shared.kernel.errors import PreconditionFailed
+from shared.platform.handoff import Handoff
 
 A = TypeVar("A", bound=Any)
 
@@ -72,19 +72,9 @@ class Condition:
             )
 
 
-_current: ContextVar[Condition | None] = ContextVar("condition", default=None)
-
-
-def serve(condition: Condition | None) -> None:
-    """The condition of the request now being served (None: not a command on a case)."""
-    _current.set(condition)
-
-
-def take() -> Condition | None:
-    """The request's condition, taken once, by its one command."""
-    condition = _current.get()
-    _current.set(None)
-    return condition
+#: The condition of the request being served (None: not a command on a case).
+_conditions: Handoff[Condition] = Handoff("condition")
+serve, take = _conditions.serve, _conditions.take
 
 
 def answering(condition: Condition | None, aggregate: A) -> A:
