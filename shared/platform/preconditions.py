@@ -67,7 +67,7 @@ class Condition:
             raise PreconditionFailed(
                 f'the case is at version "{version}", not {named}: read it again and decide '
                 "on what it says now",
-                field="If-Match",
+                field="header.if-match",
                 rule="version",
             )
 

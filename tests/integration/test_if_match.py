@@ -99,7 +99,7 @@ def test_the_second_clerk_acting_on_what_it_read_is_told_the_complaint_moved_on(
         stale = desk.post(f"{path}/judgement", json=judgement, headers={"If-Match": read})
         assert stale.status_code == 412, stale.text
         assert stale.json()["errors"][0] | {"message": ""} == {
-            "field": "If-Match",
+            "field": "header.if-match",
             "rule": "version",
             "message": "",
         }

@@ -27,7 +27,7 @@ def test_a_version_not_named_fails_the_condition_and_names_both():
         Condition.parse('"7", "8"').check(9)
     assert (failed.value.status, failed.value.field, failed.value.rule) == (
         412,
-        "If-Match",
+        "header.if-match",
         "version",
     )
     assert 'at version "9", not "7", "8"' in failed.value.detail
