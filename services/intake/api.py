@@ -45,6 +45,7 @@ from shared.kernel.values import CaseNumberText, Instant
 from shared.platform.audit.history import case_history
 from shared.platform.auth.access import allow
 from shared.platform.http import CommandRoute, Prefer, read_waiting
+from shared.platform.openapi import VERSIONED
 from shared.platform.threads import run_sync
 
 #: How far in the future a receipt time may be (clock skew between desks) before refusal.
@@ -97,6 +98,7 @@ router = APIRouter(tags=["complaints"], route_class=CommandRoute)
     status_code=status.HTTP_201_CREATED,
     response_model=ComplaintRead,
     summary="Register a complaint (受理登记); numbered YYMM-NNNN",
+    responses={201: {"headers": VERSIONED}},
 )
 async def register(
     desk: DeskDep,
@@ -131,6 +133,7 @@ async def register(
     )
     result = await run_sync(desk.register, registration, command_meta(who.actor))
     response.headers["Location"] = f"/complaints/{result.complaint.number}"
+    response.headers["ETag"] = f'"{result.complaint.version}"'  # the If-Match of its next step
     return desk.answer(result.complaint)
 
 

@@ -83,9 +83,11 @@ def example(client: TestClient, path: str, operation: dict[str, Any]) -> dict[st
 
 def test_the_second_clerk_acting_on_what_it_read_is_told_the_complaint_moved_on(tmp_path):
     with TestClient(service_app("intake", tmp_path), headers=bearer("clerk")) as desk:
-        number = desk.post("/complaints", json=COMPLAINT).json()["number"]
+        registered = desk.post("/complaints", json=COMPLAINT)
+        number = registered.json()["number"]
         path = f"/complaints/{number}"
         read = desk.get(path).headers["etag"]
+        assert registered.headers["etag"] == read, "a registration answers its version too"
         stored = desk.app.state.runtime.app.recorder.max_notification_id()
 
         first = desk.post(

@@ -166,6 +166,7 @@ def test_a_retried_post_with_the_same_key_returns_the_first_result(desk):
     assert again.status_code == 201
     assert again.json()["number"] == first.json()["number"]
     assert again.headers["idempotent-replayed"] == "true"
+    assert again.headers["etag"] == first.headers["etag"]
     other = desk.post(
         "/complaints", json=complaint(description="changed"), headers={"Idempotency-Key": "k-1"}
     )
