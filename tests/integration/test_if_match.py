@@ -9,6 +9,7 @@ its ETag; an operation on no case refuses the header rather than ignore it.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -178,3 +179,22 @@ def test_a_browser_front_end_may_send_if_match_and_patch_and_read_the_etag(tmp_p
     assert asked.status_code == 200, asked.text
     assert "PATCH" in asked.headers["access-control-allow-methods"]
     assert "if-match" in asked.headers["access-control-allow-headers"].lower()
+
+
+def test_of_eight_handlers_acting_at_once_on_the_version_they_read_one_acts(services):
+    """The check runs on the state each attempt loads: the losers of the race reload, see the
+    winner's memo, and are refused rather than recorded after it."""
+    routing = services["routing"]
+    path = f"/cases/{NUMBER}"
+    read = routing.get(path, headers=bearer("handler")).headers["etag"]
+    before = len(routing.get(path, headers=bearer("handler")).json()["memos"])
+
+    def file_memo(i: int) -> int:
+        memo = {"from_unit": f"unit-{i}", "text": f"memo {i}"}
+        headers = {**bearer("handler"), "If-Match": read}
+        return routing.post(f"{path}/memos", json=memo, headers=headers).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = sorted(pool.map(file_memo, range(8)))
+    assert answers == [200] + [412] * 7
+    assert len(routing.get(path, headers=bearer("handler")).json()["memos"]) == before + 1
