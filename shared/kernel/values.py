@@ -73,9 +73,18 @@ def _bounded(
             raise PydanticCustomError(rule, f"must be {word} {minimum}")
         if maximum is not None and value > maximum:
             raise PydanticCustomError("at_most", f"must be at most {maximum}")
-        return text
+        return without_leading_zeros(text)
 
     return AfterValidator(check)
+
+
+def without_leading_zeros(text: str) -> str:
+    """ "007.50" as "7.50": one spelling of the integer part, kept and published; the fraction
+    stays as given (money is spelled at its minor unit where its currency is known,
+    `at_minor_unit`)."""
+    sign = "-" if text.startswith("-") else ""
+    whole, point, fraction = text.removeprefix("-").partition(".")
+    return f"{sign}{whole.lstrip('0') or '0'}{point}{fraction}"
 
 
 def documented_pattern(

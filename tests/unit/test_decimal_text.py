@@ -26,6 +26,16 @@ def test_an_amount_is_a_plain_decimal_not_below_zero(text):
     assert AMOUNT.validate_python(text) == text
 
 
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [("007.50", "7.50"), ("000", "0"), ("00.0125", "0.0125"), ("0100", "100")],
+)
+def test_leading_zeros_are_dropped_and_the_fraction_kept_as_given(typed, kept):
+    assert AMOUNT.validate_python(typed) == kept
+    assert TypeAdapter(values.DecimalText).validate_python(f"-{typed}") == f"-{kept}"
+    assert AMOUNT.validate_python(kept) == kept
+
+
 @pytest.mark.parametrize("text", ["-0", "-0.00", "-0.0000"])
 def test_a_minus_sign_on_a_zero_amount_is_refused_not_passed_to_a_ledger(text):
     assert rule_broken(AMOUNT, text) == "at_least"
