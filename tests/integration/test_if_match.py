@@ -89,7 +89,6 @@ def test_the_second_clerk_acting_on_what_it_read_is_told_the_complaint_moved_on(
         path = f"/complaints/{number}"
         read = desk.get(path).headers["etag"]
         assert registered.headers["etag"] == read, "a registration answers its version too"
-        stored = desk.app.state.runtime.app.recorder.max_notification_id()
 
         first = desk.post(
             f"{path}/acknowledgement", json={"reply": "noted"}, headers={"If-Match": read}
@@ -101,11 +100,8 @@ def test_the_second_clerk_acting_on_what_it_read_is_told_the_complaint_moved_on(
         judgement = {"valid": True, "reason": "boards short on J3, as described"}
         stale = desk.post(f"{path}/judgement", json=judgement, headers={"If-Match": read})
         assert stale.status_code == 412, stale.text
-        assert stale.json()["errors"][0] | {"message": ""} == {
-            "field": "header.if-match",
-            "rule": "version",
-            "message": "",
-        }
+        [error] = stale.json()["errors"]
+        assert (error["field"], error["rule"]) == ("header.if-match", "version")
         assert desk.app.state.runtime.app.recorder.max_notification_id() == stored
 
         retried = {"If-Match": first.headers["etag"], "Idempotency-Key": "judge-1"}
@@ -117,12 +113,8 @@ def test_the_second_clerk_acting_on_what_it_read_is_told_the_complaint_moved_on(
             judged.headers["etag"],
         ), "a retry gets its first answer back, though the version it named has passed"
 
-        assert (
-            desk.post(f"{path}/rejection", json={"reason": "x"}, headers={"If-Match": "1"}).json()[
-                "errors"
-            ][0]["rule"]
-            == "entity_tag"
-        )
+        unquoted = desk.post(f"{path}/rejection", json={"reason": "x"}, headers={"If-Match": "1"})
+        assert unquoted.json()["errors"][0]["rule"] == "entity_tag"
         anyone = desk.post(
             f"{path}/withdrawal", json={"reason": "solved"}, headers={"If-Match": "*"}
         )
