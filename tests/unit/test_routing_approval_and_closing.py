@@ -66,39 +66,28 @@ def test_a_currency_without_thresholds_cannot_be_proposed():
     assert (refused.value.field, refused.value.rule) == ("currency", "approval_thresholds")
 
 
-def test_amounts_must_equal_quantity_times_price():
+def refused_proposal(remedies: list[dict]) -> Invalid:
+    """Why a handler's proposal of `remedies`, on a case just opened, is refused."""
     routing, number = opened()
     with pytest.raises(Invalid) as refused:
         routing.change(
-            Propose(
-                number,
-                currency="CNY",
-                actions=[],
-                remedies=[
-                    {"kind": "return", "amount": "2401.00", "quantity": 12, "unit_price": "200.00"}
-                ],
-                authority=AUTHORITY,
-            ),
+            Propose(number, currency="CNY", actions=[], remedies=remedies, authority=AUTHORITY),
             HANDLER,
         )
-    assert refused.value.field == "remedies.0.amount"
+    return refused.value
+
+
+def test_amounts_must_equal_quantity_times_price():
+    line = {"kind": "return", "amount": "2401.00", "quantity": 12, "unit_price": "200.00"}
+    assert refused_proposal([line]).field == "remedies.0.amount"
 
 
 @pytest.mark.parametrize("kind", ["compensation", "allowance"])
 def test_money_alone_is_never_proposed_at_zero(kind):
-    routing, number = opened()
-    with pytest.raises(Invalid) as refused:
-        routing.change(
-            Propose(
-                number,
-                currency="CNY",
-                actions=[],
-                remedies=[{"kind": "repair", "amount": "0"}, {"kind": kind, "amount": "0.00"}],
-                authority=AUTHORITY,
-            ),
-            HANDLER,
-        )
-    assert (refused.value.field, refused.value.rule) == ("remedies.1.amount", "positive")
+    refused = refused_proposal(
+        [{"kind": "repair", "amount": "0"}, {"kind": kind, "amount": "0.00"}]
+    )
+    assert (refused.field, refused.rule) == ("remedies.1.amount", "positive")
 
 
 def test_a_proposed_amount_is_kept_at_the_minor_unit_however_typed():
