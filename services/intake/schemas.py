@@ -17,6 +17,7 @@ from pydantic_core import PydanticCustomError
 
 from services.intake.domain import Channel, Complaint, Nature
 from services.intake.taxonomy import LEVEL_1_FLAGS, LEVEL_2_FLAGS, Taxonomy
+from shared.kernel.money import at_minor_unit
 from shared.kernel.values import (
     MAX_TEXT,
     MINOR_UNIT_RULE,
@@ -24,7 +25,6 @@ from shared.kernel.values import (
     CaseNumberText,
     Instant,
     Rate,
-    at_minor_unit,
     below_minor_unit,
 )
 from shared.platform.schemas import Currency, Strict

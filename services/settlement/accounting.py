@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from shared.kernel.money import Money, quantum
+from shared.kernel.money import Money, at_minor_unit
 
 CHART_FILE = Path(__file__).with_name("chart_of_accounts.json")
 
@@ -40,13 +40,12 @@ class Line:
         """The line as posted: both sides at the currency's minor unit (`"0.00"`, `"12.50"`),
         as an ERP's journal import reads them, however the amount was spelled when given."""
         entry = chart()[self.account]
-        places = quantum(currency)
         return {
             "account": self.account,
             "code": entry["code"],
             "name": entry["zh-CN"],
-            "debit": str(self.debit.quantize(places)),
-            "credit": str(self.credit.quantize(places)),
+            "debit": at_minor_unit(self.debit, currency),
+            "credit": at_minor_unit(self.credit, currency),
             "memo": self.memo,
             "party": self.party,
         }

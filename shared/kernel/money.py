@@ -42,6 +42,13 @@ def quantum(currency: str) -> Decimal:
     return Decimal(1).scaleb(-minor_unit(currency))
 
 
+def at_minor_unit(amount: Decimal | str, currency: str) -> str:
+    """An amount with nothing below its currency's minor unit (as given, checked by
+    `values.below_minor_unit`, or a sum of such), spelled at that unit: "12.5" and "012.5"
+    CNY as "12.50", so that documents, totals and vouchers spell one amount alike."""
+    return str(Decimal(amount).quantize(quantum(currency)))
+
+
 @dataclass(frozen=True, slots=True)
 class Money:
     amount: Decimal

@@ -22,7 +22,7 @@ from pydantic_core import PydanticCustomError
 from shared.kernel import clock
 from shared.kernel.case_number import PATTERN as CASE_NUMBER_PATTERN
 from shared.kernel.case_number import CaseNumber, CaseNumberError
-from shared.kernel.money import minor_unit, quantum
+from shared.kernel.money import minor_unit
 
 #: The longest text an endpoint accepts (a complaint's description), and so the longest any
 #: published event carries: every request schema's text stays within it (a contract test
@@ -81,7 +81,7 @@ def _bounded(
 def without_leading_zeros(text: str) -> str:
     """ "007.50" as "7.50": one spelling of the integer part, kept and published; the fraction
     stays as given (money is spelled at its minor unit where its currency is known,
-    `at_minor_unit`)."""
+    `money.at_minor_unit`)."""
     sign = "-" if text.startswith("-") else ""
     whole, point, fraction = text.removeprefix("-").partition(".")
     return f"{sign}{whole.lstrip('0') or '0'}{point}{fraction}"
@@ -176,15 +176,6 @@ def below_minor_unit(amount: str, currency: str) -> str | None:
     if places(amount) > unit:
         return f"{amount} has digits below the {currency} minor unit ({unit} decimal places)"
     return None
-
-
-def at_minor_unit(amount: str, currency: str) -> str:
-    """An amount `below_minor_unit` let through, spelled at its currency's minor unit.
-
-    "12.5", "12.50" and "012.5" CNY are one amount; stored and published as "12.50" however
-    a caller typed it, so that documents, totals and vouchers spell it alike.
-    """
-    return str(Decimal(amount).quantize(quantum(currency)))
 
 
 def _utc_in_range(moment: datetime) -> datetime:

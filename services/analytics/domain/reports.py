@@ -21,7 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from shared.kernel.money import quantum
+from shared.kernel.money import at_minor_unit
 
 CLOSED = ("closed", "not_valid", "withdrawn")
 FOUR = Decimal("0.0001")
@@ -158,7 +158,7 @@ def _money(money: list[dict[str, Any]], month: str) -> dict[str, Any]:
 
     def plain(table: dict[str, dict[str, Decimal]]) -> dict[str, dict[str, str]]:
         return {
-            k: {k2: _cents(v, k) for k2, v in sorted(row.items())}
+            k: {k2: at_minor_unit(v, k) for k2, v in sorted(row.items())}
             for k, row in sorted(table.items())
         }
 
@@ -167,23 +167,21 @@ def _money(money: list[dict[str, Any]], month: str) -> dict[str, Any]:
         for currency, row in sorted(table.items()):
             total = sum(row.values(), Decimal(0))
             result[currency] = {
-                party: {"amount": _cents(amount, currency), "share": rate_decimal(amount, total)}
+                party: {
+                    "amount": at_minor_unit(amount, currency),
+                    "share": rate_decimal(amount, total),
+                }
                 for party, amount in sorted(row.items())
             }
         return result
 
     return {
-        "refunds": {c: _cents(v, c) for c, v in sorted(sums["refund"].items())},
-        "allowances": {c: _cents(v, c) for c, v in sorted(sums["allowance"].items())},
-        "compensation": {c: _cents(v, c) for c, v in sorted(sums["compensation"].items())},
+        "refunds": {c: at_minor_unit(v, c) for c, v in sorted(sums["refund"].items())},
+        "allowances": {c: at_minor_unit(v, c) for c, v in sorted(sums["allowance"].items())},
+        "compensation": {c: at_minor_unit(v, c) for c, v in sorted(sums["compensation"].items())},
         "costs_by_item": plain(items),
         "costs_by_party": with_shares(parties),
     }
-
-
-def _cents(amount: Decimal, currency: str) -> str:
-    """Money sums are exact; shown at the currency's minor unit."""
-    return str(amount.quantize(quantum(currency)))
 
 
 def rate_decimal(part: Decimal, whole: Decimal) -> str | None:

@@ -15,8 +15,8 @@ from shared.contracts.routing import StopCause
 from shared.kernel.aggregate import ClockedAggregate
 from shared.kernel.errors import Conflict, Forbidden, Invalid, check_room
 from shared.kernel.meta import Meta
-from shared.kernel.money import Money
-from shared.kernel.values import MINOR_UNIT_RULE, at_minor_unit, below_minor_unit
+from shared.kernel.money import Money, at_minor_unit
+from shared.kernel.values import MINOR_UNIT_RULE, below_minor_unit
 
 #: Memos a case keeps at most, over all its cycles.
 MAX_MEMOS = 100

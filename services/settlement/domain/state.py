@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 from shared.kernel.aggregate import ClockedAggregate
 from shared.kernel.case_number import aggregate_id
 from shared.kernel.errors import Conflict, Invalid, check_room
-from shared.kernel.money import Money
-from shared.kernel.values import MINOR_UNIT_RULE, at_minor_unit, below_minor_unit
+from shared.kernel.money import Money, at_minor_unit
+from shared.kernel.values import MINOR_UNIT_RULE, below_minor_unit
 
 #: Allowances, compensations or orders one settlement keeps at most, of each: a settlement
 #: is shown whole (its documents inline), and a case paid in more pieces than this is a
