@@ -104,14 +104,14 @@ def document_problems(app: FastAPI) -> None:
                 responses = operation.setdefault("responses", {})
                 for status, description in REFUSALS.items():
                     responses[status] = {"description": description, "content": problem}
-                if _takes_if_match(operation):
+                conditional = _takes_if_match(operation)
+                if conditional:
                     responses["412"] = {"description": PRECONDITION_FAILED, "content": problem}
                 if method.upper() in ("POST", "PUT", "PATCH", "DELETE"):
                     for status, response in responses.items():
                         if status.startswith("2"):
-                            response.setdefault("headers", {}).update(REPLAYED)
-                            if _takes_if_match(operation):
-                                response["headers"].update(VERSIONED)
+                            headers = response.setdefault("headers", {})
+                            headers.update({**REPLAYED, **(VERSIONED if conditional else {})})
         add_links(schema)
         app.openapi_schema = schema
         return schema
